@@ -1,0 +1,254 @@
+"""Corpus folders and their manifest (``corpus.yaml``).
+
+A corpus is a folder. Its optional ``corpus.yaml`` describes the initiatives studied and
+the documents collected (see corpora/demo/corpus.yaml and the README). Supported files
+that the manifest does not list are still ingested, with a warning; a manifest entry
+whose file is missing is an error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+import re
+import unicodedata
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from enquete.settings import Settings
+
+MANIFEST_NAME = "corpus.yaml"
+TRANSCRIPT_SUFFIXES = (".docx", ".odt", ".txt", ".md", ".srt", ".vtt", ".html", ".htm", ".json", ".otr")
+WHATSAPP_SUFFIXES = (".zip", ".txt")
+SUPPORTED_SUFFIXES = tuple(sorted(set(TRANSCRIPT_SUFFIXES + WHATSAPP_SUFFIXES)))
+#: Files never taken for documents (besides hidden files and folders).
+IGNORED_PATTERNS = (MANIFEST_NAME, "README*", "*.csv", "*.xlsx", "*.parquet")
+
+
+class CorpusError(ValueError):
+    """A corpus folder or its manifest cannot be used."""
+
+
+class CorpusWarning(UserWarning):
+    """Something in a corpus deserves the user's attention but does not stop the run."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Initiative(_Model):
+    id: str = ""
+    name: str
+    localisation: str = ""
+    creation: int | None = None
+    description: str = ""
+    attributes: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _default_id(self) -> "Initiative":
+        if not self.id:
+            self.id = slugify(self.name)
+        return self
+
+
+class DocumentEntry(_Model):
+    file: str
+    id: str = ""
+    initiative: str = ""
+    kind: Literal["interview", "whatsapp", ""] = ""
+    date: dt.date | None = None
+    title: str = ""
+    respondent_role: str = ""
+    interviewer: list[str] = Field(default_factory=list)
+    date_order: Literal["DMY", "MDY", "YMD", ""] = ""
+    attributes: dict[str, Any] = Field(default_factory=dict)
+
+
+class PseudonymisationConfig(_Model):
+    allow: list[str] = Field(default_factory=list)
+    deny: list[str] = Field(default_factory=list)
+    names: list[str] = Field(default_factory=list)
+
+
+class ReportConfig(_Model):
+    title: str = ""
+    subtitle: str = ""
+    authors: list[str] = Field(default_factory=list)
+    organisation: str = ""
+    date: str = ""
+    context: str = ""
+
+
+class Manifest(_Model):
+    title: str = ""
+    description: str = ""
+    language: Literal["fr", "en"] = "fr"
+    initiatives: list[Initiative] = Field(default_factory=list)
+    documents: list[DocumentEntry] = Field(default_factory=list)
+    exclude: list[str] = Field(default_factory=list)
+    pseudonymisation: PseudonymisationConfig = Field(default_factory=PseudonymisationConfig)
+    report: ReportConfig = Field(default_factory=ReportConfig)
+    settings: dict[str, Any] = Field(default_factory=dict)
+
+
+@dataclass
+class Document:
+    """A document of the corpus, with its resolved path and metadata."""
+
+    id: str
+    path: Path
+    relpath: str
+    initiative: str = ""
+    kind: str = ""
+    date: dt.date | None = None
+    title: str = ""
+    respondent_role: str = ""
+    interviewer: list[str] = field(default_factory=list)
+    date_order: str = ""
+    attributes: dict[str, Any] = field(default_factory=dict)
+    in_manifest: bool = True
+
+
+@dataclass
+class Corpus:
+    root: Path
+    manifest: Manifest
+    documents: list[Document]
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def initiatives(self) -> dict[str, Initiative]:
+        return {i.id: i for i in self.manifest.initiatives}
+
+    def settings(self, **overrides: Any) -> Settings:
+        """Default settings, then the manifest's, then the given overrides."""
+        merged = {**self.manifest.settings, **{k: v for k, v in overrides.items() if v is not None}}
+        try:
+            return Settings(**merged)
+        except ValidationError as exc:
+            raise CorpusError(f"réglages invalides : {_pydantic_message(exc)}") from None
+
+
+def slugify(text: str) -> str:
+    """ASCII, lower-case, underscore-separated identifier from a name."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "_", ascii_text.lower()).strip("_") or "x"
+
+
+def _pydantic_message(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"])
+        parts.append(f"{where}: {err['msg']}" if where else err["msg"])
+    return "; ".join(parts)
+
+
+def read_manifest(path: Path) -> Manifest:
+    """Parse and validate a corpus.yaml file."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+    except yaml.YAMLError as exc:
+        raise CorpusError(f"{path} : YAML invalide ({exc})") from None
+    except UnicodeDecodeError:
+        raise CorpusError(f"{path} : le manifeste doit être en UTF-8") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise CorpusError(f"{path} : le manifeste doit être un dictionnaire YAML")
+    try:
+        return Manifest(**data)
+    except ValidationError as exc:
+        raise CorpusError(f"{path} : {_pydantic_message(exc)}") from None
+
+
+def _is_candidate(path: Path, root: Path, exclude: list[str]) -> bool:
+    rel = path.relative_to(root).as_posix()
+    if any(part.startswith(".") for part in Path(rel).parts):
+        return False
+    patterns = list(IGNORED_PATTERNS) + exclude
+    return not any(fnmatch.fnmatch(path.name, p) or fnmatch.fnmatch(rel, p) for p in patterns)
+
+
+def _media_folders(root: Path) -> set[Path]:
+    """Folders next to a .zip export that hold its extracted media: not documents."""
+    return {p.with_suffix("") for p in root.rglob("*.zip")}
+
+
+def discover_files(root: Path, exclude: list[str] | None = None) -> list[Path]:
+    """Candidate document files under root, sorted (hidden files and manifest excluded)."""
+    media = _media_folders(root)
+    files = [
+        p
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and _is_candidate(p, root, exclude or []) and not any(m in p.parents for m in media)
+    ]
+    return files
+
+
+def _check_unique_ids(documents: list[Document]) -> None:
+    seen: dict[str, str] = {}
+    for doc in documents:
+        if doc.id in seen:
+            raise CorpusError(f"identifiant de document en double « {doc.id} » : {seen[doc.id]} et {doc.relpath}")
+        seen[doc.id] = doc.relpath
+
+
+def load_corpus(path: str | Path) -> Corpus:
+    """Read a corpus folder: its manifest (if any) and every document file in it."""
+    root = Path(path)
+    if not root.exists():
+        raise CorpusError(f"dossier de corpus introuvable : {root}")
+    if root.is_file():
+        raise CorpusError(f"{root} est un fichier ; un corpus est un dossier (voir `enquete ingest` pour un fichier)")
+    messages: list[str] = []
+    manifest_path = root / MANIFEST_NAME
+    if manifest_path.exists():
+        manifest = read_manifest(manifest_path)
+    else:
+        manifest = Manifest()
+        messages.append(f"{root} n'a pas de {MANIFEST_NAME} : tous les fichiers pris en charge sont lus avec les réglages par défaut")
+    initiatives = {i.id: i for i in manifest.initiatives}
+    by_name = {i.name: i.id for i in manifest.initiatives}
+    documents: list[Document] = []
+    listed: set[str] = set()
+    for entry in manifest.documents:
+        file_path = root / entry.file
+        if not file_path.is_file():
+            raise CorpusError(f"{MANIFEST_NAME} : le document « {entry.file} » est introuvable dans {root}")
+        initiative = by_name.get(entry.initiative, entry.initiative)
+        if initiative and initiative not in initiatives:
+            raise CorpusError(f"{MANIFEST_NAME} : initiative inconnue « {entry.initiative} » pour {entry.file}")
+        relpath = file_path.relative_to(root).as_posix()
+        listed.add(relpath)
+        documents.append(
+            Document(
+                id=entry.id or slugify(Path(entry.file).stem),
+                path=file_path,
+                relpath=relpath,
+                initiative=initiative,
+                kind=entry.kind,
+                date=entry.date,
+                title=entry.title,
+                respondent_role=entry.respondent_role,
+                interviewer=entry.interviewer,
+                date_order=entry.date_order,
+                attributes=entry.attributes,
+            )
+        )
+    for file_path in discover_files(root, manifest.exclude):
+        relpath = file_path.relative_to(root).as_posix()
+        if relpath in listed:
+            continue
+        if manifest.documents:
+            messages.append(f"{relpath} n'est pas dans {MANIFEST_NAME} : lu quand même (initiative inconnue)")
+        documents.append(Document(id=slugify(file_path.stem), path=file_path, relpath=relpath, in_manifest=False))
+    _check_unique_ids(documents)
+    for message in messages:
+        warnings.warn(message, CorpusWarning, stacklevel=2)
+    return Corpus(root=root, manifest=manifest, documents=documents, warnings=messages)

@@ -1,0 +1,194 @@
+"""The segment table: one row per segment (an interview turn or a WhatsApp message).
+
+Every stage takes and returns this table. Its columns are defined here, once, and
+:func:`validate_segments` checks them at stage boundaries.
+
+The plain text of a document (the exact string exported to REFI-QDA) is a function of
+its segments: :func:`document_text` renders it and :func:`with_offsets` sets
+``start_char``/``end_char`` so that ``document_text(doc)[start:end] == text`` for every
+segment. Stages that change a text (pseudonymisation) call :func:`with_offsets` again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+SOURCE_TYPES = ("interview", "whatsapp")
+SPEAKER_ROLES = ("interviewer", "respondent", "member", "system", "unknown")
+MESSAGE_TYPES = (
+    "turn",  # an interview speaker turn
+    "paragraph",  # an interview paragraph, when no speaker labels were found
+    "metadata",  # a title or header paragraph of a transcript (not speech)
+    "text",
+    "media",
+    "deleted",
+    "system",
+    "poll",
+    "location",
+    "contact",
+)
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    dtype: str
+    description: str
+    required: bool = True
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("document_id", "string", "Document code (manifest id or file stem), e.g. E04."),
+    Column("segment_id", "string", "Stable id: '<document_id>-<position, 6 digits>'."),
+    Column("source_type", "string", "interview | whatsapp."),
+    Column("source_path", "string", "Path of the file, relative to the corpus folder."),
+    Column("initiative", "string", "Initiative id from the manifest, empty when unknown."),
+    Column("position", "Int64", "Order of the segment in its document, from 0."),
+    Column("speaker", "string", "Speaker label or WhatsApp sender; empty for system lines."),
+    Column("speaker_role", "string", "interviewer | respondent | member | system | unknown."),
+    Column("timestamp", "datetime64[ns]", "Date and time (timezone-naive); missing if unknown."),
+    Column("time_offset", "Float64", "Seconds from the start of the recording (interviews)."),
+    Column("message_type", "string", "turn | paragraph | metadata | text | media | deleted | system | poll | location | contact."),
+    Column("text", "string", "The segment's text, exactly as written (after pseudonymisation)."),
+    Column("start_char", "Int64", "Offset of text in the document's plain text."),
+    Column("end_char", "Int64", "End offset (exclusive) of text in the document's plain text."),
+    Column("edited", "boolean", "WhatsApp: the message carried an 'edited' marker."),
+    Column("attachment", "string", "WhatsApp: attached file name, if any."),
+    Column("annotations", "string", "Transcription conventions found in the text, ';'-separated."),
+)
+COLUMN_NAMES = tuple(c.name for c in COLUMNS)
+DTYPES = {c.name: c.dtype for c in COLUMNS}
+
+#: Document metadata columns copied from the manifest onto every segment.
+DOCUMENT_COLUMNS = ("document_kind", "document_date", "respondent_role", "document_title")
+
+
+class SchemaError(ValueError):
+    """The segment table does not have the expected shape."""
+
+
+def empty_segments() -> pd.DataFrame:
+    """An empty segment table with every column typed."""
+    return pd.DataFrame({c.name: pd.Series(dtype=c.dtype) for c in COLUMNS})
+
+
+def make_segment_id(document_id: str, position: int) -> str:
+    return f"{document_id}-{position:06d}"
+
+
+def coerce(df: pd.DataFrame) -> pd.DataFrame:
+    """Add missing optional columns and cast every known column to its dtype."""
+    df = df.copy()
+    for col in COLUMNS:
+        if col.name not in df.columns:
+            df[col.name] = pd.Series([pd.NA] * len(df), index=df.index, dtype=col.dtype)
+        elif col.dtype.startswith("datetime"):
+            df[col.name] = pd.to_datetime(df[col.name]).astype(col.dtype)
+        else:
+            df[col.name] = df[col.name].astype(col.dtype)
+    ordered = list(COLUMN_NAMES) + [c for c in df.columns if c not in COLUMN_NAMES]
+    return df[ordered].reset_index(drop=True)
+
+
+def validate_segments(df: pd.DataFrame, *, check_offsets: bool = True) -> pd.DataFrame:
+    """Check the segment table's invariants and return it; raise SchemaError otherwise."""
+    missing = [c for c in COLUMN_NAMES if c not in df.columns]
+    if missing:
+        raise SchemaError(f"colonnes manquantes dans la table des segments : {', '.join(missing)}")
+    problems = []
+    if df["segment_id"].isna().any():
+        problems.append("segment_id vide")
+    dup = df["segment_id"][df["segment_id"].duplicated()]
+    if len(dup):
+        problems.append(f"segment_id en double : {', '.join(map(str, dup.unique()[:5]))}")
+    bad_source = set(df["source_type"].dropna()) - set(SOURCE_TYPES)
+    if bad_source:
+        problems.append(f"source_type inconnu : {sorted(bad_source)}")
+    bad_role = set(df["speaker_role"].dropna()) - set(SPEAKER_ROLES)
+    if bad_role:
+        problems.append(f"speaker_role inconnu : {sorted(bad_role)}")
+    bad_type = set(df["message_type"].dropna()) - set(MESSAGE_TYPES)
+    if bad_type:
+        problems.append(f"message_type inconnu : {sorted(bad_type)}")
+    if df["text"].isna().any():
+        problems.append("texte manquant (NA) ; un texte vide s'écrit ''")
+    ts = df["timestamp"]
+    if pd.api.types.is_datetime64_any_dtype(ts) and getattr(ts.dt, "tz", None) is not None:
+        problems.append("timestamp doit être sans fuseau horaire")
+    positions_ok = df.groupby("document_id", sort=False)["position"].apply(
+        lambda p: p.is_monotonic_increasing and p.is_unique
+    )
+    if not positions_ok.all():
+        bad = ", ".join(positions_ok.index[~positions_ok][:5])
+        problems.append(f"positions non croissantes ou en double dans : {bad}")
+    if check_offsets and not problems:
+        problems.extend(_offset_problems(df))
+    if problems:
+        raise SchemaError("table des segments invalide : " + " ; ".join(problems))
+    return df
+
+
+def _offset_problems(df: pd.DataFrame) -> list[str]:
+    expected = with_offsets(df[["document_id", "position", "source_type", "speaker", "timestamp", "text", "segment_id"]])
+    got = df.sort_values(["document_id", "position"], kind="stable").reset_index(drop=True)
+    bad = (got["start_char"] != expected["start_char"]) | (got["end_char"] != expected["end_char"])
+    bad = bad.fillna(True)
+    if bad.any():
+        return [f"décalages faux pour {', '.join(got.loc[bad, 'segment_id'].head(5))}"]
+    return []
+
+
+def _separator(source_type: str) -> str:
+    return "\n" if source_type == "whatsapp" else "\n\n"
+
+
+def _headers(doc: pd.DataFrame) -> list[str]:
+    """The label written before each segment's text in the document's plain text."""
+    speakers = [s if isinstance(s, str) else "" for s in doc["speaker"].tolist()]
+    if len(doc) and doc["source_type"].iloc[0] == "whatsapp":
+        whens = doc["timestamp"].dt.strftime("%d/%m/%Y %H:%M").fillna("").tolist()
+        return [f"{w} - {s}: " if s else f"{w} - " for w, s in zip(whens, speakers)]
+    return [f"{s} : " if s else "" for s in speakers]
+
+
+def document_text(doc: pd.DataFrame) -> str:
+    """The plain text of one document, rendered from its segments in position order."""
+    doc = doc.sort_values("position", kind="stable")
+    sep = _separator(doc["source_type"].iloc[0]) if len(doc) else ""
+    return sep.join(h + t for h, t in zip(_headers(doc), doc["text"].tolist()))
+
+
+def with_offsets(df: pd.DataFrame) -> pd.DataFrame:
+    """Return df with start_char/end_char set to the layout of :func:`document_text`."""
+    df = df.sort_values(["document_id", "position"], kind="stable").reset_index(drop=True)
+    whatsapp = (df["source_type"] == "whatsapp").to_numpy(dtype=bool, na_value=False)
+    speaker_len = df["speaker"].str.len().fillna(-1).to_numpy(dtype="int64")
+    has_speaker = speaker_len > 0
+    has_time = df["timestamp"].notna().to_numpy()
+    head = np.where(
+        whatsapp,
+        np.where(has_time, 16, 0) + 3 + np.where(has_speaker, speaker_len + 2, 0),
+        np.where(has_speaker, speaker_len + 3, 0),
+    )
+    text_len = df["text"].str.len().fillna(0).to_numpy(dtype="int64")
+    sep = np.where(whatsapp, 1, 2)
+    step = pd.Series(head + text_len + sep, index=df.index)
+    before = step.groupby(df["document_id"], sort=False).cumsum().to_numpy() - step.to_numpy()
+    df["start_char"] = pd.array(before + head, dtype="Int64")
+    df["end_char"] = pd.array(before + head + text_len, dtype="Int64")
+    return df
+
+
+def documents_text(df: pd.DataFrame) -> dict[str, str]:
+    """Plain text of every document, keyed by document_id."""
+    return {doc_id: document_text(doc) for doc_id, doc in df.groupby("document_id", sort=False)}
+
+
+def describe_columns() -> pd.DataFrame:
+    """The documented columns, as a table (for notebooks and the README)."""
+    return pd.DataFrame(
+        [(c.name, c.dtype, c.description) for c in COLUMNS], columns=["colonne", "type", "description"]
+    )

