@@ -28,7 +28,7 @@ corpus_app = typer.Typer(help="Examiner un dossier de corpus.", no_args_is_help=
 app.add_typer(corpus_app, name="corpus")
 
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 KNOWN_ERRORS = (CorpusError, CodebookError, IngestError, SchemaError, OutputError)
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,7 +45,7 @@ def user_errors():
     try:
         yield
     except KNOWN_ERRORS as exc:
-        err.print(f"[red]Erreur :[/red] {exc}", highlight=False)
+        err.print(f"[red]Erreur :[/red] {' '.join(str(exc).split())}", highlight=False, markup=True)
         raise typer.Exit(1) from None
     finally:
         warnings.showwarning = previous

@@ -45,7 +45,7 @@ def detect_kind(path: Path) -> str:
     text, _ = read_text(path)
     lines = [line for line in text.split("\n", 200)[:200] if line.strip()]
     headers = sum(1 for line in lines if HEADER_PROBE.match(line))
-    return "whatsapp" if lines and headers >= max(2, len(lines) // 3) else "interview"
+    return "whatsapp" if headers and headers >= len(lines) / 3 else "interview"
 
 
 def read_document(
