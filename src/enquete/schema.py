@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 SOURCE_TYPES = ("interview", "whatsapp")
 SPEAKER_ROLES = ("interviewer", "respondent", "member", "system", "unknown")
@@ -79,12 +81,18 @@ def make_segment_id(document_id: str, position: int) -> str:
     return f"{document_id}-{position:06d}"
 
 
+def make_segment_ids(document_id: str, n: int) -> pd.Series:
+    """The ids of a document's n segments (vectorised :func:`make_segment_id`)."""
+    positions = pc.utf8_lpad(pc.cast(pa.array(np.arange(n)), pa.large_string()), 6, "0")
+    return pd.Series(pd.arrays.ArrowStringArray(pc.binary_join_element_wise(pa.scalar(f"{document_id}-", pa.large_string()), positions, pa.scalar("", pa.large_string()))))
+
+
 def coerce(df: pd.DataFrame) -> pd.DataFrame:
     """Add missing optional columns and cast every known column to its dtype."""
-    df = df.copy()
+    df = df.copy(deep=False)
     for col in COLUMNS:
         if col.name not in df.columns:
-            df[col.name] = pd.Series([pd.NA] * len(df), index=df.index, dtype=col.dtype)
+            df[col.name] = pd.Series(pd.NA, index=df.index, dtype=col.dtype)
         elif col.dtype.startswith("datetime"):
             df[col.name] = pd.to_datetime(df[col.name]).astype(col.dtype)
         else:
@@ -133,7 +141,7 @@ def validate_segments(df: pd.DataFrame, *, check_offsets: bool = True) -> pd.Dat
 
 def _offset_problems(df: pd.DataFrame) -> list[str]:
     expected = with_offsets(df[["document_id", "position", "source_type", "speaker", "timestamp", "text", "segment_id"]])
-    got = df.sort_values(["document_id", "position"], kind="stable").reset_index(drop=True)
+    got = _sorted_by_document(df)
     bad = (got["start_char"] != expected["start_char"]) | (got["end_char"] != expected["end_char"])
     bad = bad.fillna(True)
     if bad.any():
@@ -161,9 +169,18 @@ def document_text(doc: pd.DataFrame) -> str:
     return sep.join(h + t for h, t in zip(_headers(doc), doc["text"].tolist()))
 
 
+def _sorted_by_document(df: pd.DataFrame) -> pd.DataFrame:
+    """df in (document_id, position) order, without copying when it already is."""
+    doc = df["document_id"]
+    in_order = doc.is_monotonic_increasing and df.groupby(doc, sort=False)["position"].is_monotonic_increasing.all()
+    if in_order:
+        return df.reset_index(drop=True) if not isinstance(df.index, pd.RangeIndex) or df.index.start != 0 else df.copy(deep=False)
+    return df.sort_values(["document_id", "position"], kind="stable").reset_index(drop=True)
+
+
 def with_offsets(df: pd.DataFrame) -> pd.DataFrame:
     """Return df with start_char/end_char set to the layout of :func:`document_text`."""
-    df = df.sort_values(["document_id", "position"], kind="stable").reset_index(drop=True)
+    df = _sorted_by_document(df)
     whatsapp = (df["source_type"] == "whatsapp").to_numpy(dtype=bool, na_value=False)
     speaker_len = df["speaker"].str.len().fillna(-1).to_numpy(dtype="int64")
     has_speaker = speaker_len > 0

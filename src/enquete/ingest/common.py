@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from enquete import schema
 from enquete.corpus import Document, slugify
@@ -38,6 +40,12 @@ def document_for(path: str | Path, document: Document | None) -> Document:
     return Document(id=slugify(path.stem), path=path, relpath=path.name, in_manifest=False)
 
 
+def _constant(value: str, n: int) -> pd.arrays.ArrowStringArray:
+    """A string column holding one value (missing when the value is empty)."""
+    scalar = pa.scalar(value or None, pa.large_string())
+    return pd.arrays.ArrowStringArray(pa.repeat(scalar, n) if value else pa.nulls(n, pa.large_string()))
+
+
 def finish(columns: dict[str, list | pd.Series], document: Document, source_type: str) -> pd.DataFrame:
     """Build a document's segment table from per-segment columns.
 
@@ -46,16 +54,16 @@ def finish(columns: dict[str, list | pd.Series], document: Document, source_type
     """
     df = pd.DataFrame(columns)
     n = len(df)
-    df.insert(0, "document_id", document.id)
-    df["source_type"] = source_type
-    df["source_path"] = document.relpath
-    df["initiative"] = document.initiative or pd.NA
-    df["position"] = range(n)
-    df["segment_id"] = [schema.make_segment_id(document.id, i) for i in range(n)]
-    df["document_kind"] = document.kind or source_type
+    df.insert(0, "document_id", _constant(document.id, n))
+    df["source_type"] = _constant(source_type, n)
+    df["source_path"] = _constant(document.relpath, n)
+    df["initiative"] = _constant(document.initiative, n)
+    df["position"] = pd.array(np.arange(n), dtype="Int64")
+    df["segment_id"] = schema.make_segment_ids(document.id, n)
+    df["document_kind"] = _constant(document.kind or source_type, n)
     df["document_date"] = pd.Timestamp(document.date) if document.date else pd.NaT
-    df["respondent_role"] = document.respondent_role or pd.NA
-    df["document_title"] = document.title or pd.NA
+    df["respondent_role"] = _constant(document.respondent_role, n)
+    df["document_title"] = _constant(document.title, n)
     for key, value in document.attributes.items():
         df[f"attr_{key}"] = value
     return schema.with_offsets(schema.coerce(df))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import warnings
 import zipfile
+import zlib
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
@@ -20,16 +21,18 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import yaml
 
 from enquete.corpus import Document
 from enquete.ingest.common import Reject, document_for, finish
 from enquete.ingest.errors import IngestError
-from enquete.ingest.text import decode_bytes
+from enquete.ingest.text import decode_bytes, looks_binary
 from enquete.settings import DEFAULTS, Settings
 
 MARKS = "\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
-_SPACE = r"[ \u202f\u00a0]"
+_SPACE = "[ \u202f\u00a0]"  # literal characters: valid in Python re and RE2
 HEADER_PROBE = re.compile(
     rf"[{MARKS}]*(?P<bracket>\[)?"
     r"(?P<d1>\d{1,4})(?P<sep>[/.\-])(?P<d2>\d{1,2})(?P=sep)(?P<d3>\d{2,4})"
@@ -55,20 +58,22 @@ class HeaderFormat:
     seconds: bool
     ampm: bool
 
-    @property
-    def regex(self) -> re.Pattern:
-        """A multi-line header pattern with 7 groups: d1, d2, d3, hour, minute, second, am/pm."""
+    def pattern(self, named: bool = False) -> str:
+        """The header as a regular expression (RE2 and Python syntax), anchored at line start."""
+
+        def group(name: str, body: str) -> str:
+            return f"(?P<{name}>{body})" if named else f"(?:{body})"
+
         sep = re.escape(self.sep)
-        return re.compile(
-            rf"^[{MARKS}]*"
+        return (
+            f"^[{MARKS}]*"
             + (r"\[" if self.ios else "")
-            + rf"(\d{{1,4}}){sep}(\d{{1,2}}){sep}(\d{{2,4}})"
+            + group("d1", r"\d{1,4}") + sep + group("d2", r"\d{1,2}") + sep + group("d3", r"\d{2,4}")
             + re.escape(self.join)
-            + r"(\d{1,2})[:.](\d{2})"
-            + (r"[:.](\d{2})" if self.seconds else "()")
-            + (rf"({_SPACE}?[aApP]\.?{_SPACE}?[mM]\.?)" if self.ampm else "()")
-            + (rf"\][{MARKS}]? ?" if self.ios else r" [-–] "),
-            re.MULTILINE,
+            + group("H", r"\d{1,2}") + "[:.]" + group("M", r"\d{2}")
+            + ("[:.]" + group("S", r"\d{2}") if self.seconds else "")
+            + (group("ampm", rf"{_SPACE}?[aApP]\.?{_SPACE}?[mM]\.?") if self.ampm else "")
+            + (rf"\][{MARKS}]? ?" if self.ios else r" [-–] ")
         )
 
     @property
@@ -78,17 +83,18 @@ class HeaderFormat:
 
 @dataclass(frozen=True)
 class Phrases:
-    """Compiled phrase patterns of every language (see whatsapp_phrases.yaml)."""
+    """Phrase patterns of every language (see whatsapp_phrases.yaml), as RE2 strings."""
 
-    system: re.Pattern
+    system: str  # alternation of the system phrases, unanchored
     system_by_language: dict[str, re.Pattern]
-    deleted: re.Pattern
-    media_omitted: re.Pattern
-    attachment: re.Pattern
-    contact: re.Pattern
-    location: re.Pattern
-    poll: re.Pattern
-    edited: re.Pattern
+    deleted: str
+    media_omitted: str
+    attachment: str
+    attachment_names: re.Pattern
+    contact: str
+    location: str
+    poll: str
+    edited: str
 
 
 @lru_cache(maxsize=1)
@@ -100,47 +106,38 @@ def phrases() -> Phrases:
         items = [p for lang, table in data.items() if languages is None or lang in languages for p in table[kind]]
         return "|".join(f"(?:{p.replace('{who}', who)})" for p in items)
 
-    attachment = "|".join(
-        f"(?:{p.replace('(?P<file>', f'(?P<file{i}>')})" for i, p in enumerate(p for t in data.values() for p in t["attachment"])
-    )
-    flags = re.IGNORECASE
+    def unnamed(pattern: str) -> str:
+        return re.sub(r"\(\?P<\w+>", "(", pattern)
+
+    attachments = [p for table in data.values() for p in table["attachment"]]
+    named = "|".join(f"(?:{p.replace('(?P<file>', f'(?P<file{i}>')})" for i, p in enumerate(attachments))
     return Phrases(
-        system=re.compile(rf"(?:{alternation('system')})", flags),
-        system_by_language={lang: re.compile(rf"(?:{alternation('system', [lang])})", flags) for lang in data},
-        deleted=re.compile(rf"(?:{alternation('deleted')})\s*", flags),
-        media_omitted=re.compile(rf"(?:{alternation('media_omitted')})\s*", flags),
-        attachment=re.compile(rf"(?:{attachment})(?=\n|$)", flags),
-        contact=re.compile(rf"(?:{alternation('contact')})", flags),
-        location=re.compile(rf"(?:{alternation('location')})", flags),
-        poll=re.compile(rf"(?:{alternation('poll')})", flags),
-        edited=re.compile(rf"[ \u200e]*(?:{alternation('edited')})$", flags),
+        system=alternation("system"),
+        system_by_language={lang: re.compile(alternation("system", [lang]), re.IGNORECASE) for lang in data},
+        deleted=rf"(?i)^(?:{alternation('deleted')})\s*$",
+        media_omitted=rf"(?i)^(?:{alternation('media_omitted')})\s*$",
+        attachment=rf"(?i)^(?:{unnamed(alternation('attachment'))})(?:\n|$)",
+        attachment_names=re.compile(rf"(?:{named})(?:\n|$)", re.IGNORECASE),
+        contact=rf"(?i)^(?:{alternation('contact')})",
+        location=rf"(?i)^(?:{alternation('location')})",
+        poll=rf"(?i)^(?:{alternation('poll')})",
+        edited=rf"(?i)[ \x{{200e}}]*(?:{alternation('edited')})$",
     )
 
 
-def detect_format(text: str, path: str | Path = "<texte>") -> HeaderFormat:
-    """The header format most lines of the first part of the file are written in."""
+def detect_format(lines: list[str], path: str | Path = "<texte>") -> HeaderFormat:
+    """The header format most of the given (first) lines are written in."""
     votes: Counter = Counter()
-    for line in text.split("\n", PROBE_LINES)[:PROBE_LINES]:
+    for line in lines:
         m = HEADER_PROBE.match(line)
         if m:
-            votes[
-                HeaderFormat(
-                    ios=bool(m["bracket"]),
-                    sep=m["sep"],
-                    join=m["join"],
-                    seconds=m["S"] is not None,
-                    ampm=m["ampm"] is not None,
-                )
-            ] += 1
+            fmt = HeaderFormat(m["bracket"] is not None, m["sep"], m["join"], m["S"] is not None, m["ampm"] is not None)
+            votes[fmt] += 1
     if not votes:
         raise IngestError(
-            path, f"ce n'est pas un export WhatsApp : aucune des {PROBE_LINES} premières lignes ne commence par une date et une heure"
+            path, f"ce n'est pas un export WhatsApp : aucune des {len(lines)} premières lignes ne commence par une date et une heure"
         )
     return votes.most_common(1)[0][0]
-
-
-def _ints(values: list[str]) -> np.ndarray:
-    return np.fromiter(map(int, values), dtype=np.int64, count=len(values))
 
 
 def _inversions(year, month, day, hour, minute) -> int:
@@ -177,106 +174,145 @@ def infer_date_order(d1: np.ndarray, d2: np.ndarray, d3: np.ndarray, hour=None, 
     return None
 
 
-def _timestamps(parts: list[str], order: str) -> pd.Series:
-    d1, d2, d3 = _ints(parts[0::8]), _ints(parts[1::8]), _ints(parts[2::8])
-    hour, minute = _ints(parts[3::8]), _ints(parts[4::8])
-    seconds = np.fromiter((int(s) if s else 0 for s in parts[5::8]), dtype=np.int64, count=len(d1))
-    ampm = np.array([a.strip().lower()[:1] for a in parts[6::8]])
-    hour = np.where((ampm == "p") & (hour < 12), hour + 12, hour)
-    hour = np.where((ampm == "a") & (hour == 12), 0, hour)
+def to_datetimes(year, month, day, hour, minute, second) -> np.ndarray:
+    """Naive datetime64[ns] from integer arrays; impossible dates become NaT."""
+    valid = (month >= 1) & (month <= 12) & (day >= 1) & (hour < 24) & (minute < 60) & (second < 60)
+    months = np.where(valid, (year - 1970) * 12 + month - 1, 0)
+    start = months.astype("datetime64[M]").astype("datetime64[D]")
+    length = ((months + 1).astype("datetime64[M]").astype("datetime64[D]") - start).astype(np.int64)
+    valid &= day <= length
+    seconds = (start + (day - 1).astype("timedelta64[D]")).astype("datetime64[s]") + (
+        hour * 3600 + minute * 60 + second
+    ).astype("timedelta64[s]")
+    out = seconds.astype("datetime64[ns]")
+    out[~valid] = np.datetime64("NaT")
+    return out
+
+
+def _int_field(struct: pa.StructArray, name: str, n: int) -> np.ndarray:
+    try:
+        values = struct.field(name)
+    except KeyError:
+        return np.zeros(n, dtype=np.int64)
+    return pc.cast(values, pa.int64()).to_numpy()
+
+
+def _timestamps(fields: pa.StructArray, order: str) -> np.ndarray:
+    n = len(fields)
+    d1, d2, d3 = (_int_field(fields, k, n) for k in ("d1", "d2", "d3"))
+    hour, minute, second = (_int_field(fields, k, n) for k in ("H", "M", "S"))
+    try:
+        ampm = pc.utf8_lower(pc.utf8_slice_codeunits(pc.utf8_trim(fields.field("ampm"), f" {MARKS}\u202f\u00a0"), 0, 1))
+        ampm = np.asarray(ampm.to_numpy(zero_copy_only=False), dtype=object)
+        hour = np.where((ampm == "p") & (hour < 12), hour + 12, hour)
+        hour = np.where((ampm == "a") & (hour == 12), 0, hour)
+    except KeyError:
+        pass
     year, month, day = {"DMY": (d3, d2, d1), "MDY": (d3, d1, d2), "YMD": (d1, d2, d3)}[order]
     year = np.where(year < 100, year + 2000, year)
-    return pd.to_datetime(
-        pd.DataFrame({"year": year, "month": month, "day": day, "hour": hour, "minute": minute, "second": seconds}),
-        errors="coerce",
-    )
+    return to_datetimes(year, month, day, hour, minute, second)
 
 
 def _language(texts: list[str]) -> str:
     """The export's language: the one whose system phrases occur most (French on a tie)."""
-    sample = [t for t in texts[:20000] if t]
-    counts = {lang: sum(1 for t in sample if rx.match(t)) for lang, rx in phrases().system_by_language.items()}
+    counts = {lang: sum(1 for t in texts if rx.match(t)) for lang, rx in phrases().system_by_language.items()}
     return max(counts, key=lambda lang: (counts[lang], lang == "fr"))
 
 
-def _split_sender(bodies: list[str], fmt: HeaderFormat, group: str) -> tuple[list[str], list[str], list[bool]]:
-    """Senders, texts and system flags of message bodies (header removed)."""
+def clean_senders(heads: pa.Array) -> pa.Array:
+    """Senders as displayed: direction marks, spaces and the '~ ' (not in contacts) prefix removed."""
+    trimmed = pc.utf8_trim(heads, MARKS + " \u202f\u00a0")
+    return pc.utf8_trim(pc.replace_substring_regex(trimmed, r"^~[ \x{202f}\x{a0}]*", ""), MARKS + " ")
+
+
+def _mask(array: pa.Array, pattern: str, rows: np.ndarray | None = None) -> np.ndarray:
+    """Where ``pattern`` matches (RE2); only ``rows`` are tested when given (the rest is False)."""
+    if rows is None:
+        return pc.fill_null(pc.match_substring_regex(array, pattern), False).to_numpy(zero_copy_only=False)
+    out = np.zeros(len(array), dtype=bool)
+    if len(rows):
+        out[rows] = _mask(pc.take(array, pa.array(rows)), pattern)
+    return out
+
+
+#: Cheap test for texts that may be export markup (media, deleted, poll...): the rest is plain text.
+MARKUP_HINT = (
+    r"(?i)^(?:<|\x{200e}|pi[eè]ce|image|vid[eé]o|audio|gif|document|autocollant|sticker|ce message|"
+    r"this message|vous avez supprim|you deleted|carte de contact|contact card|position|localisation|"
+    r"location|live location|sondage|poll)|\((?:fichier joint|file attached)\)"
+)
+
+
+def _starting(prefix: str, alternation: str) -> str:
+    """A case-insensitive RE2 pattern: the line starts with prefix, then one of the phrases."""
+    return f"(?i)^{prefix}(?:{alternation})"
+
+
+def _replace_rows(array: pa.Array, rows: np.ndarray, transform) -> pa.Array:
+    """``array`` with ``transform`` applied to the given rows only (no full-length copy when none)."""
+    if not len(rows):
+        return array
+    mask = np.zeros(len(array), dtype=bool)
+    mask[rows] = True
+    return pc.replace_with_mask(array, pa.array(mask), transform(pc.take(array, pa.array(rows))))
+
+
+def _split_senders(messages: pa.Array, fmt: HeaderFormat, group: str):
+    """(speaker, text, is_system) of message bodies whose header was removed."""
     ph = phrases()
-    split = [b.partition(": ") for b in bodies]
-    head_counts = Counter(h for h, sep, _ in split if sep)
-    suspect = {h for h in head_counts if SYSTEM_HINT.search(h) or len(h) > 80}
-    senders, texts, system = [], [], []
-    for body, (head, sep, rest) in zip(bodies, split):
-        if not sep:
-            is_system = True
-        elif fmt.ios:
-            is_system = bool(group and head.strip() == group) or (
-                rest[:1] == "\u200e" and bool(ph.system.match(rest.lstrip(MARKS)))
-            )
-        elif head in suspect:
-            is_system = bool(ph.system.match(body.lstrip(MARKS))) or head_counts[head] == 1
-        else:
-            is_system = False
-        if is_system:
-            senders.append("")
-            texts.append((rest if fmt.ios and sep else body).lstrip(MARKS))
-        else:
-            senders.append(clean_sender(head))
-            texts.append(rest.lstrip("\u200e"))
-        system.append(is_system)
-    return senders, texts, system
+    parts = pc.split_pattern(messages, ": ", max_splits=1)
+    head = pc.list_element(parts, 0)
+    has_sep = (pc.list_value_length(parts).to_numpy() == 2) & ~_mask(head, "\n")
+    rest = pc.binary_join(pc.list_slice(parts, 1), pa.scalar(": ", messages.type))
+    del parts
+    senders = clean_senders(head)
+    starts_marked = pc.starts_with(rest, "\u200e").to_numpy(zero_copy_only=False)
+    if fmt.ios:
+        is_group = has_sep & (pc.equal(senders, group).to_numpy(zero_copy_only=False) if group else False)
+        announced = _mask(rest, _starting("\u200e", ph.system), np.flatnonzero(starts_marked))
+        is_system = ~has_sep | is_group | announced
+        texts = _replace_rows(rest, np.flatnonzero(~has_sep), lambda _: pc.filter(messages, pa.array(~has_sep)))
+    else:
+        counts = pc.value_counts(pc.filter(head, pa.array(has_sep)))
+        values, freq = counts.field("values").to_pylist(), counts.field("counts").to_pylist()
+        suspect = [h for h in values if SYSTEM_HINT.search(h) or len(h) > 80]
+        single = {h for h, n in zip(values, freq) if n == 1}
+        suspicious = has_sep & pc.is_in(head, pa.array(suspect, head.type)).to_numpy(zero_copy_only=False)
+        matches = _mask(messages, _starting(f"[{MARKS}]*", ph.system), np.flatnonzero(suspicious))
+        lone = suspicious & pc.is_in(head, pa.array(sorted(single), head.type)).to_numpy(zero_copy_only=False)
+        is_system = ~has_sep | matches | lone
+        texts = _replace_rows(rest, np.flatnonzero(is_system), lambda _: pc.filter(messages, pa.array(is_system)))
+    texts = _replace_rows(texts, np.flatnonzero(starts_marked | is_system), lambda t: pc.utf8_ltrim(t, MARKS))
+    speakers = pc.if_else(pa.array(is_system), pa.scalar(None, senders.type), senders)
+    return speakers, texts, is_system
 
 
-def clean_sender(name: str) -> str:
-    """A sender as displayed: direction marks and the '~ ' (not in contacts) prefix removed."""
-    name = name.strip(MARKS + " \u202f\u00a0")
-    if name.startswith("~"):
-        name = name[1:].lstrip(" \u202f\u00a0")
-    return name.strip(MARKS + " ")
-
-
-def classify(text: str) -> tuple[str, str, bool, str]:
-    """(message_type, text without export markers, edited, attachment file name)."""
+def classify(texts: pa.Array | list[str], is_system: np.ndarray | None = None):
+    """(message_type, text without export markers, edited, attachment) for message texts."""
     ph = phrases()
-    edited = False
-    m = ph.edited.search(text)
-    if m:
-        text, edited = text[: m.start()], True
-    stripped = text.lstrip(MARKS)
-    if ph.deleted.fullmatch(stripped):
-        return "deleted", stripped, edited, ""
-    if ph.media_omitted.fullmatch(stripped):
-        return "media", stripped, edited, ""
-    if ph.contact.match(stripped):
-        return "contact", stripped, edited, ""
-    m = ph.attachment.match(stripped)
-    if m:
-        file = next(v for k, v in m.groupdict().items() if v)
-        return "media", stripped, edited, file.strip()
-    if ph.location.match(stripped):
-        return "location", stripped, edited, ""
-    if ph.poll.match(stripped):
-        return "poll", stripped, edited, ""
-    return "text", text, edited, ""
-
-
-_MARKUP_START = re.compile(r"[<\u200e]|[^\n]*\((?:fichier joint|file attached)\)|(?:SONDAGE|POLL|position|location|localisation|live|ce message|this message|you deleted|vous avez supprimé|image|vidéo|video|audio|gif|document|autocollant|sticker|contact|carte)", re.IGNORECASE)
-
-
-def _classify_all(texts: list[str], system: list[bool]):
-    types, out_texts, edited, attachments = [], [], [], []
-    for text, is_system in zip(texts, system):
-        if is_system:
-            kind, clean, was_edited, file = "system", text, False, ""
-        elif text.endswith(">") or _MARKUP_START.match(text):
-            kind, clean, was_edited, file = classify(text)
-        else:
-            kind, clean, was_edited, file = "text", text, False, ""
-        types.append(kind)
-        out_texts.append(clean)
-        edited.append(was_edited)
-        attachments.append(file)
-    return types, out_texts, edited, attachments
+    texts = pa.array(texts, pa.large_string()) if isinstance(texts, list) else texts
+    n = len(texts)
+    is_system = np.zeros(n, dtype=bool) if is_system is None else is_system
+    edited = _mask(texts, ph.edited, np.flatnonzero(pc.ends_with(texts, ">").to_numpy(zero_copy_only=False) & ~is_system))
+    texts = _replace_rows(texts, np.flatnonzero(edited), lambda t: pc.replace_substring_regex(t, ph.edited, ""))
+    candidates = np.flatnonzero(_mask(texts, MARKUP_HINT) & ~is_system)
+    texts = _replace_rows(texts, candidates, lambda t: pc.utf8_ltrim(t, MARKS))
+    masks = {
+        kind: _mask(texts, getattr(ph, kind), candidates)
+        for kind in ("deleted", "media_omitted", "contact", "attachment", "location", "poll")
+    }
+    codes = np.select(
+        [is_system, masks["deleted"], masks["media_omitted"], masks["contact"], masks["attachment"], masks["location"], masks["poll"]],
+        [1, 2, 3, 4, 3, 5, 6],
+        0,
+    )
+    kinds = pc.take(pa.array(["text", "system", "deleted", "media", "contact", "location", "poll"], pa.large_string()), codes)
+    attachments = [None] * n
+    rows = np.flatnonzero((codes == 3) & masks["attachment"])
+    for i, value in zip(rows, pc.take(texts, pa.array(rows)).to_pylist()):
+        m = ph.attachment_names.match(value)
+        attachments[i] = next((v.strip() for v in m.groupdict().values() if v), None) if m else None
+    return kinds, texts, edited, attachments
 
 
 def _read_zip(path: Path, settings: Settings) -> tuple[bytes, str, list[str]]:
@@ -311,15 +347,38 @@ def _read_zip(path: Path, settings: Settings) -> tuple[bytes, str, list[str]]:
             return data, chat.filename, media
     except zipfile.BadZipFile as exc:
         raise IngestError(path, f"zip illisible ou tronqué ({exc})") from None
-    except (zipfile.LargeZipFile, NotImplementedError, RuntimeError) as exc:
-        raise IngestError(path, f"zip illisible ({exc})") from None
-    except EOFError:
-        raise IngestError(path, "zip tronqué") from None
+    except (zipfile.LargeZipFile, NotImplementedError, RuntimeError, EOFError, zlib.error) as exc:
+        raise IngestError(path, f"zip illisible ou tronqué ({type(exc).__name__}: {exc})") from None
 
 
 def _group_name(name: str) -> str:
     m = GROUP_FROM_NAME.search(PurePosixPath(name).stem)
     return m.group(1).strip() if m else ""
+
+
+def _lines(data: bytes, path: str | Path) -> tuple[pa.Array, bool]:
+    """The file's lines as an Arrow array (LF endings, BOMs removed) and whether it ended with a newline."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or looks_binary(data) or not data.strip():
+        data = decode_bytes(data, path)[0].encode("utf-8")
+    offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int64))
+    text = pa.Array.from_buffers(pa.large_string(), 1, [None, offsets, pa.py_buffer(data)])
+    try:
+        text.validate(full=True)
+    except pa.ArrowInvalid:
+        data = decode_bytes(data, path)[0].encode("utf-8")
+        offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int64))
+        text = pa.Array.from_buffers(pa.large_string(), 1, [None, offsets, pa.py_buffer(data)])
+    if b"\r" in data:
+        text = pc.replace_substring(pc.replace_substring(text, "\r\n", "\n"), "\r", "\n")
+    if b"\n\xef\xbb\xbf" in data:
+        text = pc.replace_substring(text, "\n\ufeff", "\n")
+    ends_with_newline = data.endswith((b"\n", b"\r"))
+    lines = pc.split_pattern(text, "\n")[0].values
+    if ends_with_newline:
+        lines = lines.slice(0, len(lines) - 1)
+    return lines, ends_with_newline
 
 
 def read_whatsapp(
@@ -347,12 +406,13 @@ def read_whatsapp(
             data = path.read_bytes()
         except OSError as exc:
             raise IngestError(path, f"lecture impossible ({exc.strerror or exc})") from None
-    text, _ = decode_bytes(data, path)
-    return parse_whatsapp(text, document, settings, rejects, date_order, group=group, media=media)
+    lines, ends_with_newline = _lines(data, document.relpath)
+    del data  # the lines hold their own copy: keep the peak memory low
+    return _parse_lines(lines, ends_with_newline, document, settings, rejects, date_order, group, media)
 
 
 def parse_whatsapp(
-    text: str,
+    data: bytes | str,
     document: Document,
     settings: Settings = DEFAULTS,
     rejects: list[Reject] | None = None,
@@ -360,66 +420,72 @@ def parse_whatsapp(
     group: str = "",
     media: list[str] | None = None,
 ) -> pd.DataFrame:
-    """Parse the decoded text of an export (see :func:`read_whatsapp`)."""
+    """Parse the content of an export given as bytes or text (see :func:`read_whatsapp`)."""
+    lines, ends_with_newline = _lines(data.encode("utf-8") if isinstance(data, str) else data, document.relpath)
+    return _parse_lines(lines, ends_with_newline, document, settings, rejects, date_order, group, media)
+
+
+def _message_starts(lines: pa.Array, pattern: str, ends_with_newline: bool, path: str):
+    """Header line numbers, the end of the last message, and the rejected lines."""
+    heads = np.flatnonzero(_mask(lines, pattern))
+    first = int(heads[0])
+    rejected = [Reject(path, "ligne avant le premier message", i + 1, c) for i, c in enumerate(lines.slice(0, first).to_pylist())]
+    end = len(lines)
+    last = lines[end - 1].as_py()
+    if not ends_with_newline and end - 1 > heads[-1] and TRUNCATED_TAIL.fullmatch(last):
+        rejected.append(Reject(path, "ligne tronquée (fichier coupé ?)", end, last))
+        end -= 1
+    return heads, end, rejected
+
+
+def _join_messages(lines: pa.Array, pattern: str, heads: np.ndarray, end: int) -> pa.Array:
+    """One string per message: header removed, continuation lines joined with LF."""
+    bodies = pc.replace_substring_regex(lines.slice(heads[0], end - heads[0]), pattern, "", max_replacements=1)
+    offsets = pa.array(np.append(heads, end) - heads[0], pa.int64())
+    return pc.binary_join(pa.LargeListArray.from_arrays(offsets, bodies), pa.scalar("\n", bodies.type))
+
+
+def _parse_lines(lines, ends_with_newline, document, settings, rejects, date_order, group, media) -> pd.DataFrame:
     path = document.relpath
-    fmt = detect_format(text, path)
-    parts = fmt.regex.split(text)
-    preamble, parts = parts[0], parts[1:]
-    bodies = parts[7::8]
-    if not bodies:
-        raise IngestError(path, "aucun message reconnu")
-    line_counts = [b.count("\n") for b in bodies]
-    if bodies[-1].endswith("\n"):
-        bodies[-1] = bodies[-1][:-1]
-    else:
-        line_counts[-1] += 1
-    bodies = [b[:-1] if b.endswith("\n") else b for b in bodies[:-1]] + [bodies[-1]]
-    first_line = preamble.count("\n") + 1
-    lines = (first_line + np.concatenate([[0], np.cumsum(line_counts[:-1])])).tolist()
-    found_rejects: list[Reject] = [
-        Reject(path, "ligne avant le premier message", i + 1, content)
-        for i, content in enumerate(preamble.split("\n")[:-1])
-    ]
-    last_line = bodies[-1].rsplit("\n", 1)
-    if not text.endswith("\n") and len(last_line) == 2 and TRUNCATED_TAIL.fullmatch(last_line[1]):
-        bodies[-1] = last_line[0]
-        found_rejects.append(Reject(path, "ligne tronquée (fichier coupé ?)", lines[-1] + bodies[-1].count("\n") + 1, last_line[1]))
+    fmt = detect_format(lines.slice(0, PROBE_LINES).to_pylist(), path)
+    heads, end, found = _message_starts(lines, fmt.pattern(), ends_with_newline, path)
+    fields = pc.extract_regex(pc.utf8_slice_codeunits(pc.take(lines, pa.array(heads)), 0, 64), fmt.pattern(named=True))
+    messages = _join_messages(lines, fmt.pattern(), heads, end)
+    del lines
+    speakers, texts, is_system = _split_senders(messages, fmt, group)
+    del messages
     order = date_order or document.date_order or (settings.date_order if settings.date_order != "auto" else None)
     if order is None:
-        d1, d2, d3 = _ints(parts[0::8]), _ints(parts[1::8]), _ints(parts[2::8])
-        order = infer_date_order(d1, d2, d3, _ints(parts[3::8]), _ints(parts[4::8]))
-    senders, texts, system = _split_sender(bodies, fmt, group)
-    language = _language([t for t, s in zip(texts, system) if s])
+        n = len(fields)
+        d1, d2, d3, hour, minute = (_int_field(fields, k, n) for k in ("d1", "d2", "d3", "H", "M"))
+        order = infer_date_order(d1, d2, d3, hour, minute)
+    language = _language(pc.filter(texts, pa.array(is_system)).slice(0, 2000).to_pylist())
     if order is None:
         order = "MDY" if fmt.ampm else settings.locale_date_order
-        warnings.warn(f"{path} : ordre des dates ambigu, {order} retenu (forcer avec date_order)", stacklevel=2)
-    timestamps = _timestamps(parts, order)
-    types, texts, edited, attachments = _classify_all(texts, system)
+        warnings.warn(f"{path} : ordre des dates ambigu, {order} retenu (forcer avec date_order)", stacklevel=3)
+    kinds, texts, edited, attachments = classify(texts, is_system)
     df = finish(
         {
-            "speaker": senders,
-            "speaker_role": ["system" if s else "member" for s in system],
-            "timestamp": timestamps,
-            "message_type": types,
-            "text": texts,
+            "speaker": pd.arrays.ArrowStringArray(speakers),
+            "speaker_role": pd.arrays.ArrowStringArray(pc.take(pa.array(["member", "system"], pa.large_string()), is_system.astype(np.int8))),
+            "timestamp": _timestamps(fields, order),
+            "message_type": pd.arrays.ArrowStringArray(kinds),
+            "text": pd.arrays.ArrowStringArray(texts),
             "edited": edited,
-            "attachment": attachments,
-            "source_line": lines,
+            "attachment": pd.arrays.ArrowStringArray(pa.array(attachments, pa.large_string())),
+            "source_line": heads + 1,
         },
         document,
         "whatsapp",
     )
-    df["speaker"] = df["speaker"].mask(df["speaker"] == "")
-    df["attachment"] = df["attachment"].mask(df["attachment"] == "")
     if media is not None:
-        present = set(media)
-        df["attachment_found"] = df["attachment"].isin(present).astype("boolean").mask(df["attachment"].isna())
+        df["attachment_found"] = df["attachment"].isin(set(media)).astype("boolean").mask(df["attachment"].isna())
     df.attrs.update({"header_format": fmt.name, "date_order": order, "language": language})
     if rejects is not None:
-        rejects.extend(found_rejects)
+        rejects.extend(found)
     return df
 
 
-def count_lines(text: str) -> int:
-    """Lines of a decoded text, as the reader counts them."""
-    return text.count("\n") + (0 if text.endswith("\n") else 1)
+def count_lines(data: bytes) -> int:
+    """Lines of an export as the reader counts them (the final newline ends the last line)."""
+    return data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
