@@ -75,6 +75,16 @@ def render_docx(source: dict, path: Path) -> None:
         for extra in paragraphs[1:]:
             document.add_paragraph(extra.strip())
     document.save(path)
+    _fix_zip_times(path)
+
+
+def _fix_zip_times(path: Path) -> None:
+    """Rewrite a zip package with fixed timestamps, so that rebuilding gives the same bytes."""
+    with zipfile.ZipFile(path) as zf:
+        members = [(info, zf.read(info)) for info in zf.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for info, data in members:
+            zf.writestr(zipfile.ZipInfo(info.filename, FIXED_ZIP_TIME), data)
 
 
 def render_txt(source: dict, path: Path) -> None:

@@ -94,7 +94,7 @@ def read_docx(path: Path) -> list[Paragraph]:
 def read_odt(path: Path) -> list[Paragraph]:
     """Paragraphs and headings of an .odt, in document order."""
     from odf import teletype
-    from odf import text as odf_text
+    from odf.namespaces import TEXTNS
     from odf.opendocument import load
 
     _check_zip_document(path, "document OpenDocument")
@@ -102,7 +102,7 @@ def read_odt(path: Path) -> list[Paragraph]:
         document = load(str(path))
     except Exception as exc:
         raise IngestError(path, f"document OpenDocument illisible ({type(exc).__name__}: {exc})") from None
-    wanted = {odf_text.P().qname, odf_text.H().qname}
+    wanted = {(TEXTNS, "p"), (TEXTNS, "h")}
     out: list[Paragraph] = []
 
     def walk(node) -> None:

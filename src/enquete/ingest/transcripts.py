@@ -74,14 +74,37 @@ def normalise_label(label: str) -> str:
     return re.sub(r"[\s.]+", "", ascii_label.lower())
 
 
-def _plausible_label(label: str) -> bool:
+def _strong_label(label: str, interviewer: set[str]) -> bool:
+    """A label that is a speaker label wherever it appears: role words, codes, initials."""
     key = normalise_label(label)
-    if key in INTERVIEWER_LABELS or key in RESPONDENT_LABELS or SPEAKER_CODE.match(label) or INITIALS.match(label):
-        return True
-    if key in NOT_LABELS:
-        return False
+    known = INTERVIEWER_LABELS | RESPONDENT_LABELS | interviewer
+    return key in known or bool(SPEAKER_CODE.match(label) or INITIALS.match(label))
+
+
+def _name_label(label: str) -> bool:
+    """A label shaped like a person's name ("Martine", "Mme Dupuis", "Amélie Durand")."""
     words = label.split()
-    return 1 <= len(words) <= 4 and all(NAME_WORD.match(w) for w in words) and normalise_label(words[0]) not in NOT_LABELS
+    return (
+        1 <= len(words) <= 4
+        and all(NAME_WORD.match(w) for w in words)
+        and normalise_label(words[0]) not in NOT_LABELS
+        and normalise_label(label) not in NOT_LABELS
+    )
+
+
+def accepted_labels(counts: Counter, interviewer: list[str]) -> set[str]:
+    """Candidate labels that are speaker labels.
+
+    Role words, speaker codes and initials always are; a name is when it starts at least
+    two paragraphs, or one paragraph of a transcript that has other speaker labels.
+    """
+    known = {normalise_label(x) for x in interviewer}
+    strong = {label for label in counts if label and _strong_label(label, known)}
+    names = {label for label, n in counts.items() if label and label not in strong and _name_label(label)}
+    repeated = {label for label in names if counts[label] >= 2}
+    if strong or repeated:
+        return strong | names
+    return set()
 
 
 def strip_timestamps(text: str) -> tuple[str, float | None]:
@@ -117,14 +140,7 @@ def paragraphs_to_turns(paragraphs: list[Paragraph], path: str, interviewer: lis
         text, stamp = strip_timestamps(p.text)
         cleaned.append((p, text.strip(), p.offset if p.offset is not None else stamp))
     counts = Counter(_candidate(p, t)[0] for p, t, _ in cleaned if not p.metadata)
-    known = {normalise_label(x) for x in interviewer}
-    accepted = {
-        label
-        for label, n in counts.items()
-        if label
-        and _plausible_label(label)
-        and (n >= 2 or normalise_label(label) in known | INTERVIEWER_LABELS | RESPONDENT_LABELS)
-    }
+    accepted = accepted_labels(counts, interviewer)
     labelled = any(p.label for p, _, _ in cleaned) or accepted
     turns: list[dict] = []
     for p, text, offset in cleaned:
