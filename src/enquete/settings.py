@@ -30,6 +30,7 @@ class Settings(BaseModel):
     max_zip_bytes: int = Field(2_000_000_000, ge=1)
     max_zip_ratio: int = Field(200, ge=1)
     strict: bool = False
+    workers: int = Field(0, ge=0, description="processes for per-document stages; 0 = automatic")
 
 
 DEFAULTS = Settings()

@@ -7,7 +7,9 @@ row of the rejects report instead of stopping.
 
 from __future__ import annotations
 
+import os
 import warnings
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -64,17 +66,43 @@ def read_document(
     return read_transcript(path, document)
 
 
-def _read_all(documents: list[Document], settings: Settings, label: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    frames, rejects = [], []
-    for document in track(documents, description=label):
+def _read_one(document: Document, settings: Settings):
+    """(segments or None, rejects, warning messages) for one document; never raises."""
+    rejects: list[Reject] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("default")
-                frames.append(read_document(document, settings, rejects))
+            frame = read_document(document, settings, rejects)
         except IngestError as exc:
+            frame = None
             rejects.append(Reject(document.relpath, exc.reason, exc.line))
         except Exception as exc:  # one broken file never sinks the corpus
+            frame = None
             rejects.append(Reject(document.relpath, f"erreur inattendue ({type(exc).__name__}: {exc})"))
+    return frame, rejects, [str(w.message) for w in caught]
+
+
+def worker_count(settings: Settings, tasks: int) -> int:
+    """Processes to use: the setting, or (0) one per core when there is enough work."""
+    if settings.workers:
+        return max(1, min(settings.workers, tasks))
+    return max(1, min(os.cpu_count() or 1, tasks // 16))
+
+
+def _read_all(documents: list[Document], settings: Settings, label: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    workers = worker_count(settings, len(documents))
+    if workers > 1:
+        with ProcessPoolExecutor(workers) as pool:
+            results = list(track(pool.map(_read_one, documents, [settings] * len(documents), chunksize=4), label, len(documents)))
+    else:
+        results = [_read_one(d, settings) for d in track(documents, label)]
+    frames, rejects = [], []
+    for frame, found, messages in results:
+        for message in messages:
+            warnings.warn(message, UserWarning, stacklevel=3)
+        rejects.extend(found)
+        if frame is not None:
+            frames.append(frame)
     segments = pd.concat(frames, ignore_index=True) if frames else schema.empty_segments()
     return schema.validate_segments(schema.coerce(segments)), rejects_frame(rejects)
 
