@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
-import unicodedata
 import warnings
 from collections import Counter
 from pathlib import Path
@@ -20,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from enquete.corpus import Document
+from enquete.labels import INTERVIEWER_LABELS, RESPONDENT_LABELS, SPEAKER_CODE, normalise_label
 from enquete.ingest import formats
 from enquete.ingest.common import document_for, finish
 from enquete.ingest.errors import IngestError
@@ -29,8 +29,6 @@ _SP = "[ \u00a0\u202f\t]"
 LABEL = re.compile(
     rf"^{_SP}*(?P<label>[^\W\d_][\w.'’\-]*(?:{_SP}[\w.'’\-]+){{0,3}}){_SP}*:{_SP}*(?P<rest>.*)$", re.S
 )
-INTERVIEWER_LABELS = {"enqueteur", "enquetrice", "intervieweur", "intervieweuse", "interviewer", "e", "q", "i", "question"}
-RESPONDENT_LABELS = {"r", "reponse", "interviewe", "interviewee", "enquete", "enquetee", "repondant", "repondante"}
 TITLES = {"m", "mme", "mlle", "monsieur", "madame", "mademoiselle", "dr"}
 NOT_LABELS = {
     "alors", "donc", "oui", "non", "bon", "ben", "bah", "voila", "bref", "exemple", "remarque", "note", "nota",
@@ -38,7 +36,6 @@ NOT_LABELS = {
     "bilan", "rappel", "info", "infos", "important", "mais", "et", "puis", "enfin", "ensuite", "pourquoi", "comment",
     "quand", "ou", "par", "pour", "moi", "lui", "elle", "eux", "nous", "vous", "genre", "style", "resume",
 }
-SPEAKER_CODE = re.compile(r"^(?:S\d{1,3}|SPEAKER_\d+|(?:Locuteur|Locutrice|Speaker|Intervenant|Intervenante)\s?\d+)$", re.I)
 INITIALS = re.compile(r"^(?:[A-ZÀ-Þ]{1,3}\d{0,2}|(?:[A-ZÀ-Þ]\.){1,3})$")
 NAME_WORD = re.compile(r"^(?:[A-ZÀ-Þ][\w'’\-]*\.?|de|du|des|la|le|van|von|el|ben)$")
 TIMESTAMP = re.compile(rf"{_SP}?[\[(](\d{{1,2}}:\d{{2}}(?::\d{{2}})?(?:[.,]\d+)?)[\])]{_SP}?")
@@ -66,12 +63,6 @@ PARAGRAPH_READERS = {
 }
 CUE_READERS = {".srt": formats.read_subtitles, ".vtt": formats.read_subtitles, ".json": formats.read_whisper_json}
 SUFFIXES = tuple(PARAGRAPH_READERS) + tuple(CUE_READERS)
-
-
-def normalise_label(label: str) -> str:
-    """Lower-case, accent-free, without dots or spaces: how labels are compared."""
-    ascii_label = unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode()
-    return re.sub(r"[\s.]+", "", ascii_label.lower())
 
 
 def _strong_label(label: str, interviewer: set[str]) -> bool:

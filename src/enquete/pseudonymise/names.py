@@ -1,0 +1,247 @@
+"""People: parsing names, merging the mentions of one person, drawing pseudonyms.
+
+A person is known by a first name, a surname, or both ("Nadia Benali", "Nadia",
+"Mme Benali", "Nadia B."): every form maps to the same pseudonym, in every document.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+
+import yaml
+
+TITLES = {"m", "mme", "mlle", "monsieur", "madame", "mademoiselle", "dr", "docteur", "me", "mr", "mrs", "ms"}
+NAME_TOKEN = re.compile(r"[A-ZÀ-Þ][\w'’\-]*\.?|(?:de|du|da|van|von|el|ben|le|la|dos|das|di)(?=\s+[A-ZÀ-Þ])")
+INITIALS = re.compile(r"^(?:[A-ZÀ-Þ]\.?\s?){1,3}$")
+PARTICLES = {"de", "du", "da", "van", "von", "el", "ben", "le", "la", "dos", "das", "di"}
+
+
+def fold(text: str) -> str:
+    """Lower-case, accent-free form used to compare names."""
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+
+
+@dataclass(frozen=True)
+class NameLists:
+    female: frozenset[str]
+    male: frozenset[str]
+    surnames: frozenset[str]
+    ambiguous: frozenset[str]
+
+    def gender(self, first: str) -> str:
+        key = fold(first)
+        in_f, in_m = key in self.female, key in self.male
+        return "f" if in_f and not in_m else "m" if in_m and not in_f else ""
+
+    def is_first_name(self, word: str) -> bool:
+        return fold(word) in self.female or fold(word) in self.male
+
+
+@lru_cache(maxsize=1)
+def name_lists() -> NameLists:
+    data = yaml.safe_load((resources.files("enquete.pseudonymise") / "noms.yaml").read_text("utf-8"))
+    words = {k: data[k].split() for k in ("female", "male", "ambiguous")}
+    return NameLists(
+        female=frozenset(fold(w) for w in words["female"]),
+        male=frozenset(fold(w) for w in words["male"]),
+        surnames=frozenset(re.split(r"\s+(?=[A-ZÀ-Þ])", data["surnames"].strip())),
+        ambiguous=frozenset(words["ambiguous"]),
+    )
+
+
+@lru_cache(maxsize=1)
+def _pools() -> dict[str, list[str]]:
+    data = yaml.safe_load((resources.files("enquete.pseudonymise") / "noms.yaml").read_text("utf-8"))
+    female, male = sorted(set(data["female"].split())), sorted(set(data["male"].split()))
+    excluded = {fold(w) for w in data["not_pseudonyms"].split()} | {fold(w) for w in female + male}
+    surnames = sorted({s for s in re.split(r"\s+(?=[A-ZÀ-Þ])", data["surnames"].strip()) if fold(s) not in excluded})
+    return {"f": female, "m": male, "": sorted(set(female + male)), "last": surnames}
+
+
+@dataclass
+class ParsedName:
+    title: str = ""
+    first: str = ""
+    last: str = ""
+    initials: str = ""
+
+
+TITLE = re.compile(r"^\s*((?i:m\.|mme\.?|mlle\.?|monsieur|madame|mademoiselle|dr\.?|docteur|me))\s+")
+TITLE_FORMS = ("Mme", "M.", "Madame", "Monsieur", "Mlle", "madame", "monsieur")
+
+
+def parse_name(text: str) -> ParsedName:
+    """Split a name as written into title, first name and surname (emoji, roles dropped)."""
+    text = re.sub(r"\([^)]*\)", " ", text)
+    title = ""
+    m = TITLE.match(text)
+    if m:
+        title, text = m.group(1), text[m.end() :]
+    tokens = NAME_TOKEN.findall(text)
+    if not tokens:
+        return ParsedName()
+    if not title and INITIALS.match(text.strip()) and len(text.strip()) <= 8:
+        return ParsedName(initials=text.strip())
+    if not tokens:
+        return ParsedName()
+    if title:
+        return ParsedName(title=title, last=" ".join(tokens))
+    if fold(tokens[0]) in PARTICLES:
+        return ParsedName(last=" ".join(tokens))
+    if len(tokens) == 1:
+        word = tokens[0]
+        if name_lists().is_first_name(word) or word not in name_lists().surnames:
+            return ParsedName(first=word) if name_lists().is_first_name(word) else ParsedName(last=word)
+        return ParsedName(last=word)
+    first, rest = tokens[0], tokens[1:]
+    return ParsedName(first=first, last=" ".join(rest))
+
+
+@dataclass
+class Person:
+    id: int
+    first: str = ""
+    last: str = ""
+    initials: str = ""
+    forms: set[str] = field(default_factory=set)
+    pseudo_first: str = ""
+    pseudo_last: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{fold(self.first)}|{fold(self.last.rstrip('.'))}|{fold(self.initials)}"
+
+
+class People:
+    """The persons of a corpus, built from every name mention, with their pseudonyms."""
+
+    def __init__(self) -> None:
+        self.persons: list[Person] = []
+
+    def add(self, text: str) -> Person | None:
+        """Register a name as written; merge it into the person it designates."""
+        parsed = parse_name(text)
+        if not (parsed.first or parsed.last or parsed.initials):
+            return None
+        person = self._match(parsed)
+        if person is None:
+            person = Person(id=len(self.persons) + 1)
+            self.persons.append(person)
+        if parsed.first and not person.first:
+            person.first = parsed.first
+        if parsed.last and (not person.last or (person.last.endswith(".") and not parsed.last.endswith("."))):
+            person.last = parsed.last
+        if parsed.initials:
+            person.initials = parsed.initials
+        person.forms.add(text.strip())
+        return person
+
+    def add_anonymous(self, label: str) -> Person:
+        """A person known only by a label that is not a name (a phone number as sender)."""
+        for person in self.persons:
+            if label in person.forms:
+                return person
+        person = Person(id=len(self.persons) + 1, forms={label})
+        self.persons.append(person)
+        return person
+
+    def _match(self, parsed: ParsedName) -> Person | None:
+        if parsed.initials:
+            return next((p for p in self.persons if p.initials == parsed.initials), None)
+        first, last = fold(parsed.first), fold(parsed.last.rstrip("."))
+        abbreviated = parsed.last.endswith(".") and len(last) <= 2
+
+        def same_last(p: Person) -> bool:
+            pl = fold(p.last.rstrip("."))
+            if abbreviated or (p.last.endswith(".") and len(pl) <= 2):
+                return bool(pl) and bool(last) and pl[0] == last[0]
+            return pl == last
+
+        candidates = []
+        for p in self.persons:
+            pf = fold(p.first)
+            if first and last:
+                if pf == first and (not p.last or same_last(p)):
+                    candidates.append(p)
+                elif not pf and p.last and same_last(p):
+                    candidates.append(p)
+            elif first:
+                if pf == first:
+                    candidates.append(p)
+            elif last and p.last and same_last(p):
+                candidates.append(p)
+        full = [p for p in candidates if p.first and p.last]
+        chosen = full or candidates
+        return chosen[0] if len({p.id for p in chosen}) == 1 or (chosen and first and last) else None
+
+    def assign_pseudonyms(self, seed: int, reserved: set[str], previous: dict[str, tuple[str, str]] | None = None) -> None:
+        """Draw a pseudonym (first name, surname) for every person, deterministically.
+
+        Names found in the corpus (``reserved``) are never drawn; a person already in
+        ``previous`` (a key kept from an earlier run) keeps the pseudonym it had.
+        """
+        pools = _pools()
+        taken = {fold(x) for x in reserved}
+        previous = previous or {}
+        for person in sorted(self.persons, key=lambda p: p.key):
+            if person.key in previous:
+                person.pseudo_first, person.pseudo_last = previous[person.key]
+            taken |= {fold(person.pseudo_first), fold(person.pseudo_last)} - {""}
+        for person in sorted(self.persons, key=lambda p: (p.key, sorted(p.forms))):
+            if person.pseudo_first or person.pseudo_last:
+                continue
+            rng = random.Random(f"{seed}:{person.key}:{sorted(person.forms)}")
+            gender = name_lists().gender(person.first) if person.first else ""
+            person.pseudo_first = _draw(pools[gender], taken, rng)
+            person.pseudo_last = _draw(pools["last"], taken, rng) if (person.last or person.initials) else ""
+            if not person.first and not person.last and not person.initials:
+                person.pseudo_last = ""
+
+    def forms(self) -> dict[str, Person]:
+        """Every way a person is written (full, first name, surname, with initial) → person."""
+        out: dict[str, Person] = {}
+        for p in self.persons:
+            variants = set(p.forms)
+            if p.first:
+                variants.add(p.first)
+            if p.last and not p.last.endswith("."):
+                variants.add(p.last)
+                variants.update(f"{title} {p.last}" for title in TITLE_FORMS)
+                if p.first:
+                    variants.add(f"{p.first} {p.last}")
+                    variants.add(f"{p.first} {p.last[0]}.")
+            for v in variants:
+                out.setdefault(v, p)
+        return out
+
+
+def _draw(pool: list[str], taken: set[str], rng: random.Random) -> str:
+    free = [x for x in pool if fold(x) not in taken]
+    choice = rng.choice(free or pool)
+    taken.add(fold(choice))
+    return choice
+
+
+def pseudonym_for(person: Person, written: str, style: str) -> str:
+    """The replacement of one written form of a person, in the chosen style."""
+    if style == "tags":
+        return f"[PERSONNE_{person.id:02d}]"
+    parsed = parse_name(written)
+    if parsed.initials:
+        dotted = "." in parsed.initials
+        letters = [person.pseudo_first[:1], person.pseudo_last[:1]]
+        return "".join(f"{x}." for x in letters if x) if dotted else "".join(letters)
+    if parsed.first and parsed.last:
+        last = f"{person.pseudo_last[:1]}." if parsed.last.endswith(".") and len(parsed.last) <= 3 else person.pseudo_last
+        return f"{person.pseudo_first} {last}".strip()
+    if parsed.last:
+        name = person.pseudo_last or person.pseudo_first
+        return f"{parsed.title} {name}" if parsed.title else name
+    if parsed.first:
+        return person.pseudo_first
+    return person.pseudo_first or f"[PERSONNE_{person.id:02d}]"

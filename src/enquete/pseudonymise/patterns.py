@@ -1,0 +1,56 @@
+"""Regular expressions for personal data that is not a person's name.
+
+Each pattern is bounded so that it takes the personal datum and not the rest of the
+sentence ("au 14 rue des Glycines depuis 1991" → "14 rue des Glycines").
+"""
+
+from __future__ import annotations
+
+import re
+
+_SP = r"[ \u00a0\u202f.\-]?"
+PHONE = re.compile(
+    r"(?<![\w+./\-])(?:"
+    rf"(?:\+|00){_SP}33{_SP}(?:\(0\){_SP})?[1-9](?:{_SP}\d{{2}}){{4}}"  # +33 6 12 34 56 78, 0033 6…
+    rf"|0[1-9](?:{_SP}\d{{2}}){{4}}"  # 06 12 34 56 78, 06.12.34.56.78, 0612345678
+    r"|\+(?!33)\d{1,3}(?:[ \u00a0\u202f.\-]?\(?\d{1,4}\)?){2,5}"  # other international numbers
+    r")(?![\w]|[\-./]\d)"
+)
+EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+(?![\w-])")
+URL = re.compile(r"\b(?:https?://|www\.)[^\s<>«»\"]+[^\s<>«»\".,;:!?)\]]")
+PERSONAL_URL = re.compile(
+    r"(?:facebook\.com|fb\.com|instagram\.com|linkedin\.com/in|twitter\.com|x\.com|tiktok\.com|wa\.me|t\.me|"
+    r"youtube\.com/@|maps\.google|goo\.gl/maps|maps\.app\.goo\.gl|openstreetmap\.org/\?mlat|[?&](?:q|ll)=-?\d+\.\d+,)",
+    re.IGNORECASE,
+)
+STREET_TYPES = (
+    r"rue|avenue|av\.|boulevard|bd|bld|allée|allee|impasse|place|chemin|route|quai|cours|square|passage|villa|"
+    r"cité|sentier|voie|rond-point|esplanade|faubourg|résidence|hameau|lotissement|parvis"
+)
+_PARTICLE = r"(?:de|du|des|la|le|les|l['’]|d['’]|aux?|en|sur|sous|saint|sainte|st|ste)"
+_NAME_WORD = r"(?:[A-ZÀ-Þ0-9][\w'’\-]*)"
+ADDRESS = re.compile(
+    rf"\b\d{{1,4}}(?:\s?(?:bis|ter|quater|[A-D]))?,?\s+(?i:{STREET_TYPES})\s+"
+    rf"(?:(?i:{_PARTICLE})\s*)*{_NAME_WORD}(?:[\s\-]+(?:(?i:{_PARTICLE})\s*)*{_NAME_WORD}){{0,4}}"
+)
+POSTAL_CODE = re.compile(
+    r"(?:\b(?:CP|code postal)\s*:?\s*(?:0[1-9]|[1-8]\d|9[0-8])\d{3}\b)"
+    r"|(?:\b(?:0[1-9]|[1-8]\d|9[0-8])\d{3}(?=\s+[A-ZÀ-Þ][a-zà-ÿ]))"
+)
+_ORDINAL = r"(?:\d{1,2}\s?(?:e|è|ème|eme|er|ère|re)|premier|première|deuxième|second|seconde|troisième|quatrième|cinquième|sixième|septième|huitième|neuvième|dixième|onzième|douzième|rez-de-chaussée)"
+_BUILDING = r"(?:bâtiment|batiment|bât\.?|bat\.?|immeuble|escalier|esc\.?|tour)\s+[A-Z0-9]{1,3}\b"
+_FLOOR = rf"(?:au\s+)?{_ORDINAL}(?:\s+étage)?"
+_DOOR = r"(?:porte|appartement|appart\.?|appt\.?|apt\.?|logement|log\.?|n°|numéro)\s*\d{1,4}[A-Z]?\b"
+DWELLING = re.compile(
+    rf"(?i:(?:{_BUILDING}|{_FLOOR}\s+étage|{_FLOOR})(?:\s*,?\s*(?:{_BUILDING}|{_FLOOR}\s+étage|{_DOOR}))+|{_DOOR})"
+)
+DOOR_CODE = re.compile(
+    r"(?i:\b(?:digicode|code(?:\s+(?:de\s+la\s+porte|d['’]entrée|du\s+hall|porte|d['’]accès|de\s+l['’]immeuble))?)"
+    r"\s*(?::|c['’]est|est)?\s*(?:le\s+)?)(?=[0-9A-Z]*\d)([0-9A-Z]{3,8})\b"
+)
+_MONTHS = r"janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|décembre|decembre"
+BIRTH_DATE = re.compile(
+    rf"(?i:\b(?:née?s?|date\s+de\s+naissance\s*:?)\s+(?:le\s+)?)"
+    rf"(\d{{1,2}}(?:er)?\s+(?i:{_MONTHS})\s+\d{{4}}|\d{{1,2}}[/.-]\d{{1,2}}[/.-]\d{{2,4}})"
+)
+MENTION = re.compile(r"@\u2068?([^\s\u2069@][^@\n\u2069]{0,40}?)\u2069|@(\+?\d[\d ]{7,16}\d|[\w\-]{2,30})")
