@@ -16,6 +16,7 @@ from enquete.codebook import CodebookError, bundled_codebooks, load_codebook
 from enquete.corpus import CorpusError, load_corpus
 from enquete.ingest import IngestError, ingest_corpus, ingest_paths
 from enquete.io import OutputError, write_table
+from enquete.nlp import ModelError
 from enquete.schema import SchemaError
 
 app = typer.Typer(
@@ -29,7 +30,7 @@ app.add_typer(corpus_app, name="corpus")
 
 console = Console()
 err = Console(stderr=True, soft_wrap=True)
-KNOWN_ERRORS = (CorpusError, CodebookError, IngestError, SchemaError, OutputError)
+KNOWN_ERRORS = (CorpusError, CodebookError, IngestError, SchemaError, OutputError, ModelError)
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -179,6 +180,58 @@ def demo(
     with user_errors():
         corpus = demo_corpus()
     _run(corpus, out, True, None, False)
+
+
+@app.command("pseudonymise")
+def pseudonymise_command(
+    table: Annotated[Path, typer.Argument(help="Table des segments (.csv, .parquet ou .xlsx), par ex. sortie d'`enquete ingest`.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Table pseudonymisée (.csv, .parquet ou .xlsx).")],
+    corpus: Annotated[Path | None, typer.Option(help="Dossier du corpus : noms, liste blanche et liste noire de son corpus.yaml.")] = None,
+    style: Annotated[str | None, typer.Option(help="names (prénoms réalistes, défaut) ou tags ([PERSONNE_07]).")] = None,
+    private_dir: Annotated[Path | None, typer.Option(help="Dossier privé de la table de correspondance (défaut : .enquete-private du corpus, ou du dossier courant).")] = None,
+    irreversible: Annotated[bool, typer.Option(help="Ne conserver aucune table de correspondance.")] = False,
+    name: Annotated[list[str] | None, typer.Option("--name", help="Nom de personne à pseudonymiser (répétable).")] = None,
+    allow: Annotated[list[str] | None, typer.Option("--allow", help="Nom de lieu ou d'initiative à conserver (répétable).")] = None,
+) -> None:
+    """Pseudonymiser une table de segments : personnes, téléphones, courriels, adresses, codes."""
+    from enquete.io import read_table
+    from enquete.pipeline import KEY_FILE, REPLACEMENTS_FILE, write_private
+    from enquete.pseudonymise import pseudonymise
+    from enquete.schema import coerce, validate_segments
+    from enquete.settings import Settings
+
+    with user_errors():
+        loaded = load_corpus(corpus) if corpus else None
+        settings = loaded.settings(pseudonym_style=style) if loaded else Settings(**({"pseudonym_style": style} if style else {}))
+        manifest = loaded.manifest.pseudonymisation if loaded else None
+        folder = private_dir or ((loaded.root if loaded else Path.cwd()) / settings.private_dir)
+        if folder.resolve() == out.parent.resolve() or out.parent.resolve() in folder.resolve().parents:
+            raise CorpusError(f"le dossier privé {folder} ne doit pas être dans le dossier de sortie {out.parent}")
+        segments = validate_segments(coerce(read_table(table)))
+        key_path = folder / KEY_FILE
+        previous = read_table(key_path) if key_path.is_file() and not irreversible else None
+        done = pseudonymise(
+            segments,
+            style=settings.pseudonym_style,
+            seed=settings.seed,
+            names=[*(manifest.names if manifest else []), *(name or [])],
+            allow=[*(manifest.allow if manifest else []), *(allow or [])],
+            deny=manifest.deny if manifest else [],
+            previous_key=previous,
+            model=settings.spacy_model,
+        )
+        write_table(done.segments, out)
+        summary_path = out.with_name(out.stem + ".resume.csv")
+        write_table(done.summary(), summary_path)
+        if not irreversible:
+            write_private(folder, {KEY_FILE: done.key, REPLACEMENTS_FILE: done.replacements})
+    counts = done.summary().groupby("entity")["remplacements"].sum()
+    console.print(f"{len(done.segments)} segments pseudonymisés dans {out} ; résumé : {summary_path}")
+    console.print(", ".join(f"{entity} : {n}" for entity, n in counts.items()) or "rien à remplacer")
+    if irreversible:
+        console.print("Mode irréversible : aucune table de correspondance n'a été conservée.")
+    else:
+        console.print(f"Table de correspondance (à garder secrète) : {folder / KEY_FILE}")
 
 
 @app.command("codebooks")

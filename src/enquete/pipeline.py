@@ -14,10 +14,14 @@ from pathlib import Path
 import pandas as pd
 
 from enquete import __version__
-from enquete.corpus import Corpus, load_corpus
-from enquete.ingest import ingest_corpus
-from enquete.io import write_json, write_table
+from enquete.corpus import Corpus, CorpusError, load_corpus
+from enquete.ingest import ingest_corpus, worker_count
+from enquete.io import read_table, write_table, write_text, write_json
+from enquete.pseudonymise import pseudonymise
 from enquete.settings import Settings
+
+KEY_FILE = "pseudonymes.csv"
+REPLACEMENTS_FILE = "remplacements.csv"
 
 
 @dataclass
@@ -30,6 +34,7 @@ class RunResult:
     files: list[Path] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     notices: list[str] = field(default_factory=list)
+    pseudonymisation: pd.DataFrame | None = None
 
 
 def corpus_summary(segments: pd.DataFrame) -> pd.DataFrame:
@@ -62,18 +67,74 @@ class _Timer:
         self.timings[self.name] = round(time.perf_counter() - self.start, 3)
 
 
+def private_dir(corpus: Corpus, settings: Settings, out_dir: Path) -> Path:
+    """Where the pseudonym key is kept: the corpus's private folder, never under out_dir."""
+    folder = (corpus.root / settings.private_dir).resolve()
+    out = out_dir.resolve()
+    if folder == out or out in folder.parents or folder in out.parents:
+        raise CorpusError(f"le dossier privé {folder} et le dossier des sorties {out} doivent être séparés")
+    return folder
+
+
+def write_private(folder: Path, tables: dict[str, pd.DataFrame]) -> list[Path]:
+    """Write private tables (pseudonym key, originals) in a folder git will ignore."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if not (folder / ".gitignore").exists():
+        write_text(folder / ".gitignore", "# données personnelles : ne jamais versionner\n*\n")
+    written = [write_table(df, folder / name) for name, df in tables.items()]
+    for path in written:
+        path.chmod(0o600)
+    return written
+
+
 def run(corpus_path: str | Path, out_dir: str | Path, **overrides) -> RunResult:
     """Run every available stage on a corpus folder and write the outputs to out_dir."""
     corpus = load_corpus(corpus_path)
     settings = corpus.settings(**overrides)
     out = Path(out_dir)
+    private = private_dir(corpus, settings, out) if settings.pseudonymise else None
     out.mkdir(parents=True, exist_ok=True)
     timings: dict[str, float] = {}
     with _Timer(timings, "ingest"):
         segments, rejects = ingest_corpus(corpus, settings)
     result = RunResult(corpus, settings, out, segments, rejects, timings=timings)
+    if settings.pseudonymise:
+        with _Timer(timings, "pseudonymise"):
+            _pseudonymise(result, private)
+    else:
+        result.notices.append("PSEUDONYMISATION DÉSACTIVÉE : les sorties contiennent les données personnelles du corpus")
     _write_outputs(result)
     return result
+
+
+def _pseudonymise(result: RunResult, private: Path) -> None:
+    corpus, settings = result.corpus, result.settings
+    config = corpus.manifest.pseudonymisation
+    key_path = private / KEY_FILE
+    previous = read_table(key_path) if settings.keep_pseudonym_key and key_path.is_file() else None
+    done = pseudonymise(
+        result.segments,
+        style=settings.pseudonym_style,
+        seed=settings.seed,
+        names=config.names,
+        allow=config.allow,
+        deny=config.deny,
+        previous_key=previous,
+        model=settings.spacy_model,
+        workers=worker_count(settings, len(result.segments) // 500),
+    )
+    raw_rejects = result.rejects
+    result.segments = done.segments
+    result.rejects = raw_rejects.assign(
+        source_path=raw_rejects["source_path"].map(done.mask).astype("string"),
+        reason=raw_rejects["reason"].map(done.mask).astype("string"),
+        content=pd.NA,
+    )
+    result.pseudonymisation = done.summary()
+    if settings.keep_pseudonym_key:
+        write_private(private, {KEY_FILE: done.key, REPLACEMENTS_FILE: done.replacements, "rejets_contenu.csv": raw_rejects})
+    else:
+        result.notices.append("mode irréversible : aucune table de correspondance n'est conservée")
 
 
 def _write_outputs(result: RunResult) -> None:
@@ -81,12 +142,9 @@ def _write_outputs(result: RunResult) -> None:
     files = result.files
     files.append(write_table(corpus_summary(segments), out / "corpus_documents.csv"))
     files.append(write_table(result.rejects.drop(columns=["content"]), out / "rejets.csv"))
-    if result.settings.pseudonymise:
-        result.notices.append(
-            "pseudonymisation demandée mais pas encore disponible : les textes ne sont pas écrits dans les sorties"
-        )
-    else:
-        files.append(write_table(segments, out / "segments.parquet"))
+    files.append(write_table(segments, out / "segments.parquet"))
+    if result.pseudonymisation is not None:
+        files.append(write_table(result.pseudonymisation, out / "pseudonymisation.csv"))
     files.append(
         write_json(
             out / "run_summary.json",
@@ -95,6 +153,12 @@ def _write_outputs(result: RunResult) -> None:
                 "documents": int(segments["document_id"].nunique()),
                 "segments_by_type": segments["message_type"].value_counts().sort_index().to_dict(),
                 "rejects": len(result.rejects),
+                "pseudonymised": result.settings.pseudonymise,
+                "replacements_by_entity": (
+                    result.pseudonymisation.groupby("entity")["remplacements"].sum().to_dict()
+                    if result.pseudonymisation is not None
+                    else {}
+                ),
                 "timings_seconds": result.timings,
                 "settings": result.settings.model_dump(),
             },

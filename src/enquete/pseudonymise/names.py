@@ -21,6 +21,7 @@ INITIALS = re.compile(r"^(?:[A-ZÀ-Þ]\.?\s?){1,3}$")
 PARTICLES = {"de", "du", "da", "van", "von", "el", "ben", "le", "la", "dos", "das", "di"}
 
 
+@lru_cache(maxsize=200_000)
 def fold(text: str) -> str:
     """Lower-case, accent-free form used to compare names."""
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()

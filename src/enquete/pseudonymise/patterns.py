@@ -45,7 +45,7 @@ DWELLING = re.compile(
     rf"(?i:(?:{_BUILDING}|{_FLOOR}\s+étage|{_FLOOR})(?:\s*,?\s*(?:{_BUILDING}|{_FLOOR}\s+étage|{_DOOR}))+|{_DOOR})"
 )
 DOOR_CODE = re.compile(
-    r"(?i:\b(?:digicode|code(?:\s+(?:de\s+la\s+porte|d['’]entrée|du\s+hall|porte|d['’]accès|de\s+l['’]immeuble))?)"
+    r"(?i:\b(?:digicode|code)(?:\s+(?:de|du|d['’])\s*(?:la\s+|l['’])?[a-zà-ÿ]+)?"
     r"\s*(?::|c['’]est|est)?\s*(?:le\s+)?)(?=[0-9A-Z]*\d)([0-9A-Z]{3,8})\b"
 )
 _MONTHS = r"janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|décembre|decembre"

@@ -1,0 +1,242 @@
+"""Pseudonymisation: detection, consistency, styles, key handling, and zero leaks in outputs/."""
+
+from __future__ import annotations
+
+import shutil
+import warnings
+
+import pandas as pd
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from enquete.cli import app
+from enquete.corpus import Document
+from enquete.ingest.common import finish
+from enquete.pseudonymise import pseudonymise
+from enquete.pseudonymise.patterns import ADDRESS, DOOR_CODE, DWELLING, PHONE
+from enquete.schema import document_text, validate_segments
+from tests.conftest import FIXTURES
+from tests.leakscan import scan
+
+PII = FIXTURES / "pii_corpus"
+PLANTED = yaml.safe_load((PII / "planted.yaml").read_text(encoding="utf-8"))
+ALL_PLANTED = sorted({v for values in PLANTED.values() for v in values})
+runner = CliRunner()
+
+
+def table(rows, source_type="whatsapp", doc="D1"):
+    """A small segment table: rows of (speaker, text)."""
+    document = Document(id=doc, path=None, relpath=f"{doc}.txt")
+    return finish(
+        {
+            "speaker": [s for s, _ in rows],
+            "speaker_role": ["member" if source_type == "whatsapp" else "respondent"] * len(rows),
+            "timestamp": pd.Timestamp("2023-01-15 18:00") if source_type == "whatsapp" else pd.NaT,
+            "message_type": ["text" if source_type == "whatsapp" else "turn"] * len(rows),
+            "text": [t for _, t in rows],
+        },
+        document,
+        source_type,
+    )
+
+
+def run_pseudo(df, **kwargs):
+    kwargs.setdefault("use_ner", True)
+    result = pseudonymise(df, **kwargs)
+    validate_segments(result.segments)
+    return result
+
+
+# --- patterns -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "phone",
+    ["06 12 34 56 78", "06.12.34.56.78", "0612345678", "+33 6 12 34 56 78", "0033 6 12 34 56 78", "+33 (0)6 12 34 56 78",
+     "06-12-34-56-78", "+44 20 7946 0958", "+1 514 555 0199"],
+)
+def test_phone_formats(phone):
+    assert PHONE.search(f"appelle au {phone} stp").group() == phone
+
+
+@pytest.mark.parametrize("text", ["IMG-2023-04-10-17-08-52.jpg", "le 12/03/2023 à 18h", "10 000 euros", "2020-04-10"])
+def test_not_phones(text):
+    assert PHONE.search(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        ("J'habite au 12 rue des Glycines depuis 1991.", "12 rue des Glycines"),
+        ("au 4 allée des Tilleuls, près du parc", "4 allée des Tilleuls"),
+        ("local au 3 bis avenue Jean Jaurès et on mange", "3 bis avenue Jean Jaurès"),
+        ("au 7, boulevard de la Villette depuis", "7, boulevard de la Villette"),
+        ("le 18 Rue Saint-Maur à Paris", "18 Rue Saint-Maur"),
+    ],
+)
+def test_addresses_have_bounded_endings(text, address):
+    assert ADDRESS.search(text).group() == address
+
+
+def test_dwellings_and_door_codes():
+    assert DWELLING.search("au bâtiment B, 3e étage, porte 12 depuis").group() == "bâtiment B, 3e étage, porte 12"
+    assert DWELLING.search("Bât 2 porte 14 !").group() == "Bât 2 porte 14"
+    assert DWELLING.search("le bâtiment C a voté") is None
+    assert DOOR_CODE.search("Le code de la porte c'est le 4521B").group(1) == "4521B"
+    assert DOOR_CODE.search("digicode du local : 1984").group(1) == "1984"
+    assert DOOR_CODE.search("le code de conduite") is None
+
+
+# --- people ---------------------------------------------------------------------------
+
+
+def test_same_person_same_pseudonym_everywhere_including_speakers():
+    wa = table([("Nadia Benali", "Bonjour à tous"), ("Karim", "Merci Nadia !"), ("Karim", "merci nadia 🙏")])
+    itv = table([("Enquêtrice", "Vous connaissez Nadia Benali ?"), ("Martine", "Oui, Mme Benali est au bureau.")], "interview", "E1")
+    result = run_pseudo(pd.concat([wa, itv], ignore_index=True))
+    out = result.segments
+    pseudo = out["speaker"].iloc[0]
+    first, last = pseudo.split()
+    assert pseudo != "Nadia Benali"
+    assert out["text"].tolist()[1:] == [f"Merci {first} !", f"merci {first} 🙏", f"Vous connaissez {pseudo} ?", f"Oui, Mme {last} est au bureau."]
+    assert out["speaker"].tolist()[3] == "Enquêtrice"
+    assert out["speaker"].iloc[4] != "Martine" and out["speaker"].iloc[1] != "Karim"
+    text = document_text(out[out["document_id"] == "E1"])
+    assert all(text[s:e] == t for s, e, t in zip(out["start_char"][3:], out["end_char"][3:], out["text"][3:]))
+
+
+def test_tags_style():
+    df = table([("Nadia Benali", "Mon numéro : 06 12 34 56 78, écris à nadia@exemple.fr"), ("Karim", "ok Nadia")])
+    out = run_pseudo(df, style="tags").segments
+    assert out["speaker"].tolist() == ["[PERSONNE_01]", "[PERSONNE_02]"] or out["speaker"].tolist() == ["[PERSONNE_02]", "[PERSONNE_01]"]
+    nadia = out["speaker"].iloc[0]
+    assert out["text"].tolist() == ["Mon numéro : [TÉLÉPHONE], écris à [EMAIL]", f"ok {nadia}"]
+
+
+def test_phone_number_senders_become_persons():
+    df = table([("\u202a+33 6 45 78 12 90\u202c".strip("\u202a\u202c"), "Bonjour"), ("Karim", "Salut")])
+    out = run_pseudo(df).segments
+    assert "+33" not in out["speaker"].iloc[0] and out["speaker"].iloc[0][:1].isupper()
+
+
+def test_false_positives_are_avoided():
+    itv = table(
+        [("E", "Réunion demain ?"), ("R", "Oui. Petit rappel : la fête au Square Voltaire."), ("E", "Le bâtiment C vote.")],
+        "interview",
+    )
+    out = run_pseudo(itv, allow=["Square Voltaire"]).segments
+    assert out["text"].tolist() == ["Réunion demain ?", "Oui. Petit rappel : la fête au Square Voltaire.", "Le bâtiment C vote."]
+    assert out["speaker"].tolist() == ["E", "R", "E"]
+
+
+def test_allow_and_deny_lists_and_user_names():
+    df = table([("Karim", "La Bastringue chez Honorine Dupuis-Vasseur, au Jardin Lamartine")])
+    out = run_pseudo(df, allow=["Jardin Lamartine"], deny=["Bastringue"], names=["Honorine Dupuis-Vasseur"]).segments
+    text = out["text"].iloc[0]
+    assert "[MASQUÉ]" in text and "Honorine" not in text and "Jardin Lamartine" in text
+
+
+def test_previous_key_keeps_pseudonyms_stable_and_is_deterministic():
+    df = table([("Nadia Benali", "Bonjour"), ("Karim Belkacem", "Salut Nadia")])
+    first = run_pseudo(df)
+    again = run_pseudo(df)
+    assert first.segments["text"].tolist() == again.segments["text"].tolist()
+    grown = pd.concat([table([("Zoé Martin", "coucou")], doc="D0"), df], ignore_index=True)
+    reused = run_pseudo(grown, previous_key=first.key)
+    assert reused.segments["speaker"].tolist()[1:] == first.segments["speaker"].tolist()
+
+
+def test_pseudonyms_never_reuse_a_real_name_of_the_corpus():
+    names = ["Nadia Benali", "Karim Belkacem", "Sylvie Martin", "Léa Dubois", "Hugo Petit", "Anaïs Roche"]
+    df = table([(n, "Bonjour") for n in names])
+    pseudos = run_pseudo(df, use_ner=False).segments["speaker"].tolist()
+    real_words = {w for n in names for w in n.split()}
+    assert not real_words & {w for p in pseudos for w in p.split()}
+
+
+def test_file_names_and_document_ids_are_pseudonymised():
+    df = table([("Nadia Benali", "Bonjour")], doc="discussion_avec_nadia_benali")
+    df["source_path"] = "Discussion WhatsApp avec Nadia Benali.txt"
+    out = run_pseudo(df).segments
+    assert "nadia" not in out["document_id"].iloc[0].lower() and "Nadia" not in out["source_path"].iloc[0]
+    assert out["segment_id"].iloc[0].startswith(out["document_id"].iloc[0])
+
+
+def test_summary_has_counts_and_no_originals():
+    df = table([("Nadia Benali", "06 12 34 56 78")])
+    result = run_pseudo(df)
+    summary = result.summary()
+    assert set(summary.columns) == {"document_id", "entity", "remplacements"}
+    assert "Nadia" not in summary.to_csv()
+    assert set(result.replacements["original"]) >= {"Nadia Benali", "06 12 34 56 78"}
+
+
+# --- the last line of defence ---------------------------------------------------------
+
+
+def _copy_corpus(tmp_path):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(PII, corpus)
+    (corpus / "planted.yaml").unlink()
+    return corpus
+
+
+def test_no_planted_value_leaks_into_any_output(tmp_path):
+    corpus = _copy_corpus(tmp_path)
+    out = tmp_path / "outputs"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = runner.invoke(app, ["run", str(corpus), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir())  # something was written
+    assert scan(out, ALL_PLANTED) == []
+    key = corpus / ".enquete-private" / "pseudonymes.csv"
+    assert key.is_file() and "Gisèle Marchadier" in key.read_text(encoding="utf-8-sig")
+    assert not list(out.rglob("pseudonymes*"))
+
+
+def test_the_scanner_finds_what_is_there_without_pseudonymisation(tmp_path):
+    corpus = _copy_corpus(tmp_path)
+    out = tmp_path / "outputs"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = runner.invoke(app, ["run", str(corpus), "--out", str(out), "--no-pseudonymise"])
+    assert result.exit_code == 0 and "PSEUDONYMISATION DÉSACTIVÉE" in result.output
+    found = {value for _, value in scan(out, ALL_PLANTED)}
+    assert {"Gisèle Marchadier", "0612345678", "y.fontanel@bailleur-exemple.fr", "27 rue Lamartine"} <= found
+
+
+def test_irreversible_mode_keeps_no_key(tmp_path):
+    corpus = _copy_corpus(tmp_path)
+    (corpus / "corpus.yaml").write_text(
+        (corpus / "corpus.yaml").read_text(encoding="utf-8") + "settings:\n  keep_pseudonym_key: false\n", encoding="utf-8"
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = runner.invoke(app, ["run", str(corpus), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    assert not (corpus / ".enquete-private").exists()
+    assert scan(tmp_path / "o", ALL_PLANTED) == []
+
+
+def test_private_folder_inside_outputs_is_refused(tmp_path):
+    corpus = _copy_corpus(tmp_path)
+    result = runner.invoke(app, ["run", str(corpus), "--out", str(corpus / ".enquete-private" / "out")])
+    assert result.exit_code == 1 and "doivent être séparés" in result.output
+
+
+def test_pseudonymise_command_round_trip(tmp_path):
+    segments = tmp_path / "seg.parquet"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert runner.invoke(app, ["ingest", str(PII / "entretien_gisele.txt"), "--out", str(segments)]).exit_code == 0
+    out_dir = tmp_path / "pseudo"
+    result = runner.invoke(
+        app, ["pseudonymise", str(segments), "--out", str(out_dir / "p.csv"), "--private-dir", str(tmp_path / "secret"), "--style", "tags"]
+    )
+    assert result.exit_code == 0, result.output
+    assert scan(out_dir, ["Gisèle Marchadier", "Koulibaly", "06 12 34 56 78", "27 rue Lamartine"]) == []
+    assert (tmp_path / "secret" / "pseudonymes.csv").is_file()
+    text = (out_dir / "p.csv").read_text(encoding="utf-8-sig")
+    assert "[PERSONNE_" in text and "[TÉLÉPHONE]" in text and "[ADRESSE]" in text
