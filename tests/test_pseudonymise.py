@@ -216,7 +216,9 @@ def test_irreversible_mode_keeps_no_key(tmp_path):
         warnings.simplefilter("ignore")
         result = runner.invoke(app, ["run", str(corpus), "--out", str(tmp_path / "o")])
     assert result.exit_code == 0, result.output
-    assert not (corpus / ".enquete-private").exists()
+    private = corpus / ".enquete-private"
+    assert not (private / "pseudonymes.csv").exists() and not (private / "remplacements.csv").exists()
+    assert scan(private, ALL_PLANTED) == []  # only the analysis cache of pseudonymised texts
     assert scan(tmp_path / "o", ALL_PLANTED) == []
 
 

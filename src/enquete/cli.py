@@ -16,6 +16,7 @@ from enquete.codebook import CodebookError, bundled_codebooks, load_codebook
 from enquete.corpus import CorpusError, load_corpus
 from enquete.ingest import IngestError, ingest_corpus, ingest_paths
 from enquete.io import OutputError, write_table
+from enquete.coding.review import ReviewError
 from enquete.nlp import ModelError
 from enquete.schema import SchemaError
 
@@ -27,10 +28,12 @@ app = typer.Typer(
 )
 corpus_app = typer.Typer(help="Examiner un dossier de corpus.", no_args_is_help=True)
 app.add_typer(corpus_app, name="corpus")
+review_app = typer.Typer(help="Revue humaine du codage : exporter un classeur, réimporter les décisions.", no_args_is_help=True)
+app.add_typer(review_app, name="review")
 
 console = Console()
 err = Console(stderr=True, soft_wrap=True)
-KNOWN_ERRORS = (CorpusError, CodebookError, IngestError, SchemaError, OutputError, ModelError)
+KNOWN_ERRORS = (CorpusError, CodebookError, IngestError, SchemaError, OutputError, ModelError, ReviewError, ValueError)
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -232,6 +235,92 @@ def pseudonymise_command(
         console.print("Mode irréversible : aucune table de correspondance n'a été conservée.")
     else:
         console.print(f"Table de correspondance (à garder secrète) : {folder / KEY_FILE}")
+
+
+@app.command("code")
+def code_command(
+    table: Annotated[Path, typer.Argument(help="Table avec au moins segment_id et text (.csv, .parquet, .xlsx).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Table codée (.csv, .parquet ou .xlsx).")],
+    codebook: Annotated[str, typer.Option(help="Grille : nom fourni ou chemin d'un .yaml.")] = "facteurs_reussite",
+    train: Annotated[Path | None, typer.Option(help="Segments codés à la main (segment_id, codes) pour entraîner le codeur.")] = None,
+    cache: Annotated[Path | None, typer.Option(help="Dossier du cache de l'analyse spaCy (défaut : ./.enquete-private/cache).")] = None,
+) -> None:
+    """Coder chaque segment : colonnes codes, score_<code> et evidence ajoutées."""
+    from enquete.coding import Coder, code_segments
+    from enquete.io import read_table
+
+    with user_errors():
+        segments = read_table(table)
+        missing = [c for c in ("segment_id", "text") if c not in segments.columns]
+        if missing:
+            raise OutputError(f"{table} : colonnes manquantes : {', '.join(missing)}")
+        segments["segment_id"] = segments["segment_id"].astype(str)
+        segments["text"] = segments["text"].fillna("").astype(str)
+        coder = Coder(codebook, cache_dir=cache or Path.cwd() / ".enquete-private" / "cache")
+        coded = code_segments(segments, coder, read_table(train) if train else None)
+        write_table(coded, out)
+    applied = coded["codes"].str.split(";").explode().loc[lambda s: s != ""].value_counts()
+    console.print(f"{len(coded)} segments codés dans {out} ({'entraîné' if coder.fitted_ else 'zéro-shot'})")
+    console.print(", ".join(f"{code} : {n}" for code, n in applied.items()) or "aucun code appliqué")
+
+
+@review_app.command("export")
+def review_export(
+    coded: Annotated[Path, typer.Argument(help="Table codée (sortie d'`enquete code`, ou outputs/codage.csv).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Classeur de revue (.xlsx ou .csv).")],
+    codebook: Annotated[str, typer.Option(help="Grille du codage.")] = "facteurs_reussite",
+) -> None:
+    """Écrire le classeur de revue : une colonne 0/1 par code, une colonne commentaire."""
+    from enquete.coding import export_review
+    from enquete.io import read_table
+
+    with user_errors():
+        path = export_review(read_table(coded), load_codebook(codebook), out)
+    console.print(f"Classeur de revue : {path}")
+
+
+@review_app.command("import")
+def review_import(
+    workbook: Annotated[Path, typer.Argument(help="Classeur de revue rempli (.xlsx ou .csv).")],
+    corpus: Annotated[Path | None, typer.Option(help="Corpus : les décisions vont dans son dossier privé.")] = None,
+    store: Annotated[Path | None, typer.Option(help="Dossier des décisions (défaut : <corpus>/.enquete-private/revue).")] = None,
+    codebook: Annotated[str, typer.Option(help="Grille du codage.")] = "facteurs_reussite",
+) -> None:
+    """Enregistrer les décisions humaines ; elles remplacent le codage automatique aux prochains runs."""
+    from enquete.coding import DecisionStore, import_review
+
+    with user_errors():
+        grid = load_codebook(codebook)
+        if store is None:
+            if corpus is None:
+                raise CorpusError("indiquez --corpus ou --store : où conserver les décisions")
+            loaded = load_corpus(corpus)
+            store = loaded.root / loaded.settings().private_dir / "revue"
+        decisions = import_review(workbook, grid)
+        merged = DecisionStore(store).add(decisions, grid.id)
+    console.print(f"{len(decisions)} décision(s) humaine(s) importée(s) ; {len(merged)} au total dans {store}")
+
+
+@app.command("agreement")
+def agreement_command(
+    a: Annotated[Path, typer.Argument(help="Codage de référence (codes ou colonnes 0/1 par code).")],
+    b: Annotated[Path, typer.Argument(help="Codage à comparer.")],
+    codebook: Annotated[str, typer.Option(help="Grille du codage.")] = "facteurs_reussite",
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Écrire le tableau (.csv, .xlsx).")] = None,
+) -> None:
+    """Accord entre deux codages : kappa de Cohen, alpha de Krippendorff, accord %, précision, rappel, F1."""
+    from enquete.coding import agreement
+    from enquete.io import read_table
+
+    with user_errors():
+        table = agreement(read_table(a), read_table(b), load_codebook(codebook).ids)
+        if out:
+            write_table(table, out)
+    view = Table(*table.columns, title=f"Accord entre {a.name} (A) et {b.name} (B)")
+    for row in table.itertuples(index=False):
+        view.add_row(*[f"{v:.3f}" if isinstance(v, float) else str(v) for v in row])
+    console.print(view)
+    console.print(f"segments communs : {table['segments'].iloc[0]} ; seulement dans A : {table.attrs['only_a']}, seulement dans B : {table.attrs['only_b']}")
 
 
 @app.command("codebooks")

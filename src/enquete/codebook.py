@@ -35,6 +35,7 @@ class Code(BaseModel):
     include: list[str] = Field(default_factory=list)
     exclude: list[str] = Field(default_factory=list)
     indicators: list[str] = Field(default_factory=list)
+    not_indicators: list[str] = Field(default_factory=list)  # expressions that use a trigger word in another sense
     examples: list[str] = Field(default_factory=list)
     color: str = "#777777"
     maps_to: dict[str, list[str]] = Field(default_factory=dict)

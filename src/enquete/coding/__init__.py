@@ -1,0 +1,53 @@
+"""Code stage: every segment against a codebook (multi-label), with scores and evidence.
+
+``code_segments`` is the stage function the pipeline calls; ``Coder`` is the model,
+``review`` the human round trip and ``agreement`` the comparison of two codings.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from enquete.coding.agreement import agreement
+from enquete.coding.coder import Coder, codable, split_codes
+from enquete.coding.review import DecisionStore, apply_decisions, export_review, import_review
+
+__all__ = [
+    "Coder",
+    "DecisionStore",
+    "agreement",
+    "apply_decisions",
+    "codable",
+    "code_segments",
+    "export_review",
+    "import_review",
+    "split_codes",
+    "training_examples",
+]
+
+
+def training_examples(segments: pd.DataFrame, coded: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+    """Rows of ``segments`` that have human codes in ``coded`` (segment_id, codes), and their codes.
+
+    The texts come from ``segments`` (so from the pseudonymised table in a run), the codes
+    from the human coding: a gold file, stored review decisions, or a REFI-QDA import.
+    """
+    codes = coded.drop_duplicates("segment_id", keep="last").set_index("segment_id")["codes"].fillna("")
+    rows = segments[segments["segment_id"].astype(str).isin(codes.index.astype(str))]
+    return rows, rows["segment_id"].astype(str).map(codes)
+
+
+def code_segments(
+    segments: pd.DataFrame,
+    coder: Coder,
+    training: pd.DataFrame | None = None,
+    decisions: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Code the segment table: fit on human codes when there are some, predict, apply decisions."""
+    human = [t[["segment_id", "codes"]] for t in (training, decisions) if t is not None and len(t)]
+    if human:
+        rows, codes = training_examples(segments, pd.concat(human, ignore_index=True))
+        if len(rows):
+            coder.fit(rows, codes)
+    coded = coder.predict(segments)
+    return apply_decisions(coded, decisions if decisions is not None else pd.DataFrame(), coder.codebook)

