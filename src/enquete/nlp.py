@@ -27,7 +27,7 @@ NER_EXCLUDE = ("parser", "lemmatizer", "attribute_ruler", "senter")
 ANALYSIS_EXCLUDE = ("parser", "ner", "senter")
 CONTENT_POS = frozenset({"NOUN", "VERB", "ADJ", "PROPN", "ADV"})
 #: Bump when what :func:`analyse` computes changes: older caches are then ignored.
-ANALYSIS_VERSION = 1
+ANALYSIS_VERSION = 2
 
 
 class ModelError(RuntimeError):
@@ -77,18 +77,22 @@ def text_key(text: str) -> str:
 
 @dataclass
 class Analysis:
-    """Per text: folded lemmas (space-separated, punctuation dropped) and a content vector."""
+    """Per text: folded lemmas (space-separated, punctuation dropped), the same words as
+    written (aligned one to one with the lemmas), and a content vector."""
 
     lemmas: list[str]
+    words: list[str]
     vectors: np.ndarray  # float32, L2-normalised mean of content-word vectors (zeros if none)
 
 
-def _analyse_doc(doc) -> tuple[str, np.ndarray]:
-    lemmas = " ".join(fold(t.lemma_ or t.text) for t in doc if t.is_alpha or t.like_num)
+def _analyse_doc(doc) -> tuple[str, str, np.ndarray]:
+    kept = [t for t in doc if t.is_alpha or t.like_num]
+    lemmas = " ".join(fold(t.lemma_ or t.text) for t in kept)
+    words = " ".join(t.text.lower() for t in kept)
     content = [t.vector for t in doc if t.pos_ in CONTENT_POS and not t.is_stop and t.has_vector and t.is_alpha]
     vector = np.mean(content, axis=0) if content else np.zeros(doc.vocab.vectors_length, dtype=np.float32)
     norm = float(np.linalg.norm(vector))
-    return lemmas, (vector / norm if norm else vector).astype(np.float32)
+    return lemmas, words, (vector / norm if norm else vector).astype(np.float32)
 
 
 def _cache_file(cache_dir: Path, nlp: Language) -> Path:
@@ -114,12 +118,13 @@ def analyse(
     texts = list(texts)
     nlp = load(model, ANALYSIS_EXCLUDE)
     keys = [text_key(t) for t in texts]
-    known: dict[str, tuple[str, np.ndarray]] = {}
+    known: dict[str, tuple[str, str, np.ndarray]] = {}
     path = _cache_file(Path(cache_dir), nlp) if cache_dir else None
     cached = _read_cache(path) if path else None
     if cached is not None:
         vectors = np.stack(cached["vector"].to_numpy()) if len(cached) else np.zeros((0, nlp.vocab.vectors_length))
-        known = {k: (lem, vec) for k, lem, vec in zip(cached["key"], cached["lemmas"], vectors.astype(np.float32))}
+        rows = zip(cached["key"], cached["lemmas"], cached["words"], vectors.astype(np.float32))
+        known = {k: (lem, words, vec) for k, lem, words, vec in rows}
     todo = {k: t for k, t in zip(keys, texts) if k not in known}
     if todo:
         docs = pipe(nlp, (expand_abbreviations(t) for t in todo.values()), len(todo), "Analyse linguistique (spaCy)", workers)
@@ -127,9 +132,12 @@ def analyse(
             known[key] = _analyse_doc(doc)
         if path:
             path.parent.mkdir(parents=True, exist_ok=True)
-            frame = pd.DataFrame({"key": list(known), "lemmas": [v[0] for v in known.values()], "vector": [v[1] for v in known.values()]})
+            values = list(known.values())
+            frame = pd.DataFrame(
+                {"key": list(known), "lemmas": [v[0] for v in values], "words": [v[1] for v in values], "vector": [v[2] for v in values]}
+            )
             with atomic_path(path) as tmp:
                 frame.to_parquet(tmp, index=False)
     dim = nlp.vocab.vectors_length
-    vectors = np.stack([known[k][1] for k in keys]) if keys else np.zeros((0, dim), dtype=np.float32)
-    return Analysis([known[k][0] for k in keys], vectors)
+    vectors = np.stack([known[k][2] for k in keys]) if keys else np.zeros((0, dim), dtype=np.float32)
+    return Analysis([known[k][0] for k in keys], [known[k][1] for k in keys], vectors)

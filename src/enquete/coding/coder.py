@@ -18,7 +18,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from enquete.codebook import Codebook, load_codebook
-from enquete.coding.lexicon import build_lexicons, cue_features, zero_shot_scores
+from enquete.coding.lexicon import build_lexicons, cue_features, without_negatives, zero_shot_scores
 from enquete.nlp import analyse
 
 #: Segments that are coded (when the table says what they are): speech of respondents and members.
@@ -72,8 +72,12 @@ class Coder:
         cues, found = cue_features(analysis, self.lexicons)
         return analysis, cues, found
 
+    def _ngram_text(self, analysis) -> list[str]:
+        """Lemmas without not_indicators: what the n-gram model learns from."""
+        return without_negatives(analysis.lemmas, self.lexicons)
+
     def _matrix(self, analysis, cues) -> sparse.csr_matrix:
-        ngrams = self.vectorizer_.transform(analysis.lemmas)
+        ngrams = self.vectorizer_.transform(self._ngram_text(analysis))
         return sparse.hstack([ngrams, sparse.csr_matrix(analysis.vectors * VECTOR_WEIGHT), sparse.csr_matrix(cues)]).tocsr()
 
     # --- learning -----------------------------------------------------------------
@@ -96,7 +100,7 @@ class Coder:
         self.vectorizer_ = TfidfVectorizer(
             token_pattern=r"\S+", ngram_range=(1, 2), min_df=2, sublinear_tf=True, max_features=30000
         )
-        self.vectorizer_.fit(analysis.lemmas)
+        self.vectorizer_.fit(self._ngram_text(analysis))
         X = self._matrix(analysis, cues)
         self.models_, self.thresholds_ = {}, {}
         for j, code in enumerate(self.codes):
@@ -122,16 +126,17 @@ class Coder:
     def predict_proba(self, segments: pd.DataFrame) -> np.ndarray:
         texts = segments["text"].fillna("").astype(str).tolist()
         analysis, cues, _ = self._analyse(texts)
-        return self._scores(analysis, cues)
+        return self._scores(analysis, cues)[0]
 
-    def _scores(self, analysis, cues) -> np.ndarray:
+    def _scores(self, analysis, cues) -> tuple[np.ndarray, sparse.csr_matrix | None]:
         scores = zero_shot_scores(cues)
+        X = None
         if self.fitted_ and self.models_:
             X = self._matrix(analysis, cues)
             for j, code in enumerate(self.codes):
                 if code in self.models_:
                     scores[:, j] = self.models_[code].predict_proba(X)[:, 1]
-        return scores
+        return scores, X
 
     def threshold(self, code: str) -> float:
         return self.thresholds_.get(code, 0.5) if self.fitted_ else 0.5
@@ -142,20 +147,22 @@ class Coder:
         mask = codable(segments)
         texts = segments["text"].fillna("").astype(str).tolist()
         analysis, cues, found = self._analyse(texts)
-        scores = self._scores(analysis, cues)
+        scores, X = self._scores(analysis, cues)
         scores[~mask] = 0.0
         applied = scores >= np.array([self.threshold(c) for c in self.codes])
         out["codes"] = [";".join(c for c, a in zip(self.codes, row) if a) for row in applied]
         for j, code in enumerate(self.codes):
             out[f"score_{code}"] = np.round(scores[:, j], 4)
+        learned = self._learned_reasons(analysis, X, applied) if X is not None else {}
         out["evidence"] = [
-            self._evidence(i, row, found[i], analysis) if mask[i] else "" for i, row in enumerate(applied)
+            self._evidence(row, found[i], {c: learned[c][i] for c in learned}) if mask[i] else ""
+            for i, row in enumerate(applied)
         ]
         return out
 
     # --- explanations -------------------------------------------------------------
 
-    def _evidence(self, i: int, applied: np.ndarray, found: dict[str, list[str]], analysis) -> str:
+    def _evidence(self, applied: np.ndarray, found: dict[str, list[str]], learned: dict[str, list[str]]) -> str:
         parts = []
         for j, code in enumerate(self.codes):
             if not applied[j]:
@@ -163,27 +170,40 @@ class Coder:
             why = []
             if found.get(code):
                 why.append("indices : " + ", ".join(found[code][:6]))
-            if self.fitted_ and code in self.models_:
-                why += self._learned_reasons(i, j, code, analysis)
-            elif not found.get(code):
+            why += learned.get(code) or []
+            if not why:
                 why.append("proche de la définition du code")
             parts.append(f"{code} — " + " ; ".join(why))
         return " | ".join(parts)
 
-    def _learned_reasons(self, i: int, j: int, code: str, analysis) -> list[str]:
-        reasons = []
-        row = self.vectorizer_.transform([analysis.lemmas[i]])
-        coef = self.models_[code].coef_[0][: row.shape[1]]
-        contributions = row.multiply(coef).tocsr()
-        order = np.argsort(-contributions.data)[:4]
-        words = [self.feature_names_[contributions.indices[k]] for k in order if contributions.data[k] > 0]
-        if words:
-            reasons.append("mots appris : " + ", ".join(words))
-        positives = np.flatnonzero(self.train_labels_[:, j])
-        if len(positives) and np.any(analysis.vectors[i]):
-            sims = self.train_vectors_[positives] @ analysis.vectors[i]
-            best = int(np.argmax(sims))
-            reasons.append(f"exemple annoté le plus proche : {self.train_ids_[positives[best]]} (similarité {sims[best]:.2f})")
+    def _learned_reasons(self, analysis, X: sparse.csr_matrix, applied: np.ndarray) -> dict[str, list[list[str]]]:
+        """Per learned code and segment: the n-grams that weighed most, the nearest annotated example."""
+        ngrams = X[:, : len(self.vectorizer_.vocabulary_)].tocsr()
+        reasons: dict[str, list[list[str]]] = {}
+        for j, code in enumerate(self.codes):
+            if code not in self.models_:
+                continue
+            rows = np.flatnonzero(applied[:, j])
+            per_row: list[list[str]] = [[] for _ in range(len(applied))]
+            coef = self.models_[code].coef_[0][: ngrams.shape[1]]
+            positives = np.flatnonzero(self.train_labels_[:, j])
+            nearest = sims = None
+            if len(rows) and len(positives):
+                similarity = analysis.vectors[rows] @ self.train_vectors_[positives].T
+                nearest, sims = similarity.argmax(axis=1), similarity.max(axis=1)
+            for k, i in enumerate(rows):
+                row = ngrams[i]
+                weights = row.data * coef[row.indices]
+                top = [row.indices[t] for t in np.argsort(-weights)[:4] if weights[t] > 0]
+                if top:
+                    surface = dict(zip(analysis.lemmas[i].split(), analysis.words[i].split()))
+                    words = [" ".join(surface.get(w, w) for w in self.feature_names_[t].split()) for t in top]
+                    per_row[i].append("mots appris : " + ", ".join(words))
+                if nearest is not None and np.any(analysis.vectors[i]):
+                    per_row[i].append(
+                        f"exemple annoté le plus proche : {self.train_ids_[positives[nearest[k]]]} (similarité {sims[k]:.2f})"
+                    )
+            reasons[code] = per_row
         return reasons
 
 

@@ -92,8 +92,9 @@ def cue_features(analysis: Analysis, lexicons: list[CodeLexicon]) -> tuple[np.nd
     features = np.zeros((n, k * FEATURES_PER_CODE), dtype=np.float32)
     similarity = analysis.vectors @ np.stack([lex.prototype for lex in lexicons]).T if n else np.zeros((0, k))
     cues: list[dict[str, list[str]]] = []
-    for i, lemmas in enumerate(analysis.lemmas):
+    for i, (lemmas, written) in enumerate(zip(analysis.lemmas, analysis.words)):
         padded = f" {lemmas} "
+        surface = dict(zip(lemmas.split(), written.split()))
         found: dict[str, list[str]] = {}
         for j, lex in enumerate(lexicons):
             text = padded
@@ -104,11 +105,24 @@ def cue_features(analysis: Analysis, lexicons: list[CodeLexicon]) -> tuple[np.nd
             features[i, j * 3] = len(phrases)
             features[i, j * 3 + 1] = sum(lex.words[w] for w in words)
             if phrases or words:
-                found[lex.code] = [f"« {p} »" for p in phrases] + words
+                found[lex.code] = [f"« {p} »" for p in phrases] + [surface.get(w, w) for w in words]
         cues.append(found)
     if n:
         features[:, 2::3] = similarity - similarity.mean(axis=1, keepdims=True)
     return features, cues
+
+
+def without_negatives(lemmas: list[str], lexicons: list[CodeLexicon]) -> list[str]:
+    """Lemma strings with every code's not_indicators removed ("au lieu de", "sens de circulation")."""
+    negatives = sorted({n for lex in lexicons for n in lex.negatives}, key=len, reverse=True)
+    out = []
+    for text in lemmas:
+        padded = f" {text} "
+        for negative in negatives:
+            if f" {negative} " in padded:
+                padded = padded.replace(f" {negative} ", " | ")
+        out.append(padded.strip())
+    return out
 
 
 def zero_shot_scores(features: np.ndarray) -> np.ndarray:
