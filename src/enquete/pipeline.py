@@ -17,6 +17,7 @@ from enquete import __version__
 from enquete.corpus import Corpus, CorpusError, load_corpus
 from enquete.ingest import ingest_corpus, worker_count
 from enquete.io import read_table, write_table, write_text, write_json
+from enquete.analysis import analyse, write_analyses, write_figures
 from enquete.codebook import Codebook, load_codebook
 from enquete.coding import Coder, DecisionStore, code_segments, export_review
 from enquete.pseudonymise import pseudonymise
@@ -38,6 +39,7 @@ class RunResult:
     notices: list[str] = field(default_factory=list)
     pseudonymisation: pd.DataFrame | None = None
     codebook: Codebook | None = None
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
 def corpus_summary(segments: pd.DataFrame) -> pd.DataFrame:
@@ -109,6 +111,11 @@ def run(corpus_path: str | Path, out_dir: str | Path, **overrides) -> RunResult:
     with _Timer(timings, "code"):
         _code(result, private)
     _write_outputs(result)
+    with _Timer(timings, "analyse"):
+        initiatives = {i.id: i.name for i in corpus.manifest.initiatives}
+        result.tables = analyse(result.segments, result.codebook, initiatives, settings.reply_window_minutes)
+        result.files += write_analyses(result.tables, out / "tables")
+        result.files += write_figures(result.tables, result.codebook, out / "figures", initiatives, settings.language, settings.seed)
     return result
 
 

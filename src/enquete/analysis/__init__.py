@@ -1,0 +1,99 @@
+"""Analyse stage: factor tables, co-occurrences, verbatims, WhatsApp dynamics, figures.
+
+``analyse(coded, codebook, ...)`` returns every table as a DataFrame (for notebooks);
+``write_analyses`` writes them to a folder (one .csv each and one .xlsx workbook with a
+sheet per table) with the figures (PNG 200 dpi and SVG).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from enquete.analysis import figures
+from enquete.analysis.tables import (
+    cooccurrence,
+    cooccurrence_matrix,
+    factors_by_initiative,
+    factors_by_role,
+    factors_by_source,
+    mapping_table,
+    verbatims,
+)
+from enquete.analysis.whatsapp import group_summary, member_centrality, monthly_members, reply_edges, rhythms, weekly_activity
+from enquete.codebook import Codebook, load_codebook
+from enquete.io import atomic_path, write_table
+
+__all__ = ["analyse", "write_analyses", "write_figures"]
+
+
+def analyse(
+    coded: pd.DataFrame,
+    codebook: Codebook,
+    initiatives: dict[str, str] | None = None,
+    reply_window_minutes: int = 30,
+) -> dict[str, pd.DataFrame]:
+    """Every analysis table of a coded corpus, by name."""
+    tables = {
+        "facteurs_par_initiative": factors_by_initiative(coded, codebook),
+        "facteurs_par_source": factors_by_source(coded, codebook),
+        "facteurs_par_role": factors_by_role(coded, codebook),
+        "cooccurrences": cooccurrence(coded, codebook),
+        "verbatims": verbatims(coded, codebook, initiatives=initiatives),
+    }
+    for target in ("engagements_municipaux", "leviers_action"):
+        if any(target in c.maps_to for c in codebook.codes):
+            tables[target] = mapping_table(coded, codebook, load_codebook(target))
+    if (coded["source_type"] == "whatsapp").any():
+        edges = reply_edges(coded, reply_window_minutes)
+        tables.update(
+            {
+                "whatsapp_groupes": group_summary(coded),
+                "whatsapp_semaines": weekly_activity(coded),
+                "whatsapp_membres_mois": monthly_members(coded),
+                "whatsapp_rythmes": rhythms(coded),
+                "whatsapp_reponses": edges,
+                "whatsapp_centralite": member_centrality(edges),
+            }
+        )
+    return tables
+
+
+def write_analyses(tables: dict[str, pd.DataFrame], folder: str | Path) -> list[Path]:
+    """One .csv per table and analyses.xlsx with a sheet per table."""
+    folder = Path(folder)
+    paths = [write_table(table, folder / f"{name}.csv") for name, table in tables.items()]
+    workbook = folder / "analyses.xlsx"
+    with atomic_path(workbook) as tmp:
+        with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
+            for name, table in tables.items():
+                _excel_safe(table).to_excel(writer, sheet_name=name[:31], index=False)
+    return [*paths, workbook]
+
+
+def _excel_safe(table: pd.DataFrame) -> pd.DataFrame:
+    """Excel has no timezone-aware datetimes nor pandas' nullable strings: plain values."""
+    return table.astype({c: "object" for c in table.columns if str(table[c].dtype) in ("string", "str")})
+
+
+def write_figures(
+    tables: dict[str, pd.DataFrame],
+    codebook: Codebook,
+    folder: str | Path,
+    initiatives: dict[str, str] | None = None,
+    language: str = "fr",
+    seed: int = 42,
+) -> list[Path]:
+    """The report's figures, as PNG and SVG files in ``folder``."""
+    folder = Path(folder)
+    paths = []
+    paths += figures.save(figures.heatmap_by_initiative(tables["facteurs_par_initiative"], codebook, initiatives, language), folder / "facteurs_par_initiative")
+    paths += figures.save(figures.bars_by_source(tables["facteurs_par_source"], codebook, language), folder / "facteurs_par_source")
+    matrix = cooccurrence_matrix(tables["cooccurrences"], codebook)
+    paths += figures.save(figures.cooccurrence_heatmap(matrix, codebook, language), folder / "cooccurrences")
+    if "whatsapp_semaines" in tables:
+        paths += figures.save(figures.activity_timeline(tables["whatsapp_semaines"], language), folder / "whatsapp_activite")
+        for group in sorted(tables["whatsapp_reponses"]["groupe"].unique()):
+            paths += figures.save(figures.reply_network(tables["whatsapp_reponses"], group, seed, language), folder / f"reseau_{group}")
+    return paths

@@ -1,0 +1,195 @@
+"""Figures for the report: 15 cm wide, PNG at 200 dpi and SVG, French labels by default.
+
+Each factor keeps its codebook colour in every figure. Files are deterministic: no date
+or software version in their metadata, a fixed SVG hash salt.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import networkx as nx  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from enquete.analysis.whatsapp import reply_graph  # noqa: E402
+from enquete.codebook import Codebook  # noqa: E402
+from enquete.io import atomic_path  # noqa: E402
+
+WIDTH_CM = 15.0
+CM = 1 / 2.54
+LABELS = {
+    "fr": {
+        "share": "Part des segments codés (%)",
+        "segments": "Segments codés",
+        "interview": "Entretiens",
+        "whatsapp": "WhatsApp",
+        "factors_by_initiative": "Facteurs de réussite par initiative (part des segments codés, %)",
+        "factors_by_source": "Fréquence des facteurs selon la source",
+        "cooccurrence": "Co-occurrence des facteurs dans un même segment (indice de Jaccard)",
+        "timeline": "Activité des groupes WhatsApp",
+        "week": "Semaine",
+        "messages_per_week": "Messages par semaine",
+        "network": "Qui répond à qui",
+    },
+    "en": {
+        "share": "Share of coded segments (%)",
+        "segments": "Coded segments",
+        "interview": "Interviews",
+        "whatsapp": "WhatsApp",
+        "factors_by_initiative": "Success factors by initiative (share of coded segments, %)",
+        "factors_by_source": "Factor frequency by source",
+        "cooccurrence": "Factors co-occurring in a segment (Jaccard index)",
+        "timeline": "WhatsApp group activity",
+        "week": "Week",
+        "messages_per_week": "Messages per week",
+        "network": "Who answers whom",
+    },
+}
+
+plt.rcParams.update(
+    {
+        "svg.hashsalt": "enquete",
+        "svg.fonttype": "path",
+        "font.size": 8,
+        "axes.titlesize": 9,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "figure.dpi": 100,
+    }
+)
+
+
+def new_figure(height_cm: float):
+    return plt.subplots(figsize=(WIDTH_CM * CM, height_cm * CM), layout="constrained")
+
+
+def save(fig, stem: str | Path) -> list[Path]:
+    """Write stem.png (200 dpi) and stem.svg, atomically and reproducibly; close the figure."""
+    stem = Path(stem)
+    paths = []
+    for suffix, options in ((".png", {"dpi": 200, "metadata": {"Software": None}}), (".svg", {"metadata": {"Date": None, "Creator": None}})):
+        path = stem.with_suffix(suffix)
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format=suffix[1:], **options)
+        paths.append(path)
+    plt.close(fig)
+    return paths
+
+
+def _labels(codebook: Codebook, language: str) -> dict[str, str]:
+    return codebook.labels(language)
+
+
+def heatmap_by_initiative(table: pd.DataFrame, codebook: Codebook, initiatives: dict[str, str] | None = None, language: str = "fr"):
+    """Factors (rows, coloured labels) × initiatives (columns): share of coded segments."""
+    text = LABELS[language]
+    pivot = table.pivot(index="code", columns="initiative", values="part").reindex(codebook.ids) * 100
+    names = [str((initiatives or {}).get(c, c)) for c in pivot.columns]
+    fig, ax = new_figure(2.0 + 0.75 * len(codebook.ids))
+    image = ax.imshow(pivot.to_numpy(dtype=float), cmap="Blues", aspect="auto", vmin=0)
+    ax.set_xticks(range(len(names)), [_wrap(n, 22) for n in names], rotation=25, ha="right", rotation_mode="anchor")
+    ax.set_yticks(range(len(codebook.ids)), [_labels(codebook, language)[c] for c in codebook.ids])
+    for label, code in zip(ax.get_yticklabels(), codebook.ids):
+        label.set_color(codebook[code].color)
+    values = pivot.to_numpy(dtype=float)
+    for (i, j), value in np.ndenumerate(values):
+        if not np.isnan(value):
+            ax.text(j, i, f"{value:.0f}", ha="center", va="center", color="white" if value > np.nanmax(values) * 0.6 else "black")
+    ax.set_title(text["factors_by_initiative"])
+    fig.colorbar(image, ax=ax, label=text["share"], shrink=0.8)
+    return fig
+
+
+def bars_by_source(table: pd.DataFrame, codebook: Codebook, language: str = "fr"):
+    """Horizontal bars per factor (its colour): interviews solid, WhatsApp hatched."""
+    text = LABELS[language]
+    pivot = table.pivot(index="code", columns="source", values="part").reindex(codebook.ids).fillna(0) * 100
+    fig, ax = new_figure(2.0 + 0.9 * len(codebook.ids))
+    y = np.arange(len(codebook.ids))
+    sources = [s for s in ("interview", "whatsapp") if s in pivot.columns]
+    height = 0.8 / max(1, len(sources))
+    for k, source in enumerate(sources):
+        ax.barh(
+            y + (k - (len(sources) - 1) / 2) * height,
+            pivot[source],
+            height=height,
+            color=[codebook[c].color for c in codebook.ids],
+            alpha=1.0 if source == "interview" else 0.55,
+            hatch=None if source == "interview" else "///",
+            edgecolor="white",
+            label=text[source],
+        )
+    ax.set_yticks(y, [_labels(codebook, language)[c] for c in codebook.ids])
+    ax.invert_yaxis()
+    ax.set_xlabel(text["share"])
+    ax.set_title(text["factors_by_source"])
+    ax.legend(frameon=False, loc="lower right")
+    return fig
+
+
+def cooccurrence_heatmap(matrix: pd.DataFrame, codebook: Codebook, language: str = "fr"):
+    """Symmetric factor × factor heatmap of the Jaccard index."""
+    text = LABELS[language]
+    fig, ax = new_figure(13.0)
+    values = matrix.to_numpy(dtype=float)
+    image = ax.imshow(values, cmap="Purples", vmin=0)
+    labels = [_labels(codebook, language)[c] for c in codebook.ids]
+    ax.set_xticks(range(len(labels)), [_wrap(x, 14) for x in labels], rotation=90)
+    ax.set_yticks(range(len(labels)), labels)
+    for tick_labels in (ax.get_xticklabels(), ax.get_yticklabels()):
+        for label, code in zip(tick_labels, codebook.ids):
+            label.set_color(codebook[code].color)
+    for (i, j), value in np.ndenumerate(values):
+        if not np.isnan(value):
+            ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=6)
+    ax.set_title(text["cooccurrence"])
+    fig.colorbar(image, ax=ax, shrink=0.7)
+    return fig
+
+
+def activity_timeline(weekly: pd.DataFrame, language: str = "fr"):
+    """Messages per week, one line per WhatsApp group."""
+    text = LABELS[language]
+    fig, ax = new_figure(7.5)
+    for group, rows in weekly.groupby("groupe", sort=True):
+        ax.plot(rows["semaine"], rows["messages"], label=group, linewidth=1)
+    ax.set_xlabel(text["week"])
+    ax.set_ylabel(text["messages_per_week"])
+    ax.set_title(text["timeline"])
+    ax.legend(frameon=False, fontsize=7)
+    fig.autofmt_xdate()
+    return fig
+
+
+def reply_network(edges: pd.DataFrame, group: str, seed: int = 42, language: str = "fr"):
+    """The reply network of one group: node size by replies received, width by replies."""
+    text = LABELS[language]
+    graph = reply_graph(edges, group)
+    fig, ax = new_figure(12.0)
+    if graph.number_of_nodes():
+        layout = nx.spring_layout(graph, seed=seed, weight="weight")
+        received = dict(graph.in_degree(weight="weight"))
+        sizes = [60 + 25 * received[n] for n in graph.nodes]
+        widths = [0.4 + 0.3 * d["weight"] for _, _, d in graph.edges(data=True)]
+        nx.draw_networkx_edges(graph, layout, ax=ax, width=widths, alpha=0.4, arrows=True, arrowsize=6, node_size=sizes)
+        nx.draw_networkx_nodes(graph, layout, ax=ax, node_size=sizes, node_color="#2E86C1", alpha=0.85)
+        nx.draw_networkx_labels(graph, layout, ax=ax, font_size=6)
+    ax.set_title(f"{text['network']} : {group}")
+    ax.axis("off")
+    return fig
+
+
+def _wrap(text: str, width: int) -> str:
+    words, lines, line = text.split(), [], ""
+    for word in words:
+        if line and len(line) + len(word) + 1 > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    return "\n".join(lines + [line])

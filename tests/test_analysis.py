@@ -1,0 +1,176 @@
+"""Analyses: each table against a small hand-made coded table with known answers; figures."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import pandas as pd
+import pytest
+
+from enquete.analysis import analyse, write_analyses, write_figures
+from enquete.analysis import figures
+from enquete.analysis.tables import (
+    cooccurrence,
+    factors_by_initiative,
+    factors_by_role,
+    factors_by_source,
+    mapping_table,
+    trim,
+    verbatims,
+)
+from enquete.analysis.whatsapp import gini, group_summary, member_centrality, monthly_members, reply_edges, weekly_activity
+from enquete.codebook import Codebook, load_codebook
+
+CODEBOOK = Codebook(
+    id="mini",
+    label="Mini",
+    codes=[
+        {"id": "a", "label": "Alpha", "definition": "premier", "color": "#FF0000", "maps_to": {"leviers_action": ["composter"]}},
+        {"id": "b", "label": "Bêta", "definition": "second", "color": "#00FF00", "maps_to": {"leviers_action": ["composter", "valoriser_cooperer"]}},
+    ],
+)
+
+
+def coded_table() -> pd.DataFrame:
+    """8 coded segments: 4 interview turns (2 documents), 4 WhatsApp messages (1 group)."""
+    rows = [
+        # document, source, initiative, role, speaker, speaker_role, type, time, codes, score_a, score_b, text
+        ("E1", "interview", "i1", "élu", "E", "interviewer", "turn", None, "", 0, 0, "Question ?"),
+        ("E1", "interview", "i1", "élu", "R", "respondent", "turn", None, "a", 0.9, 0.1, "Une réponse assez longue qui parle du facteur alpha pour de vrai."),
+        ("E1", "interview", "i1", "élu", "R", "respondent", "turn", None, "a;b", 0.8, 0.7, "Alpha et bêta ensemble dans une phrase plutôt longue et claire."),
+        ("E2", "interview", "i2", "gardien", "R", "respondent", "turn", None, "b", 0.2, 0.95, "Bêta dit par le gardien dans une réponse longue et précise."),
+        ("G1", "whatsapp", "i1", None, "Zoé", "member", "text", "2021-01-04 10:00", "a", 0.6, 0.0, "alpha court mais assez de mots ici"),
+        ("G1", "whatsapp", "i1", None, "Léo", "member", "text", "2021-01-04 10:10", "", 0.1, 0.1, "ok"),
+        ("G1", "whatsapp", "i1", None, "Zoé", "member", "media", "2021-01-04 11:00", None, 0, 0, "<Médias omis>"),
+        ("G1", "whatsapp", "i1", None, "Léo", "member", "text", "2021-01-12 09:00", "a;b", 0.7, 0.6, "alpha et bêta, on fait ça ensemble samedi"),
+        ("G1", "whatsapp", "i1", None, None, "system", "system", "2021-01-12 09:05", None, 0, 0, "Zoé a quitté"),
+    ]
+    df = pd.DataFrame(
+        rows,
+        columns=["document_id", "source_type", "initiative", "respondent_role", "speaker", "speaker_role", "message_type",
+                 "timestamp", "codes", "score_a", "score_b", "text"],
+    )
+    df["timestamp"] = pd.to_datetime(df["timestamp"])
+    df["segment_id"] = [f"{d}-{i:06d}" for i, d in enumerate(df["document_id"])]
+    df["position"] = range(len(df))
+    df["evidence"] = ""
+    return df
+
+
+def test_factors_by_initiative_counts_shares_and_speakers():
+    table = factors_by_initiative(coded_table(), CODEBOOK).set_index(["code", "initiative"])
+    # i1 has 5 coded segments (2 interview turns of E1's respondent + 3 member texts); i2 has 1
+    assert table.loc[("a", "i1"), ["segments", "part", "locuteurs"]].tolist() == [4, 0.8, 3]
+    assert table.loc[("b", "i1"), ["segments", "part", "locuteurs"]].tolist() == [2, 0.4, 2]
+    assert table.loc[("b", "i2"), ["segments", "part", "locuteurs"]].tolist() == [1, 1.0, 1]
+    assert table.loc[("a", "i2"), "segments"] == 0
+    assert table.loc[("a", "i1"), "facteur"] == "Alpha"
+
+
+def test_factors_by_source_and_role():
+    source = factors_by_source(coded_table(), CODEBOOK).set_index(["code", "source"])
+    assert source.loc[("a", "interview"), ["segments", "part"]].tolist() == [2, pytest.approx(2 / 3, abs=1e-4)]
+    assert source.loc[("a", "whatsapp"), ["segments", "part"]].tolist() == [2, pytest.approx(2 / 3, abs=1e-4)]
+    role = factors_by_role(coded_table(), CODEBOOK).set_index(["code", "role"])
+    assert role.loc[("b", "gardien"), "segments"] == 1 and role.loc[("a", "élu"), "segments"] == 2
+    assert role.loc[("a", "membre (WhatsApp)"), "locuteurs"] == 2
+
+
+def test_cooccurrence_counts_jaccard_lift():
+    table = cooccurrence(coded_table(), CODEBOOK)
+    row = table.iloc[0]
+    # 6 coded segments; a on 4, b on 3, both on 2: Jaccard 2/5, lift 2*6/(4*3)
+    assert (row["code_a"], row["code_b"], row["segments"]) == ("a", "b", 2)
+    assert row["jaccard"] == pytest.approx(0.4) and row["lift"] == pytest.approx(1.0)
+
+
+def test_mapping_table_weights_targets_by_factor_frequency():
+    table = mapping_table(coded_table(), CODEBOOK, load_codebook("leviers_action")).set_index("code")
+    assert table.loc["composter", "segments"] == 4 + 3 and table.loc["valoriser_cooperer", "segments"] == 3
+    assert "Alpha (4)" in table.loc["composter", "facteurs"]
+
+
+def test_verbatims_bounds_ranking_diversity_attribution():
+    table = verbatims(coded_table(), CODEBOOK, per_factor=5, min_words=6, initiatives={"i1": "Initiative Un", "i2": "Deux"})
+    a = table[table["code"] == "a"]
+    # "ok" is too short; one verbatim per speaker (E1|R counts once); best score first
+    assert a["segment_id"].tolist() == ["E1-000001", "G1-000007", "G1-000004"]
+    assert a["attribution"].iloc[0] == "E1, élu, Initiative Un"
+    assert a["attribution"].iloc[1] == "G1, membre du groupe WhatsApp, Initiative Un"
+    b = table[table["code"] == "b"]
+    assert b["initiative"].iloc[0] == "i2" and b["initiative"].iloc[1] == "i1"  # initiatives take turns
+
+
+def test_trim_keeps_the_sentences_carrying_the_cues():
+    text = " ".join(f"Phrase numéro {i} sans intérêt particulier ici." for i in range(20)) + " Le gardien nous a prêté la salle. Fin."
+    out = trim(text, ["gardien"], min_words=6, max_words=25)
+    assert "gardien" in out and out.startswith("[…] ") and len(out.split()) <= 27
+    assert trim("Court texte.", [], 6, 25) == "Court texte."
+
+
+def test_gini():
+    assert gini([5, 5, 5]) == 0.0
+    assert gini([0, 0, 10]) == pytest.approx(2 / 3)
+    assert gini([1, 3]) == pytest.approx(0.25)
+
+
+def test_whatsapp_summary_weeks_members_and_replies():
+    df = coded_table()
+    summary = group_summary(df).iloc[0]
+    assert summary["messages"] == 4 and summary["membres_actifs"] == 2
+    assert summary["part_top1"] == 0.5 and summary["part_medias"] == 0.25 and summary["gini"] == 0.0
+    weeks = weekly_activity(df)
+    assert weeks["messages"].tolist() == [3, 1] and weeks["semaine"].iloc[0] == pd.Timestamp("2021-01-04")
+    assert monthly_members(df)["membres_actifs"].tolist() == [2]
+    edges = reply_edges(df, window_minutes=30)
+    # Léo answers Zoé at 10:10 (10 min); Zoé's 11:00 media is 50 min after Léo: no reply; Léo 12/01 is days later
+    assert edges[["de", "vers", "reponses"]].values.tolist() == [["Léo", "Zoé", 1]]
+    assert len(reply_edges(df, window_minutes=60)) == 2
+    centrality = member_centrality(edges).set_index("membre")
+    assert centrality.loc["Léo", "reponses_donnees"] == 1 and centrality.loc["Zoé", "reponses_recues"] == 1
+
+
+def test_analyse_and_write_everything(tmp_path):
+    tables = analyse(coded_table(), CODEBOOK, {"i1": "Un", "i2": "Deux"})
+    assert {"facteurs_par_initiative", "cooccurrences", "verbatims", "leviers_action", "whatsapp_groupes"} <= set(tables)
+    paths = write_analyses(tables, tmp_path / "tables")
+    workbook = pd.ExcelFile(tmp_path / "tables" / "analyses.xlsx")
+    assert set(workbook.sheet_names) == set(tables) and len(paths) == len(tables) + 1
+    figs = write_figures(tables, CODEBOOK, tmp_path / "figures", {"i1": "Un", "i2": "Deux"})
+    assert {p.suffix for p in figs} == {".png", ".svg"} and len(figs) == 10
+
+
+@pytest.mark.parametrize(
+    ("make", "expected"),
+    [
+        (lambda t: figures.heatmap_by_initiative(t["facteurs_par_initiative"], CODEBOOK), ["Alpha", "Bêta", "Part des segments codés (%)"]),
+        (lambda t: figures.bars_by_source(t["facteurs_par_source"], CODEBOOK), ["Alpha", "Part des segments codés (%)", "Entretiens"]),
+        (lambda t: figures.activity_timeline(t["whatsapp_semaines"]), ["Semaine", "Messages par semaine"]),
+        (lambda t: figures.reply_network(t["whatsapp_reponses"], "G1"), ["Qui répond à qui : G1", "Léo"]),
+    ],
+)
+def test_figures_render_with_their_labels(make, expected):
+    tables = analyse(coded_table(), CODEBOOK, {"i1": "Un", "i2": "Deux"})
+    fig = make(tables)
+    texts = {t.get_text() for t in fig.findobj(lambda o: hasattr(o, "get_text"))}
+    for ax in fig.axes:
+        texts |= {ax.get_xlabel(), ax.get_ylabel(), ax.get_title()} | {t.get_text() for t in ax.get_yticklabels()}
+    for label in expected:
+        assert label in texts, (label, sorted(texts)[:30])
+    figures.plt.close(fig)
+
+
+def test_factor_colours_are_the_codebook_colours(tmp_path):
+    tables = analyse(coded_table(), CODEBOOK, {"i1": "Un"})
+    fig = figures.bars_by_source(tables["facteurs_par_source"], CODEBOOK)
+    colours = {tuple(round(c, 3) for c in bar.get_facecolor()[:3]) for bar in fig.axes[0].patches}
+    assert (1.0, 0.0, 0.0) in colours and (0.0, 1.0, 0.0) in colours
+    paths = figures.save(fig, tmp_path / "barres")
+    svg = ET.parse(paths[1]).getroot()
+    assert svg.tag.endswith("svg") and paths[0].stat().st_size > 5000
+
+
+def test_figures_are_byte_identical_when_redrawn(tmp_path):
+    first = figures.save(figures.cooccurrence_heatmap(pd.DataFrame([[None, 0.4], [0.4, None]], index=["a", "b"], columns=["a", "b"]), CODEBOOK), tmp_path / "x")
+    second = figures.save(figures.cooccurrence_heatmap(pd.DataFrame([[None, 0.4], [0.4, None]], index=["a", "b"], columns=["a", "b"]), CODEBOOK), tmp_path / "y")
+    assert [p.read_bytes() for p in first] == [p.read_bytes() for p in second]
