@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
 
@@ -16,6 +17,9 @@ def _fold(text: str) -> str:
 
 
 def _texts(path: Path) -> list[str]:
+    if path.suffix == ".svg":  # text elements and attributes, not path coordinates
+        root = ET.parse(path).getroot()
+        return [" ".join(root.itertext()), " ".join(v for el in root.iter() for k, v in el.attrib.items() if k not in ("d", "points", "transform", "style", "x", "y", "width", "height", "viewBox"))]
     if path.suffix == ".parquet":
         table = pq.read_table(path)
         return [" ".join(str(v) for v in column.to_pylist()) for column in table.columns] + [str(table.schema.metadata)]

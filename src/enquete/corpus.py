@@ -23,6 +23,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from enquete.settings import Settings
 
 MANIFEST_NAME = "corpus.yaml"
+#: A folder holding this file is an enquete output folder: never read as part of a corpus.
+OUTPUT_MARKER = ".enquete-sorties"
 TRANSCRIPT_SUFFIXES = (".docx", ".odt", ".txt", ".md", ".srt", ".vtt", ".html", ".htm", ".json", ".otr")
 WHATSAPP_SUFFIXES = (".zip", ".txt")
 SUPPORTED_SUFFIXES = tuple(sorted(set(TRANSCRIPT_SUFFIXES + WHATSAPP_SUFFIXES)))
@@ -181,12 +183,12 @@ def _media_folders(root: Path) -> set[Path]:
 
 
 def discover_files(root: Path, exclude: list[str] | None = None) -> list[Path]:
-    """Candidate document files under root, sorted (hidden files and manifest excluded)."""
-    media = _media_folders(root)
+    """Candidate document files under root, sorted (hidden files, manifest, outputs excluded)."""
+    skipped = _media_folders(root) | {marker.parent for marker in root.rglob(OUTPUT_MARKER)}
     files = [
         p
         for p in sorted(root.rglob("*"))
-        if p.is_file() and _is_candidate(p, root, exclude or []) and not any(m in p.parents for m in media)
+        if p.is_file() and _is_candidate(p, root, exclude or []) and not any(m in p.parents for m in skipped)
     ]
     return files
 
@@ -247,7 +249,9 @@ def load_corpus(path: str | Path) -> Corpus:
             continue
         if manifest.documents:
             messages.append(f"{relpath} n'est pas dans {MANIFEST_NAME} : lu quand même (initiative inconnue)")
-        documents.append(Document(id=slugify(file_path.stem), path=file_path, relpath=relpath, in_manifest=False))
+        supported = file_path.suffix.lower() in SUPPORTED_SUFFIXES
+        doc_id = slugify(file_path.stem if supported else file_path.name)
+        documents.append(Document(id=doc_id, path=file_path, relpath=relpath, in_manifest=False))
     _check_unique_ids(documents)
     for message in messages:
         warnings.warn(message, CorpusWarning, stacklevel=2)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from enquete import __version__
-from enquete.corpus import Corpus, CorpusError, load_corpus
+from enquete.corpus import OUTPUT_MARKER, Corpus, CorpusError, load_corpus
 from enquete.ingest import ingest_corpus, worker_count
 from enquete.io import read_table, write_table, write_text, write_json
 from enquete.analysis import analyse, write_analyses, write_figures
@@ -99,6 +99,7 @@ def run(corpus_path: str | Path, out_dir: str | Path, **overrides) -> RunResult:
     out = Path(out_dir)
     private = private_dir(corpus, settings, out)
     out.mkdir(parents=True, exist_ok=True)
+    (out / OUTPUT_MARKER).touch()
     timings: dict[str, float] = {}
     with _Timer(timings, "ingest"):
         segments, rejects = ingest_corpus(corpus, settings)

@@ -54,7 +54,7 @@ LABELS = {
 plt.rcParams.update(
     {
         "svg.hashsalt": "enquete",
-        "svg.fonttype": "path",
+        "svg.fonttype": "none",
         "font.size": 8,
         "axes.titlesize": 9,
         "axes.spines.top": False,
