@@ -21,6 +21,7 @@ from enquete.analysis import analyse, write_analyses, write_figures
 from enquete.codebook import Codebook, load_codebook
 from enquete.coding import Coder, DecisionStore, code_segments, export_review
 from enquete.pseudonymise import pseudonymise
+from enquete.topics import TopicError, Topics, fit_topics, topic_tables, write_topics
 from enquete.settings import Settings
 
 KEY_FILE = "pseudonymes.csv"
@@ -40,6 +41,7 @@ class RunResult:
     pseudonymisation: pd.DataFrame | None = None
     codebook: Codebook | None = None
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    topics: Topics | None = None
 
 
 def corpus_summary(segments: pd.DataFrame) -> pd.DataFrame:
@@ -117,7 +119,28 @@ def run(corpus_path: str | Path, out_dir: str | Path, **overrides) -> RunResult:
         result.tables = analyse(result.segments, result.codebook, initiatives, settings.reply_window_minutes)
         result.files += write_analyses(result.tables, out / "tables")
         result.files += write_figures(result.tables, result.codebook, out / "figures", initiatives, settings.language, settings.seed)
+    with _Timer(timings, "topics"):
+        _topics(result, private)
     return result
+
+
+def _topics(result: RunResult, private: Path) -> None:
+    settings, segments = result.settings, result.segments
+    speech = segments[segments["codes"].notna()]
+    try:
+        fitted = fit_topics(speech, n_topics=settings.topics, seed=settings.seed, embeddings=settings.topic_embeddings,
+                            model=settings.spacy_model, cache_dir=private / "cache", workers=worker_count(settings, len(speech) // 500))
+    except TopicError as exc:
+        result.notices.append(f"thèmes non calculés : {exc}")
+        return
+    tables = topic_tables(fitted, segments, result.codebook.ids)
+    result.tables.update(tables)
+    result.topics = fitted
+    topic_of = dict(zip(fitted.assignments["segment_id"], fitted.assignments["topic"]))
+    result.segments = segments.assign(topic=segments["segment_id"].map(topic_of).astype("Int64"))
+    result.files += write_analyses(tables, result.out_dir / "tables", workbook="themes.xlsx")
+    result.files += write_topics(fitted, tables, result.segments, result.codebook, result.out_dir / "figures", settings.language)
+    result.files.append(write_table(result.segments, result.out_dir / "segments.parquet"))
 
 
 def _code(result: RunResult, private: Path) -> None:

