@@ -96,3 +96,17 @@ def test_embedding_backends(tmp_path):
     except ImportError:
         with pytest.raises(TopicError, match="uv sync --extra embeddings"):
             embed(analysis, "model2vec:minishlab/potion-base-8M")
+
+
+def test_topics_command(gold, tmp_path):
+    from typer.testing import CliRunner
+
+    from enquete.cli import app
+
+    source = tmp_path / "codage.csv"
+    gold.to_csv(source, index=False)
+    out = tmp_path / "themes"
+    result = CliRunner().invoke(app, ["topics", str(source), "--out", str(out), "--n-topics", "5", "--cache", str(tmp_path / "c")])
+    assert result.exit_code == 0, result.output
+    assert "5 thèmes" in result.output
+    assert {"themes.csv", "themes.xlsx", "carte_themes.html", "carte_themes.png", "plotly.min.js"} <= {p.name for p in out.iterdir()}

@@ -7,6 +7,7 @@ import warnings
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -299,6 +300,40 @@ def review_import(
         decisions = import_review(workbook, grid)
         merged = DecisionStore(store).add(decisions, grid.id)
     console.print(f"{len(decisions)} décision(s) humaine(s) importée(s) ; {len(merged)} au total dans {store}")
+
+
+@app.command("topics")
+def topics_command(
+    table: Annotated[Path, typer.Argument(help="Table codée (outputs/codage.csv, outputs/segments.parquet ou sortie d'`enquete code`).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Dossier où écrire tables, figures et carte interactive.")],
+    codebook: Annotated[str, typer.Option(help="Grille du codage (pour croiser thèmes et facteurs).")] = "facteurs_reussite",
+    n_topics: Annotated[int, typer.Option(help="Nombre de thèmes (0 : selon la taille du corpus).")] = 0,
+    seed: Annotated[int, typer.Option(help="Graine aléatoire (UMAP, KMeans).")] = 42,
+    embeddings: Annotated[str, typer.Option(help="spacy (défaut), tfidf, ou model2vec:<modèle> (extra « embeddings »).")] = "spacy",
+    cache: Annotated[Path | None, typer.Option(help="Dossier du cache de l'analyse spaCy (défaut : ./.enquete-private/cache).")] = None,
+) -> None:
+    """Carte des thèmes (BERTopic) : tables, figures et page interactive hors ligne."""
+    from enquete.analysis import write_analyses
+    from enquete.io import read_table
+    from enquete.topics import TopicError, fit_topics, topic_tables, write_topics
+
+    with user_errors():
+        coded = read_table(table)
+        for column, default in (("codes", ""), ("initiative", None), ("source_type", "interview"), ("timestamp", None)):
+            if column not in coded.columns:
+                coded[column] = default
+        coded["timestamp"] = pd.to_datetime(coded["timestamp"], errors="coerce")
+        grid = load_codebook(codebook)
+        speech = coded[coded["codes"].notna()] if "speaker_role" not in coded else coded[~coded["speaker_role"].isin(["interviewer", "system"])]
+        try:
+            fitted = fit_topics(speech, n_topics=n_topics, seed=seed, embeddings=embeddings, cache_dir=cache or Path.cwd() / ".enquete-private" / "cache")
+        except TopicError as exc:
+            raise OutputError(str(exc)) from None
+        tables = topic_tables(fitted, coded, grid.ids)
+        paths = write_analyses(tables, out, workbook="themes.xlsx") + write_topics(fitted, tables, coded, grid, out)
+    console.print(f"{len(fitted.topics)} thèmes sur {len(fitted.assignments)} segments ; {len(paths)} fichiers dans {out}")
+    for row in tables["themes"].head(12).itertuples():
+        console.print(f"  {row.topic:>2} ({row.taille}) {row.libelle} → {row.facteur_principal}")
 
 
 @app.command("agreement")
