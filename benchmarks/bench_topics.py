@@ -62,9 +62,9 @@ def quality(seeds=(0, 1, 2)) -> None:
     rows = []
     with tempfile.TemporaryDirectory() as cache:
         for seed in seeds:
-            for embeddings in ("spacy", "tfidf"):
+            for embeddings, reduction in (("tfidf", "pca"), ("spacy", "pca"), ("tfidf", "umap"), ("spacy", "umap")):
                 t0 = time.perf_counter()
-                result = fit_topics(gold, seed=seed, embeddings=embeddings, cache_dir=cache)
+                result = fit_topics(gold, seed=seed, embeddings=embeddings, reduction=reduction, cache_dir=cache)
                 secs = time.perf_counter() - t0
                 vectorizer = result.model.vectorizer_model
                 counts = vectorizer.transform(result.documents)
@@ -72,8 +72,8 @@ def quality(seeds=(0, 1, 2)) -> None:
                 vocabulary = vectorizer.vocabulary_
                 k = result.topics["topic"].nunique()
                 top = [[vocabulary[w] for w in result.words[t]] for t in sorted(result.words)]
-                rows.append(("BERTopic (" + embeddings + ")", seed, k, npmi(binary, top), diversity(top), secs))
-                if embeddings == "spacy":
+                rows.append((f"BERTopic ({embeddings}, {reduction})", seed, k, npmi(binary, top), diversity(top), secs))
+                if (embeddings, reduction) == ("tfidf", "pca"):
                     t0 = time.perf_counter()
                     lda = LatentDirichletAllocation(n_components=k, random_state=seed, learning_method="batch", max_iter=50).fit(counts)
                     lda_top = [list(np.argsort(-component)[:10]) for component in lda.components_]

@@ -309,7 +309,8 @@ def topics_command(
     codebook: Annotated[str, typer.Option(help="Grille du codage (pour croiser thèmes et facteurs).")] = "facteurs_reussite",
     n_topics: Annotated[int, typer.Option(help="Nombre de thèmes (0 : selon la taille du corpus).")] = 0,
     seed: Annotated[int, typer.Option(help="Graine aléatoire (UMAP, KMeans).")] = 42,
-    embeddings: Annotated[str, typer.Option(help="spacy (défaut), tfidf, ou model2vec:<modèle> (extra « embeddings »).")] = "spacy",
+    embeddings: Annotated[str, typer.Option(help="tfidf (défaut), spacy, ou model2vec:<modèle> (extra « embeddings »).")] = "tfidf",
+    reduction: Annotated[str, typer.Option(help="pca (défaut) ou umap.")] = "pca",
     cache: Annotated[Path | None, typer.Option(help="Dossier du cache de l'analyse spaCy (défaut : ./.enquete-private/cache).")] = None,
 ) -> None:
     """Carte des thèmes (BERTopic) : tables, figures et page interactive hors ligne."""
@@ -326,7 +327,7 @@ def topics_command(
         grid = load_codebook(codebook)
         speech = coded[coded["codes"].notna()] if "speaker_role" not in coded else coded[~coded["speaker_role"].isin(["interviewer", "system"])]
         try:
-            fitted = fit_topics(speech, n_topics=n_topics, seed=seed, embeddings=embeddings, cache_dir=cache or Path.cwd() / ".enquete-private" / "cache")
+            fitted = fit_topics(speech, n_topics=n_topics, seed=seed, embeddings=embeddings, reduction=reduction, cache_dir=cache or Path.cwd() / ".enquete-private" / "cache")
         except TopicError as exc:
             raise OutputError(str(exc)) from None
         tables = topic_tables(fitted, coded, grid.ids)

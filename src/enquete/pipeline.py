@@ -128,7 +128,7 @@ def _topics(result: RunResult, private: Path) -> None:
     settings, segments = result.settings, result.segments
     speech = segments[segments["codes"].notna()]
     try:
-        fitted = fit_topics(speech, n_topics=settings.topics, seed=settings.seed, embeddings=settings.topic_embeddings,
+        fitted = fit_topics(speech, n_topics=settings.topics, seed=settings.seed, embeddings=settings.topic_embeddings, reduction=settings.topic_reduction,
                             model=settings.spacy_model, cache_dir=private / "cache", workers=worker_count(settings, len(speech) // 500))
     except TopicError as exc:
         result.notices.append(f"thèmes non calculés : {exc}")

