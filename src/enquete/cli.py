@@ -337,6 +337,43 @@ def topics_command(
         console.print(f"  {row.topic:>2} ({row.taille}) {row.libelle} → {row.facteur_principal}")
 
 
+@app.command("report")
+def report_command(
+    corpus: Annotated[Path, typer.Argument(help="Dossier du corpus (pour les initiatives et les réglages du rapport).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Dossier des sorties d'`enquete run` ; le rapport y est écrit.")] = Path("outputs"),
+    template: Annotated[Path | None, typer.Option(help="Modèle Word de l'agence (.docx) : styles, en-tête, pied de page, logo.")] = None,
+    title: Annotated[str | None, typer.Option(help="Titre du rapport (défaut : corpus.yaml).")] = None,
+    without: Annotated[list[str] | None, typer.Option("--without", help="Section à omettre (répétable) : synthese, contexte, methodologie, resultats, themes, whatsapp, leviers, annexes.")] = None,
+) -> None:
+    """Écrire le rapport de restitution Word (rapport_restitution.docx) à partir des sorties d'un run."""
+    import json
+
+    from enquete.pipeline import RunResult, _template, report_data
+    from enquete.report import SECTIONS, ReportError, build_report, load_outputs
+
+    with user_errors():
+        try:
+            loaded = load_corpus(corpus)
+            settings = loaded.settings()
+            segments, tables = load_outputs(out)
+            summary = json.loads((out / "run_summary.json").read_text(encoding="utf-8"))
+            result = RunResult(loaded, settings, out, segments, pd.DataFrame(), tables=tables)
+            result.codebook = load_codebook(summary.get("codebook") or settings.codebook)
+            pseudo = out / "pseudonymisation.csv"
+            result.pseudonymisation = pd.read_csv(pseudo, encoding="utf-8-sig") if pseudo.is_file() else None
+            data = report_data(result)
+            if title:
+                data.title = title
+            sections = tuple(s for s in settings.report_sections if s not in set(without or []))
+            unknown = set(without or []) - set(SECTIONS)
+            if unknown:
+                raise ReportError(f"sections inconnues : {', '.join(sorted(unknown))}")
+            path = build_report(data, out / "rapport_restitution.docx", template=template or _template(loaded, settings), sections=sections)
+        except ReportError as exc:
+            raise OutputError(str(exc)) from None
+    console.print(f"Rapport : {path}")
+
+
 @app.command("agreement")
 def agreement_command(
     a: Annotated[Path, typer.Argument(help="Codage de référence (codes ou colonnes 0/1 par code).")],

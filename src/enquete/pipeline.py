@@ -21,6 +21,7 @@ from enquete.analysis import analyse, write_analyses, write_figures
 from enquete.codebook import Codebook, load_codebook
 from enquete.coding import Coder, DecisionStore, code_segments, export_review
 from enquete.pseudonymise import pseudonymise
+from enquete.report import ReportData, build_report
 from enquete.topics import TopicError, Topics, fit_topics, topic_tables, write_topics
 from enquete.settings import Settings
 
@@ -121,7 +122,39 @@ def run(corpus_path: str | Path, out_dir: str | Path, **overrides) -> RunResult:
         result.files += write_figures(result.tables, result.codebook, out / "figures", initiatives, settings.language, settings.seed)
     with _Timer(timings, "topics"):
         _topics(result, private)
+    with _Timer(timings, "report"):
+        result.files.append(build_report(report_data(result), out / "rapport_restitution.docx",
+                                         template=_template(corpus, settings), sections=tuple(settings.report_sections)))
     return result
+
+
+def _template(corpus: Corpus, settings: Settings) -> Path | None:
+    return corpus.root / settings.report_template if settings.report_template else None
+
+
+def report_data(result: RunResult) -> ReportData:
+    """What the report needs from a run: tables, figures, manifest's report settings."""
+    manifest = result.corpus.manifest
+    initiatives = pd.DataFrame(
+        [(i.id, i.name, i.localisation, i.creation, i.description) for i in manifest.initiatives],
+        columns=["id", "name", "localisation", "creation", "description"],
+    )
+    config = manifest.report
+    return ReportData(
+        segments=result.segments,
+        tables=result.tables,
+        codebook=result.codebook,
+        figures=result.out_dir / "figures",
+        title=config.title or manifest.title or "Rapport de restitution",
+        subtitle=config.subtitle,
+        authors=config.authors,
+        organisation=config.organisation,
+        date=config.date,
+        context=config.context,
+        initiatives=initiatives,
+        pseudonymisation=result.pseudonymisation,
+        settings=result.settings.model_dump(),
+    )
 
 
 def _topics(result: RunResult, private: Path) -> None:

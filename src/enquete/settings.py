@@ -34,6 +34,10 @@ class Settings(BaseModel):
     max_zip_bytes: int = Field(2_000_000_000, ge=1)
     max_zip_ratio: int = Field(200, ge=1)
     strict: bool = False
+    report_sections: list[str] = Field(
+        default_factory=lambda: ["synthese", "contexte", "methodologie", "resultats", "themes", "whatsapp", "leviers", "annexes"]
+    )
+    report_template: str = ""  # the agency's .docx template, relative to the corpus
     workers: int = Field(0, ge=0, description="processes for per-document stages; 0 = automatic")
 
 

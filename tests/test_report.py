@@ -1,0 +1,130 @@
+"""The Word report: structure read back with python-docx, a PDF render, template handling."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import warnings
+
+import docx
+import pytest
+from typer.testing import CliRunner
+
+from enquete.cli import app
+from enquete.codebook import load_codebook
+from enquete.report import ReportError, check_template
+from tests.conftest import DEMO, FIXTURES
+
+FACTORS = load_codebook("facteurs_reussite")
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    """One full run of the demo corpus (copied, so that its private folder stays in tmp)."""
+    root = tmp_path_factory.mktemp("demo")
+    corpus = root / "corpus"
+    shutil.copytree(DEMO, corpus, ignore=shutil.ignore_patterns(".enquete-private"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = runner.invoke(app, ["run", str(corpus), "--out", str(root / "outputs")])
+    assert result.exit_code == 0, result.output
+    return corpus, root / "outputs"
+
+
+def headings(document, level: int) -> list[str]:
+    return [p.text for p in document.paragraphs if p.style.name == f"Heading {level}"]
+
+
+def test_report_structure(demo_run):
+    _, out = demo_run
+    document = docx.Document(str(out / "rapport_restitution.docx"))
+    assert document.paragraphs[0].style.name == "Title" and "Saint-Aubin-les-Ormes" in document.paragraphs[0].text
+    assert headings(document, 1) == [
+        "Synthèse", "Contexte et objectifs", "Méthodologie", "Résultats par facteur", "Ce dont parlent les habitants",
+        "Dynamiques des groupes WhatsApp", "Leviers d'action et engagements municipaux", "Annexes",
+    ]
+    level2 = headings(document, 2)
+    assert all(code.label in level2 for code in FACTORS.codes)
+    xml = document.element.xml
+    assert 'TOC \\o "1-3"' in xml and "SEQ Figure" in xml and "SEQ Tableau" in xml
+    assert len(document.inline_shapes) >= 9
+    assert all(shape.width == docx.shared.Cm(15) for shape in document.inline_shapes)
+    initiatives = document.tables[0]
+    assert [c.text for c in initiatives.rows[0].cells] == ["Initiative", "Localisation", "Création", "Description"]
+    assert len(initiatives.rows) == 5
+    quotes = [p for p in document.paragraphs if p.style.name == "Quote"]
+    assert len(quotes) >= 30 and all(r.italic for p in quotes for r in p.runs)
+    assert all(p.text.startswith("« ") and p.text.endswith(" »") for p in quotes)
+    attributions = [p.text for p in document.paragraphs if p.text.startswith("— E") or p.text.startswith("— WA")]
+    assert any("habitante motrice, Les Voisins du Square" in a for a in attributions)
+
+
+def test_synthesis_is_written_from_the_figures(demo_run):
+    _, out = demo_run
+    document = docx.Document(str(out / "rapport_restitution.docx"))
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert "12 entretiens et 4 groupes WhatsApp" in text
+    bullets = [p.text for p in document.paragraphs if p.style.name == "List Bullet"]
+    assert len(bullets) == 3 and all(any(ch.isdigit() for ch in b) for b in bullets)
+
+
+def test_no_personal_data_in_the_report(demo_run):
+    corpus, out = demo_run
+    import pandas as pd
+
+    from tests.leakscan import scan
+
+    key = pd.read_csv(corpus / ".enquete-private" / "pseudonymes.csv", encoding="utf-8-sig")
+    originals = [o for o in key["original"] if " " in o and not o.startswith(("Mme", "M.", "madame", "monsieur"))]
+    assert len(originals) > 20
+    assert scan(out, originals) == []
+
+
+def test_sections_can_be_switched_off_and_title_changed(demo_run):
+    corpus, out = demo_run
+    result = runner.invoke(app, ["report", str(corpus), "--out", str(out), "--title", "Un autre titre", "--without", "whatsapp", "--without", "annexes"])
+    assert result.exit_code == 0, result.output
+    document = docx.Document(str(out / "rapport_restitution.docx"))
+    assert document.paragraphs[0].text == "Un autre titre"
+    assert "Dynamiques des groupes WhatsApp" not in headings(document, 1) and "Annexes" not in headings(document, 1)
+    bad = runner.invoke(app, ["report", str(corpus), "--out", str(out), "--without", "conclusion"])
+    assert bad.exit_code == 1 and "sections inconnues" in bad.output
+
+
+def test_agency_template_keeps_its_layout_and_missing_styles_fail_early(tmp_path):
+    template = tmp_path / "agence.docx"
+    agency = docx.Document()
+    agency.sections[0].header.paragraphs[0].text = "Agence d'urbanisme — en-tête"
+    agency.save(template)
+    document = check_template(template)
+    assert document.sections[0].header.paragraphs[0].text == "Agence d'urbanisme — en-tête"
+    broken = tmp_path / "sans_styles.docx"
+    shutil.copy(FIXTURES.parent.parent / "src" / "enquete" / "report" / "modele_rapport.docx", broken)
+    import zipfile
+
+    with zipfile.ZipFile(broken) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    members["word/styles.xml"] = members["word/styles.xml"].replace(b'w:styleId="Caption"', b'w:styleId="Legende"').replace(b'w:val="caption"', b'w:val="legende"')
+    with zipfile.ZipFile(broken, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    with pytest.raises(ReportError, match="n'a pas les styles : Caption"):
+        check_template(broken)
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None or shutil.which("pdftoppm") is None, reason="LibreOffice/poppler not installed")
+def test_pdf_render(demo_run, tmp_path):
+    corpus, out = demo_run
+    assert runner.invoke(app, ["report", str(corpus), "--out", str(out)]).exit_code == 0  # every section
+    subprocess.run(["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(out / "rapport_restitution.docx")],
+                   check=True, capture_output=True, timeout=300)
+    pdf = tmp_path / "rapport_restitution.pdf"
+    info = subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True, text=True).stdout
+    pages = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
+    assert 12 <= pages <= 60
+    text = subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
+    for title in ("Synthèse", "Méthodologie", "Résultats par facteur", "Ce dont parlent les habitants", "Annexes"):
+        assert title in text
+    subprocess.run(["pdftoppm", "-png", "-r", "50", "-f", "1", "-l", "5", str(pdf), str(tmp_path / "page")], check=True, timeout=120)
+    assert len(list(tmp_path.glob("page-*.png"))) == 5
