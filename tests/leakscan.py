@@ -12,6 +12,9 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 
+VENDORED = {"plotly.min.js"}  # third-party library files copied as they are: no corpus data
+
+
 def _fold(text: str) -> str:
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
 
@@ -27,6 +30,8 @@ def _texts(path: Path) -> list[str]:
         with zipfile.ZipFile(path) as zf:
             out = [" ".join(zf.namelist())]
             for info in zf.infolist():
+                if info.filename.lower().endswith((".png", ".jpg", ".jpeg", ".emf", ".wmf")):
+                    continue  # pictures are drawn from the (pseudonymised) tables; no text to read
                 data = zf.read(info)
                 out.append(html.unescape(data.decode("utf-8", errors="ignore")))
                 if info.filename.endswith(".parquet"):
@@ -44,7 +49,7 @@ def scan(folder: Path, values: list[str]) -> list[tuple[str, str]]:
     """(file relative to folder, value) for every planted value found anywhere under folder."""
     hits = []
     patterns = {v: _pattern(v) for v in values}
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name not in VENDORED):
         corpus = _fold("\n".join(_texts(path)) + "\n" + str(path.relative_to(folder)))
         digits = re.sub(r"[^\d+]", "", corpus)
         for value, pattern in patterns.items():

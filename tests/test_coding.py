@@ -143,6 +143,7 @@ def test_review_round_trip(tmp_path):
     again = code_segments(df, Coder(), decisions=kept)
     assert "gouvernance" in again["codes"].iloc[0].split(";") and again["revision"].tolist() == ["humain", "humain", "auto"]
     assert "facilitateurs" in again["codes"].iloc[1] and "plutôt facilitateurs" in again["evidence"].iloc[1]
+    assert "gouvernance" not in again["codes_auto"].iloc[0].split(";")  # the automatic decision is kept beside
     changed = df.assign(text=["Apéro demain dans la cour !", *df["text"][1:]])
     assert apply_decisions(Coder().predict(changed), kept, codebook)["revision"].iloc[0] == "auto"  # text changed
 

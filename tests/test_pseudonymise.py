@@ -85,6 +85,7 @@ def test_dwellings_and_door_codes():
     assert DWELLING.search("le bâtiment C a voté") is None
     assert DOOR_CODE.search("Le code de la porte c'est le 4521B").group(1) == "4521B"
     assert DOOR_CODE.search("digicode du local : 1984").group(1) == "1984"
+    assert DOOR_CODE.search("le digicode du local c'est 5B73").group(1) == "5B73"
     assert DOOR_CODE.search("le code de conduite") is None
 
 

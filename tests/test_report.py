@@ -128,3 +128,24 @@ def test_pdf_render(demo_run, tmp_path):
         assert title in text
     subprocess.run(["pdftoppm", "-png", "-r", "50", "-f", "1", "-l", "5", str(pdf), str(tmp_path / "page")], check=True, timeout=120)
     assert len(list(tmp_path.glob("page-*.png"))) == 5
+
+
+def test_review_decisions_give_an_agreement_paragraph_and_annex(demo_run, tmp_path):
+    import pandas as pd
+
+    corpus, out = demo_run
+    sheet = pd.read_excel(out / "revue_codage.xlsx", sheet_name="revue").astype(object)
+    sheet.loc[:40, "revu"] = "x"
+    sheet.loc[0, "sens"] = 1 - int(sheet.loc[0, "sens"])
+    edited = tmp_path / "revue.xlsx"
+    sheet.to_excel(edited, sheet_name="revue", index=False)
+    assert runner.invoke(app, ["review", "import", str(edited), "--corpus", str(corpus)]).exit_code == 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = runner.invoke(app, ["run", str(corpus), "--out", str(tmp_path / "o2")])
+    assert result.exit_code == 0, result.output
+    document = docx.Document(str(tmp_path / "o2" / "rapport_restitution.docx"))
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert "segments relus, l'accord entre codage automatique et décisions humaines" in text
+    assert "Accord du codage" in headings(document, 2)
+    assert (tmp_path / "o2" / "tables" / "accord_codage.csv").is_file()

@@ -19,7 +19,7 @@ from enquete.ingest import ingest_corpus, worker_count
 from enquete.io import read_table, write_table, write_text, write_json
 from enquete.analysis import analyse, write_analyses, write_figures
 from enquete.codebook import Codebook, load_codebook
-from enquete.coding import Coder, DecisionStore, code_segments, export_review
+from enquete.coding import Coder, DecisionStore, agreement, code_segments, export_review
 from enquete.pseudonymise import pseudonymise
 from enquete.report import ReportData, build_report
 from enquete.topics import TopicError, Topics, fit_topics, topic_tables, write_topics
@@ -43,6 +43,7 @@ class RunResult:
     codebook: Codebook | None = None
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     topics: Topics | None = None
+    agreement: pd.DataFrame | None = None
 
 
 def corpus_summary(segments: pd.DataFrame) -> pd.DataFrame:
@@ -117,7 +118,7 @@ def run(corpus_path: str | Path, out_dir: str | Path, **overrides) -> RunResult:
     _write_outputs(result)
     with _Timer(timings, "analyse"):
         initiatives = {i.id: i.name for i in corpus.manifest.initiatives}
-        result.tables = analyse(result.segments, result.codebook, initiatives, settings.reply_window_minutes)
+        result.tables.update(analyse(result.segments, result.codebook, initiatives, settings.reply_window_minutes))
         result.files += write_analyses(result.tables, out / "tables")
         result.files += write_figures(result.tables, result.codebook, out / "figures", initiatives, settings.language, settings.seed)
     with _Timer(timings, "topics"):
@@ -153,6 +154,7 @@ def report_data(result: RunResult) -> ReportData:
         context=config.context,
         initiatives=initiatives,
         pseudonymisation=result.pseudonymisation,
+        agreement=result.agreement if result.agreement is not None else result.tables.get("accord_codage"),
         settings=result.settings.model_dump(),
     )
 
@@ -190,8 +192,11 @@ def _code(result: RunResult, private: Path) -> None:
     decisions = DecisionStore(private / "revue").load(codebook.id)
     result.segments = code_segments(result.segments, coder, training, decisions)
     result.codebook = codebook
-    if len(decisions):
-        result.notices.append(f"{len(decisions)} décision(s) humaine(s) appliquée(s) au codage")
+    reviewed = result.segments[result.segments["revision"] == "humain"]
+    if len(reviewed):
+        result.notices.append(f"{len(reviewed)} décision(s) humaine(s) appliquée(s) au codage")
+        result.agreement = agreement(reviewed[["segment_id", "codes"]], reviewed[["segment_id", "codes_auto"]].rename(columns={"codes_auto": "codes"}), codebook.ids)
+        result.tables["accord_codage"] = result.agreement
 
 
 def _codebook_path(corpus: Corpus, name: str) -> str | Path:

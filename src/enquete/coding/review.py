@@ -141,6 +141,7 @@ def apply_decisions(coded: pd.DataFrame, decisions: pd.DataFrame, codebook: Code
     """Human decisions override automatic codes where the segment's text is unchanged."""
     out = coded.copy()
     out["revision"] = "auto"
+    out["codes_auto"] = out["codes"]
     if decisions.empty:
         return out
     table = decisions.drop_duplicates("segment_id", keep="last").set_index("segment_id")

@@ -300,7 +300,11 @@ def _method(w: Writer, data: ReportData, numbers: dict) -> None:
     )
     if data.agreement is not None and len(data.agreement):
         macro = data.agreement.set_index("code").loc["macro"]
-        w.para(f"Accord entre codage automatique et codage humain : kappa moyen {macro['kappa']:.2f}, F1 moyen {macro['f1']:.2f}.")
+        w.para(
+            f"Sur les {int(macro['segments'])} segments relus, l'accord entre codage automatique et décisions humaines "
+            f"atteint un kappa moyen de {macro['kappa']:.2f} et un F1 moyen de {macro['f1']:.2f} (le codeur a aussi "
+            "appris de ces segments : ces valeurs sont optimistes ; voir l'annexe)."
+        )
     w.heading("Carte des thèmes", 2)
     themes = data.tables.get("themes")
     if themes is not None:
