@@ -174,7 +174,8 @@ def _topics(result: RunResult, private: Path) -> None:
     topic_of = dict(zip(fitted.assignments["segment_id"], fitted.assignments["topic"]))
     result.segments = segments.assign(topic=segments["segment_id"].map(topic_of).astype("Int64"))
     result.files += write_analyses(tables, result.out_dir / "tables", workbook="themes.xlsx")
-    result.files += write_topics(fitted, tables, result.segments, result.codebook, result.out_dir / "figures", settings.language)
+    initiatives = {i.id: i.name for i in result.corpus.manifest.initiatives}
+    result.files += write_topics(fitted, tables, result.segments, result.codebook, result.out_dir / "figures", settings.language, initiatives)
     result.files.append(write_table(result.segments, result.out_dir / "segments.parquet"))
 
 

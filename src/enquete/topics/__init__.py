@@ -276,7 +276,15 @@ def topic_tables(result: Topics, coded: pd.DataFrame, codes: list[str]) -> dict[
     }
 
 
-def write_topics(result: Topics, tables: dict[str, pd.DataFrame], coded: pd.DataFrame, codebook, folder: str | Path, language: str = "fr") -> list[Path]:
+def write_topics(
+    result: Topics,
+    tables: dict[str, pd.DataFrame],
+    coded: pd.DataFrame,
+    codebook,
+    folder: str | Path,
+    language: str = "fr",
+    initiatives: dict[str, str] | None = None,
+) -> list[Path]:
     """Figures (PNG + SVG) and the interactive map page of the topics."""
     from enquete.analysis.figures import save
     from enquete.topics import maps
@@ -284,6 +292,9 @@ def write_topics(result: Topics, tables: dict[str, pd.DataFrame], coded: pd.Data
     folder = Path(folder)
     paths = save(maps.static_map(result.assignments, tables["themes"], language), folder / "carte_themes")
     paths += save(maps.topic_factor_heatmap(tables["themes_par_facteur"], tables["themes"], codebook, language), folder / "themes_par_facteur")
+    paths += save(maps.topic_initiative_heatmap(tables["themes_par_initiative"], tables["themes"], initiatives, language), folder / "themes_par_initiative")
+    if len(tables["themes_dans_le_temps"]):
+        paths += save(maps.topics_timeline(tables["themes_dans_le_temps"], tables["themes"], language=language), folder / "themes_dans_le_temps")
     texts = coded.set_index("segment_id")["text"]
     paths.append(maps.interactive_map(result.assignments, tables["themes"], texts, folder / "carte_themes.html", language))
     return paths

@@ -12,8 +12,22 @@ from enquete.codebook import Codebook
 from enquete.io import atomic_path
 
 TITLES = {
-    "fr": {"map": "Carte des thèmes abordés (chaque point est un segment)", "factors": "Thèmes × facteurs (part des segments du thème, %)"},
-    "en": {"map": "Map of the topics (each dot is a segment)", "factors": "Topics × factors (share of the topic's segments, %)"},
+    "fr": {
+        "map": "Carte des thèmes abordés (chaque point est un segment)",
+        "factors": "Thèmes × facteurs (part des segments du thème, %)",
+        "initiatives": "Thèmes × initiatives (part des segments de l'initiative, %)",
+        "time": "Thèmes dans les groupes WhatsApp, par mois",
+        "month": "Mois",
+        "messages": "Messages",
+    },
+    "en": {
+        "map": "Map of the topics (each dot is a segment)",
+        "factors": "Topics × factors (share of the topic's segments, %)",
+        "initiatives": "Topics × initiatives (share of the initiative's segments, %)",
+        "time": "Topics in the WhatsApp groups, by month",
+        "month": "Month",
+        "messages": "Messages",
+    },
 }
 
 
@@ -57,6 +71,43 @@ def topic_factor_heatmap(by_factor: pd.DataFrame, topics: pd.DataFrame, codebook
             ax.text(j, i, f"{value:.0f}", ha="center", va="center", fontsize=5)
     ax.set_title(TITLES[language]["factors"])
     fig.colorbar(image, ax=ax, shrink=0.6)
+    return fig
+
+
+def topic_initiative_heatmap(by_initiative: pd.DataFrame, topics: pd.DataFrame, initiatives: dict[str, str] | None = None, language: str = "fr"):
+    """Topics (rows) × initiatives (columns): share of each initiative's modelled segments."""
+    order = topics["topic"].tolist()
+    pivot = by_initiative.pivot(index="topic", columns="initiative", values="segments").reindex(order).fillna(0)
+    shares = pivot / pivot.sum(axis=0).replace(0, np.nan) * 100
+    fig, ax = new_figure(3.0 + 0.55 * len(order))
+    image = ax.imshow(shares.to_numpy(dtype=float), cmap="Oranges", aspect="auto", vmin=0)
+    names = [str((initiatives or {}).get(c, c)) for c in shares.columns]
+    ax.set_xticks(range(len(names)), names, rotation=25, ha="right", rotation_mode="anchor", fontsize=6)
+    labels = dict(zip(topics["topic"], topics["libelle"]))
+    ax.set_yticks(range(len(order)), [f"{t} · {labels[t][:38]}" for t in order], fontsize=6)
+    for (i, j), value in np.ndenumerate(shares.to_numpy(dtype=float)):
+        if not np.isnan(value) and value >= 1:
+            ax.text(j, i, f"{value:.0f}", ha="center", va="center", fontsize=5)
+    ax.set_title(TITLES[language]["initiatives"])
+    fig.colorbar(image, ax=ax, shrink=0.6)
+    return fig
+
+
+def topics_timeline(over_time: pd.DataFrame, topics: pd.DataFrame, top: int = 6, language: str = "fr"):
+    """WhatsApp messages per month for the largest topics."""
+    fig, ax = new_figure(7.5)
+    labels = dict(zip(topics["topic"], topics["libelle"]))
+    biggest = over_time.groupby("topic")["messages"].sum().sort_values(ascending=False).head(top).index
+    colours = dict(zip(sorted(topics["topic"]), _colours(len(topics))))
+    for topic in sorted(biggest):
+        rows = over_time[over_time["topic"] == topic].sort_values("periode")
+        ax.plot(pd.to_datetime(rows["periode"]), rows["messages"], marker="o", markersize=2, linewidth=1,
+                color=colours[topic], label=f"{topic} · {' · '.join(labels[topic].split(' · ')[:2])}")
+    ax.set_xlabel(TITLES[language]["month"])
+    ax.set_ylabel(TITLES[language]["messages"])
+    ax.set_title(TITLES[language]["time"])
+    ax.legend(frameon=False, fontsize=6)
+    fig.autofmt_xdate()
     return fig
 
 
