@@ -17,6 +17,8 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from enquete.corpus import validation_message
+
 CODE_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 
@@ -133,12 +135,6 @@ def _codebook_path(name_or_path: str | Path) -> Path:
     return Path(str(bundled))
 
 
-def _message(exc: ValidationError) -> str:
-    return "; ".join(
-        (".".join(str(p) for p in e["loc"]) + ": " if e["loc"] else "") + e["msg"] for e in exc.errors()
-    )
-
-
 @lru_cache(maxsize=32)
 def _load(path: Path) -> Codebook:
     try:
@@ -152,7 +148,7 @@ def _load(path: Path) -> Codebook:
     try:
         return Codebook(**data)
     except ValidationError as exc:
-        raise CodebookError(f"{path} : {_message(exc)}") from None
+        raise CodebookError(f"{path} : {validation_message(exc)}") from None
 
 
 def load_codebook(name_or_path: str | Path) -> Codebook:

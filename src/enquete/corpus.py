@@ -134,7 +134,7 @@ class Corpus:
         try:
             return Settings(**merged)
         except ValidationError as exc:
-            raise CorpusError(f"réglages invalides : {_pydantic_message(exc)}") from None
+            raise CorpusError(f"réglages invalides : {validation_message(exc)}") from None
 
 
 def slugify(text: str) -> str:
@@ -143,7 +143,8 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", ascii_text.lower()).strip("_") or "x"
 
 
-def _pydantic_message(exc: ValidationError) -> str:
+def validation_message(exc: ValidationError) -> str:
+    """A pydantic validation error as one readable line: 'field: message; ...'."""
     parts = []
     for err in exc.errors():
         where = ".".join(str(p) for p in err["loc"])
@@ -166,7 +167,7 @@ def read_manifest(path: Path) -> Manifest:
     try:
         return Manifest(**data)
     except ValidationError as exc:
-        raise CorpusError(f"{path} : {_pydantic_message(exc)}") from None
+        raise CorpusError(f"{path} : {validation_message(exc)}") from None
 
 
 def _is_candidate(path: Path, root: Path, exclude: list[str]) -> bool:
