@@ -115,17 +115,17 @@ def run(corpus_path: str | Path, out_dir: str | Path, **overrides) -> RunResult:
         result.notices.append("PSEUDONYMISATION DÉSACTIVÉE : les sorties contiennent les données personnelles du corpus")
     with _Timer(timings, "code"):
         _code(result, private)
-    _write_outputs(result)
+    initiatives = {i.id: i.name for i in corpus.manifest.initiatives}
     with _Timer(timings, "analyse"):
-        initiatives = {i.id: i.name for i in corpus.manifest.initiatives}
         result.tables.update(analyse(result.segments, result.codebook, initiatives, settings.reply_window_minutes))
         result.files += write_analyses(result.tables, out / "tables")
         result.files += write_figures(result.tables, result.codebook, out / "figures", initiatives, settings.language, settings.seed)
     with _Timer(timings, "topics"):
-        _topics(result, private)
+        _topics(result, private, initiatives)
     with _Timer(timings, "report"):
         result.files.append(build_report(report_data(result), out / "rapport_restitution.docx",
                                          template=_template(corpus, settings), sections=tuple(settings.report_sections)))
+    _write_outputs(result)  # last: the segment table with its topics, and every stage's timing
     return result
 
 
@@ -159,7 +159,7 @@ def report_data(result: RunResult) -> ReportData:
     )
 
 
-def _topics(result: RunResult, private: Path) -> None:
+def _topics(result: RunResult, private: Path, initiatives: dict[str, str]) -> None:
     settings, segments = result.settings, result.segments
     speech = segments[segments["codes"].notna()]
     try:
@@ -174,9 +174,7 @@ def _topics(result: RunResult, private: Path) -> None:
     topic_of = dict(zip(fitted.assignments["segment_id"], fitted.assignments["topic"]))
     result.segments = segments.assign(topic=segments["segment_id"].map(topic_of).astype("Int64"))
     result.files += write_analyses(tables, result.out_dir / "tables", workbook="themes.xlsx")
-    initiatives = {i.id: i.name for i in result.corpus.manifest.initiatives}
     result.files += write_topics(fitted, tables, result.segments, result.codebook, result.out_dir / "figures", settings.language, initiatives)
-    result.files.append(write_table(result.segments, result.out_dir / "segments.parquet"))
 
 
 def _code(result: RunResult, private: Path) -> None:

@@ -199,11 +199,6 @@ def with_offsets(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def documents_text(df: pd.DataFrame) -> dict[str, str]:
-    """Plain text of every document, keyed by document_id."""
-    return {doc_id: document_text(doc) for doc_id, doc in df.groupby("document_id", sort=False)}
-
-
 def describe_columns() -> pd.DataFrame:
     """The documented columns, as a table (for notebooks and the README)."""
     return pd.DataFrame(
