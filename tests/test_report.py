@@ -149,3 +149,44 @@ def test_review_decisions_give_an_agreement_paragraph_and_annex(demo_run, tmp_pa
     assert "segments relus, l'accord entre codage automatique et décisions humaines" in text
     assert "Accord du codage" in headings(document, 2)
     assert (tmp_path / "o2" / "tables" / "accord_codage.csv").is_file()
+
+
+def test_both_languages_have_every_sentence_with_the_same_placeholders():
+    import string
+
+    from enquete.report import Texts
+
+    fr, en = Texts("fr").table, Texts("en").table
+    assert set(fr) == set(en)
+    fields = lambda text: sorted(f for _, f, _, _ in string.Formatter().parse(text) if f)  # noqa: E731
+    assert {k: fields(v) for k, v in fr.items()} == {k: fields(v) for k, v in en.items()}
+    with pytest.raises(ReportError, match="langue du rapport inconnue"):
+        Texts("de")
+
+
+def test_english_run_gives_an_english_report_and_figures(tmp_path):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(DEMO, corpus, ignore=shutil.ignore_patterns(".enquete-private"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = runner.invoke(app, ["run", str(corpus), "--out", str(tmp_path / "out"), "--language", "en"])
+    assert result.exit_code == 0, result.output
+    document = docx.Document(str(tmp_path / "out" / "rapport_restitution.docx"))
+    assert headings(document, 1) == [
+        "Summary", "Context and aims", "Method", "Findings by factor", "What residents talk about",
+        "WhatsApp group dynamics", "Levers for action and municipal commitments", "Appendices",
+    ]
+    assert all(code.label_en in headings(document, 2) for code in FACTORS.codes)
+    captions = [p.text for p in document.paragraphs if p.style.name == "Caption"]
+    assert captions[0] == "Table 1: The initiatives studied" and "Figure 1: Success factors by initiative" in captions
+    assert "SEQ Table" in document.element.xml and "SEQ Tableau" not in document.element.xml
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert FACTORS["moteurs"].definition_en.split(":")[0] in text and FACTORS["moteurs"].definition.split(":")[0] not in text
+    assert "12 interviews and 4 WhatsApp groups" in text and " %" not in text
+    assert [c.text for c in document.tables[0].rows[0].cells] == ["Initiative", "Location", "Created", "Description"]
+    levers = next(t for t in document.tables if t.rows[0].cells[0].text == "Municipal commitment")
+    assert all("(" in row.cells[2].text for row in levers.rows[1:])
+    svg = (tmp_path / "out" / "figures" / "facteurs_par_initiative.svg").read_text(encoding="utf-8")
+    assert "Drive of resident leaders" in svg and "force motrice" not in svg
+    bad = runner.invoke(app, ["run", str(corpus), "--out", str(tmp_path / "o2"), "--language", "de"])
+    assert bad.exit_code != 0 and "language" in bad.output

@@ -119,7 +119,7 @@ def ingest(
     console.print(f"{len(segments)} segments écrits dans {out} ; {len(rejected)} rejet(s) dans {rejects_path}")
 
 
-def _run(corpus: Path, out: Path, pseudonymise: bool, codebook: str | None, strict: bool) -> None:
+def _run(corpus: Path, out: Path, pseudonymise: bool, codebook: str | None, strict: bool, language: str | None = None) -> None:
     from enquete.pipeline import run
 
     if not pseudonymise:
@@ -131,7 +131,8 @@ def _run(corpus: Path, out: Path, pseudonymise: bool, codebook: str | None, stri
     with user_errors():
         if codebook:
             load_codebook(codebook)
-        result = run(corpus, out, pseudonymise=pseudonymise, codebook=codebook, strict=strict)
+        overrides = {"language": language} if language else {}
+        result = run(corpus, out, pseudonymise=pseudonymise, codebook=codebook, strict=strict, **overrides)
     for notice in result.notices:
         err.print(f"[yellow]Note :[/yellow] {notice}", highlight=False)
     table = Table("étape", "secondes", title=f"enquete run : {result.corpus.root}")
@@ -154,6 +155,7 @@ CodebookOption = Annotated[
     str | None, typer.Option(help="Grille de codage : nom fourni ou chemin d'un .yaml (défaut : facteurs_reussite).")
 ]
 StrictOption = Annotated[bool, typer.Option(help="Code de sortie 3 si un fichier ou une ligne est rejeté.")]
+LanguageOption = Annotated[str | None, typer.Option(help="Langue du rapport, des figures et des libellés : fr ou en (défaut : réglage `language` du corpus).")]
 
 
 @app.command("run")
@@ -163,9 +165,10 @@ def run_command(
     pseudonymise: PseudoOption = True,
     codebook: CodebookOption = None,
     strict: StrictOption = False,
+    language: LanguageOption = None,
 ) -> None:
     """Exécuter toute la chaîne sur un corpus et écrire les sorties."""
-    _run(corpus, out, pseudonymise, codebook, strict)
+    _run(corpus, out, pseudonymise, codebook, strict, language)
 
 
 def demo_corpus() -> Path:
@@ -364,6 +367,7 @@ def report_command(
             data = report_data(result)
             if title:
                 data.title = title
+            data.language = summary.get("settings", {}).get("language", data.language)  # the run's tables and figures
             sections = tuple(s for s in settings.report_sections if s not in set(without or []))
             unknown = set(without or []) - set(SECTIONS)
             if unknown:

@@ -34,6 +34,7 @@ class Code(BaseModel):
     label: str = Field(min_length=1)
     label_en: str = ""
     definition: str = Field(min_length=1)
+    definition_en: str = ""
     include: list[str] = Field(default_factory=list)
     exclude: list[str] = Field(default_factory=list)
     indicators: list[str] = Field(default_factory=list)
@@ -58,6 +59,9 @@ class Code(BaseModel):
 
     def display_label(self, language: str = "fr") -> str:
         return self.label_en if language == "en" and self.label_en else self.label
+
+    def display_definition(self, language: str = "fr") -> str:
+        return self.definition_en if language == "en" and self.definition_en else self.definition
 
 
 class Codebook(BaseModel):
@@ -88,6 +92,9 @@ class Codebook(BaseModel):
                 return code
         raise KeyError(code_id)
 
+    def display_label(self, language: str = "fr") -> str:
+        return self.label_en if language == "en" and self.label_en else self.label
+
     def labels(self, language: str = "fr") -> dict[str, str]:
         return {c.id: c.display_label(language) for c in self.codes}
 
@@ -100,7 +107,7 @@ class Codebook(BaseModel):
             {
                 "code": c.id,
                 "libelle": c.display_label(language),
-                "definition": c.definition,
+                "definition": c.display_definition(language),
                 "inclusion": "\n".join(c.include),
                 "exclusion": "\n".join(c.exclude),
                 "indicateurs": "; ".join(c.indicators),

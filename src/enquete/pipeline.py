@@ -117,7 +117,7 @@ def run(corpus_path: str | Path, out_dir: str | Path, **overrides) -> RunResult:
         _code(result, private)
     initiatives = {i.id: i.name for i in corpus.manifest.initiatives}
     with _Timer(timings, "analyse"):
-        result.tables.update(analyse(result.segments, result.codebook, initiatives, settings.reply_window_minutes))
+        result.tables.update(analyse(result.segments, result.codebook, initiatives, settings.reply_window_minutes, settings.language))
         result.files += write_analyses(result.tables, out / "tables")
         result.files += write_figures(result.tables, result.codebook, out / "figures", initiatives, settings.language, settings.seed)
     with _Timer(timings, "topics"):
@@ -146,7 +146,7 @@ def report_data(result: RunResult) -> ReportData:
         tables=result.tables,
         codebook=result.codebook,
         figures=result.out_dir / "figures",
-        title=config.title or manifest.title or "Rapport de restitution",
+        title=config.title or manifest.title,
         subtitle=config.subtitle,
         authors=config.authors,
         organisation=config.organisation,
@@ -156,6 +156,7 @@ def report_data(result: RunResult) -> ReportData:
         pseudonymisation=result.pseudonymisation,
         agreement=result.agreement if result.agreement is not None else result.tables.get("accord_codage"),
         settings=result.settings.model_dump(),
+        language=result.settings.language,
     )
 
 

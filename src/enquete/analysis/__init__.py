@@ -33,18 +33,19 @@ def analyse(
     codebook: Codebook,
     initiatives: dict[str, str] | None = None,
     reply_window_minutes: int = 30,
+    language: str = "fr",
 ) -> dict[str, pd.DataFrame]:
-    """Every analysis table of a coded corpus, by name."""
+    """Every analysis table of a coded corpus, by name (factor labels in ``language``)."""
     tables = {
-        "facteurs_par_initiative": factors_by_initiative(coded, codebook),
-        "facteurs_par_source": factors_by_source(coded, codebook),
-        "facteurs_par_role": factors_by_role(coded, codebook),
+        "facteurs_par_initiative": factors_by_initiative(coded, codebook, language),
+        "facteurs_par_source": factors_by_source(coded, codebook, language),
+        "facteurs_par_role": factors_by_role(coded, codebook, language),
         "cooccurrences": cooccurrence(coded, codebook),
-        "verbatims": verbatims(coded, codebook, initiatives=initiatives),
+        "verbatims": verbatims(coded, codebook, initiatives=initiatives, language=language),
     }
     for target in ("engagements_municipaux", "leviers_action"):
         if any(target in c.maps_to for c in codebook.codes):
-            tables[target] = mapping_table(coded, codebook, load_codebook(target))
+            tables[target] = mapping_table(coded, codebook, load_codebook(target), language)
     if (coded["source_type"] == "whatsapp").any():
         edges = reply_edges(coded, reply_window_minutes)
         tables.update(

@@ -41,7 +41,7 @@ def speaker_key(df: pd.DataFrame) -> pd.Series:
     return speaker.where(df["source_type"] == "whatsapp", df["document_id"].astype(str) + "|" + speaker)
 
 
-def _by(coded: pd.DataFrame, codebook: Codebook, group: str, label: str) -> pd.DataFrame:
+def _by(coded: pd.DataFrame, codebook: Codebook, group: str, label: str, language: str = "fr") -> pd.DataFrame:
     rows = coded_rows(coded)
     totals = rows.groupby(group, dropna=False).size()
     long = long_codes(coded, codebook)
@@ -50,26 +50,26 @@ def _by(coded: pd.DataFrame, codebook: Codebook, group: str, label: str) -> pd.D
     index = pd.MultiIndex.from_product([codebook.ids, totals.index], names=["code", group])
     table = counts.reindex(index, fill_value=0).reset_index()
     table["part"] = (table["segments"] / table[group].map(totals)).round(4)
-    table.insert(1, "facteur", table["code"].map(codebook.labels()))
+    table.insert(1, "facteur", table["code"].map(codebook.labels(language)))
     return table.rename(columns={group: label})[["code", "facteur", label, "segments", "part", "locuteurs"]]
 
 
-def factors_by_initiative(coded: pd.DataFrame, codebook: Codebook | None = None) -> pd.DataFrame:
+def factors_by_initiative(coded: pd.DataFrame, codebook: Codebook | None = None, language: str = "fr") -> pd.DataFrame:
     """Per factor and initiative: segments coded, share of the initiative's coded segments, speakers."""
-    return _by(coded, codebook or load_codebook("facteurs_reussite"), "initiative", "initiative")
+    return _by(coded, codebook or load_codebook("facteurs_reussite"), "initiative", "initiative", language)
 
 
-def factors_by_source(coded: pd.DataFrame, codebook: Codebook | None = None) -> pd.DataFrame:
+def factors_by_source(coded: pd.DataFrame, codebook: Codebook | None = None, language: str = "fr") -> pd.DataFrame:
     """Per factor and source type (interview / whatsapp)."""
-    return _by(coded, codebook or load_codebook("facteurs_reussite"), "source_type", "source")
+    return _by(coded, codebook or load_codebook("facteurs_reussite"), "source_type", "source", language)
 
 
-def factors_by_role(coded: pd.DataFrame, codebook: Codebook | None = None) -> pd.DataFrame:
+def factors_by_role(coded: pd.DataFrame, codebook: Codebook | None = None, language: str = "fr") -> pd.DataFrame:
     """Per factor and respondent role (WhatsApp members grouped as one role)."""
     df = coded.copy()
     role = df["respondent_role"].astype("object") if "respondent_role" in df else pd.Series(np.nan, index=df.index, dtype=object)
     df["role"] = role.where(df["source_type"] != "whatsapp", ROLE_WHATSAPP).fillna("non précisé")
-    return _by(df, codebook or load_codebook("facteurs_reussite"), "role", "role")
+    return _by(df, codebook or load_codebook("facteurs_reussite"), "role", "role", language)
 
 
 def cooccurrence(coded: pd.DataFrame, codebook: Codebook | None = None) -> pd.DataFrame:
@@ -158,6 +158,7 @@ def verbatims(
     min_words: int = 6,
     max_words: int = 60,
     initiatives: dict[str, str] | None = None,
+    language: str = "fr",
 ) -> pd.DataFrame:
     """The best quotations per factor: highest scores first, one per speaker, initiatives in turn.
 
@@ -193,7 +194,7 @@ def verbatims(
             rows.append(
                 {
                     "code": code,
-                    "facteur": codebook.labels()[code],
+                    "facteur": codebook.labels(language)[code],
                     "rang": rank,
                     "verbatim": text,
                     "attribution": attribution(row, initiatives),
@@ -208,7 +209,7 @@ def verbatims(
 # --- codebook mappings ----------------------------------------------------------------------
 
 
-def mapping_table(coded: pd.DataFrame, codebook: Codebook, target: Codebook) -> pd.DataFrame:
+def mapping_table(coded: pd.DataFrame, codebook: Codebook, target: Codebook, language: str = "fr") -> pd.DataFrame:
     """Codes of ``target`` (levers, commitments) that the observed factors point to, weighted
     by how often those factors were coded."""
     counts = long_codes(coded, codebook)["code"].value_counts()
@@ -218,9 +219,9 @@ def mapping_table(coded: pd.DataFrame, codebook: Codebook, target: Codebook) -> 
     links = links.assign(segments=links["code"].map(counts).fillna(0).astype(int))
     grouped = links.groupby(target.id).agg(
         segments=("segments", "sum"),
-        facteurs=("code", lambda c: ", ".join(f"{codebook.labels()[x]} ({counts.get(x, 0)})" for x in c)),
+        facteurs=("code", lambda c: ", ".join(f"{codebook.labels(language)[x]} ({counts.get(x, 0)})" for x in c)),
     )
     grouped = grouped.reindex(target.ids).dropna(subset=["segments"]).reset_index().rename(columns={target.id: "code"})
-    grouped.insert(1, "libelle", grouped["code"].map(target.labels()))
+    grouped.insert(1, "libelle", grouped["code"].map(target.labels(language)))
     grouped["segments"] = grouped["segments"].astype(int)
     return grouped.sort_values(["segments", "code"], ascending=[False, True], kind="stable").reset_index(drop=True)

@@ -17,31 +17,41 @@ from pathlib import Path
 
 import docx
 import pandas as pd
+import yaml
 from docx.enum.text import WD_BREAK
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
-from enquete.codebook import Codebook
+from enquete.codebook import Codebook, load_codebook
 from enquete.io import atomic_path
 
 REQUIRED_STYLES = ("Normal", "Title", "Subtitle", "Heading 1", "Heading 2", "Heading 3", "Caption", "Quote", "Table Grid", "List Bullet")
 SECTIONS = ("synthese", "contexte", "methodologie", "resultats", "themes", "whatsapp", "leviers", "annexes")
 FIGURE_WIDTH = Cm(15)
 FIXED_ZIP_TIME = (2020, 1, 1, 0, 0, 0)
-DEFAULT_CONTEXT = (
-    "Ce rapport s'appuie sur la grille des dix facteurs de réussite des initiatives d'habitants issue de "
-    "l'enquête « Résilience, convivialité et solidarités de proximité » menée à Paris en 2021 (Ville de Paris, "
-    "Institut Paris Région, Apur, 27e Région) : la force motrice des habitants, les acteurs facilitateurs, les "
-    "rencontres, le faire ensemble, la logistique, le lieu, le sens, la gouvernance des collectifs, l'activation "
-    "du pouvoir d'agir, et les forces et limites de ces initiatives. Il vise à éclairer ce qui permet à des "
-    "initiatives portées par des habitants de créer et d'entretenir du lien social de proximité, et le rôle que "
-    "la collectivité peut jouer pour les soutenir."
-)
+LANGUAGES = ("fr", "en")
 
 
 class ReportError(ValueError):
     """The report cannot be built (a template without the needed styles, say)."""
+
+
+class Texts:
+    """The report's sentences in one language (report/textes.yaml): ``t("key", name=value)``."""
+
+    def __init__(self, language: str = "fr"):
+        if language not in LANGUAGES:
+            raise ReportError(f"langue du rapport inconnue : {language} (langues : {', '.join(LANGUAGES)})")
+        table = yaml.safe_load((resources.files("enquete.report") / "textes.yaml").read_text(encoding="utf-8"))
+        self.language, self.table = language, table[language]
+
+    def __call__(self, key: str, **values) -> str:
+        text = self.table[key].format(**values)
+        return text if key.endswith("separator") else text.strip()
+
+    def percent(self, share: float) -> str:
+        return self.table["percent"].format(100 * share)
 
 
 @dataclass
@@ -52,7 +62,7 @@ class ReportData:
     tables: dict[str, pd.DataFrame]
     codebook: Codebook
     figures: Path
-    title: str = "Rapport de restitution"
+    title: str = ""  # default: the language's "Rapport de restitution"
     subtitle: str = ""
     authors: list[str] = field(default_factory=list)
     organisation: str = ""
@@ -62,6 +72,7 @@ class ReportData:
     pseudonymisation: pd.DataFrame | None = None  # counts per document and entity
     agreement: pd.DataFrame | None = None
     settings: dict = field(default_factory=dict)
+    language: str = "fr"
 
 
 def check_template(path: str | Path | None) -> docx.document.Document:
@@ -85,8 +96,8 @@ def check_template(path: str | Path | None) -> docx.document.Document:
 class Writer:
     """Helpers over a python-docx document: headings, captions with SEQ fields, tables."""
 
-    def __init__(self, document):
-        self.doc = document
+    def __init__(self, document, texts: Texts):
+        self.doc, self.t = document, texts
 
     def heading(self, text: str, level: int):
         return self.doc.add_heading(text, level)
@@ -121,17 +132,17 @@ class Writer:
         p = self.para(style="Caption")
         p.add_run(f"{kind} ")
         self.field(p, f"SEQ {kind} \\* ARABIC", str(number))
-        p.add_run(f" : {text}")
+        p.add_run(f"{self.t('caption_separator')}{text}")
 
     def figure(self, path: Path, text: str, number: int) -> bool:
         if not path.is_file():
             return False
         self.doc.add_picture(str(path), width=FIGURE_WIDTH)
-        self.caption("Figure", text, number)
+        self.caption(self.t("figure"), text, number)
         return True
 
     def table(self, frame: pd.DataFrame, text: str, number: int, widths: list[float] | None = None):
-        self.caption("Tableau", text, number)
+        self.caption(self.t("table"), text, number)
         table = self.doc.add_table(rows=1, cols=len(frame.columns), style="Table Grid")
         for cell, name in zip(table.rows[0].cells, frame.columns):
             cell.text = ""
@@ -163,23 +174,19 @@ def _format(value) -> str:
     return str(value)
 
 
-def _percent(x: float) -> str:
-    return f"{100 * x:.0f} %"
-
-
 # --- sections ---------------------------------------------------------------------------------
 
 
 def _title_page(w: Writer, data: ReportData) -> None:
-    w.para(data.title, "Title")
+    w.para(data.title or w.t("default_title"), "Title")
     if data.subtitle:
         w.para(data.subtitle, "Subtitle")
     for line in (", ".join(data.authors), data.organisation, data.date or dt.date.today().isoformat()):
         if line:
             w.para(line)
-    w.para("Données pseudonymisées : les noms des personnes sont des pseudonymes.", italic=True)
+    w.para(w.t("pseudonymised_note"), italic=True)
     toc = w.para()
-    w.field(toc, 'TOC \\o "1-3" \\h \\z \\u', "Table des matières : mettez à jour les champs (F9) pour l'afficher.")
+    w.field(toc, 'TOC \\o "1-3" \\h \\z \\u', w.t("toc_placeholder"))
     toc.runs[-1].add_break(WD_BREAK.PAGE)
 
 
@@ -188,159 +195,145 @@ def _factor_counts(data: ReportData) -> pd.Series:
     return table.groupby("code")["segments"].sum().reindex(data.codebook.ids).fillna(0).astype(int)
 
 
+def _initiative_names(data: ReportData) -> dict[str, str]:
+    return dict(zip(data.initiatives["id"], data.initiatives["name"])) if data.initiatives is not None else {}
+
+
 def findings(data: ReportData) -> list[str]:
-    """Three key findings written from the tables (not canned prose)."""
-    labels = data.codebook.labels()
+    """Key findings written from the tables (not canned prose), in the report's language."""
+    t = Texts(data.language)
+    labels = data.codebook.labels(data.language)
     out = []
     by_initiative = data.tables["facteurs_par_initiative"]
-    names = dict(zip(data.initiatives["id"], data.initiatives["name"])) if data.initiatives is not None else {}
+    names = _initiative_names(data)
     top = by_initiative.sort_values(["part", "code"], ascending=[False, True]).groupby("initiative").head(1)
     if top["code"].nunique() == 1 and len(top) > 1:
-        code = top["code"].iloc[0]
-        out.append(
-            f"« {labels[code]} » est le facteur le plus présent dans toutes les initiatives, de "
-            f"{_percent(top['part'].min())} à {_percent(top['part'].max())} des segments codés."
-        )
+        factor = labels[top["code"].iloc[0]]
+        out.append(t("finding_same_top", factor=factor, low=t.percent(top["part"].min()), high=t.percent(top["part"].max())))
     elif len(top):
-        parts = [f"{names.get(r.initiative, r.initiative)} : {labels[r.code].lower()} ({_percent(r.part)})" for r in top.itertuples()]
-        out.append("Le facteur le plus présent varie selon les initiatives — " + " ; ".join(parts) + ".")
+        parts = [t("finding_top_part", initiative=names.get(r.initiative, r.initiative), factor=labels[r.code].lower(), part=t.percent(r.part)) for r in top.itertuples()]
+        out.append(t("finding_top_varies", parts=t("list_separator").join(parts)))
     source = data.tables["facteurs_par_source"].pivot(index="code", columns="source", values="part").fillna(0)
     if {"interview", "whatsapp"} <= set(source.columns):
         gap = (source["whatsapp"] - source["interview"]).sort_values()
+        wa, iv = gap.index[-1], gap.index[0]
         out.append(
-            f"Dans les groupes WhatsApp, on parle surtout de {labels[gap.index[-1]].lower()} "
-            f"({_percent(source.loc[gap.index[-1], 'whatsapp'])} des messages codés, contre "
-            f"{_percent(source.loc[gap.index[-1], 'interview'])} des réponses en entretien), alors que les entretiens "
-            f"font davantage ressortir {labels[gap.index[0]].lower()} "
-            f"({_percent(source.loc[gap.index[0], 'interview'])} contre {_percent(source.loc[gap.index[0], 'whatsapp'])})."
+            t(
+                "finding_sources",
+                wa_factor=labels[wa].lower(), wa_part=t.percent(source.loc[wa, "whatsapp"]), wa_interview_part=t.percent(source.loc[wa, "interview"]),
+                iv_factor=labels[iv].lower(), iv_part=t.percent(source.loc[iv, "interview"]), iv_whatsapp_part=t.percent(source.loc[iv, "whatsapp"]),
+            )
         )
     pairs = data.tables["cooccurrences"]
     if len(pairs) and pairs["segments"].iloc[0] > 0:
         best = pairs.sort_values(["lift", "segments"], ascending=False).query("segments >= 5").head(1)
         row = (best if len(best) else pairs.head(1)).iloc[0]
-        out.append(
-            f"Les facteurs « {labels[row.code_a].lower()} » et « {labels[row.code_b].lower()} » vont souvent ensemble : "
-            f"{row.segments} segments les expriment tous deux (lift {row.lift:.1f})."
-        )
+        out.append(t("finding_pair", a=labels[row.code_a].lower(), b=labels[row.code_b].lower(), segments=row.segments, lift=f"{row.lift:.1f}"))
     groups = data.tables.get("whatsapp_groupes")
     if groups is not None and len(groups):
         g = groups.sort_values("part_top3", ascending=False).iloc[0]
-        out.append(
-            f"Dans le groupe WhatsApp {g.groupe}, les trois membres les plus actifs écrivent {_percent(g.part_top3)} "
-            f"des messages (indice de Gini {g.gini:.2f}) : un signe du poids des habitants moteurs."
-        )
+        out.append(t("finding_concentration", group=g.groupe, part=t.percent(g.part_top3), gini=f"{g.gini:.2f}"))
     return out[:4]
 
 
 def _synthesis(w: Writer, data: ReportData) -> None:
-    w.heading("Synthèse", 1)
+    w.heading(w.t("h_synthesis"), 1)
     seg = data.segments
-    interviews = seg[seg["source_type"] == "interview"]["document_id"].nunique()
-    groups = seg[seg["source_type"] == "whatsapp"]["document_id"].nunique()
-    messages = int(((seg["source_type"] == "whatsapp") & (seg["speaker_role"] == "member")).sum())
     counts = _factor_counts(data)
-    labels = data.codebook.labels()
-    n_initiatives = seg["initiative"].nunique()
+    labels = data.codebook.labels(data.language)
     w.para(
-        f"Le corpus réunit {interviews} entretiens et {groups} groupes WhatsApp ({messages} messages de membres) "
-        f"autour de {n_initiatives} initiatives d'habitants. {int(data.segments['codes'].fillna('').ne('').sum())} segments "
-        "expriment au moins un des dix facteurs de réussite."
+        w.t(
+            "corpus_summary",
+            interviews=seg[seg["source_type"] == "interview"]["document_id"].nunique(),
+            groups=seg[seg["source_type"] == "whatsapp"]["document_id"].nunique(),
+            messages=int(((seg["source_type"] == "whatsapp") & (seg["speaker_role"] == "member")).sum()),
+            initiatives=seg["initiative"].nunique(),
+            coded=int(seg["codes"].fillna("").ne("").sum()),
+        )
     )
     order = counts.sort_values(ascending=False)
     w.para(
-        f"Les facteurs les plus présents sont {labels[order.index[0]].lower()} ({order.iloc[0]} segments) et "
-        f"{labels[order.index[1]].lower()} ({order.iloc[1]}) ; le moins présent est {labels[order.index[-1]].lower()} "
-        f"({order.iloc[-1]})."
+        w.t(
+            "most_least",
+            first=labels[order.index[0]].lower(), first_n=order.iloc[0], second=labels[order.index[1]].lower(), second_n=order.iloc[1],
+            last=labels[order.index[-1]].lower(), last_n=order.iloc[-1],
+        )
     )
-    w.para("Trois constats :")
+    w.para(w.t("three_findings"))
     for finding in findings(data)[:3]:
         w.bullet(finding)
 
 
 def _context(w: Writer, data: ReportData) -> None:
-    w.heading("Contexte et objectifs", 1)
-    for paragraph in (data.context or DEFAULT_CONTEXT).split("\n\n"):
+    w.heading(w.t("h_context"), 1)
+    for paragraph in (data.context or w.t("default_context")).split("\n\n"):
         w.para(paragraph.strip())
 
 
 def _method(w: Writer, data: ReportData, numbers: dict) -> None:
-    w.heading("Méthodologie", 1)
-    w.heading("Les initiatives étudiées", 2)
+    t = w.t
+    w.heading(t("h_method"), 1)
+    w.heading(t("h_initiatives"), 2)
     if data.initiatives is not None and len(data.initiatives):
-        frame = data.initiatives.rename(columns={"name": "Initiative", "localisation": "Localisation", "creation": "Création", "description": "Description"})
-        w.table(frame[["Initiative", "Localisation", "Création", "Description"]], "Les initiatives étudiées", _next(numbers, "table"), [3.5, 3.5, 1.6, 7.4])
-    w.heading("Le corpus", 2)
+        columns = {"name": t("col_initiative"), "localisation": t("col_localisation"), "creation": t("col_creation"), "description": t("col_description")}
+        w.table(data.initiatives[list(columns)].rename(columns=columns), t("initiatives_caption"), _next(numbers, "table"), [3.5, 3.5, 1.6, 7.4])
+    w.heading(t("h_corpus"), 2)
     seg = data.segments
-    interviews = seg[seg["source_type"] == "interview"].groupby("document_id").agg(
-        role=("respondent_role", "first"), tours=("message_type", lambda t: int((t == "turn").sum()))
-    )
-    by_role = interviews.groupby(interviews["role"].fillna("non précisé")).size().rename("entretiens").reset_index().rename(columns={"role": "Rôle"})
-    w.table(by_role, "Entretiens par rôle de la personne interrogée", _next(numbers, "table"))
+    roles = seg[seg["source_type"] == "interview"].groupby("document_id")["respondent_role"].first().fillna(t("unspecified"))
+    by_role = roles.value_counts().sort_index().rename_axis(t("col_role")).rename(t("col_interviews")).reset_index()
+    w.table(by_role, t("interviews_caption"), _next(numbers, "table"))
     groups = data.tables.get("whatsapp_groupes")
     if groups is not None and len(groups):
-        frame = groups[["groupe", "premier_message", "dernier_message", "messages", "membres_actifs"]].rename(
-            columns={"groupe": "Groupe", "premier_message": "Du", "dernier_message": "Au", "messages": "Messages", "membres_actifs": "Membres actifs"}
-        )
-        w.table(frame, "Groupes WhatsApp", _next(numbers, "table"))
-    w.heading("Pseudonymisation", 2)
+        columns = {"groupe": t("col_group"), "premier_message": t("col_from"), "dernier_message": t("col_to"), "messages": t("col_messages"), "membres_actifs": t("col_active_members")}
+        w.table(groups[list(columns)].rename(columns=columns), t("groups_caption"), _next(numbers, "table"))
+    w.heading(t("h_pseudonymisation"), 2)
     if data.pseudonymisation is not None and len(data.pseudonymisation):
         totals = data.pseudonymisation.groupby("entity")["remplacements"].sum()
-        w.para(
-            "Avant toute analyse, les données personnelles ont été remplacées (conformément au RGPD) : "
-            + ", ".join(f"{n} {entity.lower().replace('_', ' ')}" for entity, n in totals.items())
-            + ". La table de correspondance est conservée à part, hors des résultats."
-        )
+        w.para(t("pseudonymised", counts=", ".join(f"{n} {entity.lower().replace('_', ' ')}" for entity, n in totals.items())))
     else:
-        w.para("Le corpus n'a pas été pseudonymisé par enquete.")
-    w.heading("Codage", 2)
-    w.para(
-        f"Chaque réponse en entretien et chaque message a été codé selon la grille « {data.codebook.label} » par "
-        "le codeur d'enquete (indices de la grille, lemmes et vecteurs de mots, modèle entraîné sur les segments "
-        "codés à la main), puis relu : les décisions humaines remplacent le codage automatique."
-    )
+        w.para(t("not_pseudonymised"))
+    w.heading(t("h_coding"), 2)
+    w.para(t("coding_method", codebook=data.codebook.display_label(data.language)))
     if data.agreement is not None and len(data.agreement):
         macro = data.agreement.set_index("code").loc["macro"]
-        w.para(
-            f"Sur les {int(macro['segments'])} segments relus, l'accord entre codage automatique et décisions humaines "
-            f"atteint un kappa moyen de {macro['kappa']:.2f} et un F1 moyen de {macro['f1']:.2f} (le codeur a aussi "
-            "appris de ces segments : ces valeurs sont optimistes ; voir l'annexe)."
-        )
-    w.heading("Carte des thèmes", 2)
+        w.para(t("coding_agreement", segments=int(macro["segments"]), kappa=f"{macro['kappa']:.2f}", f1=f"{macro['f1']:.2f}"))
     themes = data.tables.get("themes")
     if themes is not None:
+        w.heading(t("h_topic_settings"), 2)
         w.para(
-            f"Les thèmes ont été découverts par BERTopic ({len(themes)} thèmes, plongements "
-            f"{data.settings.get('topic_embeddings', 'tfidf')}, réduction {data.settings.get('topic_reduction', 'pca')}, "
-            f"regroupement KMeans, graine {data.settings.get('seed', 42)})."
+            t(
+                "topic_settings", topics=len(themes), embeddings=data.settings.get("topic_embeddings", "tfidf"),
+                reduction=data.settings.get("topic_reduction", "pca"), seed=data.settings.get("seed", 42),
+            )
         )
 
 
 def _results(w: Writer, data: ReportData, numbers: dict) -> None:
-    w.heading("Résultats par facteur", 1)
-    figure = _next(numbers, "figure")
-    w.figure(data.figures / "facteurs_par_initiative.png", "Facteurs de réussite par initiative", figure)
-    w.figure(data.figures / "facteurs_par_source.png", "Fréquence des facteurs selon la source", _next(numbers, "figure"))
+    t = w.t
+    w.heading(t("h_results"), 1)
+    w.figure(data.figures / "facteurs_par_initiative.png", t("fig_by_initiative"), _next(numbers, "figure"))
+    w.figure(data.figures / "facteurs_par_source.png", t("fig_by_source"), _next(numbers, "figure"))
     verbatims = data.tables["verbatims"]
     by_initiative = data.tables["facteurs_par_initiative"]
-    names = dict(zip(data.initiatives["id"], data.initiatives["name"])) if data.initiatives is not None else {}
+    names = _initiative_names(data)
     for code in data.codebook.codes:
-        w.heading(code.label, 2)
-        w.para(code.definition)
+        label = code.display_label(data.language)
+        w.heading(label, 2)
+        w.para(code.display_definition(data.language))
         rows = by_initiative[by_initiative["code"] == code.id]
-        total = int(rows["segments"].sum())
         frame = pd.DataFrame(
             {
-                "Initiative": rows["initiative"].map(lambda i: names.get(i, i)),
-                "Segments": rows["segments"],
-                "Part des segments": rows["part"].map(_percent),
-                "Locuteurs": rows["locuteurs"],
+                t("col_initiative"): rows["initiative"].map(lambda i: names.get(i, i)),
+                t("col_segments"): rows["segments"],
+                t("col_share"): rows["part"].map(t.percent),
+                t("col_speakers"): rows["locuteurs"],
             }
         )
-        w.para(f"{total} segments codés expriment ce facteur.")
-        w.table(frame, f"{code.label} selon les initiatives", _next(numbers, "table"))
+        w.para(t("factor_total", total=int(rows["segments"].sum())))
+        w.table(frame, t("factor_caption", factor=label), _next(numbers, "table"))
         quotes = verbatims[verbatims["code"] == code.id].head(5)
         if len(quotes):
-            w.para("Ce qu'en disent les habitants et les acteurs :")
+            w.para(t("quotes_intro"))
         for quote in quotes.itertuples():
             p = w.para(style="Quote")
             p.add_run(f"« {quote.verbatim} »").italic = True
@@ -351,62 +344,81 @@ def _topics(w: Writer, data: ReportData, numbers: dict) -> None:
     themes = data.tables.get("themes")
     if themes is None:
         return
-    w.heading("Ce dont parlent les habitants", 1)
-    w.para("Les thèmes ci-dessous sont découverts dans les textes eux-mêmes, sans grille préalable ; ils complètent les facteurs codés.")
-    w.figure(data.figures / "carte_themes.png", "Carte des thèmes abordés", _next(numbers, "figure"))
-    frame = themes[["topic", "taille", "libelle", "facteur_principal"]].rename(
-        columns={"topic": "Thème", "taille": "Segments", "libelle": "Mots caractéristiques", "facteur_principal": "Facteur le plus lié"}
-    )
-    frame["Facteur le plus lié"] = frame["Facteur le plus lié"].map(data.codebook.labels())
-    w.table(frame, "Les thèmes", _next(numbers, "table"), [1.4, 1.8, 7.3, 5.0])
-    w.figure(data.figures / "themes_par_facteur.png", "Thèmes et facteurs", _next(numbers, "figure"))
+    t = w.t
+    w.heading(t("h_topics"), 1)
+    w.para(t("topics_intro"))
+    w.figure(data.figures / "carte_themes.png", t("fig_topic_map"), _next(numbers, "figure"))
+    columns = {"topic": t("col_topic"), "taille": t("col_segments"), "libelle": t("col_words"), "facteur_principal": t("col_main_factor")}
+    frame = themes[list(columns)].rename(columns=columns)
+    frame[t("col_main_factor")] = frame[t("col_main_factor")].map(data.codebook.labels(data.language))
+    w.table(frame, t("topics_caption"), _next(numbers, "table"), [1.4, 1.8, 7.3, 5.0])
+    w.figure(data.figures / "themes_par_facteur.png", t("fig_topic_factors"), _next(numbers, "figure"))
 
 
 def _whatsapp(w: Writer, data: ReportData, numbers: dict) -> None:
     groups = data.tables.get("whatsapp_groupes")
     if groups is None or not len(groups):
         return
-    w.heading("Dynamiques des groupes WhatsApp", 1)
-    w.figure(data.figures / "whatsapp_activite.png", "Messages par semaine dans les groupes", _next(numbers, "figure"))
-    frame = groups[["groupe", "messages", "membres_actifs", "part_top1", "part_top3", "gini", "part_medias"]].copy()
+    t = w.t
+    w.heading(t("h_whatsapp"), 1)
+    w.figure(data.figures / "whatsapp_activite.png", t("fig_activity"), _next(numbers, "figure"))
+    columns = {
+        "groupe": t("col_group"), "messages": t("col_messages"), "membres_actifs": t("col_active_members"), "part_top1": t("col_top1"),
+        "part_top3": t("col_top3"), "gini": t("col_gini"), "part_medias": t("col_media"),
+    }
+    frame = groups[list(columns)].copy()
     for column in ("part_top1", "part_top3", "part_medias"):
-        frame[column] = frame[column].map(_percent)
-    frame.columns = ["Groupe", "Messages", "Membres actifs", "Part du 1er", "Part des 3 premiers", "Gini", "Part de médias"]
-    w.table(frame, "Concentration de la parole dans les groupes", _next(numbers, "table"))
-    w.para("L'indice de Gini mesure la concentration des messages : 0 quand tous écrivent autant, proche de 1 quand un membre écrit presque tout.")
+        frame[column] = frame[column].map(t.percent)
+    w.table(frame.rename(columns=columns), t("concentration_caption"), _next(numbers, "table"))
+    w.para(t("gini_note"))
     for group in groups["groupe"]:
-        w.figure(data.figures / f"reseau_{group}.png", f"Qui répond à qui dans le groupe {group}", _next(numbers, "figure"))
+        w.figure(data.figures / f"reseau_{group}.png", t("fig_network", group=group), _next(numbers, "figure"))
 
 
 def _levers(w: Writer, data: ReportData, numbers: dict) -> None:
-    w.heading("Leviers d'action et engagements municipaux", 1)
-    w.para("Les facteurs observés renvoient aux leviers d'action de l'enquête de 2021 et aux engagements municipaux « Faire la ville du lien » :")
-    for name, title in (("leviers_action", "Leviers d'action"), ("engagements_municipaux", "Engagements municipaux")):
+    t = w.t
+    w.heading(t("h_levers"), 1)
+    w.para(t("levers_intro"))
+    for name, title, column in (("leviers_action", "h_levers_table", "col_lever"), ("engagements_municipaux", "h_commitments_table", "col_commitment")):
         table = data.tables.get(name)
         if table is None or not len(table):
             continue
-        w.heading(title, 2)
-        frame = table[["libelle", "segments", "facteurs"]].rename(columns={"libelle": title[:-1] if title.endswith("s") else title, "segments": "Segments", "facteurs": "Facteurs observés"})
-        w.table(frame, title, _next(numbers, "table"), [5.5, 1.8, 8.2])
+        w.heading(t(title), 2)
+        frame = pd.DataFrame(
+            {
+                t(column): table["code"].map(load_codebook(name).labels(data.language)),
+                t("col_segments"): table["segments"],
+                t("col_factors_observed"): table["code"].map(_observed_factors(data, name)),
+            }
+        )
+        w.table(frame, t(title), _next(numbers, "table"), [5.5, 1.8, 8.2])
+
+
+def _observed_factors(data: ReportData, target: str) -> dict[str, str]:
+    """Per code of ``target``: the factors pointing to it, with their counts, in the report's language."""
+    counts, labels = _factor_counts(data), data.codebook.labels(data.language)
+    links = data.codebook.mapping(target)
+    return {code: ", ".join(f"{labels[f]} ({counts[f]})" for f in group["code"]) for code, group in links.groupby(target)}
 
 
 def _annexes(w: Writer, data: ReportData, numbers: dict) -> None:
-    w.heading("Annexes", 1)
-    w.heading("La grille de codage", 2)
-    frame = data.codebook.to_frame()[["code", "libelle", "definition"]].rename(columns={"code": "Code", "libelle": "Facteur", "definition": "Définition"})
-    w.table(frame, f"Grille « {data.codebook.label} »", _next(numbers, "table"), [2.5, 3.5, 9.5])
-    w.heading("Les documents du corpus", 2)
+    t = w.t
+    w.heading(t("h_annexes"), 1)
+    w.heading(t("h_codebook"), 2)
+    columns = {"code": t("col_code"), "libelle": t("col_factor"), "definition": t("col_definition")}
+    frame = data.codebook.to_frame(data.language)[list(columns)].rename(columns=columns)
+    w.table(frame, t("codebook_caption", codebook=data.codebook.display_label(data.language)), _next(numbers, "table"), [2.5, 3.5, 9.5])
+    w.heading(t("h_documents"), 2)
     docs = data.segments.groupby("document_id").agg(
         type=("source_type", "first"), role=("respondent_role", "first"), date=("document_date", "first"), segments=("segment_id", "size"),
-        mots=("text", lambda t: int(t.str.split().str.len().sum())),
+        mots=("text", lambda x: int(x.str.split().str.len().sum())),
     ).reset_index()
-    docs.columns = ["Document", "Type", "Rôle", "Date", "Segments", "Mots"]
-    w.table(docs, "Documents (codes pseudonymisés)", _next(numbers, "table"))
+    docs.columns = [t("col_document"), t("col_type"), t("col_role"), t("col_date"), t("col_segments"), t("col_words_count")]
+    w.table(docs, t("documents_caption"), _next(numbers, "table"))
     if data.agreement is not None and len(data.agreement):
-        w.heading("Accord du codage", 2)
-        frame = data.agreement[["code", "segments", "accord_pct", "kappa", "alpha", "f1"]]
-        w.table(frame, "Accord entre codage automatique et humain", _next(numbers, "table"))
-
+        w.heading(t("h_agreement"), 2)
+        columns = {"code": t("col_code"), "segments": t("col_segments"), "accord_pct": t("col_agreement_pct"), "kappa": t("col_kappa"), "alpha": t("col_alpha"), "f1": t("col_f1")}
+        w.table(data.agreement[list(columns)].rename(columns=columns), t("agreement_caption"), _next(numbers, "table"))
 
 def _next(numbers: dict, kind: str) -> int:
     numbers[kind] = numbers.get(kind, 0) + 1
@@ -418,8 +430,9 @@ def build_report(data: ReportData, path: str | Path, template: str | Path | None
     unknown = set(sections) - set(SECTIONS)
     if unknown:
         raise ReportError(f"sections inconnues : {', '.join(sorted(unknown))} (sections : {', '.join(SECTIONS)})")
+    texts = Texts(data.language)
     document = check_template(template)
-    w, numbers = Writer(document), {}
+    w, numbers = Writer(document, texts), {}
     _title_page(w, data)
     builders = {
         "synthese": lambda: _synthesis(w, data),
@@ -435,7 +448,8 @@ def build_report(data: ReportData, path: str | Path, template: str | Path | None
         if name in sections:
             builders[name]()
     props = document.core_properties
-    props.title = data.title
+    props.title = data.title or texts("default_title")
+    props.language = data.language
     props.author = ", ".join(data.authors) or "enquete"
     stamp = dt.datetime.combine(dt.date.fromisoformat(data.date), dt.time()) if _iso(data.date) else dt.datetime(2020, 1, 1)
     props.created = props.modified = stamp
