@@ -111,11 +111,10 @@ def topics_timeline(over_time: pd.DataFrame, topics: pd.DataFrame, top: int = 6,
     return fig
 
 
-def interactive_map(assignments: pd.DataFrame, topics: pd.DataFrame, texts: pd.Series, path: str | Path, language: str = "fr") -> Path:
-    """An HTML page (plotly) with plotly.js written beside it: no CDN, works offline."""
+def interactive_figure(assignments: pd.DataFrame, topics: pd.DataFrame, texts: pd.Series, language: str = "fr"):
+    """The topic map as a plotly figure: each point a segment, its text on hover (``fig.show()`` in JupyterLab)."""
     import plotly.graph_objects as go
 
-    path = Path(path)
     labels = dict(zip(topics["topic"], topics["libelle"]))
     hover = pd.Series(texts.reindex(assignments["segment_id"]).fillna("").to_numpy(), index=assignments.index)
     hover = hover.map(lambda t: "<br>".join(_lines(t)))
@@ -133,6 +132,13 @@ def interactive_map(assignments: pd.DataFrame, topics: pd.DataFrame, texts: pd.S
         title=TITLES[language]["map"], template="simple_white", width=int(WIDTH_CM / CM * 100), height=700,
         xaxis={"visible": False}, yaxis={"visible": False}, legend={"font": {"size": 10}},
     )
+    return fig
+
+
+def interactive_map(assignments: pd.DataFrame, topics: pd.DataFrame, texts: pd.Series, path: str | Path, language: str = "fr") -> Path:
+    """An HTML page (plotly) with plotly.js written beside it: no CDN, works offline."""
+    path = Path(path)
+    fig = interactive_figure(assignments, topics, texts, language)
     with atomic_path(path) as tmp:
         fig.write_html(tmp, include_plotlyjs=False, full_html=True, div_id="carte-themes", config={"displaylogo": False})
         html = tmp.read_text(encoding="utf-8").replace("<head>", '<head><meta charset="utf-8" /><script src="plotly.min.js"></script>', 1)
