@@ -28,3 +28,30 @@ def write_chat(path: Path, lines: list[str], encoding: str = "utf-8") -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n", encoding=encoding)
     return path
+
+
+SMALL_DOCUMENTS = ("E01", "E02", "WA_voisins")
+HOSTILE_MESSAGES = ('=HYPERLINK("http://exemple.invalid";"cliquez ici")', "+ de 20 personnes samedi !", "-5 degrés ce matin, couvrez-vous")
+
+
+def small_corpus(root: Path) -> Path:
+    """Two interviews and one WhatsApp group of the demo (with spreadsheet formulas in messages),
+    copied to ``root``: a whole run takes a few seconds."""
+    import shutil
+
+    import yaml
+
+    manifest = yaml.safe_load((DEMO / "corpus.yaml").read_text(encoding="utf-8"))
+    whatsapp = "whatsapp/Discussion WhatsApp avec Les Voisins du Square.txt"
+    manifest["documents"] = [d for d in manifest.get("documents", []) if d["id"] in SMALL_DOCUMENTS]
+    kept = {d["file"] for d in manifest["documents"]} | {whatsapp, "gold_codes.csv"}
+    for relpath in sorted(kept):
+        (root / relpath).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(DEMO / relpath, root / relpath)
+    chat = root / whatsapp
+    lines = chat.read_text(encoding="utf-8").splitlines()
+    stamp = lines[-1].split(" - ")[0]
+    author = lines[-1].split(" - ")[1].split(":")[0]
+    chat.write_text("\n".join(lines + [f"{stamp} - {author}: {m}" for m in HOSTILE_MESSAGES]) + "\n", encoding="utf-8")
+    (root / "corpus.yaml").write_text(yaml.safe_dump(manifest, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return root

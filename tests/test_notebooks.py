@@ -16,7 +16,7 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.i
 
 def test_every_notebook_of_the_readme_exists():
     assert [p.stem for p in NOTEBOOKS] == [
-        "01_corpus", "02_pseudonymisation", "03_codage", "04_analyses_et_topics", "05_restitution",
+        "01_corpus", "02_pseudonymisation", "03_codage", "04_analyses_et_topics", "05_restitution", "06_reproduire",
     ]
 
 

@@ -17,6 +17,7 @@ from enquete.pseudonymise import pseudonymise
 from enquete.pseudonymise.patterns import ADDRESS, DOOR_CODE, DWELLING, PHONE
 from enquete.schema import document_text, validate_segments
 from tests.conftest import FIXTURES
+from enquete.io import read_table, write_table
 from tests.leakscan import scan
 
 PII = FIXTURES / "pii_corpus"
@@ -146,6 +147,16 @@ def test_previous_key_keeps_pseudonyms_stable_and_is_deterministic():
     grown = pd.concat([table([("Zoé Martin", "coucou")], doc="D0"), df], ignore_index=True)
     reused = run_pseudo(grown, previous_key=first.key)
     assert reused.segments["speaker"].tolist()[1:] == first.segments["speaker"].tolist()
+
+
+def test_a_kept_key_is_a_fixed_point_even_for_senders_known_by_their_number_only(tmp_path):
+    df = table([("+33 6 71 28 44 19", "Bonjour"), ("+33 7 52 18 90 33", "Salut"), ("+33 6 98 41 25 07", "Coucou"), ("Nadia Benali", "Hello")])
+    first = run_pseudo(df, use_ner=False)
+    assert first.segments["speaker"].nunique() == 4
+    saved = write_table(first.key, tmp_path / "pseudonymes.csv")  # as the run keeps it (formula-safe CSV)
+    second = run_pseudo(df, use_ner=False, previous_key=read_table(saved))
+    assert second.segments["speaker"].tolist() == first.segments["speaker"].tolist()
+    assert second.key.equals(first.key)
 
 
 def test_pseudonyms_never_reuse_a_real_name_of_the_corpus():

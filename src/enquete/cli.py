@@ -18,7 +18,9 @@ from enquete.corpus import CorpusError, load_corpus
 from enquete.ingest import IngestError, ingest_corpus, ingest_paths
 from enquete.io import OutputError, write_table
 from enquete.coding.review import ReviewError
+from enquete.exports import RefiQdaError
 from enquete.nlp import ModelError
+from enquete.reproducibility import VerifyError
 from enquete.schema import SchemaError
 
 app = typer.Typer(
@@ -31,10 +33,15 @@ corpus_app = typer.Typer(help="Examiner un dossier de corpus.", no_args_is_help=
 app.add_typer(corpus_app, name="corpus")
 review_app = typer.Typer(help="Revue humaine du codage : exporter un classeur, réimporter les décisions.", no_args_is_help=True)
 app.add_typer(review_app, name="review")
+export_app = typer.Typer(help="Exporter vers d'autres logiciels (REFI-QDA : NVivo, ATLAS.ti, MAXQDA, QualCoder).", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+import_app = typer.Typer(help="Importer le codage fait dans un autre logiciel (REFI-QDA).", no_args_is_help=True)
+app.add_typer(import_app, name="import")
 
 console = Console()
 err = Console(stderr=True, soft_wrap=True)
-KNOWN_ERRORS = (CorpusError, CodebookError, IngestError, SchemaError, OutputError, ModelError, ReviewError, ValueError)
+KNOWN_ERRORS = (CorpusError, CodebookError, IngestError, SchemaError, OutputError, ModelError, ReviewError, RefiQdaError, VerifyError, ValueError)
+DIFFERENT = 4  # exit code of `enquete verify` when a file differs
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -416,3 +423,96 @@ def codebooks_command(
     for code in cb.codes:
         table.add_row(code.id, code.label, code.definition)
     console.print(table)
+
+
+def _run_outputs(out: Path):
+    """The coded segment table and codebook of a run's output folder."""
+    import json
+
+    from enquete.report import load_outputs
+
+    segments, _ = load_outputs(out)
+    summary = json.loads((out / "run_summary.json").read_text(encoding="utf-8"))
+    return segments, load_codebook(summary.get("codebook") or "facteurs_reussite"), summary
+
+
+@export_app.command("qdpx")
+def export_qdpx_command(
+    outputs: Annotated[Path, typer.Argument(help="Dossier des sorties d'`enquete run`.")] = Path("outputs"),
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Fichier .qdpx (défaut : <sorties>/exports/projet.qdpx).")] = None,
+    name: Annotated[str, typer.Option(help="Nom du projet.")] = "enquete",
+) -> None:
+    """Projet REFI-QDA (.qdpx) : documents, grille, segments codés, cas et variables."""
+    from enquete.exports import export_qdpx
+
+    with user_errors():
+        segments, codebook, summary = _run_outputs(outputs)
+        path = export_qdpx(segments, codebook, out or outputs / "exports" / "projet.qdpx", name, language=summary.get("settings", {}).get("language", "fr"))
+    console.print(f"Projet REFI-QDA : {path} ({segments['document_id'].nunique()} documents, {int(segments['codes'].fillna('').ne('').sum())} segments codés)")
+
+
+@export_app.command("qdc")
+def export_qdc_command(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Fichier .qdc.")],
+    codebook: Annotated[str, typer.Option(help="Grille (nom fourni ou chemin .yaml).")] = "facteurs_reussite",
+    language: Annotated[str, typer.Option(help="Langue des libellés : fr ou en.")] = "fr",
+) -> None:
+    """La grille seule, au format REFI-QDA Codebook (.qdc)."""
+    from enquete.exports import export_qdc
+
+    with user_errors():
+        path = export_qdc(load_codebook(codebook), out, language)
+    console.print(f"Grille REFI-QDA : {path}")
+
+
+@import_app.command("qdpx")
+def import_qdpx_command(
+    project: Annotated[Path, typer.Argument(help="Projet .qdpx exporté de NVivo, ATLAS.ti, MAXQDA ou QualCoder.")],
+    corpus: Annotated[Path, typer.Option(help="Corpus : les décisions vont dans son dossier privé.")],
+    outputs: Annotated[Path, typer.Option("--outputs", help="Sorties d'`enquete run` (pour retrouver les segments).")] = Path("outputs"),
+) -> None:
+    """Les codages faits par une personne dans un autre logiciel deviennent des décisions de revue."""
+    from enquete.coding import DecisionStore
+    from enquete.exports import import_qdpx
+
+    with user_errors():
+        segments, codebook, _ = _run_outputs(outputs)
+        loaded = load_corpus(corpus)
+        store = loaded.root / loaded.settings().private_dir / "revue"
+        result = import_qdpx(project, segments, codebook)
+        merged = DecisionStore(store).add(result.decisions, codebook.id)
+    console.print(
+        f"{result.selections} sélection(s) lue(s) ; {len(result.decisions)} segment(s) codé(s) par une personne importé(s) "
+        f"comme décisions ({len(merged)} au total dans {store})"
+    )
+    if result.unknown_codes:
+        err.print(f"[yellow]Codes inconnus de la grille {codebook.id} (ignorés) :[/yellow] {', '.join(result.unknown_codes)}", highlight=False)
+    if result.unmatched_sources or result.unmatched_selections:
+        err.print(
+            f"[yellow]Non rattaché :[/yellow] {result.unmatched_selections} sélection(s) ; documents inconnus : "
+            f"{', '.join(result.unmatched_sources) or 'aucun'}",
+            highlight=False,
+        )
+
+
+@app.command("verify")
+def verify_command(
+    outputs: Annotated[Path, typer.Argument(help="Dossier des sorties d'un run (avec son manifest.json).")] = Path("outputs"),
+    corpus: Annotated[Path | None, typer.Option(help="Corpus, s'il a changé de place depuis le run.")] = None,
+) -> None:
+    """Refaire le run décrit par manifest.json dans un dossier temporaire et comparer, fichier par fichier."""
+    from enquete.reproducibility import verify
+
+    with user_errors():
+        table = verify(outputs, corpus)
+    view = Table("fichier", "statut", title=f"Vérification de {outputs}")
+    for row in table.itertuples(index=False):
+        colour = "green" if row.statut == "identique" else "red"
+        view.add_row(row.fichier, f"[{colour}]{row.statut}[/{colour}]")
+    console.print(view)
+    same = int((table["statut"] == "identique").sum())
+    console.print(f"{same} fichier(s) identique(s) sur {len(table)}")
+    for reason in table.loc[table["raison"] != "", "raison"].unique():
+        console.print(f"Raison probable : {reason}", highlight=False, soft_wrap=True)
+    if same < len(table):
+        raise typer.Exit(DIFFERENT)

@@ -9,13 +9,19 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import tempfile
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 
 TABLE_SUFFIXES = (".csv", ".parquet", ".xlsx")
+#: Cells a spreadsheet would run as a formula (=, +, -, @, tab, CR), possibly behind apostrophes
+#: already: these get one more leading apostrophe in CSV and XLSX files (never in parquet).
+FORMULA_START = re.compile(r"^'*[=+\-@\t\r]")
+NEUTRALISED = re.compile(r"^'+[=+\-@\t\r]")
 
 
 class OutputError(ValueError):
@@ -54,20 +60,75 @@ def write_json(path: str | Path, data) -> Path:
     return write_text(path, json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True, default=str) + "\n")
 
 
+def _text_columns(df: pd.DataFrame) -> list:
+    return [c for c in df.columns if df[c].dtype == object or isinstance(df[c].dtype, pd.StringDtype)]
+
+
+def spreadsheet_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy where text cells that a spreadsheet would run as a formula start with an apostrophe.
+
+    Text columns become plain objects (what openpyxl writes as text cells)."""
+    out = df.copy()
+    for column in _text_columns(out):
+        values = out[column].astype(object)
+        mask = values.map(lambda v: isinstance(v, str) and FORMULA_START.match(v) is not None).astype(bool)
+        out[column] = values.where(~mask, "'" + values[mask].astype(str))
+    return out
+
+
+def spreadsheet_restore(df: pd.DataFrame) -> pd.DataFrame:
+    """Undo :func:`spreadsheet_safe` on a table read back from CSV or XLSX."""
+    out = df.copy()
+    for column in _text_columns(out):
+        mask = out[column].map(lambda v: isinstance(v, str) and NEUTRALISED.match(v) is not None).astype(bool)
+        if mask.any():
+            out.loc[mask, column] = out.loc[mask, column].str[1:]
+    return out
+
+
 def write_table(df: pd.DataFrame, path: str | Path) -> Path:
-    """Write a table as .csv (UTF-8 with BOM for Excel), .parquet or .xlsx, by extension."""
+    """Write a table as .csv (UTF-8 with BOM for Excel), .parquet or .xlsx, by extension.
+
+    CSV and XLSX cells that would run as formulas are neutralised (:func:`spreadsheet_safe`)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in TABLE_SUFFIXES:
         raise OutputError(f"{path} : extension non prise en charge (attendu {', '.join(TABLE_SUFFIXES)})")
     with atomic_path(path) as tmp:
         if suffix == ".csv":
-            df.to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\n")
+            spreadsheet_safe(df).to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\n")
         elif suffix == ".parquet":
             df.to_parquet(tmp, index=False)
         else:
-            with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
-                df.to_excel(writer, index=False)
+            write_workbook(tmp, {"Sheet1": df})
+    return path
+
+
+def write_workbook(path: str | Path, sheets: dict[str, pd.DataFrame]) -> Path:
+    """An .xlsx with one sheet per table: formula-safe, plain text types, fixed metadata dates
+    (the same tables give the same bytes)."""
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        for name, table in sheets.items():
+            spreadsheet_safe(table).to_excel(writer, sheet_name=name[:31], index=False)
+        writer.book.properties.creator = "enquete"
+    return reproducible_zip(path)
+
+
+FIXED_ZIP_TIME = (2020, 1, 1, 0, 0, 0)
+CORE_DATES = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
+
+
+def reproducible_zip(path: str | Path, fix_document_dates: bool = True) -> Path:
+    """Rewrite an Office file (xlsx, docx) with fixed entry dates (and fixed document dates
+    unless the caller set them), so that the same content always gives the same bytes."""
+    path = Path(path)
+    with zipfile.ZipFile(path) as zf:
+        members = [(info.filename, zf.read(info)) for info in zf.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members:
+            if name == "docProps/core.xml" and fix_document_dates:
+                data = CORE_DATES.sub(rb"\g<1>2020-01-01T00:00:00Z\g<2>", data)
+            zf.writestr(zipfile.ZipInfo(name, FIXED_ZIP_TIME), data, compress_type=zipfile.ZIP_DEFLATED)
     return path
 
 
@@ -78,9 +139,9 @@ def read_table(path: str | Path) -> pd.DataFrame:
     if not path.is_file():
         raise OutputError(f"fichier introuvable : {path}")
     if suffix == ".csv":
-        return pd.read_csv(path, encoding="utf-8-sig", keep_default_na=False, na_values=[""])
+        return spreadsheet_restore(pd.read_csv(path, encoding="utf-8-sig", keep_default_na=False, na_values=[""]))
     if suffix == ".parquet":
         return pd.read_parquet(path)
     if suffix == ".xlsx":
-        return pd.read_excel(path)
+        return spreadsheet_restore(pd.read_excel(path))
     raise OutputError(f"{path} : extension non prise en charge (attendu {', '.join(TABLE_SUFFIXES)})")

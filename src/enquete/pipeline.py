@@ -8,6 +8,7 @@ and writes what they produce.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +20,8 @@ from enquete.ingest import ingest_corpus, worker_count
 from enquete.io import read_table, write_table, write_text, write_json
 from enquete.analysis import analyse, write_analyses, write_figures
 from enquete.codebook import Codebook, load_codebook
+from enquete.exports import write_exports
+from enquete.reproducibility import build_manifest, write_manifest
 from enquete.coding import Coder, DecisionStore, agreement, code_segments, export_review
 from enquete.pseudonymise import pseudonymise
 from enquete.report import ReportData, build_report
@@ -44,6 +47,7 @@ class RunResult:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     topics: Topics | None = None
     agreement: pd.DataFrame | None = None
+    mask: Callable[[str], str] = str  # pseudonymises a name (file names in the manifest, say)
 
 
 def corpus_summary(segments: pd.DataFrame) -> pd.DataFrame:
@@ -125,8 +129,22 @@ def run(corpus_path: str | Path, out_dir: str | Path, **overrides) -> RunResult:
     with _Timer(timings, "report"):
         result.files.append(build_report(report_data(result), out / "rapport_restitution.docx",
                                          template=_template(corpus, settings), sections=tuple(settings.report_sections)))
-    _write_outputs(result)  # last: the segment table with its topics, and every stage's timing
+    with _Timer(timings, "exports"):
+        name = corpus.manifest.title or corpus.root.name
+        result.files += write_exports(result.segments, result.codebook, out / "exports", name, initiatives, settings.language)
+    _write_outputs(result)  # last: the segment table with its topics, then the manifest
+    write_manifest(out, build_manifest(corpus.root, _inputs(result), settings.model_dump(), out, timings, result.files))
     return result
+
+
+def _inputs(result: RunResult) -> dict[str, Path]:
+    """Every file the run read, by (pseudonymised) name relative to the corpus."""
+    corpus, settings = result.corpus, result.settings
+    files = [corpus.root / "corpus.yaml", *(d.path for d in corpus.documents)]
+    for extra in (settings.training_codes, settings.report_template, settings.codebook):
+        if extra and (corpus.root / extra).is_file():
+            files.append(corpus.root / extra)
+    return {result.mask(p.relative_to(corpus.root).as_posix()): p for p in files if p.is_file()}
 
 
 def _template(corpus: Corpus, settings: Settings) -> Path | None:
@@ -229,6 +247,7 @@ def _pseudonymise(result: RunResult, private: Path) -> None:
         content=pd.NA,
     )
     result.pseudonymisation = done.summary()
+    result.mask = done.mask
     if settings.keep_pseudonym_key:
         write_private(private, {KEY_FILE: done.key, REPLACEMENTS_FILE: done.replacements, "rejets_contenu.csv": raw_rejects})
     else:
@@ -269,7 +288,6 @@ def _write_outputs(result: RunResult) -> None:
                     if "codes" in segments
                     else {}
                 ),
-                "timings_seconds": result.timings,
                 "settings": result.settings.model_dump(),
             },
         )

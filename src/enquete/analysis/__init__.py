@@ -23,7 +23,7 @@ from enquete.analysis.tables import (
 )
 from enquete.analysis.whatsapp import group_summary, member_centrality, monthly_members, reply_edges, rhythms, weekly_activity
 from enquete.codebook import Codebook, load_codebook
-from enquete.io import atomic_path, write_table
+from enquete.io import atomic_path, write_table, write_workbook
 
 __all__ = ["analyse", "write_analyses", "write_figures"]
 
@@ -67,15 +67,8 @@ def write_analyses(tables: dict[str, pd.DataFrame], folder: str | Path, workbook
     paths = [write_table(table, folder / f"{name}.csv") for name, table in tables.items()]
     workbook = folder / workbook
     with atomic_path(workbook) as tmp:
-        with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
-            for name, table in tables.items():
-                _excel_safe(table).to_excel(writer, sheet_name=name[:31], index=False)
+        write_workbook(tmp, tables)
     return [*paths, workbook]
-
-
-def _excel_safe(table: pd.DataFrame) -> pd.DataFrame:
-    """Excel has no timezone-aware datetimes nor pandas' nullable strings: plain values."""
-    return table.astype({c: "object" for c in table.columns if str(table[c].dtype) in ("string", "str")})
 
 
 def write_figures(

@@ -16,7 +16,7 @@ import pandas as pd
 
 from enquete.codebook import Codebook
 from enquete.coding.coder import codable, split_codes
-from enquete.io import atomic_path, read_table, write_table
+from enquete.io import atomic_path, read_table, reproducible_zip, spreadsheet_safe, write_table
 from enquete.nlp import text_key
 
 CONTEXT_COLUMNS = ["segment_id", "document_id", "speaker", "speaker_role", "text"]
@@ -55,9 +55,9 @@ def export_review(coded: pd.DataFrame, codebook: Codebook, path: str | Path) -> 
 
     with atomic_path(path) as tmp:
         with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
-            sheet.to_excel(writer, sheet_name="revue", index=False)
+            spreadsheet_safe(sheet).to_excel(writer, sheet_name="revue", index=False)
             guide = codebook.to_frame()[["code", "libelle", "definition", "inclusion", "exclusion"]]
-            guide.to_excel(writer, sheet_name="grille", index=False)
+            spreadsheet_safe(guide).to_excel(writer, sheet_name="grille", index=False)
             pd.DataFrame(
                 {
                     "consigne": [
@@ -78,6 +78,7 @@ def export_review(coded: pd.DataFrame, codebook: Codebook, path: str | Path) -> 
                 validation.add(f"{letter}2:{letter}{len(sheet) + 1}")
             if "text" in sheet.columns:
                 ws.column_dimensions[get_column_letter(sheet.columns.get_loc("text") + 1)].width = 80
+        reproducible_zip(tmp)
     return path
 
 

@@ -317,8 +317,8 @@ def pseudonymise(
     reserved = {w for p in people.persons for form in p.forms for w in re.findall(r"[\w'’-]+", form)}
     previous = None
     if previous_key is not None and len(previous_key):
-        rows = previous_key.dropna(subset=["person_key"]).drop_duplicates("person_key")
-        previous = {k: (f or "", l or "") for k, f, l in rows[["person_key", "pseudo_first", "pseudo_last"]].fillna("").itertuples(index=False)}
+        rows = previous_key[["original", "pseudo_first", "pseudo_last"]].astype(object).fillna("").astype(str)
+        previous = {o: (f, l) for o, f, l in rows.itertuples(index=False) if f or l}
     people.assign_pseudonyms(seed, reserved, previous)
     replacer = Replacer(people, style, allow, deny, common)
     out = segments.copy()

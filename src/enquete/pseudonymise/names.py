@@ -183,15 +183,17 @@ class People:
     def assign_pseudonyms(self, seed: int, reserved: set[str], previous: dict[str, tuple[str, str]] | None = None) -> None:
         """Draw a pseudonym (first name, surname) for every person, deterministically.
 
-        Names found in the corpus (``reserved``) are never drawn; a person already in
-        ``previous`` (a key kept from an earlier run) keeps the pseudonym it had.
+        Names found in the corpus (``reserved``) are never drawn; a person written in a way
+        ``previous`` knows (name as written → pseudonym, from a key kept from an earlier run)
+        keeps the pseudonym it had.
         """
         pools = _pools()
         taken = {fold(x) for x in reserved}
         previous = previous or {}
-        for person in sorted(self.persons, key=lambda p: p.key):
-            if person.key in previous:
-                person.pseudo_first, person.pseudo_last = previous[person.key]
+        for person in sorted(self.persons, key=lambda p: (p.key, sorted(p.forms))):
+            known = next((previous[form] for form in sorted(person.forms) if form in previous), None)
+            if known:
+                person.pseudo_first, person.pseudo_last = known
             taken |= {fold(person.pseudo_first), fold(person.pseudo_last)} - {""}
         for person in sorted(self.persons, key=lambda p: (p.key, sorted(p.forms))):
             if person.pseudo_first or person.pseudo_last:

@@ -10,7 +10,6 @@ commitments, annexes. Real heading styles, a table of contents field, numbered c
 from __future__ import annotations
 
 import datetime as dt
-import zipfile
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -24,12 +23,11 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
 from enquete.codebook import Codebook, load_codebook
-from enquete.io import atomic_path
+from enquete.io import atomic_path, reproducible_zip
 
 REQUIRED_STYLES = ("Normal", "Title", "Subtitle", "Heading 1", "Heading 2", "Heading 3", "Caption", "Quote", "Table Grid", "List Bullet")
 SECTIONS = ("synthese", "contexte", "methodologie", "resultats", "themes", "whatsapp", "leviers", "annexes")
 FIGURE_WIDTH = Cm(15)
-FIXED_ZIP_TIME = (2020, 1, 1, 0, 0, 0)
 LANGUAGES = ("fr", "en")
 
 
@@ -458,7 +456,7 @@ def build_report(data: ReportData, path: str | Path, template: str | Path | None
     path = Path(path)
     with atomic_path(path) as tmp:
         document.save(str(tmp))
-        _fix_zip_times(tmp)
+        reproducible_zip(tmp, fix_document_dates=False)
     return path
 
 
@@ -478,15 +476,6 @@ def _iso(text: str) -> bool:
         return True
     except (TypeError, ValueError):
         return False
-
-
-def _fix_zip_times(path: Path) -> None:
-    """Rewrite the package with fixed timestamps: the same report gives the same bytes."""
-    with zipfile.ZipFile(path) as zf:
-        members = [(info.filename, zf.read(info)) for info in zf.infolist()]
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in members:
-            zf.writestr(zipfile.ZipInfo(name, FIXED_ZIP_TIME), data)
 
 
 __all__ = ["ReportData", "ReportError", "SECTIONS", "build_report", "check_template", "findings", "load_outputs"]

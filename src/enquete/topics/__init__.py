@@ -297,4 +297,4 @@ def write_topics(
         paths += save(maps.topics_timeline(tables["themes_dans_le_temps"], tables["themes"], language=language), folder / "themes_dans_le_temps")
     texts = coded.set_index("segment_id")["text"]
     paths.append(maps.interactive_map(result.assignments, tables["themes"], texts, folder / "carte_themes.html", language))
-    return paths
+    return [*paths, folder / "plotly.min.js"]

@@ -1,0 +1,85 @@
+"""Exports for other tools: REFI-QDA (.qdpx, .qdc), the code × document matrix, IRaMuTeQ.
+
+``write_exports`` is what ``enquete run`` calls; the segment table itself (with codes and
+scores) is already ``outputs/segments.parquet``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from enquete.codebook import Codebook
+from enquete.coding import split_codes
+from enquete.exports.refi_qda import QdpxImport, RefiQdaError, export_qdc, export_qdpx, import_qdpx
+from enquete.io import write_table, write_text
+
+__all__ = [
+    "QdpxImport",
+    "RefiQdaError",
+    "code_document_matrix",
+    "export_qdc",
+    "export_qdpx",
+    "import_qdpx",
+    "iramuteq_corpus",
+    "write_exports",
+]
+
+
+def code_document_matrix(coded: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
+    """One row per document: its attributes, then per code the number of segments coded
+    (``<code>``) and whether it appears at all (``<code>_present``, 0/1), for R or Excel."""
+    rows = coded[coded["codes"].notna()] if "codes" in coded else coded.iloc[0:0]
+    documents = coded.groupby("document_id", sort=True).agg(
+        initiative=("initiative", "first"), source_type=("source_type", "first"), respondent_role=("respondent_role", "first"),
+    )
+    documents["segments_codables"] = rows.groupby("document_id").size().reindex(documents.index).fillna(0).astype(int)
+    long = rows.assign(code=rows["codes"].map(split_codes)).explode("code").dropna(subset=["code"])
+    counts = long.groupby(["document_id", "code"]).size().unstack(fill_value=0)
+    counts = counts.reindex(index=documents.index, columns=codebook.ids, fill_value=0).astype(int)
+    present = (counts > 0).astype(int).add_suffix("_present")
+    return pd.concat([documents, counts, present], axis=1).reset_index()
+
+
+def _modality(value) -> str:
+    """An IRaMuTeQ variable modality: letters, digits and underscores only."""
+    from enquete.corpus import slugify
+
+    return slugify(str(value)) if isinstance(value, str) and value.strip() else "nr"
+
+
+def _clean(text: str) -> str:
+    """Text safe for the Alceste format: no asterisks (they start command lines), one line."""
+    return re.sub(r"\s+", " ", text.replace("*", " ")).strip()
+
+
+def iramuteq_corpus(coded: pd.DataFrame) -> str:
+    """The corpus in IRaMuTeQ's Alceste format: one text per document (speech of the people
+    interviewed, or the members' messages), introduced by ``**** *doc_X *initiative_Y *source_Z *role_W``."""
+    speech = coded[~coded["speaker_role"].isin(["interviewer", "system"]) & coded["message_type"].isin(["turn", "paragraph", "text", "poll"])]
+    parts = []
+    for document_id, doc in speech.sort_values(["document_id", "position"], kind="stable").groupby("document_id", sort=True):
+        first = doc.iloc[0]
+        role = first.get("respondent_role") if first["source_type"] == "interview" else "membre_whatsapp"
+        header = (
+            f"**** *doc_{_modality(document_id)} *initiative_{_modality(first.get('initiative'))} "
+            f"*source_{_modality(first['source_type'])} *role_{_modality(role)}"
+        )
+        body = "\n".join(_clean(t) for t in doc["text"].fillna("") if _clean(t))
+        parts.append(f"{header}\n{body}\n")
+    return "\n".join(parts)
+
+
+def write_exports(coded: pd.DataFrame, codebook: Codebook, folder: str | Path, name: str, initiatives: dict[str, str] | None = None, language: str = "fr") -> list[Path]:
+    """Every export of a coded corpus into ``folder``."""
+    folder = Path(folder)
+    matrix = code_document_matrix(coded, codebook)
+    return [
+        export_qdpx(coded, codebook, folder / "projet.qdpx", name, initiatives, language),
+        export_qdc(codebook, folder / f"{codebook.id}.qdc", language),
+        write_table(matrix, folder / "matrice_codes_documents.csv"),
+        write_table(matrix, folder / "matrice_codes_documents.xlsx"),
+        write_text(folder / "iramuteq.txt", iramuteq_corpus(coded)),
+    ]
