@@ -70,7 +70,11 @@ def hostile_corpus(root: Path) -> tuple[Path, dict[str, str], list[str]]:
 
 
 def tree(folder: Path) -> dict[str, tuple[int, int]]:
-    return {p.relative_to(folder).as_posix(): (p.stat().st_size, p.stat().st_mtime_ns) for p in folder.rglob("*") if not p.is_symlink()}
+    """Every file (size, modification time) and folder under ``folder``."""
+    return {
+        p.relative_to(folder).as_posix(): (p.stat().st_size, p.stat().st_mtime_ns) if p.is_file() else ("dossier",)
+        for p in folder.rglob("*")
+    }
 
 
 @pytest.fixture(scope="module")
@@ -88,6 +92,9 @@ def hostile_run(tmp_path_factory):
 def test_run_completes_and_reports_every_bad_file_with_its_reason(hostile_run):
     _, _, bad, _, _, result = hostile_run
     assert result.exit_code == 0, result.output
+    summary = " ".join(result.output.split())
+    assert f"{len(bad)} rejet(s) (voir rejets.csv)" in summary and "codes appliqués à" in summary
+    assert "entretiens," in summary and "groupes WhatsApp)" in summary and "fichiers écrits dans" in summary
     rejects = pd.read_csv(hostile_run[0] / "out" / "rejets.csv", encoding="utf-8-sig")
     reasons = dict(zip(rejects["source_path"], rejects["reason"]))
     assert set(reasons) == set(bad)
@@ -116,10 +123,13 @@ def test_nothing_is_written_outside_the_output_and_private_folders(hostile_run):
     assert not list(base.rglob("evasion.txt")) and not (base.parent / "evasion.txt").exists()
 
 
-def test_strict_mode_exits_with_its_own_code(hostile_run):
-    base, corpus, _, _, _, _ = hostile_run
+def test_strict_mode_exits_with_its_own_code(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(DEMO / "entretiens" / "E02_voisins_square_elu.txt", corpus / "E02.txt")
+    (corpus / "vide.docx").write_bytes(b"")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        result = runner.invoke(app, ["run", str(corpus), "--out", str(base / "strict"), "--strict"])
+        result = runner.invoke(app, ["run", str(corpus), "--out", str(tmp_path / "strict"), "--strict"])
     assert result.exit_code == 3 and "Mode strict" in result.output
-    assert (base / "strict" / "rejets.csv").is_file()
+    assert (tmp_path / "strict" / "rejets.csv").is_file() and (tmp_path / "strict" / "rapport_restitution.docx").is_file()

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from enquete.cli import app
 from enquete.codebook import load_codebook
 from enquete.report import ReportError, check_template
-from tests.conftest import DEMO, FIXTURES
+from tests.conftest import DEMO, FIXTURES, small_corpus
 
 FACTORS = load_codebook("facteurs_reussite")
 runner = CliRunner()
@@ -158,15 +158,14 @@ def test_both_languages_have_every_sentence_with_the_same_placeholders():
 
     fr, en = Texts("fr").table, Texts("en").table
     assert set(fr) == set(en)
-    fields = lambda text: sorted(f for _, f, _, _ in string.Formatter().parse(text) if f)  # noqa: E731
+    fields = lambda text: sorted(f for t in ([text] if isinstance(text, str) else text) for _, f, _, _ in string.Formatter().parse(t) if f)  # noqa: E731
     assert {k: fields(v) for k, v in fr.items()} == {k: fields(v) for k, v in en.items()}
     with pytest.raises(ReportError, match="langue du rapport inconnue"):
         Texts("de")
 
 
 def test_english_run_gives_an_english_report_and_figures(tmp_path):
-    corpus = tmp_path / "corpus"
-    shutil.copytree(DEMO, corpus, ignore=shutil.ignore_patterns(".enquete-private"))
+    corpus = small_corpus(tmp_path / "corpus")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = runner.invoke(app, ["run", str(corpus), "--out", str(tmp_path / "out"), "--language", "en"])
@@ -182,11 +181,14 @@ def test_english_run_gives_an_english_report_and_figures(tmp_path):
     assert "SEQ Table" in document.element.xml and "SEQ Tableau" not in document.element.xml
     text = "\n".join(p.text for p in document.paragraphs)
     assert FACTORS["moteurs"].definition_en.split(":")[0] in text and FACTORS["moteurs"].definition.split(":")[0] not in text
-    assert "12 interviews and 4 WhatsApp groups" in text and " %" not in text
+    assert "2 interviews and 1 WhatsApp group (" in text and " %" not in text
+    assert Texts("fr").count("n_groups", 1) == "1 groupe WhatsApp" and Texts("fr").count("n_groups", 0) == "0 groupe WhatsApp"
     assert [c.text for c in document.tables[0].rows[0].cells] == ["Initiative", "Location", "Created", "Description"]
     levers = next(t for t in document.tables if t.rows[0].cells[0].text == "Municipal commitment")
     assert all("(" in row.cells[2].text for row in levers.rows[1:])
     svg = (tmp_path / "out" / "figures" / "facteurs_par_initiative.svg").read_text(encoding="utf-8")
     assert "Drive of resident leaders" in svg and "force motrice" not in svg
+    from enquete.report import Texts
+
     bad = runner.invoke(app, ["run", str(corpus), "--out", str(tmp_path / "o2"), "--language", "de"])
     assert bad.exit_code != 0 and "language" in bad.output

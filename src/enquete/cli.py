@@ -146,10 +146,27 @@ def _run(corpus: Path, out: Path, pseudonymise: bool, codebook: str | None, stri
     for stage, secs in result.timings.items():
         table.add_row(stage, f"{secs:.2f}")
     console.print(table)
-    console.print(
-        f"{result.segments['document_id'].nunique()} documents, {len(result.segments)} segments, "
-        f"{len(result.rejects)} rejet(s) ; {len(result.files)} fichiers écrits dans {result.out_dir}"
-    )
+    for line in run_summary_lines(result):
+        console.print(line, highlight=False)
+
+
+def run_summary_lines(result) -> list[str]:
+    """What a run did, in a few lines: documents, segments by type, rejects, codes, topics, files."""
+    segments = result.segments
+    kinds = segments.groupby("source_type")["document_id"].nunique().to_dict()
+    by_type = ", ".join(f"{n} {kind}" for kind, n in segments["message_type"].value_counts().items())
+    codes = segments["codes"].fillna("").str.split(";").explode().loc[lambda c: c != ""] if "codes" in segments else pd.Series(dtype=str)
+    lines = [
+        f"{segments['document_id'].nunique()} documents ({kinds.get('interview', 0)} entretiens, {kinds.get('whatsapp', 0)} groupes WhatsApp), "
+        f"{len(segments)} segments : {by_type}",
+        f"{len(result.rejects)} rejet(s)" + (" (voir rejets.csv)" if len(result.rejects) else ""),
+        f"{len(codes)} codes appliqués à {int(segments['codes'].fillna('').ne('').sum()) if 'codes' in segments else 0} segments"
+        + (" : " + ", ".join(f"{c} {n}" for c, n in codes.value_counts().items()) if len(codes) else ""),
+    ]
+    if result.topics is not None:
+        lines.append(f"{len(result.topics.topics)} thèmes")
+    lines.append(f"{len(result.files)} fichiers écrits dans {result.out_dir}")
+    return lines
     if strict and len(result.rejects):
         err.print(f"[red]Mode strict :[/red] {len(result.rejects)} fichier(s) ou ligne(s) rejeté(s)")
         raise typer.Exit(3)

@@ -48,6 +48,11 @@ class Texts:
         text = self.table[key].format(**values)
         return text if key.endswith("separator") else text.strip()
 
+    def count(self, key: str, n: int) -> str:
+        """``n`` with the singular or plural noun (French: 0 and 1 are singular)."""
+        singular = n <= 1 if self.language == "fr" else n == 1
+        return self.table[key][0 if singular else 1].format(n=n)
+
     def percent(self, share: float) -> str:
         return self.table["percent"].format(100 * share)
 
@@ -242,11 +247,11 @@ def _synthesis(w: Writer, data: ReportData) -> None:
     w.para(
         w.t(
             "corpus_summary",
-            interviews=seg[seg["source_type"] == "interview"]["document_id"].nunique(),
-            groups=seg[seg["source_type"] == "whatsapp"]["document_id"].nunique(),
-            messages=int(((seg["source_type"] == "whatsapp") & (seg["speaker_role"] == "member")).sum()),
-            initiatives=seg["initiative"].nunique(),
-            coded=int(seg["codes"].fillna("").ne("").sum()),
+            interviews=w.t.count("n_interviews", seg[seg["source_type"] == "interview"]["document_id"].nunique()),
+            groups=w.t.count("n_groups", seg[seg["source_type"] == "whatsapp"]["document_id"].nunique()),
+            messages=w.t.count("n_messages", int(((seg["source_type"] == "whatsapp") & (seg["speaker_role"] == "member")).sum())),
+            initiatives=w.t.count("n_initiatives", seg["initiative"].nunique()),
+            coded=w.t.count("n_coded", int(seg["codes"].fillna("").ne("").sum())),
         )
     )
     order = counts.sort_values(ascending=False)
