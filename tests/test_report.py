@@ -165,6 +165,8 @@ def test_both_languages_have_every_sentence_with_the_same_placeholders():
 
 
 def test_english_run_gives_an_english_report_and_figures(tmp_path):
+    from enquete.report import Texts
+
     corpus = small_corpus(tmp_path / "corpus")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -188,7 +190,5 @@ def test_english_run_gives_an_english_report_and_figures(tmp_path):
     assert all("(" in row.cells[2].text for row in levers.rows[1:])
     svg = (tmp_path / "out" / "figures" / "facteurs_par_initiative.svg").read_text(encoding="utf-8")
     assert "Drive of resident leaders" in svg and "force motrice" not in svg
-    from enquete.report import Texts
-
     bad = runner.invoke(app, ["run", str(corpus), "--out", str(tmp_path / "o2"), "--language", "de"])
     assert bad.exit_code != 0 and "language" in bad.output

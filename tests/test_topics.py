@@ -72,7 +72,7 @@ def test_outputs_and_an_offline_page(gold, fitted, tmp_path):
     paths = write_topics(fitted, tables, gold, FACTORS, tmp_path)
     assert {p.name for p in paths} == {
         "carte_themes.png", "carte_themes.svg", "themes_par_facteur.png", "themes_par_facteur.svg", "carte_themes.html",
-        "themes_par_initiative.png", "themes_par_initiative.svg", "themes_dans_le_temps.png", "themes_dans_le_temps.svg",
+        "themes_par_initiative.png", "themes_par_initiative.svg", "themes_dans_le_temps.png", "themes_dans_le_temps.svg", "plotly.min.js",
     }
     html = (tmp_path / "carte_themes.html").read_text(encoding="utf-8")
     assert (tmp_path / "plotly.min.js").stat().st_size > 1_000_000

@@ -148,6 +148,9 @@ def _run(corpus: Path, out: Path, pseudonymise: bool, codebook: str | None, stri
     console.print(table)
     for line in run_summary_lines(result):
         console.print(line, highlight=False)
+    if strict and len(result.rejects):
+        err.print(f"[red]Mode strict :[/red] {len(result.rejects)} fichier(s) ou ligne(s) rejeté(s)")
+        raise typer.Exit(3)
 
 
 def run_summary_lines(result) -> list[str]:
@@ -167,9 +170,6 @@ def run_summary_lines(result) -> list[str]:
         lines.append(f"{len(result.topics.topics)} thèmes")
     lines.append(f"{len(result.files)} fichiers écrits dans {result.out_dir}")
     return lines
-    if strict and len(result.rejects):
-        err.print(f"[red]Mode strict :[/red] {len(result.rejects)} fichier(s) ou ligne(s) rejeté(s)")
-        raise typer.Exit(3)
 
 
 PseudoOption = Annotated[

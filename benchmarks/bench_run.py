@@ -1,0 +1,140 @@
+"""Benchmark: `enquete run` on a generated corpus of N WhatsApp messages plus 200 interviews.
+
+Writes a French corpus to a temporary folder (several WhatsApp groups as Android .txt
+exports, 200 interview transcripts as .txt), runs the whole pipeline in a fresh process
+per size, and prints wall time and peak memory (RSS, sampled every 50 ms) per stage, then
+the cost per 1,000 messages so that sizes can be compared (linear growth = flat cost).
+
+    uv run python benchmarks/bench_run.py [--messages 100000 1000000] [--interviews 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+FIRST = "Nadia Karim Amélie Lucie Fatou Jean-Pierre Hélène Moussa Sophie Thomas Leila Rémi Odile Kevin Inès Bruno".split()
+LAST = "Benali Belkacem Durand Perrot Diallo Morel Vasseur Camara Marchand Garnier Haddou Lambert Besson Lopes Roux Petit".split()
+OPENINGS = ["Bonjour à tous", "Coucou", "Salut les voisins", "Merci {first}", "Rappel", "Info", "Bonne nouvelle", "Petite question", "ok", "Bravo"]
+BODIES = [
+    "réunion demain à {h}h dans la salle commune", "qui peut aider à porter les tables samedi", "le jardin partagé a besoin d'arrosage",
+    "la fête des voisins aura lieu le {d} juin dans la cour", "je ramène des gâteaux pour le goûter des enfants",
+    "la mairie prête les barnums, il faut aller les chercher vendredi", "cotisation de {n} euros avant l'assemblée générale",
+    "{first} {last} propose un atelier vélo", "appelez-moi au 06 {a:02d} {b:02d} {c:02d} {d:02d}", "le local est au {n} rue des Glycines",
+    "on cherche des bénévoles pour la distribution", "le bailleur répare enfin l'ascenseur", "merci pour ce beau moment ensemble",
+    "qui a les clés du local", "atelier couture mercredi au centre social", "on fait une collecte pour la famille du 3e",
+]
+ENDINGS = ["", "", " 😊", " !", " 👍", " merci d'avance", " à bientôt", " bisous"]
+
+
+def message(rng: random.Random) -> str:
+    values = {"first": rng.choice(FIRST), "last": rng.choice(LAST), "h": rng.randint(8, 20), "d": rng.randint(1, 28), "n": rng.randint(2, 99),
+              "a": rng.randint(0, 99), "b": rng.randint(0, 99), "c": rng.randint(0, 99)}
+    parts = [rng.choice(OPENINGS), rng.choice(BODIES)] + ([rng.choice(BODIES)] if rng.random() < 0.4 else [])
+    return (", ".join(parts) + rng.choice(ENDINGS)).format(**values)
+
+
+def write_corpus(root: Path, messages: int, interviews: int, seed: int = 0) -> None:
+    rng = random.Random(seed)
+    groups = max(4, messages // 50_000)
+    senders = [f"{f} {l}" for f in FIRST for l in LAST[:4]]
+    for g in range(groups):
+        n = messages // groups + (1 if g < messages % groups else 0)
+        t = 1_600_000_000 + g * 3600
+        lines = []
+        for _ in range(n):
+            t += rng.randint(30, 3000)
+            stamp = time.strftime("%d/%m/%Y %H:%M", time.gmtime(t))
+            lines.append(f"{stamp} - {rng.choice(senders)}: {message(rng)}")
+        (root / f"Discussion WhatsApp avec Groupe {g:03d}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    for i in range(interviews):
+        turns = []
+        for k in range(40):
+            turns.append(f"Enquêtrice : {message(rng)} ?")
+            turns.append("Réponse : " + " ".join(message(rng) + "." for _ in range(rng.randint(2, 6))))
+        (root / f"E{i:03d}_entretien.txt").write_text("\n\n".join(turns) + "\n", encoding="utf-8")
+
+
+def rss_mb() -> float:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+def measure(messages: int, interviews: int) -> dict:
+    """Generate, run, and return per-stage seconds and peak RSS (in this process)."""
+    os.environ.setdefault("ENQUETE_PROGRESS", "0")
+    import enquete.pipeline as pipeline
+
+    peak = {"value": rss_mb()}
+    stop = threading.Event()
+
+    def sample():
+        while not stop.wait(0.05):
+            peak["value"] = max(peak["value"], rss_mb())
+
+    stages: dict[str, dict] = {}
+
+    class Timer(pipeline._Timer):
+        def __enter__(self):
+            peak["value"] = rss_mb()
+            return super().__enter__()
+
+        def __exit__(self, *exc):
+            super().__exit__(*exc)
+            stages[self.name] = {"seconds": round(self.timings[self.name], 1), "peak_mb": round(max(peak["value"], rss_mb()))}
+
+    pipeline._Timer = Timer
+    threading.Thread(target=sample, daemon=True).start()
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus = Path(tmp) / "corpus"
+        corpus.mkdir()
+        t0 = time.perf_counter()
+        write_corpus(corpus, messages, interviews)
+        generated = time.perf_counter() - t0
+        size = sum(p.stat().st_size for p in corpus.iterdir())
+        t0 = time.perf_counter()
+        result = pipeline.run(corpus, Path(tmp) / "out")
+        total = time.perf_counter() - t0
+    stop.set()
+    return {"messages": messages, "interviews": interviews, "corpus_mb": round(size / 1e6, 1), "generate_s": round(generated, 1),
+            "segments": len(result.segments), "total_s": round(total, 1), "stages": stages,
+            "max_rss_mb": round(__import__("resource").getrusage(__import__("resource").RUSAGE_SELF).ru_maxrss / 1e3)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--interviews", type=int, default=200)
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # internal: measure one size in this process
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(measure(args.one, args.interviews)))
+        return
+    results = []
+    for n in args.messages:
+        out = subprocess.run([sys.executable, __file__, "--one", str(n), "--interviews", str(args.interviews)], capture_output=True, text=True)
+        if out.returncode:
+            sys.exit(out.stderr[-3000:])
+        results.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        r = results[-1]
+        print(f"\n== {r['messages']:,} messages + {r['interviews']} interviews ({r['corpus_mb']} MB, {r['segments']:,} segments): "
+              f"{r['total_s']:.0f} s, peak {r['max_rss_mb']:,} MB")
+        print(f"{'stage':<14}{'seconds':>10}{'peak MB':>10}{'s / 1k msg':>12}")
+        for stage, v in r["stages"].items():
+            print(f"{stage:<14}{v['seconds']:>10.1f}{v['peak_mb']:>10,}{1000 * v['seconds'] / r['messages']:>12.3f}")
+    if len(results) > 1:
+        a, b = results[0], results[-1]
+        ratio = (b["total_s"] / b["messages"]) / (a["total_s"] / a["messages"])
+        print(f"\ncost per message at {b['messages']:,} / at {a['messages']:,}: {ratio:.2f} (1.0 = linear)")
+
+
+if __name__ == "__main__":
+    main()

