@@ -21,6 +21,8 @@ from enquete.codebook import Codebook  # noqa: E402
 from enquete.io import atomic_path  # noqa: E402
 
 WIDTH_CM = 15.0
+NETWORK_MEMBERS = 30  # a reply network shows at most this many members (the most connected)
+NETWORK_EDGES = 120  # ...and at most this many reply links (the strongest)
 CM = 1 / 2.54
 LABELS = {
     "fr": {
@@ -35,6 +37,7 @@ LABELS = {
         "week": "Semaine",
         "messages_per_week": "Messages par semaine",
         "network": "Qui répond à qui",
+        "most_connected": "les {n} membres les plus liés",
     },
     "en": {
         "share": "Share of coded segments (%)",
@@ -48,6 +51,7 @@ LABELS = {
         "week": "Week",
         "messages_per_week": "Messages per week",
         "network": "Who answers whom",
+        "most_connected": "the {n} most connected members",
     },
 }
 
@@ -166,20 +170,35 @@ def activity_timeline(weekly: pd.DataFrame, language: str = "fr"):
     return fig
 
 
-def reply_network(edges: pd.DataFrame, group: str, seed: int = 42, language: str = "fr"):
-    """The reply network of one group: node size by replies received, width by replies."""
+def reply_network(edges: pd.DataFrame, group: str, seed: int = 42, language: str = "fr", members: int = NETWORK_MEMBERS):
+    """The reply network of one group: node size by replies received, width by replies.
+
+    Large groups show their ``members`` most connected members and the strongest
+    ``NETWORK_EDGES`` links between them (the title says so), so that the figure stays
+    readable and quick to draw."""
     text = LABELS[language]
     graph = reply_graph(edges, group)
+    title = f"{text['network']} : {group}"
+    if graph.number_of_nodes() > members:
+        degree = dict(graph.degree(weight="weight"))
+        kept = sorted(graph.nodes, key=lambda n: (-degree[n], n))[:members]
+        graph = graph.subgraph(kept).copy()
+        title += f" ({text['most_connected'].format(n=members)})"
+    if graph.number_of_edges() > NETWORK_EDGES:
+        weakest = sorted(graph.edges(data="weight"), key=lambda e: (e[2], e[0], e[1]))[: graph.number_of_edges() - NETWORK_EDGES]
+        graph.remove_edges_from([(a, b) for a, b, _ in weakest])
     fig, ax = new_figure(12.0)
     if graph.number_of_nodes():
         layout = nx.spring_layout(graph, seed=seed, weight="weight")
         received = dict(graph.in_degree(weight="weight"))
-        sizes = [60 + 25 * received[n] for n in graph.nodes]
-        widths = [0.4 + 0.3 * d["weight"] for _, _, d in graph.edges(data=True)]
+        most = max(max(received.values()), 1)
+        heaviest = max((d["weight"] for _, _, d in graph.edges(data=True)), default=1)
+        sizes = [60 + 540 * received[n] / most for n in graph.nodes]
+        widths = [0.3 + 3.7 * d["weight"] / heaviest for _, _, d in graph.edges(data=True)]
         nx.draw_networkx_edges(graph, layout, ax=ax, width=widths, alpha=0.4, arrows=True, arrowsize=6, node_size=sizes)
         nx.draw_networkx_nodes(graph, layout, ax=ax, node_size=sizes, node_color="#2E86C1", alpha=0.85)
         nx.draw_networkx_labels(graph, layout, ax=ax, font_size=6)
-    ax.set_title(f"{text['network']} : {group}")
+    ax.set_title(title)
     ax.axis("off")
     return fig
 
