@@ -131,8 +131,7 @@ def _human_edit(qdpx: Path, target: Path, segment: pd.Series, crlf: bool = False
     for code_guid, suffix in ((guid("code", FACTORS.id, "sens"), "3333"), (own.get("guid"), "4444")):
         coding = etree.SubElement(selection, f"{Q}Coding", guid=f"6c3d8e9f-{suffix}-4c1a-9a11-2b7e6f3c8d10", creatingUser=person)
         etree.SubElement(coding, f"{Q}CodeRef", targetGUID=code_guid)
-    first = source.find(f"{Q}PlainTextSelection")
-    (first.addprevious if first is not None else source.insert(0, selection) or (lambda _: None))(selection)
+    source.insert(0, selection)  # selections come first in a TextSource (no Description here)
     members["project.qde"] = etree.tostring(project, xml_declaration=True, encoding="utf-8")
     with zipfile.ZipFile(target, "w") as zf:
         for name, data in members.items():

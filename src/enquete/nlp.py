@@ -12,8 +12,9 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import spacy
 import yaml
 from spacy.language import Language
@@ -100,10 +101,43 @@ def _cache_file(cache_dir: Path, nlp: Language) -> Path:
     return cache_dir / name
 
 
-def _read_cache(path: Path) -> pd.DataFrame | None:
+@dataclass
+class _Store:
+    """Analysed texts as columns: key → row, lemmas, words, and one (n, dim) float32 array."""
+
+    rows: dict[str, int]
+    lemmas: list[str]
+    words: list[str]
+    vectors: np.ndarray
+
+    @classmethod
+    def empty(cls, dim: int) -> "_Store":
+        return cls({}, [], [], np.zeros((0, dim), dtype=np.float32))
+
+    def add(self, keys: list[str], results: list[tuple[str, str, np.ndarray]]) -> None:
+        for key, (lemmas, words, _) in zip(keys, results):
+            self.rows[key] = len(self.lemmas)
+            self.lemmas.append(lemmas)
+            self.words.append(words)
+        self.vectors = np.concatenate([self.vectors, np.stack([r[2] for r in results])]) if results else self.vectors
+
+    def table(self) -> pa.Table:
+        dim = self.vectors.shape[1]
+        flat = pa.array(self.vectors.reshape(-1), pa.float32())
+        return pa.table({"key": list(self.rows), "lemmas": self.lemmas, "words": self.words, "vector": pa.FixedSizeListArray.from_arrays(flat, dim)})
+
+
+def _read_cache(path: Path, dim: int) -> _Store | None:
+    """The cache file as columns (no per-text Python arrays); None if absent or damaged."""
+    if not path.is_file():
+        return None
     try:
-        return pd.read_parquet(path) if path.is_file() else None
-    except (OSError, ValueError, pa.ArrowException):
+        table = pq.read_table(path)
+        keys = table.column("key").to_pylist()
+        flat = pc.list_flatten(table.column("vector").combine_chunks()).to_numpy(zero_copy_only=False)
+        vectors = np.asarray(flat, dtype=np.float32).reshape(len(keys), dim)
+        return _Store({k: i for i, k in enumerate(keys)}, table.column("lemmas").to_pylist(), table.column("words").to_pylist(), vectors)
+    except (OSError, ValueError, KeyError, pa.ArrowException):
         return None  # a damaged cache is ignored, never trusted
 
 
@@ -117,27 +151,17 @@ def analyse(
     """
     texts = list(texts)
     nlp = load(model, ANALYSIS_EXCLUDE)
+    dim = nlp.vocab.vectors_length
     keys = [text_key(t) for t in texts]
-    known: dict[str, tuple[str, str, np.ndarray]] = {}
     path = _cache_file(Path(cache_dir), nlp) if cache_dir else None
-    cached = _read_cache(path) if path else None
-    if cached is not None:
-        vectors = np.stack(cached["vector"].to_numpy()) if len(cached) else np.zeros((0, nlp.vocab.vectors_length))
-        rows = zip(cached["key"], cached["lemmas"], cached["words"], vectors.astype(np.float32))
-        known = {k: (lem, words, vec) for k, lem, words, vec in rows}
-    todo = {k: t for k, t in zip(keys, texts) if k not in known}
+    store = (_read_cache(path, dim) if path else None) or _Store.empty(dim)
+    todo = {k: t for k, t in zip(keys, texts) if k not in store.rows}
     if todo:
         docs = pipe(nlp, (expand_abbreviations(t) for t in todo.values()), len(todo), "Analyse linguistique (spaCy)", workers)
-        for key, doc in zip(todo, docs):
-            known[key] = _analyse_doc(doc)
+        store.add(list(todo), [_analyse_doc(doc) for doc in docs])
         if path:
             path.parent.mkdir(parents=True, exist_ok=True)
-            values = list(known.values())
-            frame = pd.DataFrame(
-                {"key": list(known), "lemmas": [v[0] for v in values], "words": [v[1] for v in values], "vector": [v[2] for v in values]}
-            )
             with atomic_path(path) as tmp:
-                frame.to_parquet(tmp, index=False)
-    dim = nlp.vocab.vectors_length
-    vectors = np.stack([known[k][2] for k in keys]) if keys else np.zeros((0, dim), dtype=np.float32)
-    return Analysis([known[k][0] for k in keys], [known[k][1] for k in keys], vectors)
+                pq.write_table(store.table(), tmp)
+    rows = np.fromiter((store.rows[k] for k in keys), dtype=np.int64, count=len(keys))
+    return Analysis([store.lemmas[r] for r in rows], [store.words[r] for r in rows], store.vectors[rows])
