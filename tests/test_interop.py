@@ -84,7 +84,11 @@ def test_qdpx_is_valid_and_its_selections_are_exactly_the_segments(run_outputs):
     cases = [c.get("name") for c in project.findall(f"{Q}Cases/{Q}Case")]
     assert "Les Voisins du Square" in cases and any(name.startswith("E01 — ") for name in cases)
     variables = {v.get("name") for v in project.findall(f"{Q}Variables/{Q}Variable")}
-    assert {"initiative", "source_type", "respondent_role", "document_date"} <= variables
+    assert {"initiative", "source_type", "respondent_role", "document_date", "format"} <= variables  # format: a corpus.yaml attribute
+    e01 = next(s for s in text_sources if s.get("name") == "E01")
+    format_guid = guid("variable", "format")
+    values = [v.findtext(f"{Q}TextValue") for v in e01.findall(f"{Q}VariableValue") if v.find(f"{Q}VariableRef").get("targetGUID") == format_guid]
+    assert values == ["docx"]
 
 
 def test_qdpx_and_qdc_are_deterministic_and_qdc_is_valid(run_outputs, tmp_path):
@@ -92,7 +96,8 @@ def test_qdpx_and_qdc_are_deterministic_and_qdc_is_valid(run_outputs, tmp_path):
     from enquete.corpus import load_corpus
 
     initiatives = {i.id: i.name for i in load_corpus(corpus).manifest.initiatives}
-    again = export_qdpx(segments, FACTORS, tmp_path / "again.qdpx", project_name(out), initiatives)
+    attributes = {d.id: d.attributes for d in load_corpus(corpus).documents if d.attributes}
+    again = export_qdpx(segments, FACTORS, tmp_path / "again.qdpx", project_name(out), initiatives, attributes=attributes)
     assert again.read_bytes() == (out / "exports" / "projet.qdpx").read_bytes()
     qdc = export_qdc(FACTORS, tmp_path / "grille.qdc")
     document = etree.parse(str(qdc))

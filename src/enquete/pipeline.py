@@ -131,7 +131,10 @@ def run(corpus_path: str | Path, out_dir: str | Path, **overrides) -> RunResult:
                                          template=_template(corpus, settings), sections=tuple(settings.report_sections)))
     with _Timer(timings, "exports"):
         name = corpus.manifest.title or corpus.root.name
-        result.files += write_exports(result.segments, result.codebook, out / "exports", name, initiatives, settings.language)
+        attributes = {  # text values pseudonymised like file names: an attribute may name someone
+            result.mask(d.id): {k: result.mask(v) if isinstance(v, str) else v for k, v in d.attributes.items()} for d in corpus.documents if d.attributes
+        }
+        result.files += write_exports(result.segments, result.codebook, out / "exports", name, initiatives, settings.language, attributes)
     _write_outputs(result)  # last: the segment table with its topics, then the manifest
     write_manifest(out, build_manifest(corpus.root, _inputs(result), settings.model_dump(), out, timings, result.files))
     return result

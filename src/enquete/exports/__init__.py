@@ -72,12 +72,15 @@ def iramuteq_corpus(coded: pd.DataFrame) -> str:
     return "\n".join(parts)
 
 
-def write_exports(coded: pd.DataFrame, codebook: Codebook, folder: str | Path, name: str, initiatives: dict[str, str] | None = None, language: str = "fr") -> list[Path]:
-    """Every export of a coded corpus into ``folder``."""
+def write_exports(
+    coded: pd.DataFrame, codebook: Codebook, folder: str | Path, name: str, initiatives: dict[str, str] | None = None,
+    language: str = "fr", attributes: dict[str, dict] | None = None,
+) -> list[Path]:
+    """Every export of a coded corpus into ``folder`` (``attributes``: document id → manifest attributes)."""
     folder = Path(folder)
     matrix = code_document_matrix(coded, codebook)
     return [
-        export_qdpx(coded, codebook, folder / "projet.qdpx", name, initiatives, language),
+        export_qdpx(coded, codebook, folder / "projet.qdpx", name, initiatives, language, attributes),
         export_qdc(codebook, folder / f"{codebook.id}.qdc", language),
         write_table(matrix, folder / "matrice_codes_documents.csv"),
         write_table(matrix, folder / "matrice_codes_documents.xlsx"),

@@ -10,6 +10,7 @@ gives the same bytes. Everything written is validated against the bundled schema
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 import zipfile
 from dataclasses import dataclass, field
@@ -86,8 +87,23 @@ def _variable_value(parent, name: str, kind: str, value) -> None:
     _element(node, "VariableRef", targetGUID=guid("variable", name))
     if kind == "Date":
         _element(node, "DateValue").text = pd.Timestamp(value).date().isoformat()
+    elif kind == "Boolean":
+        _element(node, "BooleanValue").text = "true" if value else "false"
     else:
-        _element(node, "TextValue").text = str(value)
+        _element(node, f"{kind}Value").text = str(value)
+
+
+def _kind(values: list) -> str:
+    """REFI-QDA type of a document attribute, from its values."""
+    if all(isinstance(v, bool) for v in values):
+        return "Boolean"
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        return "Integer"
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        return "Float"
+    if all(isinstance(v, dt.date) for v in values):
+        return "Date"
+    return "Text"
 
 
 def _document_variables(doc: pd.DataFrame) -> list[tuple[str, str, object]]:
@@ -95,9 +111,21 @@ def _document_variables(doc: pd.DataFrame) -> list[tuple[str, str, object]]:
     return [(name, kind, first.get(name)) for name, kind in VARIABLES if name in doc and _is_value(first.get(name))]
 
 
-def project_xml(segments: pd.DataFrame, codebook: Codebook, name: str, initiatives: dict[str, str] | None = None, language: str = "fr") -> tuple[bytes, dict[str, str]]:
-    """project.qde and the plain text of every source (guid → text)."""
-    initiatives = initiatives or {}
+def project_xml(
+    segments: pd.DataFrame, codebook: Codebook, name: str, initiatives: dict[str, str] | None = None, language: str = "fr",
+    attributes: dict[str, dict] | None = None,
+) -> tuple[bytes, dict[str, str]]:
+    """project.qde and the plain text of every source (guid → text).
+
+    ``attributes`` (document id → {name: value}, from the corpus manifest) become Variables too."""
+    initiatives, attributes = initiatives or {}, attributes or {}
+    own = {v for v, _ in VARIABLES}
+    extra: dict[str, list] = {}
+    for values in attributes.values():
+        for key, value in values.items():
+            if key not in own and _is_value(value):
+                extra.setdefault(str(key), []).append(value)
+    kinds = {key: _kind(values) for key, values in sorted(extra.items())}
     automatic, human = guid("user", AUTOMATIC_USER), guid("user", HUMAN_USER)
     root = etree.Element(f"{{{PROJECT_NS}}}Project", nsmap={None: PROJECT_NS}, name=name, origin=f"enquete {__version__}", creatingUserGUID=automatic)
     users = _element(root, "Users")
@@ -105,7 +133,7 @@ def project_xml(segments: pd.DataFrame, codebook: Codebook, name: str, initiativ
     _element(users, "User", guid=human, name=HUMAN_USER, id="humain")
     _codes(_element(root, "CodeBook"), codebook, PROJECT_NS, language)
     variables = _element(root, "Variables")
-    for variable, kind in VARIABLES:
+    for variable, kind in [*VARIABLES, *kinds.items()]:
         _element(variables, "Variable", guid=guid("variable", variable), name=variable, typeOfVariable=kind)
     documents = {d: doc.sort_values("position", kind="stable") for d, doc in segments.groupby("document_id", sort=True)}
     _cases(root, documents, initiatives)
@@ -132,6 +160,9 @@ def project_xml(segments: pd.DataFrame, codebook: Codebook, name: str, initiativ
                     _element(coding, "CodeRef", targetGUID=guid("code", codebook.id, code))
         for variable, kind, value in _document_variables(doc):
             _variable_value(source, variable, kind, value)
+        for variable, value in sorted(attributes.get(document_id, {}).items()):
+            if variable in kinds and _is_value(value):
+                _variable_value(source, variable, kinds[variable], value)
     xml = etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True)
     validate(xml, "project")
     return xml, texts
@@ -172,9 +203,12 @@ def _zip(path: Path, members: dict[str, bytes]) -> Path:
     return path
 
 
-def export_qdpx(segments: pd.DataFrame, codebook: Codebook, path: str | Path, name: str = "enquete", initiatives: dict[str, str] | None = None, language: str = "fr") -> Path:
+def export_qdpx(
+    segments: pd.DataFrame, codebook: Codebook, path: str | Path, name: str = "enquete", initiatives: dict[str, str] | None = None,
+    language: str = "fr", attributes: dict[str, dict] | None = None,
+) -> Path:
     """Write a REFI-QDA project: sources, codebook, codings, cases and variables."""
-    xml, texts = project_xml(segments, codebook, name, initiatives, language)
+    xml, texts = project_xml(segments, codebook, name, initiatives, language, attributes)
     members = {"project.qde": xml} | {f"sources/{g}.txt": t.encode("utf-8") for g, t in sorted(texts.items())}
     return _zip(Path(path), members)
 
