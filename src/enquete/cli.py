@@ -17,6 +17,7 @@ from enquete.codebook import CodebookError, bundled_codebooks, load_codebook
 from enquete.corpus import CorpusError, load_corpus
 from enquete.ingest import IngestError, ingest_corpus, ingest_paths
 from enquete.io import OutputError, write_table
+from enquete.coding import code_counts
 from enquete.coding.review import ReviewError
 from enquete.exports import RefiQdaError
 from enquete.nlp import ModelError
@@ -158,13 +159,13 @@ def run_summary_lines(result) -> list[str]:
     segments = result.segments
     kinds = segments.groupby("source_type")["document_id"].nunique().to_dict()
     by_type = ", ".join(f"{n} {kind}" for kind, n in segments["message_type"].value_counts().items())
-    codes = segments["codes"].fillna("").str.split(";").explode().loc[lambda c: c != ""] if "codes" in segments else pd.Series(dtype=str)
+    counts = code_counts(segments["codes"]) if "codes" in segments else pd.Series(dtype=int)
     lines = [
         f"{segments['document_id'].nunique()} documents ({kinds.get('interview', 0)} entretiens, {kinds.get('whatsapp', 0)} groupes WhatsApp), "
         f"{len(segments)} segments : {by_type}",
         f"{len(result.rejects)} rejet(s)" + (" (voir rejets.csv)" if len(result.rejects) else ""),
-        f"{len(codes)} codes appliqués à {int(segments['codes'].fillna('').ne('').sum()) if 'codes' in segments else 0} segments"
-        + (" : " + ", ".join(f"{c} {n}" for c, n in codes.value_counts().items()) if len(codes) else ""),
+        f"{int(counts.sum())} codes appliqués à {int(segments['codes'].fillna('').ne('').sum()) if 'codes' in segments else 0} segments"
+        + (" : " + ", ".join(f"{c} {n}" for c, n in counts.items()) if len(counts) else ""),
     ]
     if result.topics is not None:
         lines.append(f"{len(result.topics.topics)} thèmes")
@@ -287,7 +288,7 @@ def code_command(
         coder = Coder(codebook, cache_dir=cache or Path.cwd() / ".enquete-private" / "cache")
         coded = code_segments(segments, coder, read_table(train) if train else None)
         write_table(coded, out)
-    applied = coded["codes"].str.split(";").explode().loc[lambda s: s != ""].value_counts()
+    applied = code_counts(coded["codes"])
     console.print(f"{len(coded)} segments codés dans {out} ({'entraîné' if coder.fitted_ else 'zéro-shot'})")
     console.print(", ".join(f"{code} : {n}" for code, n in applied.items()) or "aucun code appliqué")
 
@@ -373,19 +374,16 @@ def report_command(
     without: Annotated[list[str] | None, typer.Option("--without", help="Section à omettre (répétable) : synthese, contexte, methodologie, resultats, themes, whatsapp, leviers, annexes.")] = None,
 ) -> None:
     """Écrire le rapport de restitution Word (rapport_restitution.docx) à partir des sorties d'un run."""
-    import json
-
     from enquete.pipeline import RunResult, _template, report_data
-    from enquete.report import SECTIONS, ReportError, build_report, load_outputs
+    from enquete.report import SECTIONS, ReportError, build_report
 
     with user_errors():
         try:
             loaded = load_corpus(corpus)
             settings = loaded.settings()
-            segments, tables = load_outputs(out)
-            summary = json.loads((out / "run_summary.json").read_text(encoding="utf-8"))
+            segments, tables, codebook, summary = _run_outputs(out, settings.codebook)
             result = RunResult(loaded, settings, out, segments, pd.DataFrame(), tables=tables)
-            result.codebook = load_codebook(summary.get("codebook") or settings.codebook)
+            result.codebook = codebook
             pseudo = out / "pseudonymisation.csv"
             result.pseudonymisation = pd.read_csv(pseudo, encoding="utf-8-sig") if pseudo.is_file() else None
             data = report_data(result)
@@ -442,15 +440,15 @@ def codebooks_command(
     console.print(table)
 
 
-def _run_outputs(out: Path):
-    """The coded segment table and codebook of a run's output folder."""
+def _run_outputs(out: Path, default_codebook: str = "facteurs_reussite"):
+    """A run's output folder: (segment table, analysis tables, codebook, run summary)."""
     import json
 
     from enquete.report import load_outputs
 
-    segments, _ = load_outputs(out)
+    segments, tables = load_outputs(out)
     summary = json.loads((out / "run_summary.json").read_text(encoding="utf-8"))
-    return segments, load_codebook(summary.get("codebook") or "facteurs_reussite"), summary
+    return segments, tables, load_codebook(summary.get("codebook") or default_codebook), summary
 
 
 @export_app.command("qdpx")
@@ -463,7 +461,7 @@ def export_qdpx_command(
     from enquete.exports import export_qdpx
 
     with user_errors():
-        segments, codebook, summary = _run_outputs(outputs)
+        segments, _, codebook, summary = _run_outputs(outputs)
         path = export_qdpx(segments, codebook, out or outputs / "exports" / "projet.qdpx", name, language=summary.get("settings", {}).get("language", "fr"))
     console.print(f"Projet REFI-QDA : {path} ({segments['document_id'].nunique()} documents, {int(segments['codes'].fillna('').ne('').sum())} segments codés)")
 
@@ -493,7 +491,7 @@ def import_qdpx_command(
     from enquete.exports import import_qdpx
 
     with user_errors():
-        segments, codebook, _ = _run_outputs(outputs)
+        segments, _, codebook, _ = _run_outputs(outputs)
         loaded = load_corpus(corpus)
         store = loaded.root / loaded.settings().private_dir / "revue"
         result = import_qdpx(project, segments, codebook)

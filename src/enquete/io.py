@@ -12,8 +12,9 @@ import os
 import re
 import tempfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -104,13 +105,15 @@ def write_table(df: pd.DataFrame, path: str | Path) -> Path:
     return path
 
 
-def write_workbook(path: str | Path, sheets: dict[str, pd.DataFrame]) -> Path:
+def write_workbook(path: str | Path, sheets: dict[str, pd.DataFrame], layout: Callable[[Any], None] | None = None) -> Path:
     """An .xlsx with one sheet per table: formula-safe, plain text types, fixed metadata dates
-    (the same tables give the same bytes)."""
+    (the same tables give the same bytes). ``layout`` may style the openpyxl workbook before it is saved."""
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for name, table in sheets.items():
             spreadsheet_safe(table).to_excel(writer, sheet_name=name[:31], index=False)
         writer.book.properties.creator = "enquete"
+        if layout:
+            layout(writer.book)
     return reproducible_zip(path)
 
 
@@ -123,13 +126,24 @@ def reproducible_zip(path: str | Path, fix_document_dates: bool = True) -> Path:
     unless the caller set them), so that the same content always gives the same bytes."""
     path = Path(path)
     with zipfile.ZipFile(path) as zf:
-        members = [(info.filename, zf.read(info)) for info in zf.infolist()]
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in members:
-            if name == "docProps/core.xml" and fix_document_dates:
-                data = CORE_DATES.sub(rb"\g<1>2020-01-01T00:00:00Z\g<2>", data)
-            zf.writestr(zipfile.ZipInfo(name, FIXED_ZIP_TIME), data, compress_type=zipfile.ZIP_DEFLATED)
+        members = {info.filename: zf.read(info) for info in zf.infolist()}
+    if fix_document_dates and "docProps/core.xml" in members:
+        members["docProps/core.xml"] = CORE_DATES.sub(rb"\g<1>2020-01-01T00:00:00Z\g<2>", members["docProps/core.xml"])
+    _write_members(path, members)
     return path
+
+
+def write_zip(path: str | Path, members: dict[str, bytes]) -> Path:
+    """A zip of ``members`` (name → bytes) with fixed entry dates, written atomically."""
+    with atomic_path(path) as tmp:
+        _write_members(tmp, members)
+    return Path(path)
+
+
+def _write_members(path: Path, members: dict[str, bytes]) -> None:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(zipfile.ZipInfo(name, FIXED_ZIP_TIME), data, compress_type=zipfile.ZIP_DEFLATED)
 
 
 def read_table(path: str | Path) -> pd.DataFrame:

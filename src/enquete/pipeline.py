@@ -22,7 +22,7 @@ from enquete.analysis import analyse, write_analyses, write_figures
 from enquete.codebook import Codebook, load_codebook
 from enquete.exports import write_exports
 from enquete.reproducibility import build_manifest, write_manifest
-from enquete.coding import Coder, DecisionStore, agreement, code_segments, export_review
+from enquete.coding import Coder, DecisionStore, agreement, code_counts, code_segments, export_review
 from enquete.pseudonymise import pseudonymise
 from enquete.report import ReportData, build_report
 from enquete.topics import TopicError, Topics, fit_topics, topic_tables, write_topics
@@ -286,11 +286,7 @@ def _write_outputs(result: RunResult) -> None:
                     else {}
                 ),
                 "codebook": result.codebook.id if result.codebook is not None else None,
-                "codes_applied": (
-                    segments["codes"].fillna("").str.split(";").explode().loc[lambda s: s != ""].value_counts().sort_index().to_dict()
-                    if "codes" in segments
-                    else {}
-                ),
+                "codes_applied": code_counts(segments["codes"]).sort_index().to_dict() if "codes" in segments else {},
                 "settings": result.settings.model_dump(),
             },
         )

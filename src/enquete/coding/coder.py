@@ -36,6 +36,11 @@ def split_codes(value) -> list[str]:
     return [c.strip() for c in str(value).split(";") if c.strip()]
 
 
+def code_counts(codes: pd.Series) -> pd.Series:
+    """Segments per code, most frequent first, from a column of ';'-separated code ids."""
+    return codes.fillna("").astype(str).str.split(";").explode().loc[lambda c: c != ""].value_counts()
+
+
 def codable(segments: pd.DataFrame) -> np.ndarray:
     """Which rows are coded: respondents' and members' speech (every row if the table does not say)."""
     mask = np.ones(len(segments), dtype=bool)

@@ -16,7 +16,7 @@ import pandas as pd
 
 from enquete.codebook import Codebook
 from enquete.coding.coder import codable, split_codes
-from enquete.io import atomic_path, read_table, reproducible_zip, spreadsheet_safe, write_table
+from enquete.io import atomic_path, read_table, write_table, write_workbook
 from enquete.nlp import text_key
 
 CONTEXT_COLUMNS = ["segment_id", "document_id", "speaker", "speaker_role", "text"]
@@ -50,36 +50,38 @@ def export_review(coded: pd.DataFrame, codebook: Codebook, path: str | Path) -> 
     sheet = review_table(coded, codebook)
     if path.suffix.lower() != ".xlsx":
         return write_table(sheet, path)
+    guide = codebook.to_frame()[["code", "libelle", "definition", "inclusion", "exclusion"]]
+    with atomic_path(path) as tmp:
+        write_workbook(tmp, {"revue": sheet, "grille": guide, "consignes": INSTRUCTIONS}, lambda book: _layout(book["revue"], sheet, codebook))
+    return path
+
+
+INSTRUCTIONS = pd.DataFrame(
+    {
+        "consigne": [
+            "Pour chaque segment, mettez 1 si le code s'applique, 0 sinon (colonnes des codes).",
+            "Marquez « revu » d'un 1 (ou x) pour valider une ligne sans la modifier.",
+            "Une ligne modifiée ou commentée compte comme revue. Ne modifiez ni « codes_auto » ni « empreinte ».",
+            "Réimportez le fichier avec : enquete review import FICHIER --corpus CORPUS",
+        ]
+    }
+)
+
+
+def _layout(ws, sheet: pd.DataFrame, codebook: Codebook) -> None:
+    """Review sheet: frozen context columns, a 0/1 list on every code column, a wide text column."""
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    with atomic_path(path) as tmp:
-        with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
-            spreadsheet_safe(sheet).to_excel(writer, sheet_name="revue", index=False)
-            guide = codebook.to_frame()[["code", "libelle", "definition", "inclusion", "exclusion"]]
-            spreadsheet_safe(guide).to_excel(writer, sheet_name="grille", index=False)
-            pd.DataFrame(
-                {
-                    "consigne": [
-                        "Pour chaque segment, mettez 1 si le code s'applique, 0 sinon (colonnes des codes).",
-                        "Marquez « revu » d'un 1 (ou x) pour valider une ligne sans la modifier.",
-                        "Une ligne modifiée ou commentée compte comme revue. Ne modifiez ni « codes_auto » ni « empreinte ».",
-                        "Réimportez le fichier avec : enquete review import FICHIER --corpus CORPUS",
-                    ]
-                }
-            ).to_excel(writer, sheet_name="consignes", index=False)
-            ws = writer.sheets["revue"]
-            ws.freeze_panes = "F2"
-            first = len(sheet.columns) - len(codebook.ids) - 3
-            validation = DataValidation(type="list", formula1='"0,1"', allow_blank=False)
-            ws.add_data_validation(validation)
-            for k in range(len(codebook.ids)):
-                letter = get_column_letter(first + k)
-                validation.add(f"{letter}2:{letter}{len(sheet) + 1}")
-            if "text" in sheet.columns:
-                ws.column_dimensions[get_column_letter(sheet.columns.get_loc("text") + 1)].width = 80
-        reproducible_zip(tmp)
-    return path
+    ws.freeze_panes = "F2"
+    first = len(sheet.columns) - len(codebook.ids) - 3
+    validation = DataValidation(type="list", formula1='"0,1"', allow_blank=False)
+    ws.add_data_validation(validation)
+    for k in range(len(codebook.ids)):
+        letter = get_column_letter(first + k)
+        validation.add(f"{letter}2:{letter}{len(sheet) + 1}")
+    if "text" in sheet.columns:
+        ws.column_dimensions[get_column_letter(sheet.columns.get_loc("text") + 1)].width = 80
 
 
 def _flag(value, where: str) -> int:

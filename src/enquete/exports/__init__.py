@@ -13,6 +13,7 @@ import pandas as pd
 
 from enquete.codebook import Codebook
 from enquete.coding import split_codes
+from enquete.corpus import slugify
 from enquete.exports.refi_qda import QdpxImport, RefiQdaError, export_qdc, export_qdpx, import_qdpx
 from enquete.io import write_table, write_text
 
@@ -45,8 +46,6 @@ def code_document_matrix(coded: pd.DataFrame, codebook: Codebook) -> pd.DataFram
 
 def _modality(value) -> str:
     """An IRaMuTeQ variable modality: letters, digits and underscores only."""
-    from enquete.corpus import slugify
-
     return slugify(str(value)) if isinstance(value, str) and value.strip() else "nr"
 
 

@@ -23,13 +23,12 @@ from lxml import etree
 from enquete import __version__, schema
 from enquete.codebook import Codebook
 from enquete.coding import split_codes
-from enquete.io import atomic_path
+from enquete.io import atomic_path, write_zip
 from enquete.nlp import text_key
 
 PROJECT_NS = "urn:QDA-XML:project:1.0"
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
 GUID_NAMESPACE = uuid.UUID("6f1c2a52-8d0e-5b7a-9a43-3e5c1d2b7e10")
-FIXED_ZIP_TIME = (2020, 1, 1, 0, 0, 0)
 AUTOMATIC_USER = "enquete (codage automatique)"
 HUMAN_USER = "relecture humaine (enquete)"
 VARIABLES = (("initiative", "Text"), ("source_type", "Text"), ("respondent_role", "Text"), ("document_date", "Date"))
@@ -195,14 +194,6 @@ def _cases(root, documents: dict[str, pd.DataFrame], initiatives: dict[str, str]
             _element(case, "SourceRef", targetGUID=guid("source", document_id))
 
 
-def _zip(path: Path, members: dict[str, bytes]) -> Path:
-    with atomic_path(path) as tmp:
-        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
-            for member, data in members.items():
-                zf.writestr(zipfile.ZipInfo(member, FIXED_ZIP_TIME), data, compress_type=zipfile.ZIP_DEFLATED)
-    return path
-
-
 def export_qdpx(
     segments: pd.DataFrame, codebook: Codebook, path: str | Path, name: str = "enquete", initiatives: dict[str, str] | None = None,
     language: str = "fr", attributes: dict[str, dict] | None = None,
@@ -210,7 +201,7 @@ def export_qdpx(
     """Write a REFI-QDA project: sources, codebook, codings, cases and variables."""
     xml, texts = project_xml(segments, codebook, name, initiatives, language, attributes)
     members = {"project.qde": xml} | {f"sources/{g}.txt": t.encode("utf-8") for g, t in sorted(texts.items())}
-    return _zip(Path(path), members)
+    return write_zip(path, members)
 
 
 def export_qdc(codebook: Codebook, path: str | Path, language: str = "fr") -> Path:

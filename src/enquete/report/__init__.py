@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -35,14 +36,18 @@ class ReportError(ValueError):
     """The report cannot be built (a template without the needed styles, say)."""
 
 
+@lru_cache(maxsize=1)
+def _texts() -> dict:
+    return yaml.safe_load((resources.files("enquete.report") / "textes.yaml").read_text(encoding="utf-8"))
+
+
 class Texts:
     """The report's sentences in one language (report/textes.yaml): ``t("key", name=value)``."""
 
     def __init__(self, language: str = "fr"):
         if language not in LANGUAGES:
             raise ReportError(f"langue du rapport inconnue : {language} (langues : {', '.join(LANGUAGES)})")
-        table = yaml.safe_load((resources.files("enquete.report") / "textes.yaml").read_text(encoding="utf-8"))
-        self.language, self.table = language, table[language]
+        self.language, self.table = language, _texts()[language]
 
     def __call__(self, key: str, **values) -> str:
         text = self.table[key].format(**values)
