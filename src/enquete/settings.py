@@ -39,6 +39,9 @@ class Settings(BaseModel):
     )
     report_template: str = ""  # the agency's .docx template, relative to the corpus
     workers: int = Field(0, ge=0, description="processes for per-document stages; 0 = automatic")
+    review_workbook_rows: int = Field(
+        50_000, ge=0, description="above this many coded segments the review file is a .csv, not an .xlsx (slow, 1,048,576 rows at most)"
+    )
 
 
 DEFAULTS = Settings()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 
 import pandas as pd
 
@@ -43,6 +44,9 @@ NOT_NAMES = frozenset(
         "secrétaire madame monsieur repose courage désolé désolée dites rappel attention"
     ).split()
 )
+LETTERS = re.compile(r"[^\W\d_]+")
+#: A capitalised word of two letters or more (the words :func:`may_name` looks at).
+CAPITALISED = re.compile(r"(?<![\w'’@/])[A-ZÀ-Þ][A-Za-zÀ-ÿ'’-]+\.?")
 KEY_COLUMNS = ["person_id", "entity", "original", "pseudonym", "person_key", "pseudo_first", "pseudo_last"]
 
 
@@ -88,6 +92,9 @@ class Replacer:
         self.variants = variants
         alternatives = sorted(variants, key=len, reverse=True)
         self.names = re.compile(r"(?<![\w])(" + "|".join(map(re.escape, alternatives)) + r")(?![\w])") if alternatives else None
+        # a name can only match where the text holds the letters it starts with: a cheap test first
+        starts = [LETTERS.match(a) for a in alternatives]
+        self.first_words = None if not all(starts) else frozenset(m.group() for m in starts)
         self.allow = _phrases(allow)
         self.deny = _phrases(deny)
         self.folded = {fold(v): pv for v, pv in variants.items() if len(v) > 2}
@@ -119,8 +126,9 @@ class Replacer:
                 add(*m.span(), "TELEPHONE", TAGS["TELEPHONE"])
         for m in patterns.ADDRESS.finditer(text):
             add(*m.span(), "ADRESSE", TAGS["ADRESSE"])
-        for m in patterns.DWELLING.finditer(text):
-            add(*m.span(), "LOGEMENT", TAGS["LOGEMENT"])
+        if patterns.DWELLING_HINT.search(text):
+            for m in patterns.DWELLING.finditer(text):
+                add(*m.span(), "LOGEMENT", TAGS["LOGEMENT"])
         for m in patterns.DOOR_CODE.finditer(text):
             add(*m.span(1), "CODE_PORTE", TAGS["CODE_PORTE"])
         for m in patterns.BIRTH_DATE.finditer(text):
@@ -130,7 +138,7 @@ class Replacer:
         if self.deny:
             for m in self.deny.finditer(text):
                 add(*m.span(), "MASQUE", TAGS["MASQUE"])
-        if self.names:
+        if self.names and (self.first_words is None or not self.first_words.isdisjoint(LETTERS.findall(text))):
             for m in self.names.finditer(text):
                 start, end = m.span()
                 if not any(a <= start and end <= b for a, b in allowed):
@@ -254,6 +262,22 @@ def _mentions(texts: Iterable[str]) -> list[str]:
     return out
 
 
+def may_name(text: str, common: frozenset[str], known: frozenset[str] = frozenset()) -> bool:
+    """Whether a text holds a capitalised word that may be a name NER should find: a title, a
+    first name, or a word the corpus never writes in lower case, unless it is already a
+    ``known`` name word (folded). Only such texts go through NER ("Bonjour à tous, merci"
+    does not: every capitalised word is an ordinary word; "Merci Nadia" does not either when
+    Nadia is a member of the group: every form of a known person is replaced anyway)."""
+    lists = name_lists()
+    for word in CAPITALISED.findall(text):
+        folded = fold(word.rstrip("."))
+        if folded in known:
+            continue
+        if folded in TITLES or lists.is_first_name(word) or (folded not in common and folded not in NOT_NAMES):
+            return True
+    return False
+
+
 def common_words(texts: Iterable[str]) -> frozenset[str]:
     """Words the corpus writes in lower case (folded): ordinary words, not names."""
     return frozenset(fold(w) for w in re.findall(r"(?<![\w'’.@/])[a-zà-ÿ][a-zà-ÿ'’-]+", "\n".join(texts)))
@@ -281,10 +305,11 @@ def find_people(
     if use_ner:
         from enquete import nlp
 
-        model_nlp = nlp.load(model, nlp.NER_EXCLUDE)
-        candidates = [t for t in texts if re.search(r"[A-ZÀ-Þ]", t)]
-        for doc in nlp.pipe(model_nlp, candidates, len(candidates), "Repérage des noms (spaCy)", workers):
-            mentions += _entity_names(doc, allow_rx, common)
+        known = frozenset(fold(w.rstrip(".")) for m in mentions for w in CAPITALISED.findall(m))
+        candidates = [t for t in texts if may_name(t, common, known)]
+        names_in = partial(_entity_names, allow=allow_rx, lowercase_words=common)
+        for found in nlp.map_docs(model, nlp.NER_EXCLUDE, candidates, names_in, "Repérage des noms (spaCy)", workers):
+            mentions += found
     people = People()
     unique = list(dict.fromkeys(m.strip() for m in mentions))
     for mention in sorted(unique, key=lambda m: -len(m.split())):  # full names first (stable order)

@@ -42,8 +42,10 @@ _BUILDING = r"(?:bâtiment|batiment|bât\.?|bat\.?|immeuble|escalier|esc\.?|tour
 _FLOOR = rf"(?:au\s+)?{_ORDINAL}(?:\s+étage)?"
 _DOOR = r"(?:porte|appartement|appart\.?|appt\.?|apt\.?|logement|log\.?|n°|numéro)\s*\d{1,4}[A-Z]?\b"
 DWELLING = re.compile(
-    rf"(?i:(?:{_BUILDING}|{_FLOOR}\s+étage|{_FLOOR})(?:\s*,?\s*(?:{_BUILDING}|{_FLOOR}\s+étage|{_DOOR}))+|{_DOOR})"
+    rf"(?i:\b(?:(?:{_BUILDING}|{_FLOOR}\s+étage|{_FLOOR})(?:\s*,?\s*(?:{_BUILDING}|{_FLOOR}\s+étage|{_DOOR}))+|{_DOOR}))"
 )
+#: Words one of which every DWELLING match holds (a cheap test before the costly pattern).
+DWELLING_HINT = re.compile(r"(?i:b[âa]t|immeuble|esc|tour|étage|porte|app|apt|log|n°|numéro)")
 DOOR_CODE = re.compile(
     r"(?i:\b(?:digicode|code)(?:\s+(?:de|du|d['’])\s*(?:la\s+|l['’])?[a-zà-ÿ]+)?"
     r"\s*(?::|c['’]est|est)?\s*(?:le\s+)?)(?=[0-9A-Z]*\d)([0-9A-Z]{3,8})\b"
