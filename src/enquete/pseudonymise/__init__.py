@@ -360,11 +360,10 @@ def pseudonymise(
             for seg_id, doc_id in out.loc[out["speaker"] == original, ["segment_id", "document_id"]].itertuples(index=False):
                 records.append((doc_id, seg_id, "speaker", "PERSONNE", original, new))
     out["speaker"] = out["speaker"].map(speakers, na_action="ignore").astype("string")
-    for column in ("attachment", "document_title"):
-        if column in out:
-            out[column] = out[column].map(lambda v: replacer.replace(v)[0], na_action="ignore").astype("string")
-    for column in ("source_path", "document_id"):
-        out[column] = out[column].map(replacer.loose).astype("string")
+    for column, swap in (("attachment", lambda v: replacer.replace(v)[0]), ("document_title", lambda v: replacer.replace(v)[0]),
+                         ("source_path", replacer.loose), ("document_id", replacer.loose)):
+        if column in out:  # a value repeats on every row of its document: each distinct one is replaced once
+            out[column] = out[column].map({v: swap(v) for v in out[column].dropna().unique()}, na_action="ignore").astype("string")
     out["segment_id"] = [schema.make_segment_id(d, int(p)) for d, p in zip(out["document_id"], out["position"])]
     ids = dict(zip(segments["document_id"], out["document_id"]))
     replacements = pd.DataFrame(records, columns=["document_id", "segment_id", "column", "entity", "original", "pseudonym"])
