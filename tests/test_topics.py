@@ -50,6 +50,18 @@ def test_small_corpus_gives_at_least_two_topics(gold, tmp_path):
     assert result.topics["topic"].nunique() >= 2 and len(result.assignments) > 100
 
 
+def test_a_large_corpus_is_learnt_on_a_seeded_sample_and_every_segment_is_assigned(gold, tmp_path, monkeypatch):
+    import enquete.topics as topics
+
+    monkeypatch.setattr(topics, "FIT_SAMPLE", 200)
+    sampled = fit_topics(gold, seed=7, cache_dir=tmp_path)
+    again = fit_topics(gold, seed=7, cache_dir=tmp_path)
+    pd.testing.assert_frame_equal(sampled.assignments, again.assignments)
+    assert len(sampled.documents) == len(sampled.assignments) > 200  # every kept segment has a topic
+    assert sampled.topics["taille"].sum() == len(sampled.assignments)
+    assert set(sampled.assignments["topic"]) == set(sampled.topics["topic"]) and len(sampled.topics) >= 2
+
+
 def test_too_few_segments_is_a_clear_error(tmp_path):
     tiny = pd.DataFrame({"segment_id": ["1", "2"], "text": ["Bonjour à tous", "ok"]})
     with pytest.raises(TopicError, match="trop peu de segments"):

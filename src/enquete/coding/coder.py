@@ -150,19 +150,20 @@ class Coder:
         """segments + ``codes`` (';'-separated ids), ``score_<id>`` (0..1) and ``evidence``."""
         out = segments.copy()
         mask = codable(segments)
-        texts = segments["text"].fillna("").astype(str).tolist()
-        analysis, cues, found = self._analyse(texts)
-        scores, X = self._scores(analysis, cues)
+        # each distinct text is scored and explained once ("ok merci" recurs), then spread to its rows
+        rows, texts = pd.factorize(segments["text"].fillna("").astype(str))
+        analysis, cues, found = self._analyse(texts.tolist())
+        distinct, X = self._scores(analysis, cues)
+        thresholds = np.array([self.threshold(c) for c in self.codes])
+        learned = self._learned_reasons(analysis, X, distinct >= thresholds) if X is not None else {}
+        explained = [self._evidence(row, found[i], {c: learned[c][i] for c in learned}) for i, row in enumerate(distinct >= thresholds)]
+        scores = distinct[rows]
         scores[~mask] = 0.0
-        applied = scores >= np.array([self.threshold(c) for c in self.codes])
+        applied = scores >= thresholds
         out["codes"] = [";".join(c for c, a in zip(self.codes, row) if a) for row in applied]
         for j, code in enumerate(self.codes):
             out[f"score_{code}"] = np.round(scores[:, j], 4)
-        learned = self._learned_reasons(analysis, X, applied) if X is not None else {}
-        out["evidence"] = [
-            self._evidence(row, found[i], {c: learned[c][i] for c in learned}) if mask[i] else ""
-            for i, row in enumerate(applied)
-        ]
+        out["evidence"] = [explained[r] if m else "" for r, m in zip(rows, mask)]
         return out
 
     # --- explanations -------------------------------------------------------------

@@ -48,10 +48,10 @@ def _schema(name: str) -> etree.XMLSchema:
     return etree.XMLSchema(etree.parse(str(path)))
 
 
-def validate(xml: bytes, kind: str = "project") -> None:
-    """Raise RefiQdaError unless ``xml`` is valid against the Project (or Codebook) schema."""
+def validate(xml: bytes | etree._Element, kind: str = "project") -> None:
+    """Raise RefiQdaError unless ``xml`` (bytes or a built tree) is valid against the Project (or Codebook) schema."""
     checker = _schema("Project-mrt2019.xsd" if kind == "project" else "Codebook.xsd")
-    document = etree.fromstring(xml)
+    document = etree.fromstring(xml) if isinstance(xml, bytes) else xml
     if not checker.validate(document):
         raise RefiQdaError(f"XML REFI-QDA invalide : {checker.error_log.last_error}")
 
@@ -162,9 +162,8 @@ def project_xml(
         for variable, value in sorted(attributes.get(document_id, {}).items()):
             if variable in kinds and _is_value(value):
                 _variable_value(source, variable, kinds[variable], value)
-    xml = etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True)
-    validate(xml, "project")
-    return xml, texts
+    validate(root, "project")
+    return etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True), texts
 
 
 def _cases(root, documents: dict[str, pd.DataFrame], initiatives: dict[str, str]) -> None:

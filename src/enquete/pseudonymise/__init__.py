@@ -349,8 +349,11 @@ def pseudonymise(
     out = segments.copy()
     records: list[tuple[str, str, str, str, str, str]] = []
     new_texts = []
+    replaced: dict[str, tuple[str, list]] = {}  # each distinct text is searched once ("ok merci" recurs)
     for seg_id, doc_id, text in zip(out["segment_id"], out["document_id"], out["text"]):
-        new, done = replacer.replace(text)
+        if text not in replaced:
+            replaced[text] = replacer.replace(text)
+        new, done = replaced[text]
         new_texts.append(new)
         records.extend((doc_id, seg_id, "text", e, o, r) for e, o, r in done)
     out["text"] = pd.array(new_texts, dtype="string")

@@ -28,6 +28,7 @@ from enquete.nlp import Analysis, analyse, fold
 MIN_CONTENT_WORDS = 3
 CANDIDATE_WORDS = 30
 TSNE_LIMIT = 5_000  # the 2-D map uses t-SNE up to this many segments, PCA beyond
+FIT_SAMPLE = 100_000  # beyond this many segments, topics are learnt on a seeded sample; every segment is assigned
 REDUCTIONS = ("pca", "umap")
 
 
@@ -86,10 +87,11 @@ def _display_words(analysis: Analysis) -> dict[str, str]:
     return display
 
 
-def embed(analysis: Analysis, backend: str = "tfidf", seed: int = 42) -> np.ndarray:
+def embed(analysis: Analysis, backend: str = "tfidf", seed: int = 42, fit_rows: np.ndarray | None = None) -> np.ndarray:
     """Segment embeddings: spaCy content vectors, TF-IDF + SVD, or an installed extra model.
 
-    ``model2vec:<path or name>`` uses a model2vec static model (optional extra
+    ``fit_rows``: the rows the TF-IDF + SVD space is learnt on (default: all); every row is
+    embedded. ``model2vec:<path or name>`` uses a model2vec static model (optional extra
     ``embeddings``; a name is fetched from its hub only if the user allows it).
     """
     if backend == "spacy":
@@ -99,9 +101,17 @@ def embed(analysis: Analysis, backend: str = "tfidf", seed: int = 42) -> np.ndar
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.preprocessing import normalize
 
-        matrix = TfidfVectorizer(token_pattern=r"\S+", stop_words=sorted(stop_words()), min_df=2, sublinear_tf=True).fit_transform(analysis.lemmas)
+        tfidf = TfidfVectorizer(token_pattern=r"\S+", stop_words=sorted(stop_words()), min_df=2, sublinear_tf=True)
+        rows = np.arange(len(analysis.lemmas)) if fit_rows is None else fit_rows
+        matrix = tfidf.fit_transform([analysis.lemmas[i] for i in rows])
         components = max(2, min(300, matrix.shape[1] - 1, matrix.shape[0] - 1))
-        return normalize(TruncatedSVD(components, random_state=seed).fit_transform(matrix)).astype(np.float32)
+        svd = TruncatedSVD(components, random_state=seed).fit(matrix)
+        if fit_rows is None:
+            return normalize(svd.transform(matrix)).astype(np.float32)
+        step = 50_000  # the other rows in chunks: float32 results, no corpus-sized float64 matrix
+        return np.concatenate(
+            [normalize(svd.transform(tfidf.transform(analysis.lemmas[i : i + step]))).astype(np.float32) for i in range(0, len(analysis.lemmas), step)]
+        )
     if backend.startswith("model2vec:"):
         try:
             from model2vec import StaticModel
@@ -161,9 +171,11 @@ def fit_topics(
     if len(keep) < 10:
         raise TopicError(f"trop peu de segments assez longs pour des thèmes ({len(keep)} ; au moins 10)")
     kept = Analysis([analysis.lemmas[i] for i in keep], [analysis.words[i] for i in keep], analysis.vectors[keep])
-    vectors = embed(kept, embeddings, seed)
+    sample = fit_sample(len(keep), seed, FIT_SAMPLE)
+    learnt = Analysis([kept.lemmas[i] for i in sample], [kept.words[i] for i in sample], kept.vectors[sample])
+    vectors = embed(kept, embeddings, seed, None if len(sample) == len(keep) else sample)
     k = n_topics or default_topic_count(len(keep))
-    k = min(k, len(keep) // 3)
+    k = min(k, len(sample) // 3)
     vectorizer = CountVectorizer(
         token_pattern=r"(?u)\b[^\W\d_]{3,}\b", stop_words=sorted(stop), ngram_range=(1, 2), min_df=2 if len(keep) >= 100 else 1
     )
@@ -176,16 +188,23 @@ def fit_topics(
         calculate_probabilities=False,
         verbose=False,
     )
-    labels, _ = topic_model.fit_transform(kept.lemmas, embeddings=vectors)
-    labels = np.asarray(labels)
-    words = topic_words(topic_model, kept.lemmas, labels)
+    sample_labels = np.asarray(topic_model.fit_transform(learnt.lemmas, embeddings=vectors[sample])[0])
+    labels = sample_labels if len(sample) == len(keep) else np.asarray(topic_model.transform(kept.lemmas, embeddings=vectors)[0])
+    words = topic_words(topic_model, learnt.lemmas, sample_labels)
     coords = layout_2d(topic_model.umap_model.transform(vectors), seed)
     assignments = pd.DataFrame(
         {"segment_id": segments["segment_id"].to_numpy()[keep], "topic": labels, "x": coords[:, 0].round(4), "y": coords[:, 1].round(4)}
     )
-    display = _display_words(kept)
-    table = _topic_table(words, labels, vectors, segments.iloc[keep], display)
+    table = _topic_table(words, labels, vectors, segments.iloc[keep], _display_words(learnt))
     return Topics(assignments, table, topic_model, vectors, words, kept.lemmas)
+
+
+def fit_sample(n: int, seed: int, limit: int) -> np.ndarray:
+    """Rows the topic model learns from: all of them, or a seeded sample of ``limit`` rows
+    (in corpus order) on large corpora; the model then assigns every row."""
+    if n <= limit:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, limit, replace=False))
 
 
 def topic_words(topic_model, documents: list[str], labels: np.ndarray, n: int = 10) -> dict[int, list[str]]:
