@@ -22,6 +22,7 @@ import spacy
 import yaml
 from spacy.lang.fr.stop_words import STOP_WORDS
 from spacy.language import Language
+from spacy.lookups import Lookups
 from spacy.strings import get_string_id
 from spacy.tokens import Doc
 
@@ -119,9 +120,13 @@ class Analysis:
 
 @lru_cache(maxsize=4)
 def lemma_table(model: str) -> dict[int, str]:
-    """Lower-case form (hashed as spaCy hashes strings) → lemma, from the model's lemmatizer tables."""
-    nlp = load(model, tuple(name for name in ANALYSIS_EXCLUDE if name != "lemmatizer"))
-    lookups = nlp.get_pipe("lemmatizer").lookups
+    """Lower-case form (hashed as spaCy hashes strings) → lemma, from the model's lemmatizer tables
+    (read from the analysis pipeline's folder: the model is not loaded a second time)."""
+    nlp = load(model, ANALYSIS_EXCLUDE)
+    folder = nlp.path / "lemmatizer" / "lookups" if nlp.path else None
+    if folder is None or not folder.is_dir():
+        raise ModelError(f"le modèle spaCy « {model} » n'a pas de tables de lemmes (lemmatizer/lookups)")
+    lookups = Lookups().from_disk(folder)
     tables = {nlp.vocab.strings[key]: table for key, table in lookups.get_table("lemma_exc").items()}
     tables["lemma_lookup"] = lookups.get_table("lemma_lookup")
     merged: dict[int, str] = {}

@@ -269,11 +269,11 @@ def _write_outputs(result: RunResult) -> None:
         columns += [f"score_{c}" for c in result.codebook.ids] + ["evidence", "revision"]
         coded = segments[segments["codes"].notna()]
         files.append(write_table(coded[columns], out / "codage.csv"))
-        review = "revue_codage.xlsx" if len(coded) <= result.settings.review_workbook_rows else "revue_codage.csv"
-        if review.endswith(".csv"):
+        too_many = len(coded) > result.settings.review_workbook_rows
+        if too_many:
             result.notices.append(f"{len(coded)} segments codés : revue en CSV (revue_codage.csv), un classeur Excel au-delà de "
                                   f"{result.settings.review_workbook_rows} lignes serait trop lent à écrire et à ouvrir")
-        files.append(export_review(segments, result.codebook, out / review))
+        files.append(export_review(segments, result.codebook, out / ("revue_codage.csv" if too_many else "revue_codage.xlsx")))
     if result.pseudonymisation is not None:
         files.append(write_table(result.pseudonymisation, out / "pseudonymisation.csv"))
     files.append(

@@ -155,8 +155,9 @@ class Coder:
         analysis, cues, found = self._analyse(texts.tolist())
         distinct, X = self._scores(analysis, cues)
         thresholds = np.array([self.threshold(c) for c in self.codes])
-        learned = self._learned_reasons(analysis, X, distinct >= thresholds) if X is not None else {}
-        explained = [self._evidence(row, found[i], {c: learned[c][i] for c in learned}) for i, row in enumerate(distinct >= thresholds)]
+        decided = distinct >= thresholds
+        learned = self._learned_reasons(analysis, X, decided) if X is not None else {}
+        explained = [self._evidence(row, found[i], {c: learned[c][i] for c in learned}) for i, row in enumerate(decided)]
         scores = distinct[rows]
         scores[~mask] = 0.0
         applied = scores >= thresholds

@@ -363,8 +363,10 @@ def pseudonymise(
             for seg_id, doc_id in out.loc[out["speaker"] == original, ["segment_id", "document_id"]].itertuples(index=False):
                 records.append((doc_id, seg_id, "speaker", "PERSONNE", original, new))
     out["speaker"] = out["speaker"].map(speakers, na_action="ignore").astype("string")
-    for column, swap in (("attachment", lambda v: replacer.replace(v)[0]), ("document_title", lambda v: replacer.replace(v)[0]),
-                         ("source_path", replacer.loose), ("document_id", replacer.loose)):
+    def text_of(value: str) -> str:
+        return replacer.replace(value)[0]
+
+    for column, swap in (("attachment", text_of), ("document_title", text_of), ("source_path", replacer.loose), ("document_id", replacer.loose)):
         if column in out:  # a value repeats on every row of its document: each distinct one is replaced once
             out[column] = out[column].map({v: swap(v) for v in out[column].dropna().unique()}, na_action="ignore").astype("string")
     out["segment_id"] = [schema.make_segment_id(d, int(p)) for d, p in zip(out["document_id"], out["position"])]

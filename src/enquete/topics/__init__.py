@@ -102,8 +102,7 @@ def embed(analysis: Analysis, backend: str = "tfidf", seed: int = 42, fit_rows: 
         from sklearn.preprocessing import normalize
 
         tfidf = TfidfVectorizer(token_pattern=r"\S+", stop_words=sorted(stop_words()), min_df=2, sublinear_tf=True)
-        rows = np.arange(len(analysis.lemmas)) if fit_rows is None else fit_rows
-        matrix = tfidf.fit_transform([analysis.lemmas[i] for i in rows])
+        matrix = tfidf.fit_transform(analysis.lemmas if fit_rows is None else [analysis.lemmas[i] for i in fit_rows])
         components = max(2, min(300, matrix.shape[1] - 1, matrix.shape[0] - 1))
         svd = TruncatedSVD(components, random_state=seed).fit(matrix)
         if fit_rows is None:
@@ -172,8 +171,9 @@ def fit_topics(
         raise TopicError(f"trop peu de segments assez longs pour des thèmes ({len(keep)} ; au moins 10)")
     kept = Analysis([analysis.lemmas[i] for i in keep], [analysis.words[i] for i in keep], analysis.vectors[keep])
     sample = fit_sample(len(keep), seed, FIT_SAMPLE)
-    learnt = Analysis([kept.lemmas[i] for i in sample], [kept.words[i] for i in sample], kept.vectors[sample])
-    vectors = embed(kept, embeddings, seed, None if len(sample) == len(keep) else sample)
+    sampled = len(sample) < len(keep)
+    learnt = Analysis([kept.lemmas[i] for i in sample], [kept.words[i] for i in sample], kept.vectors[sample]) if sampled else kept
+    vectors = embed(kept, embeddings, seed, sample if sampled else None)
     k = n_topics or default_topic_count(len(keep))
     k = min(k, len(sample) // 3)
     vectorizer = CountVectorizer(
@@ -189,7 +189,7 @@ def fit_topics(
         verbose=False,
     )
     sample_labels = np.asarray(topic_model.fit_transform(learnt.lemmas, embeddings=vectors[sample])[0])
-    labels = sample_labels if len(sample) == len(keep) else np.asarray(topic_model.transform(kept.lemmas, embeddings=vectors)[0])
+    labels = np.asarray(topic_model.transform(kept.lemmas, embeddings=vectors)[0]) if sampled else sample_labels
     words = topic_words(topic_model, learnt.lemmas, sample_labels)
     coords = layout_2d(topic_model.umap_model.transform(vectors), seed)
     assignments = pd.DataFrame(
