@@ -4,6 +4,7 @@ person's codings, the code × document matrix, IRaMuTeQ, and formula-safe CSV/XL
 from __future__ import annotations
 
 import re
+import uuid
 import warnings
 import zipfile
 from pathlib import Path
@@ -18,7 +19,7 @@ from enquete.cli import app
 from enquete.codebook import load_codebook
 from enquete.coding import split_codes
 from enquete.exports import code_document_matrix, export_qdc, export_qdpx, import_qdpx, iramuteq_corpus
-from enquete.exports.refi_qda import PROJECT_NS, guid
+from enquete.exports.refi_qda import GUID_NAMESPACE, PROJECT_NS, guid
 from enquete.io import read_table, write_table
 from tests.conftest import HOSTILE_MESSAGES, ROOT, small_corpus
 
@@ -195,6 +196,20 @@ def test_iramuteq_corpus_in_alceste_format(run_outputs):
     assert body and not any("*" in line for line in body)
     interviewer = segments[(segments["document_id"] == "E01") & (segments["speaker_role"] == "interviewer")]["text"].iloc[1]
     assert interviewer not in text
+
+
+def test_guid_is_the_rfc_4122_version_5_uuid():
+    for parts in [("code", "facteurs_reussite", "sens"), ("selection", "E01-0042"), ("coding", "é ü 😊", "lieu"), ("",)]:
+        assert guid(*parts) == str(uuid.uuid5(GUID_NAMESPACE, "\x1f".join(parts)))
+
+
+def test_iramuteq_lines_break_on_every_unicode_space_and_star():
+    segments = pd.DataFrame({
+        "document_id": ["W1"] * 3, "position": [0, 1, 2], "source_type": ["whatsapp"] * 3, "initiative": ["jardin"] * 3,
+        "speaker_role": ["member"] * 3, "message_type": ["text"] * 3,
+        "text": pd.array(["a\u2028b\x85c  d*e\x0bf\u00a0g\r\nh ", None, " \u3000 "], dtype="string[pyarrow]"),
+    })
+    assert iramuteq_corpus(segments).splitlines()[1:] == ["a b c d e f g h"]
 
 
 def test_spreadsheet_formulas_are_neutralised_in_csv_and_xlsx_not_in_parquet(run_outputs, tmp_path):

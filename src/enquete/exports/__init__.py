@@ -6,7 +6,6 @@ scores) is already ``outputs/segments.parquet``.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pandas as pd
@@ -49,15 +48,21 @@ def _modality(value) -> str:
     return slugify(str(value)) if isinstance(value, str) and value.strip() else "nr"
 
 
-def _clean(text: str) -> str:
-    """Text safe for the Alceste format: no asterisks (they start command lines), one line."""
-    return re.sub(r"\s+", " ", text.replace("*", " ")).strip()
+# Every Unicode space and line break, written out: the same class for Python's re and
+# pyarrow's RE2 (where \s is ASCII only).
+SPACES = "[\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+"
+
+
+def _clean(texts: pd.Series) -> pd.Series:
+    """Texts safe for the Alceste format: no asterisks (they start command lines), one line each."""
+    return texts.fillna("").str.replace("*", " ", regex=False).str.replace(SPACES, " ", regex=True).str.strip()
 
 
 def iramuteq_corpus(coded: pd.DataFrame) -> str:
     """The corpus in IRaMuTeQ's Alceste format: one text per document (speech of the people
     interviewed, or the members' messages), introduced by ``**** *doc_X *initiative_Y *source_Z *role_W``."""
     speech = coded[~coded["speaker_role"].isin(["interviewer", "system"]) & coded["message_type"].isin(["turn", "paragraph", "text", "poll"])]
+    speech = speech.assign(text=_clean(speech["text"]))
     parts = []
     for document_id, doc in speech.sort_values(["document_id", "position"], kind="stable").groupby("document_id", sort=True):
         first = doc.iloc[0]
@@ -66,7 +71,7 @@ def iramuteq_corpus(coded: pd.DataFrame) -> str:
             f"**** *doc_{_modality(document_id)} *initiative_{_modality(first.get('initiative'))} "
             f"*source_{_modality(first['source_type'])} *role_{_modality(role)}"
         )
-        body = "\n".join(_clean(t) for t in doc["text"].fillna("") if _clean(t))
+        body = "\n".join(t for t in doc["text"].tolist() if t)
         parts.append(f"{header}\n{body}\n")
     return "\n".join(parts)
 
