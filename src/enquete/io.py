@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 TABLE_SUFFIXES = (".csv", ".parquet", ".xlsx")
@@ -72,16 +73,23 @@ def spreadsheet_safe(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
     for column in _text_columns(out):
         values = out[column].astype(object)
-        mask = values.map(lambda v: isinstance(v, str) and FORMULA_START.match(v) is not None).astype(bool)
+        mask = _matches(values, FORMULA_START)
         out[column] = values.where(~mask, "'" + values[mask].astype(str))
     return out
+
+
+def _matches(values: pd.Series, pattern: re.Pattern) -> np.ndarray:
+    """Which cells are strings that ``pattern`` matches (each distinct value tested once)."""
+    position, distinct = pd.factorize(values)
+    hits = [isinstance(v, str) and pattern.match(v) is not None for v in distinct]
+    return np.array([*hits, False], dtype=bool)[position]  # position -1 (missing) → False
 
 
 def spreadsheet_restore(df: pd.DataFrame) -> pd.DataFrame:
     """Undo :func:`spreadsheet_safe` on a table read back from CSV or XLSX."""
     out = df.copy()
     for column in _text_columns(out):
-        mask = out[column].map(lambda v: isinstance(v, str) and NEUTRALISED.match(v) is not None).astype(bool)
+        mask = _matches(out[column], NEUTRALISED)
         if mask.any():
             out.loc[mask, column] = out.loc[mask, column].str[1:]
     return out

@@ -13,13 +13,14 @@ import numpy as np
 import pandas as pd
 
 from enquete.codebook import Codebook, load_codebook
+from enquete.coding import code_indicators
 
 ROLE_WHATSAPP = "membre (WhatsApp)"
 
 
 def coded_rows(coded: pd.DataFrame) -> pd.DataFrame:
     """Rows that went through coding (respondents' and members' speech)."""
-    rows = coded[coded["codes"].notna()].copy()
+    rows = coded[coded["codes"].notna()]
     if "speaker_role" in rows:
         rows = rows[~rows["speaker_role"].isin(["interviewer", "system", "unknown"])]
     if "message_type" in rows:
@@ -30,9 +31,8 @@ def coded_rows(coded: pd.DataFrame) -> pd.DataFrame:
 def long_codes(coded: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
     """One row per (segment, applied code) with the segment's context columns."""
     rows = coded_rows(coded)
-    exploded = rows.assign(code=rows["codes"].fillna("").str.split(";")).explode("code")
-    exploded = exploded[exploded["code"].isin(codebook.ids)]
-    return exploded.reset_index(drop=True)
+    row, column = np.nonzero(code_indicators(rows["codes"], codebook.ids).to_numpy())
+    return rows.iloc[row].assign(code=np.asarray(codebook.ids, dtype=object)[column]).reset_index(drop=True)
 
 
 def speaker_key(df: pd.DataFrame) -> pd.Series:
@@ -66,7 +66,7 @@ def factors_by_source(coded: pd.DataFrame, codebook: Codebook | None = None, lan
 
 def factors_by_role(coded: pd.DataFrame, codebook: Codebook | None = None, language: str = "fr") -> pd.DataFrame:
     """Per factor and respondent role (WhatsApp members grouped as one role)."""
-    df = coded.copy()
+    df = coded.copy(deep=False)
     role = df["respondent_role"].astype("object") if "respondent_role" in df else pd.Series(np.nan, index=df.index, dtype=object)
     df["role"] = role.where(df["source_type"] != "whatsapp", ROLE_WHATSAPP).fillna("non précisé")
     return _by(df, codebook or load_codebook("facteurs_reussite"), "role", "role", language)
@@ -76,9 +76,8 @@ def cooccurrence(coded: pd.DataFrame, codebook: Codebook | None = None) -> pd.Da
     """Pairs of factors coded on the same segment: count, Jaccard index and lift."""
     codebook = codebook or load_codebook("facteurs_reussite")
     rows = coded_rows(coded)
-    sets = rows["codes"].fillna("").str.split(";").map(set)
     n = len(rows)
-    matrix = np.array([[int(c in s) for c in codebook.ids] for s in sets], dtype=int).reshape(n, len(codebook.ids))
+    matrix = code_indicators(rows["codes"], codebook.ids).to_numpy(dtype=int)
     together = matrix.T @ matrix
     alone = np.diag(together)
     out = []

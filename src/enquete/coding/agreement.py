@@ -14,14 +14,13 @@ import krippendorff
 import numpy as np
 import pandas as pd
 
-from enquete.coding.coder import split_codes
+from enquete.coding.coder import code_indicators
 
 
 def decisions(table: pd.DataFrame, codes: list[str]) -> pd.DataFrame:
     """0/1 per code and segment_id, from a ``codes`` column (';'-separated) or 0/1 columns."""
     if "codes" in table.columns:
-        sets = table["codes"].map(lambda v: set(split_codes(v)))
-        values = {c: sets.map(lambda s, c=c: int(c in s)) for c in codes}
+        values = code_indicators(table["codes"], codes).astype(int)
     elif set(codes) <= set(table.columns):
         values = {c: pd.to_numeric(table[c], errors="coerce").fillna(0).astype(int).clip(0, 1) for c in codes}
     else:

@@ -36,6 +36,16 @@ def split_codes(value) -> list[str]:
     return [c.strip() for c in str(value).split(";") if c.strip()]
 
 
+def code_indicators(codes: pd.Series, ids: list[str]) -> pd.DataFrame:
+    """0/1 per row of a ';'-separated codes column and per code id (columns in ``ids`` order).
+
+    Each distinct string is split once: a million segments share a few hundred combinations."""
+    position, distinct = pd.factorize(codes.fillna(""))
+    applied = [set(split_codes(value)) for value in distinct]
+    table = np.array([[code in codes_of for code in ids] for codes_of in applied], dtype=np.int8).reshape(len(applied), len(ids))
+    return pd.DataFrame(table[position], index=codes.index, columns=list(ids))
+
+
 def code_counts(codes: pd.Series) -> pd.Series:
     """Segments per code, most frequent first, from a column of ';'-separated code ids."""
     return codes.fillna("").astype(str).str.split(";").explode().loc[lambda c: c != ""].value_counts()

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from enquete.codebook import Codebook
-from enquete.coding.coder import codable, split_codes
+from enquete.coding.coder import codable, code_indicators, split_codes
 from enquete.io import atomic_path, read_table, write_table, write_workbook
 from enquete.nlp import text_key
 
@@ -34,9 +34,7 @@ def review_table(coded: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
     """The coded (codable) segments as a review sheet: context, one 0/1 column per code."""
     rows = coded[codable(coded)]
     sheet = rows.reindex(columns=[c for c in CONTEXT_COLUMNS if c in rows.columns]).copy()
-    applied = rows["codes"].map(lambda v: set(split_codes(v)))
-    for code in codebook.ids:
-        sheet[code] = applied.map(lambda s, c=code: int(c in s)).astype(int)
+    sheet[codebook.ids] = code_indicators(rows["codes"], codebook.ids).astype(int).to_numpy()
     sheet[REVIEWED] = ""
     sheet[COMMENT] = ""
     sheet[AUTO] = rows["codes"].fillna("").to_numpy()

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from enquete.codebook import Codebook
-from enquete.coding import split_codes
+from enquete.coding import code_indicators
 from enquete.corpus import slugify
 from enquete.exports.refi_qda import QdpxImport, RefiQdaError, export_qdc, export_qdpx, import_qdpx
 from enquete.io import write_table, write_text
@@ -36,9 +36,8 @@ def code_document_matrix(coded: pd.DataFrame, codebook: Codebook) -> pd.DataFram
         initiative=("initiative", "first"), source_type=("source_type", "first"), respondent_role=("respondent_role", "first"),
     )
     documents["segments_codables"] = rows.groupby("document_id").size().reindex(documents.index).fillna(0).astype(int)
-    long = rows.assign(code=rows["codes"].map(split_codes)).explode("code").dropna(subset=["code"])
-    counts = long.groupby(["document_id", "code"]).size().unstack(fill_value=0)
-    counts = counts.reindex(index=documents.index, columns=codebook.ids, fill_value=0).astype(int)
+    counts = code_indicators(rows["codes"], codebook.ids).groupby(rows["document_id"]).sum()
+    counts = counts.reindex(index=documents.index, fill_value=0).astype(int)
     present = (counts > 0).astype(int).add_suffix("_present")
     return pd.concat([documents, counts, present], axis=1).reset_index()
 

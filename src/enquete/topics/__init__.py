@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from spacy.lang.fr.stop_words import STOP_WORDS
 
+from enquete.coding import code_indicators
 from enquete.nlp import Analysis, analyse, fold
 
 MIN_CONTENT_WORDS = 3
@@ -251,16 +252,14 @@ def _excerpt(text: str, words: int = 35) -> str:
 def topics_by_factor(coded: pd.DataFrame, assignments: pd.DataFrame, codes: list[str]) -> pd.DataFrame:
     """Share of each topic's segments coded with each factor (rows: topics, columns: codes)."""
     merged = assignments.merge(coded[["segment_id", "codes"]], on="segment_id", how="left")
-    sets = merged["codes"].fillna("").str.split(";").map(set)
-    shares = {code: sets.map(lambda s, c=code: c in s).groupby(merged["topic"]).mean().round(4) for code in codes}
-    return pd.DataFrame(shares).rename_axis("topic").reset_index()
+    shares = code_indicators(merged["codes"], codes).groupby(merged["topic"]).mean().round(4)
+    return shares.rename_axis("topic").reset_index()
 
 
 def align(topic_table: pd.DataFrame, by_factor: pd.DataFrame, coded: pd.DataFrame, codes: list[str]) -> pd.DataFrame:
     """Add each topic's most over-represented factor (lift against the corpus share)."""
-    sets = coded["codes"].dropna().str.split(";").map(set)
-    base = {c: max(1e-9, sets.map(lambda s, c=c: c in s).mean()) for c in codes}
-    lifts = by_factor.set_index("topic")[codes].div(pd.Series(base))
+    base = code_indicators(coded["codes"].dropna(), codes).mean().clip(lower=1e-9)
+    lifts = by_factor.set_index("topic")[codes].div(base)
     best = lifts.idxmax(axis=1)
     table = topic_table.copy()
     table["facteur_principal"] = table["topic"].map(best)
