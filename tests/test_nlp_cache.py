@@ -51,3 +51,15 @@ def test_worker_processes_give_the_same_results_in_the_same_order(monkeypatch):
     shared = nlp.analyse(texts, workers=2)
     assert shared.lemmas == alone.lemmas and shared.words == alone.words
     assert (shared.vectors == alone.vectors).all()
+
+
+def test_corpus_word_sets_do_not_depend_on_how_texts_are_chunked():
+    from enquete.pseudonymise import common_words
+    from enquete.topics import proper_nouns
+
+    assert list(nlp.joined(["a", "b", "", "c"], size=2)) == ["a\nb", "\nc"]
+    texts = ["Merci Lucie", "", "Réunion au Square", "le square", "lucie? Non, dit Karim", "été"] * 3
+    for size in (1, 2, 5):
+        chunks = list(nlp.joined(texts, size))
+        assert "\n".join(chunks) == "\n".join(texts)
+    assert proper_nouns(texts) == {"karim"} and {"square", "ete", "lucie"} <= common_words(texts)

@@ -14,7 +14,7 @@ from enquete.cli import app
 from enquete.corpus import Document
 from enquete.ingest.common import finish
 from enquete.pseudonymise import common_words, may_name, pseudonymise
-from enquete.pseudonymise.patterns import ADDRESS, DOOR_CODE, DWELLING, DWELLING_HINT, PHONE
+from enquete.pseudonymise.patterns import ADDRESS, DOOR_CODE, DWELLING, PHONE, may_be_dwelling
 from enquete.schema import document_text, validate_segments
 from tests.conftest import FIXTURES
 from enquete.io import read_table, write_table
@@ -89,7 +89,7 @@ def test_dwellings_and_door_codes():
     assert DOOR_CODE.search("le digicode du local c'est 5B73").group(1) == "5B73"
     assert DOOR_CODE.search("le code de conduite") is None
     assert DWELLING.search("elle supporte 12 enfants") is None  # a door number starts a word
-    assert all(DWELLING_HINT.search(t) for t in ("bâtiment B, 3e étage", "Bât 2 porte 14", "appt 5", "premier étage, escalier A"))
+    assert all(may_be_dwelling(t) for t in ("bâtiment B, 3e étage", "BÂT 2 porte 14", "Appt 5", "premier étage, escalier A", "N° 12"))
 
 
 def test_only_texts_that_may_hold_a_name_go_through_ner():

@@ -6,11 +6,12 @@ import hashlib
 import multiprocessing
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache, partial
 from importlib import resources
+from itertools import islice
 from pathlib import Path
 from typing import TypeVar
 
@@ -84,6 +85,13 @@ def map_docs(model: str, exclude: tuple[str, ...], texts: list[str], func: Calla
 
 def _map_chunk(model: str, exclude: tuple[str, ...], texts: list[str], func: Callable[[Doc], T]) -> list[T]:
     return [func(doc) for doc in load(model, exclude).pipe(texts, batch_size=256)]
+
+
+def joined(texts: Iterable[str], size: int = 50_000) -> Iterator[str]:
+    """Texts joined by newlines, ``size`` at a time: corpus-wide regexes without one huge string."""
+    texts = iter(texts)
+    while chunk := list(islice(texts, size)):
+        yield "\n".join(chunk)
 
 
 def fold(text: str) -> str:

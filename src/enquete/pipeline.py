@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -184,7 +184,7 @@ def report_data(result: RunResult) -> ReportData:
 
 def _topics(result: RunResult, private: Path, initiatives: dict[str, str]) -> None:
     settings, segments = result.settings, result.segments
-    speech = segments[segments["codes"].notna()]
+    speech = segments.loc[segments["codes"].notna(), ["segment_id", "text"]]  # what fit_topics reads
     try:
         fitted = fit_topics(speech, n_topics=settings.topics, seed=settings.seed, embeddings=settings.topic_embeddings, reduction=settings.topic_reduction,
                             model=settings.spacy_model, cache_dir=private / "cache", workers=worker_count(settings, len(speech) // 500))
@@ -193,7 +193,7 @@ def _topics(result: RunResult, private: Path, initiatives: dict[str, str]) -> No
         return
     tables = topic_tables(fitted, segments, result.codebook.ids)
     result.tables.update(tables)
-    result.topics = fitted
+    result.topics = replace(fitted, embeddings=fitted.embeddings[:0])  # the run keeps tables, not a vector per segment
     topic_of = dict(zip(fitted.assignments["segment_id"], fitted.assignments["topic"]))
     result.segments = segments.assign(topic=segments["segment_id"].map(topic_of).astype("Int64"))
     result.files += write_analyses(tables, result.out_dir / "tables", workbook="themes.xlsx")

@@ -17,7 +17,7 @@ from functools import partial
 
 import pandas as pd
 
-from enquete import schema
+from enquete import nlp, schema
 from enquete.labels import is_role_label
 from enquete.pseudonymise import patterns
 from enquete.pseudonymise.names import PARTICLES, TITLES, People, Person, fold, name_lists, pseudonym_for
@@ -116,24 +116,24 @@ class Replacer:
                     taken[i] = True
 
         allowed = [m.span() for m in self.allow.finditer(text)] if self.allow else []
-        for m in patterns.EMAIL.finditer(text):
+        digits = patterns.DIGIT.search(text) is not None  # patterns that need a character the text lacks are skipped
+        for m in patterns.EMAIL.finditer(text) if "@" in text else ():
             add(*m.span(), "EMAIL", TAGS["EMAIL"])
-        for m in patterns.URL.finditer(text):
+        for m in patterns.URL.finditer(text) if "http" in text or "www." in text else ():
             if patterns.PERSONAL_URL.search(m.group()) or self._names_inside(m.group()) or re.search(r"\d{8,}", m.group()):
                 add(*m.span(), "URL", TAGS["URL"])
-        for m in patterns.PHONE.finditer(text):
+        for m in patterns.PHONE.finditer(text) if digits else ():
             if sum(c.isdigit() for c in m.group()) >= 8:
                 add(*m.span(), "TELEPHONE", TAGS["TELEPHONE"])
-        for m in patterns.ADDRESS.finditer(text):
+        for m in patterns.ADDRESS.finditer(text) if digits else ():
             add(*m.span(), "ADRESSE", TAGS["ADRESSE"])
-        if patterns.DWELLING_HINT.search(text):
-            for m in patterns.DWELLING.finditer(text):
-                add(*m.span(), "LOGEMENT", TAGS["LOGEMENT"])
-        for m in patterns.DOOR_CODE.finditer(text):
+        for m in patterns.DWELLING.finditer(text) if patterns.may_be_dwelling(text) else ():
+            add(*m.span(), "LOGEMENT", TAGS["LOGEMENT"])
+        for m in patterns.DOOR_CODE.finditer(text) if digits else ():
             add(*m.span(1), "CODE_PORTE", TAGS["CODE_PORTE"])
-        for m in patterns.BIRTH_DATE.finditer(text):
+        for m in patterns.BIRTH_DATE.finditer(text) if digits else ():
             add(*m.span(1), "DATE_NAISSANCE", TAGS["DATE_NAISSANCE"])
-        for m in patterns.POSTAL_CODE.finditer(text):
+        for m in patterns.POSTAL_CODE.finditer(text) if digits else ():
             add(*m.span(), "CODE_POSTAL", TAGS["CODE_POSTAL"])
         if self.deny:
             for m in self.deny.finditer(text):
@@ -280,7 +280,10 @@ def may_name(text: str, common: frozenset[str], known: frozenset[str] = frozense
 
 def common_words(texts: Iterable[str]) -> frozenset[str]:
     """Words the corpus writes in lower case (folded): ordinary words, not names."""
-    return frozenset(fold(w) for w in re.findall(r"(?<![\w'’.@/])[a-zà-ÿ][a-zà-ÿ'’-]+", "\n".join(texts)))
+    words: set[str] = set()
+    for chunk in nlp.joined(texts):  # distinct words collected, then folded once each
+        words.update(re.findall(r"(?<![\w'’.@/])[a-zà-ÿ][a-zà-ÿ'’-]+", chunk))
+    return frozenset(fold(w) for w in words)
 
 
 def find_people(
@@ -303,8 +306,6 @@ def find_people(
     texts = segments["text"].dropna().unique().tolist()
     mentions += _mentions(texts)
     if use_ner:
-        from enquete import nlp
-
         known = frozenset(fold(w.rstrip(".")) for m in mentions for w in CAPITALISED.findall(m))
         candidates = [t for t in texts if may_name(t, common, known)]
         names_in = partial(_entity_names, allow=allow_rx, lowercase_words=common)
@@ -337,7 +338,7 @@ def pseudonymise(
     if style not in STYLES:
         raise ValueError(f"style de pseudonymisation inconnu « {style} » (attendu : {', '.join(STYLES)})")
     allow = list(allow)
-    common = common_words(segments["text"].dropna())
+    common = common_words(segments["text"].dropna().unique())
     people = find_people(segments, names, allow, use_ner, model, workers, common)
     reserved = {w for p in people.persons for form in p.forms for w in re.findall(r"[\w'’-]+", form)}
     previous = None
@@ -350,7 +351,7 @@ def pseudonymise(
     records: list[tuple[str, str, str, str, str, str]] = []
     new_texts = []
     replaced: dict[str, tuple[str, list]] = {}  # each distinct text is searched once ("ok merci" recurs)
-    for seg_id, doc_id, text in zip(out["segment_id"], out["document_id"], out["text"]):
+    for seg_id, doc_id, text in zip(out["segment_id"].tolist(), out["document_id"].tolist(), out["text"].tolist()):
         if text not in replaced:
             replaced[text] = replacer.replace(text)
         new, done = replaced[text]

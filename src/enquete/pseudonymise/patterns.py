@@ -44,8 +44,16 @@ _DOOR = r"(?:porte|appartement|appart\.?|appt\.?|apt\.?|logement|log\.?|n°|num�
 DWELLING = re.compile(
     rf"(?i:\b(?:(?:{_BUILDING}|{_FLOOR}\s+étage|{_FLOOR})(?:\s*,?\s*(?:{_BUILDING}|{_FLOOR}\s+étage|{_DOOR}))+|{_DOOR}))"
 )
-#: Words one of which every DWELLING match holds (a cheap test before the costly pattern).
-DWELLING_HINT = re.compile(r"(?i:b[âa]t|immeuble|esc|tour|étage|porte|app|apt|log|n°|numéro)")
+#: Words one of which every DWELLING match holds, in lower case (a cheap test before the costly pattern).
+DWELLING_WORDS = ("bât", "bat", "immeuble", "esc", "tour", "étage", "porte", "app", "apt", "log", "n°", "numéro")
+#: A digit: PHONE, ADDRESS, DOOR_CODE, BIRTH_DATE and POSTAL_CODE all need one.
+DIGIT = re.compile(r"\d")
+
+
+def may_be_dwelling(text: str) -> bool:
+    """Whether DWELLING can match: the text holds one of its words."""
+    lowered = text.lower()
+    return any(word in lowered for word in DWELLING_WORDS)
 DOOR_CODE = re.compile(
     r"(?i:\b(?:digicode|code)(?:\s+(?:de|du|d['’])\s*(?:la\s+|l['’])?[a-zà-ÿ]+)?"
     r"\s*(?::|c['’]est|est)?\s*(?:le\s+)?)(?=[0-9A-Z]*\d)([0-9A-Z]{3,8})\b"

@@ -24,7 +24,7 @@ import pandas as pd
 from spacy.lang.fr.stop_words import STOP_WORDS
 
 from enquete.coding import code_indicators
-from enquete.nlp import Analysis, analyse, fold
+from enquete.nlp import Analysis, analyse, fold, joined
 
 MIN_CONTENT_WORDS = 3
 CANDIDATE_WORDS = 30
@@ -60,11 +60,12 @@ class Topics:
 def proper_nouns(texts) -> frozenset[str]:
     """Capitalised words (not opening a sentence) that the corpus never writes in lower case:
     people and places, not topic words."""
-    joined = "\n".join(texts)
-    inner = re.sub(r"(^|[.!?…:\n]\s*)[A-ZÀ-Þ][\w'’-]*", r"\1", joined)
-    capitalised = {fold(w) for w in re.findall(r"\b[A-ZÀ-Þ][a-zà-ÿ'’-]+", inner)}
-    lowercase = {fold(w) for w in re.findall(r"\b[a-zà-ÿ][a-zà-ÿ'’-]+", joined)}
-    return frozenset(capitalised - lowercase)
+    capitalised: set[str] = set()
+    lowercase: set[str] = set()
+    for chunk in joined(texts):  # distinct words collected, then folded once each
+        capitalised.update(re.findall(r"\b[A-ZÀ-Þ][a-zà-ÿ'’-]+", re.sub(r"(^|[.!?…:\n]\s*)[A-ZÀ-Þ][\w'’-]*", r"\1", chunk)))
+        lowercase.update(re.findall(r"\b[a-zà-ÿ][a-zà-ÿ'’-]+", chunk))
+    return frozenset({fold(w) for w in capitalised} - {fold(w) for w in lowercase})
 
 
 def default_topic_count(n: int) -> int:
@@ -170,7 +171,10 @@ def fit_topics(
     keep = np.flatnonzero((content >= MIN_CONTENT_WORDS) & analysis.vectors.any(axis=1))
     if len(keep) < 10:
         raise TopicError(f"trop peu de segments assez longs pour des thèmes ({len(keep)} ; au moins 10)")
-    kept = Analysis([analysis.lemmas[i] for i in keep], [analysis.words[i] for i in keep], analysis.vectors[keep])
+    # spaCy vectors are carried on only when they are the embeddings (1.2 GB per million segments)
+    vectors_kept = analysis.vectors[keep] if embeddings == "spacy" else np.zeros((len(keep), 0), dtype=np.float32)
+    kept = Analysis([analysis.lemmas[i] for i in keep], [analysis.words[i] for i in keep], vectors_kept)
+    del analysis
     sample = fit_sample(len(keep), seed, FIT_SAMPLE)
     sampled = len(sample) < len(keep)
     learnt = Analysis([kept.lemmas[i] for i in sample], [kept.words[i] for i in sample], kept.vectors[sample]) if sampled else kept
