@@ -19,7 +19,7 @@ from enquete.cli import app
 from enquete.codebook import load_codebook
 from enquete.coding import split_codes
 from enquete.exports import code_document_matrix, export_qdc, export_qdpx, import_qdpx, iramuteq_corpus
-from enquete.exports.refi_qda import GUID_NAMESPACE, PROJECT_NS, guid
+from enquete.exports.refi_qda import GUID_NAMESPACE, PROJECT_NS, RefiQdaError, guid, validate
 from enquete.io import read_table, write_table
 from tests.conftest import HOSTILE_MESSAGES, ROOT, small_corpus
 
@@ -201,6 +201,19 @@ def test_iramuteq_corpus_in_alceste_format(run_outputs):
 def test_guid_is_the_rfc_4122_version_5_uuid():
     for parts in [("code", "facteurs_reussite", "sens"), ("selection", "E01-0042"), ("coding", "é ü 😊", "lieu"), ("",)]:
         assert guid(*parts) == str(uuid.uuid5(GUID_NAMESPACE, "\x1f".join(parts)))
+
+
+def test_streamed_validation_rejects_what_the_schema_rejects(run_outputs, tmp_path):
+    _, out, _ = run_outputs
+    with zipfile.ZipFile(out / "exports" / "projet.qdpx") as zf:
+        qde = zf.read("project.qde")
+    (tmp_path / "ok.qde").write_bytes(qde)
+    validate(tmp_path / "ok.qde")  # the written project, read as a stream
+    bad = qde.replace(b"<PlainTextSelection ", b"<Selection ", 1)
+    assert bad != qde
+    for xml in (bad, qde[: len(qde) // 2]):  # an unknown element; a truncated file
+        with pytest.raises(RefiQdaError):
+            validate(xml)
 
 
 def test_iramuteq_lines_break_on_every_unicode_space_and_star():

@@ -1,4 +1,4 @@
-"""What changes when a corpus is large: the review file becomes a CSV (and still round-trips)."""
+"""What changes when a corpus is large: the review file becomes a CSV (and still round-trips), CSV files are written in chunks."""
 
 from __future__ import annotations
 
@@ -36,3 +36,14 @@ def test_beyond_the_workbook_limit_the_review_file_is_a_csv_that_round_trips(tmp
     assert imported.exit_code == 0, imported.output
     [decision] = DecisionStore(corpus / ".enquete-private" / "revue").load("facteurs_reussite").itertuples()
     assert decision.segment_id == sheet.loc[0, "segment_id"]
+
+
+def test_csv_written_in_chunks_is_the_same_file(tmp_path, monkeypatch):
+    import enquete.io
+
+    table = pd.DataFrame({"text": pd.array(["=1+1", "é", None, "a,b", "l\nm"] * 3, dtype="string"), "n": [i / 3 for i in range(15)]})
+    whole = enquete.io.write_table(table, tmp_path / "whole.csv").read_bytes()
+    monkeypatch.setattr(enquete.io, "CSV_ROWS", 4)
+    assert enquete.io.write_table(table, tmp_path / "chunks.csv").read_bytes() == whole
+    assert whole.startswith(b"\xef\xbb\xbftext,n\n'=1+1,0.0\n") and whole.count(b"\xef\xbb\xbf") == 1
+    assert enquete.io.write_table(table.iloc[0:0], tmp_path / "empty.csv").read_bytes() == b"\xef\xbb\xbftext,n\n"

@@ -10,6 +10,7 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
@@ -22,6 +23,7 @@ import pandas as pd
 TABLE_SUFFIXES = (".csv", ".parquet", ".xlsx")
 #: Cells a spreadsheet would run as a formula (=, +, -, @, tab, CR), possibly behind apostrophes
 #: already: these get one more leading apostrophe in CSV and XLSX files (never in parquet).
+CSV_ROWS = 100_000
 FORMULA_START = re.compile(r"^'*[=+\-@\t\r]")
 NEUTRALISED = re.compile(r"^'+[=+\-@\t\r]")
 
@@ -105,7 +107,10 @@ def write_table(df: pd.DataFrame, path: str | Path) -> Path:
         raise OutputError(f"{path} : extension non prise en charge (attendu {', '.join(TABLE_SUFFIXES)})")
     with atomic_path(path) as tmp:
         if suffix == ".csv":
-            spreadsheet_safe(df).to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\n")
+            with open(tmp, "w", encoding="utf-8-sig", newline="") as handle:  # in chunks: one neutralised copy of CSV_ROWS rows at a time
+                for start in range(0, max(len(df), 1), CSV_ROWS):
+                    chunk = spreadsheet_safe(df.iloc[start : start + CSV_ROWS])
+                    chunk.to_csv(handle, index=False, header=start == 0, lineterminator="\n")
         elif suffix == ".parquet":
             df.to_parquet(tmp, index=False)
         else:
@@ -141,17 +146,24 @@ def reproducible_zip(path: str | Path, fix_document_dates: bool = True) -> Path:
     return path
 
 
-def write_zip(path: str | Path, members: dict[str, bytes]) -> Path:
-    """A zip of ``members`` (name → bytes) with fixed entry dates, written atomically."""
+def write_zip(path: str | Path, members: dict[str, bytes | Path]) -> Path:
+    """A zip of ``members`` (name → bytes, or a file streamed from disk) with fixed entry dates, written atomically."""
     with atomic_path(path) as tmp:
         _write_members(tmp, members)
     return Path(path)
 
 
-def _write_members(path: Path, members: dict[str, bytes]) -> None:
+def _write_members(path: Path, members: dict[str, bytes | Path]) -> None:
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         for name, data in members.items():
-            zf.writestr(zipfile.ZipInfo(name, FIXED_ZIP_TIME), data, compress_type=zipfile.ZIP_DEFLATED)
+            info = zipfile.ZipInfo(name, FIXED_ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            if isinstance(data, Path):  # as zf.write does, with the fixed date: the same bytes as writestr
+                info.file_size = data.stat().st_size
+                with open(data, "rb") as source, zf.open(info, "w") as target:
+                    shutil.copyfileobj(source, target, 1 << 20)
+            else:
+                zf.writestr(info, data)
 
 
 def read_table(path: str | Path) -> pd.DataFrame:

@@ -12,11 +12,15 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
+import os
+import tempfile
 import uuid
 import zipfile
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import BinaryIO
 
 import pandas as pd
 from lxml import etree
@@ -33,6 +37,9 @@ GUID_NAMESPACE = uuid.UUID("6f1c2a52-8d0e-5b7a-9a43-3e5c1d2b7e10")
 _GUID_HASH = hashlib.sha1(GUID_NAMESPACE.bytes)
 AUTOMATIC_USER = "enquete (codage automatique)"
 HUMAN_USER = "relecture humaine (enquete)"
+#: The segment columns a project is written from.
+PROJECT_COLUMNS = ["document_id", "position", "segment_id", "source_type", "speaker", "speaker_role", "timestamp", "text", "start_char",
+                   "end_char", "codes", "revision", "initiative", "respondent_role", "document_date"]
 VARIABLES = (("initiative", "Text"), ("source_type", "Text"), ("respondent_role", "Text"), ("document_date", "Date"))
 
 
@@ -55,12 +62,18 @@ def _schema(name: str) -> etree.XMLSchema:
     return etree.XMLSchema(etree.parse(str(path)))
 
 
-def validate(xml: bytes | etree._Element, kind: str = "project") -> None:
-    """Raise RefiQdaError unless ``xml`` (bytes or a built tree) is valid against the Project (or Codebook) schema."""
+def validate(xml: bytes | Path, kind: str = "project") -> None:
+    """Raise RefiQdaError unless ``xml`` (bytes, or a file read as a stream) is valid against
+    the Project (or Codebook) schema."""
     checker = _schema("Project-mrt2019.xsd" if kind == "project" else "Codebook.xsd")
-    document = etree.fromstring(xml) if isinstance(xml, bytes) else xml
-    if not checker.validate(document):
-        raise RefiQdaError(f"XML REFI-QDA invalide : {checker.error_log.last_error}")
+    source = str(xml) if isinstance(xml, Path) else io.BytesIO(xml)
+    try:
+        for _, element in etree.iterparse(source, events=("end",), schema=checker, huge_tree=True):
+            element.clear(keep_tail=True)  # validated as parsed: only the open elements stay in memory
+            while element.getprevious() is not None:
+                del element.getparent()[0]
+    except etree.XMLSyntaxError as exc:
+        raise RefiQdaError(f"XML REFI-QDA invalide : {exc}") from None
 
 
 # --- writing ----------------------------------------------------------------------------------
@@ -117,11 +130,12 @@ def _document_variables(doc: pd.DataFrame) -> list[tuple[str, str, object]]:
     return [(name, kind, first.get(name)) for name, kind in VARIABLES if name in doc and _is_value(first.get(name))]
 
 
-def project_xml(
-    segments: pd.DataFrame, codebook: Codebook, name: str, initiatives: dict[str, str] | None = None, language: str = "fr",
-    attributes: dict[str, dict] | None = None,
-) -> tuple[bytes, dict[str, str]]:
-    """project.qde and the plain text of every source (guid → text).
+def write_project(
+    handle: BinaryIO, segments: pd.DataFrame, codebook: Codebook, name: str, initiatives: dict[str, str] | None = None,
+    language: str = "fr", attributes: dict[str, dict] | None = None,
+) -> dict[str, str]:
+    """Write project.qde into ``handle``, one source at a time (a million coded segments never
+    sit in memory as one XML tree); return the plain text of every source (guid → text).
 
     ``attributes`` (document id → {name: value}, from the corpus manifest) become Variables too."""
     initiatives, attributes = initiatives or {}, attributes or {}
@@ -133,7 +147,7 @@ def project_xml(
                 extra.setdefault(str(key), []).append(value)
     kinds = {key: _kind(values) for key, values in sorted(extra.items())}
     automatic, human = guid("user", AUTOMATIC_USER), guid("user", HUMAN_USER)
-    root = etree.Element(f"{{{PROJECT_NS}}}Project", nsmap={None: PROJECT_NS}, name=name, origin=f"enquete {__version__}", creatingUserGUID=automatic)
+    root = etree.Element(f"{{{PROJECT_NS}}}Project", nsmap={None: PROJECT_NS})  # parent of each part while it is built
     users = _element(root, "Users")
     _element(users, "User", guid=automatic, name=AUTOMATIC_USER, id="enquete")
     _element(users, "User", guid=human, name=HUMAN_USER, id="humain")
@@ -141,9 +155,33 @@ def project_xml(
     variables = _element(root, "Variables")
     for variable, kind in [*VARIABLES, *kinds.items()]:
         _element(variables, "Variable", guid=guid("variable", variable), name=variable, typeOfVariable=kind)
+    segments = segments[[c for c in PROJECT_COLUMNS if c in segments]]  # not the scores and evidence
     documents = {d: doc.sort_values("position", kind="stable") for d, doc in segments.groupby("document_id", sort=True)}
     _cases(root, documents, initiatives)
-    sources = _element(root, "Sources")
+    with etree.xmlfile(handle, encoding="utf-8") as xf:
+        xf.write_declaration()
+        with xf.element(f"{{{PROJECT_NS}}}Project", nsmap={None: PROJECT_NS}, name=name, origin=f"enquete {__version__}", creatingUserGUID=automatic):
+            for part in list(root):
+                _write_part(xf, part, 1)
+            xf.write("\n  ")
+            with xf.element(f"{{{PROJECT_NS}}}Sources"):
+                texts = _write_sources(xf, _element(root, "Sources"), documents, codebook, attributes, kinds, human, automatic)
+                xf.write("\n  ")
+            xf.write("\n")
+    return texts
+
+
+def _write_part(xf, element, level: int) -> None:
+    """Write a finished part of the project, indented at ``level``, then drop it from memory."""
+    etree.indent(element, level=level)
+    xf.write("\n" + "  " * level)
+    xf.write(element)
+    element.getparent().remove(element)
+
+
+def _write_sources(xf, sources, documents: dict[str, pd.DataFrame], codebook: Codebook, attributes: dict[str, dict],
+                   kinds: dict[str, str], human: str, automatic: str) -> dict[str, str]:
+    """Each document as a TextSource with its coded selections and variables; guid → text."""
     texts: dict[str, str] = {}
     code_refs = {code: guid("code", codebook.id, code) for code in codebook.ids}
     for document_id, doc in documents.items():
@@ -166,8 +204,8 @@ def project_xml(
         for variable, value in sorted(attributes.get(document_id, {}).items()):
             if variable in kinds and _is_value(value):
                 _variable_value(source, variable, kinds[variable], value)
-    validate(root, "project")
-    return etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True), texts
+        _write_part(xf, source, 2)
+    return texts
 
 
 def _coded_rows(doc: pd.DataFrame, human: str, automatic: str):
@@ -211,9 +249,17 @@ def export_qdpx(
     language: str = "fr", attributes: dict[str, dict] | None = None,
 ) -> Path:
     """Write a REFI-QDA project: sources, codebook, codings, cases and variables."""
-    xml, texts = project_xml(segments, codebook, name, initiatives, language, attributes)
-    members = {"project.qde": xml} | {f"sources/{g}.txt": t.encode("utf-8") for g, t in sorted(texts.items())}
-    return write_zip(path, members)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name_on_disk = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".qde", dir=path.parent)
+    qde = Path(name_on_disk)  # project.qde on disk while it is validated and zipped
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            texts = write_project(handle, segments, codebook, name, initiatives, language, attributes)
+        validate(qde, "project")
+        return write_zip(path, {"project.qde": qde} | {f"sources/{g}.txt": t.encode("utf-8") for g, t in sorted(texts.items())})
+    finally:
+        qde.unlink(missing_ok=True)
 
 
 def export_qdc(codebook: Codebook, path: str | Path, language: str = "fr") -> Path:
