@@ -68,8 +68,9 @@ def validate(xml: bytes | Path, kind: str = "project") -> None:
     checker = _schema("Project-mrt2019.xsd" if kind == "project" else "Codebook.xsd")
     source = str(xml) if isinstance(xml, Path) else io.BytesIO(xml)
     try:
-        for _, element in etree.iterparse(source, events=("end",), schema=checker, huge_tree=True):
-            element.clear(keep_tail=True)  # validated as parsed: only the open elements stay in memory
+        # validated as parsed; each source is dropped once read, so a large project never sits in memory whole
+        for _, element in etree.iterparse(source, events=("end",), tag=f"{{{PROJECT_NS}}}TextSource", schema=checker, huge_tree=True):
+            element.clear(keep_tail=True)
             while element.getprevious() is not None:
                 del element.getparent()[0]
     except etree.XMLSyntaxError as exc:
@@ -165,21 +166,22 @@ def write_project(
                 _write_part(xf, part, 1)
             xf.write("\n  ")
             with xf.element(f"{{{PROJECT_NS}}}Sources"):
-                texts = _write_sources(xf, _element(root, "Sources"), documents, codebook, attributes, kinds, human, automatic)
+                texts = _write_sources(xf, documents, codebook, attributes, kinds, human, automatic)
                 xf.write("\n  ")
             xf.write("\n")
     return texts
 
 
 def _write_part(xf, element, level: int) -> None:
-    """Write a finished part of the project, indented at ``level``, then drop it from memory."""
+    """Write a finished part of the project, indented at ``level``, then drop it from its parent."""
     etree.indent(element, level=level)
     xf.write("\n" + "  " * level)
     xf.write(element)
-    element.getparent().remove(element)
+    if element.getparent() is not None:
+        element.getparent().remove(element)
 
 
-def _write_sources(xf, sources, documents: dict[str, pd.DataFrame], codebook: Codebook, attributes: dict[str, dict],
+def _write_sources(xf, documents: dict[str, pd.DataFrame], codebook: Codebook, attributes: dict[str, dict],
                    kinds: dict[str, str], human: str, automatic: str) -> dict[str, str]:
     """Each document as a TextSource with its coded selections and variables; guid → text."""
     texts: dict[str, str] = {}
@@ -190,7 +192,9 @@ def _write_sources(xf, sources, documents: dict[str, pd.DataFrame], codebook: Co
         if "\r" in text:
             raise RefiQdaError(f"{document_id} : retour chariot dans le texte (attendu : fins de ligne LF)")
         texts[source_guid] = text
-        source = _element(sources, "TextSource", guid=source_guid, name=document_id, plainTextPath=f"internal://{source_guid}.txt")
+        # a tree of its own, freed once written (detaching a large subtree from a parent is slow in lxml)
+        attributes_of_source = {"guid": source_guid, "name": str(document_id), "plainTextPath": f"internal://{source_guid}.txt"}
+        source = etree.Element(f"{{{PROJECT_NS}}}TextSource", attributes_of_source, nsmap={None: PROJECT_NS})
         for segment_id, start, end, segment_text, codes, user in _coded_rows(doc, human, automatic):
             if text[start:end] != segment_text:
                 raise RefiQdaError(f"{segment_id} : décalages incohérents avec le texte du document")
