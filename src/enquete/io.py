@@ -23,9 +23,10 @@ import pandas as pd
 TABLE_SUFFIXES = (".csv", ".parquet", ".xlsx")
 #: Cells a spreadsheet would run as a formula (=, +, -, @, tab, CR), possibly behind apostrophes
 #: already: these get one more leading apostrophe in CSV and XLSX files (never in parquet).
-CSV_ROWS = 100_000
 FORMULA_START = re.compile(r"^'*[=+\-@\t\r]")
 NEUTRALISED = re.compile(r"^'+[=+\-@\t\r]")
+#: Rows neutralised and written at a time in a CSV file (memory stays flat on large tables).
+CSV_ROWS = 100_000
 
 
 class OutputError(ValueError):
@@ -107,7 +108,7 @@ def write_table(df: pd.DataFrame, path: str | Path) -> Path:
         raise OutputError(f"{path} : extension non prise en charge (attendu {', '.join(TABLE_SUFFIXES)})")
     with atomic_path(path) as tmp:
         if suffix == ".csv":
-            with open(tmp, "w", encoding="utf-8-sig", newline="") as handle:  # in chunks: one neutralised copy of CSV_ROWS rows at a time
+            with open(tmp, "w", encoding="utf-8-sig", newline="") as handle:
                 for start in range(0, max(len(df), 1), CSV_ROWS):
                     chunk = spreadsheet_safe(df.iloc[start : start + CSV_ROWS])
                     chunk.to_csv(handle, index=False, header=start == 0, lineterminator="\n")
