@@ -3,8 +3,10 @@
 Prints per-code precision, recall and F1, and macro-F1, for: a plain keyword list (the
 codebook's indicators as substrings), the zero-shot coder (codebook only), and the
 coder with `fit` under 5-fold cross-validation (never scoring a segment it trained on).
+With --learning-curve, also macro-F1 when each fold trains on only part of its training
+segments: how much a few hundred more human-coded segments would bring.
 
-    uv run python benchmarks/eval_coder.py [--codebook facteurs_reussite] [--folds 5]
+    uv run python benchmarks/eval_coder.py [--codebook facteurs_reussite] [--folds 5] [--learning-curve]
 """
 
 from __future__ import annotations
@@ -41,11 +43,28 @@ def keyword_baseline(texts: list[str], codebook) -> np.ndarray:
     return np.array([[int(any(k.lower() in t for k in code.indicators)) for code in codebook.codes] for t in lowered])
 
 
+def cross_validated(gold: pd.DataFrame, codebook, folds: int, share: float = 1.0) -> tuple[np.ndarray, int]:
+    """Codes predicted for every gold segment by a coder that never saw it (and the mean training size).
+
+    ``share`` < 1 trains each fold on that share of its training segments only."""
+    from enquete.coding import Coder
+
+    predicted, sizes = None, []
+    for train, test in KFold(folds, shuffle=True, random_state=0).split(gold):
+        train = train[: max(1, round(share * len(train)))]  # KFold shuffled: a prefix is a random subset
+        fitted = Coder(codebook).fit(gold.iloc[train], gold["codes"].iloc[train])
+        rows = fitted.label_matrix(fitted.predict(gold.iloc[test])["codes"])
+        predicted = np.zeros((len(gold), rows.shape[1]), dtype=int) if predicted is None else predicted
+        predicted[test], sizes = rows, sizes + [len(train)]
+    return predicted, round(float(np.mean(sizes)))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--codebook", default="facteurs_reussite")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--gold", default=str(ROOT / "corpora" / "demo" / "gold_codes.csv"))
+    parser.add_argument("--learning-curve", action="store_true", help="also train on 1/4, 1/2, 3/4 of each fold")
     args = parser.parse_args()
     os.environ.setdefault("ENQUETE_PROGRESS", "0")
     from enquete.coding import Coder
@@ -62,11 +81,8 @@ def main() -> None:
     results["zéro-shot"] = scores_table(truth, coder.label_matrix(zero["codes"]), coder.codes)
     zero_secs = time.perf_counter() - t0
 
-    predicted = np.zeros_like(truth)
     t0 = time.perf_counter()
-    for train, test in KFold(args.folds, shuffle=True, random_state=0).split(gold):
-        fitted = Coder(coder.codebook).fit(gold.iloc[train], gold["codes"].iloc[train])
-        predicted[test] = fitted.label_matrix(fitted.predict(gold.iloc[test])["codes"])
+    predicted, _ = cross_validated(gold, coder.codebook, args.folds)
     results[f"fit, validation croisée {args.folds} plis"] = scores_table(truth, predicted, coder.codes)
     cv_secs = time.perf_counter() - t0
 
@@ -75,6 +91,11 @@ def main() -> None:
         print(f"\n== {name}: macro-F1 {table['f1'].iloc[-1]:.3f}")
         print(table.to_string(index=False))
     print(f"\nzero-shot: {zero_secs:.1f} s; cross-validation: {cv_secs:.1f} s")
+    if args.learning_curve:
+        print("\n== courbe d'apprentissage (fit, même validation croisée, part des segments d'entraînement)")
+        for share in (0.25, 0.5, 0.75, 1.0):
+            predicted, size = cross_validated(gold, coder.codebook, args.folds, share)
+            print(f"{size:5d} segments annotés → macro-F1 {scores_table(truth, predicted, coder.codes)['f1'].iloc[-1]:.3f}", flush=True)
 
 
 if __name__ == "__main__":
