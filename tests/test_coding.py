@@ -72,6 +72,18 @@ def test_fit_learns_and_explains_with_annotated_examples(gold, fitted):
     assert out["evidence"].str.contains("mots appris").any()
 
 
+def test_codes_with_few_human_examples_stay_zero_shot(gold):
+    few = gold.iloc[:120]  # every code has fewer than 40 positives here (28 at most)
+    scores = [f"score_{c}" for c in FACTORS]
+    zero = Coder().predict(gold.iloc[200:260])[scores]
+    fitted = Coder().fit(few, few["codes"])
+    assert fitted.fitted_ and fitted.models_ == {}
+    pd.testing.assert_frame_equal(fitted.predict(gold.iloc[200:260])[scores], zero)
+    eager = Coder(min_positives=4).fit(few, few["codes"])
+    assert set(eager.models_) == set(FACTORS)
+    assert not eager.predict(gold.iloc[200:260])[scores].equals(zero)
+
+
 def test_unknown_codes_in_training_data_are_refused(gold):
     with pytest.raises(ValueError, match="codes inconnus.*inventé"):
         Coder().fit(gold.iloc[:10], ["inventé"] * 10)
@@ -132,11 +144,12 @@ def test_review_round_trip(tmp_path):
     assert sheet.columns[0] == "segment_id" and "text" in sheet.columns and set(FACTORS) <= set(sheet.columns)
     assert {"grille", "consignes"} <= set(pd.ExcelFile(path).sheet_names)
     sheet.loc[0, "gouvernance"] = 1  # a change
-    sheet.loc[1, "commentaire"] = "plutôt facilitateurs en creux"  # a comment
+    sheet.loc[1, "commentaire"] = "'- plutôt facilitateurs en creux"  # a comment, as neutralised in a sheet
     sheet.loc[1, "facilitateurs"] = 1
     sheet.to_excel(tmp_path / "edited.xlsx", sheet_name="revue", index=False)
     decisions = import_review(tmp_path / "edited.xlsx", codebook)
     assert decisions["segment_id"].tolist() == ["S0", "S1"]  # the untouched row is not a decision
+    assert decisions["commentaire"].iloc[1] == "- plutôt facilitateurs en creux"
     store = DecisionStore(tmp_path / "private" / "revue")
     store.add(decisions, codebook.id)
     kept = store.load(codebook.id)

@@ -3,7 +3,9 @@
 ``Coder(codebook).predict(segments)`` works zero-shot from the codebook alone;
 ``fit(segments, codes)`` learns from human-coded segments (one logistic regression per
 code over lemma n-grams, content vectors and the codebook cues, with thresholds chosen on
-out-of-fold predictions). The same input and training data give the same output.
+out-of-fold predictions). A code is learned only from ``min_positives`` human-coded
+examples on: with fewer, the zero-shot coder does better (benchmarks/eval_coder.py
+--learning-curve). The same input and training data give the same output.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ CODABLE_TYPES = frozenset({"turn", "paragraph", "text", "poll"})
 NOT_CODED_ROLES = frozenset({"interviewer", "system"})
 THRESHOLDS = np.round(np.arange(0.15, 0.86, 0.05), 2)
 VECTOR_WEIGHT = 1.0
-MIN_POSITIVES = 4
+#: Human-coded positives (and negatives) a code needs before it is learned rather than zero-shot.
+MIN_POSITIVES = 40
 
 
 def split_codes(value) -> list[str]:
@@ -73,9 +76,11 @@ class Coder:
         C: float = 4.0,
         seed: int = 0,
         workers: int = 1,
+        min_positives: int = MIN_POSITIVES,
     ):
         self.codebook = codebook if isinstance(codebook, Codebook) else load_codebook(codebook)
         self.model, self.cache_dir, self.C, self.seed, self.workers = model, cache_dir, C, seed, workers
+        self.min_positives = min_positives
         self.codes = self.codebook.ids
         self.lexicons = build_lexicons(self.codebook, model, cache_dir)
         self.fitted_ = False
@@ -120,7 +125,7 @@ class Coder:
         self.models_, self.thresholds_ = {}, {}
         for j, code in enumerate(self.codes):
             target = y[:, j]
-            if target.sum() < MIN_POSITIVES or target.sum() > len(target) - MIN_POSITIVES:
+            if min(target.sum(), len(target) - target.sum()) < self.min_positives:
                 continue  # too few examples: this code stays zero-shot
             model = LogisticRegression(C=self.C, class_weight="balanced", solver="liblinear", random_state=self.seed)
             folds = StratifiedKFold(n_splits=min(5, int(target.sum())), shuffle=True, random_state=self.seed)
