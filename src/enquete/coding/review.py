@@ -16,7 +16,7 @@ import pandas as pd
 
 from enquete.codebook import Codebook
 from enquete.coding.coder import codable, code_indicators, split_codes
-from enquete.io import atomic_path, read_table, write_table, write_workbook
+from enquete.io import atomic_path, read_table, spreadsheet_restore, write_table, write_workbook
 from enquete.nlp import text_key
 
 CONTEXT_COLUMNS = ["segment_id", "document_id", "speaker", "speaker_role", "text"]
@@ -96,7 +96,7 @@ def import_review(path: str | Path, codebook: Codebook) -> pd.DataFrame:
     path = Path(path)
     try:
         if path.suffix.lower() == ".xlsx":
-            sheet = pd.read_excel(path, sheet_name="revue", dtype=str)
+            sheet = spreadsheet_restore(pd.read_excel(path, sheet_name="revue", dtype=str))
         else:
             sheet = read_table(path).astype(str)
     except ValueError as exc:
