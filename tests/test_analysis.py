@@ -20,6 +20,7 @@ from enquete.analysis.tables import (
 )
 from enquete.analysis.whatsapp import gini, group_summary, member_centrality, monthly_members, reply_edges, weekly_activity
 from enquete.codebook import Codebook, load_codebook
+from enquete.io import word_counts
 
 CODEBOOK = Codebook(
     id="mini",
@@ -174,3 +175,10 @@ def test_figures_are_byte_identical_when_redrawn(tmp_path):
     first = figures.save(figures.cooccurrence_heatmap(pd.DataFrame([[None, 0.4], [0.4, None]], index=["a", "b"], columns=["a", "b"]), CODEBOOK), tmp_path / "x")
     second = figures.save(figures.cooccurrence_heatmap(pd.DataFrame([[None, 0.4], [0.4, None]], index=["a", "b"], columns=["a", "b"]), CODEBOOK), tmp_path / "y")
     assert [p.read_bytes() for p in first] == [p.read_bytes() for p in second]
+
+
+@pytest.mark.parametrize("dtype", [object, "string[pyarrow]"])
+def test_word_counts_are_those_of_str_split(dtype):
+    texts = ["", "  un  deux\ttrois\n", "a\u00a0b\u202fc\u2028d\x85e\u3000f\x0bg", "fin. 😊 ok", "l'apéro-vélo"]
+    counted = word_counts(pd.Series([*texts, None], dtype=dtype))
+    assert counted.tolist() == [len(t.split()) for t in texts] + [0]

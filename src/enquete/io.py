@@ -27,6 +27,15 @@ FORMULA_START = re.compile(r"^'*[=+\-@\t\r]")
 NEUTRALISED = re.compile(r"^'+[=+\-@\t\r]")
 #: Rows neutralised and written at a time in a CSV file (memory stays flat on large tables).
 CSV_ROWS = 100_000
+#: Every Unicode space and line break (what str.isspace() accepts), written out: the same
+#: class for Python's re and pyarrow's RE2, where \s is ASCII only.
+WHITESPACE = "\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+SPACES = f"[{WHITESPACE}]+"
+
+
+def word_counts(texts: pd.Series) -> pd.Series:
+    """Words per text, as len(text.split()) counts them, without building the word lists."""
+    return texts.fillna("").str.count(f"[^{WHITESPACE}]+")
 
 
 class OutputError(ValueError):

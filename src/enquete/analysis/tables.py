@@ -14,25 +14,30 @@ import pandas as pd
 
 from enquete.codebook import Codebook, load_codebook
 from enquete.coding import code_indicators
+from enquete.io import word_counts
 
 ROLE_WHATSAPP = "membre (WhatsApp)"
 
 
-def coded_rows(coded: pd.DataFrame) -> pd.DataFrame:
-    """Rows that went through coding (respondents' and members' speech)."""
-    rows = coded[coded["codes"].notna()]
-    if "speaker_role" in rows:
-        rows = rows[~rows["speaker_role"].isin(["interviewer", "system", "unknown"])]
-    if "message_type" in rows:
-        rows = rows[rows["message_type"].isin(["turn", "paragraph", "text", "poll"])]
-    return rows
+def coded_rows(coded: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
+    """Rows that went through coding (respondents' and members' speech); ``columns`` only, if given
+    (a million-row table is not copied whole for the few columns a table needs)."""
+    mask = coded["codes"].notna()
+    if "speaker_role" in coded:
+        mask &= ~coded["speaker_role"].isin(["interviewer", "system", "unknown"])
+    if "message_type" in coded:
+        mask &= coded["message_type"].isin(["turn", "paragraph", "text", "poll"])
+    return coded.loc[mask, coded.columns if columns is None else [c for c in dict.fromkeys(columns) if c in coded]]
 
 
-def long_codes(coded: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
-    """One row per (segment, applied code) with the segment's context columns."""
-    rows = coded_rows(coded)
+def long_codes(coded: pd.DataFrame, codebook: Codebook, columns: list[str] | None = None) -> pd.DataFrame:
+    """One row per (segment, applied code) with the segment's context columns (``columns`` only, if given)."""
+    rows = coded_rows(coded, None if columns is None else ["codes", *columns])
     row, column = np.nonzero(code_indicators(rows["codes"], codebook.ids).to_numpy())
     return rows.iloc[row].assign(code=np.asarray(codebook.ids, dtype=object)[column]).reset_index(drop=True)
+
+
+SPEAKER_COLUMNS = ["speaker", "source_type", "document_id"]
 
 
 def speaker_key(df: pd.DataFrame) -> pd.Series:
@@ -42,9 +47,8 @@ def speaker_key(df: pd.DataFrame) -> pd.Series:
 
 
 def _by(coded: pd.DataFrame, codebook: Codebook, group: str, label: str, language: str = "fr") -> pd.DataFrame:
-    rows = coded_rows(coded)
-    totals = rows.groupby(group, dropna=False).size()
-    long = long_codes(coded, codebook)
+    totals = coded_rows(coded, ["codes", group]).groupby(group, dropna=False).size()
+    long = long_codes(coded, codebook, [group, "segment_id", *SPEAKER_COLUMNS])
     long = long.assign(locuteur=speaker_key(long))
     counts = long.groupby(["code", group], dropna=False).agg(segments=("segment_id", "size"), locuteurs=("locuteur", "nunique"))
     index = pd.MultiIndex.from_product([codebook.ids, totals.index], names=["code", group])
@@ -75,7 +79,7 @@ def factors_by_role(coded: pd.DataFrame, codebook: Codebook | None = None, langu
 def cooccurrence(coded: pd.DataFrame, codebook: Codebook | None = None) -> pd.DataFrame:
     """Pairs of factors coded on the same segment: count, Jaccard index and lift."""
     codebook = codebook or load_codebook("facteurs_reussite")
-    rows = coded_rows(coded)
+    rows = coded_rows(coded, ["codes"])
     n = len(rows)
     matrix = code_indicators(rows["codes"], codebook.ids).to_numpy(dtype=int)
     together = matrix.T @ matrix
@@ -166,8 +170,9 @@ def verbatims(
     """
     codebook = codebook or load_codebook("facteurs_reussite")
     initiatives = initiatives or {}
-    long = long_codes(coded, codebook)
-    long = long[long["text"].fillna("").str.split().str.len() >= min_words]
+    context = ["codes", "segment_id", "text", "initiative", "respondent_role", "evidence", *SPEAKER_COLUMNS]
+    rows = coded_rows(coded, context + [f"score_{code}" for code in codebook.ids])
+    long = long_codes(rows[word_counts(rows["text"]).to_numpy() >= min_words], codebook)
     for column in ("respondent_role", "initiative"):
         if column not in long:
             long[column] = np.nan
@@ -211,7 +216,7 @@ def verbatims(
 def mapping_table(coded: pd.DataFrame, codebook: Codebook, target: Codebook, language: str = "fr") -> pd.DataFrame:
     """Codes of ``target`` (levers, commitments) that the observed factors point to, weighted
     by how often those factors were coded."""
-    counts = long_codes(coded, codebook)["code"].value_counts()
+    counts = long_codes(coded, codebook, [])["code"].value_counts()
     links = codebook.mapping(target.id)
     if links.empty:
         return pd.DataFrame(columns=["code", "libelle", "segments", "facteurs"])

@@ -14,7 +14,7 @@ from enquete.codebook import Codebook
 from enquete.coding import code_indicators
 from enquete.corpus import slugify
 from enquete.exports.refi_qda import QdpxImport, RefiQdaError, export_qdc, export_qdpx, import_qdpx
-from enquete.io import write_table, write_text
+from enquete.io import SPACES, write_table, write_text
 
 __all__ = [
     "QdpxImport",
@@ -45,11 +45,6 @@ def code_document_matrix(coded: pd.DataFrame, codebook: Codebook) -> pd.DataFram
 def _modality(value) -> str:
     """An IRaMuTeQ variable modality: letters, digits and underscores only."""
     return slugify(str(value)) if isinstance(value, str) and value.strip() else "nr"
-
-
-# Every Unicode space and line break, written out: the same class for Python's re and
-# pyarrow's RE2 (where \s is ASCII only).
-SPACES = "[\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+"
 
 
 def _clean(texts: pd.Series) -> pd.Series:

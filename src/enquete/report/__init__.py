@@ -24,7 +24,7 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
 from enquete.codebook import Codebook, load_codebook
-from enquete.io import atomic_path, reproducible_zip
+from enquete.io import atomic_path, reproducible_zip, word_counts
 
 REQUIRED_STYLES = ("Normal", "Title", "Subtitle", "Heading 1", "Heading 2", "Heading 3", "Caption", "Quote", "Table Grid", "List Bullet")
 SECTIONS = ("synthese", "contexte", "methodologie", "resultats", "themes", "whatsapp", "leviers", "annexes")
@@ -419,8 +419,9 @@ def _annexes(w: Writer, data: ReportData, numbers: dict) -> None:
     w.heading(t("h_documents"), 2)
     docs = data.segments.groupby("document_id").agg(
         type=("source_type", "first"), role=("respondent_role", "first"), date=("document_date", "first"), segments=("segment_id", "size"),
-        mots=("text", lambda x: int(x.str.split().str.len().sum())),
-    ).reset_index()
+    )
+    docs["mots"] = word_counts(data.segments["text"]).groupby(data.segments["document_id"]).sum().astype("int64")
+    docs = docs.reset_index()
     docs.columns = [t("col_document"), t("col_type"), t("col_role"), t("col_date"), t("col_segments"), t("col_words_count")]
     w.table(docs, t("documents_caption"), _next(numbers, "table"))
     if data.agreement is not None and len(data.agreement):
