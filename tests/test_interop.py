@@ -3,6 +3,8 @@ person's codings, the code × document matrix, IRaMuTeQ, and formula-safe CSV/XL
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import re
 import uuid
 import warnings
@@ -18,7 +20,7 @@ from typer.testing import CliRunner
 from enquete.cli import app
 from enquete.codebook import load_codebook
 from enquete.coding import split_codes
-from enquete.exports import code_document_matrix, export_qdc, export_qdpx, import_qdpx, iramuteq_corpus
+from enquete.exports import attributes_from_json, code_document_matrix, export_qdc, export_qdpx, import_qdpx, iramuteq_corpus
 from enquete.exports.refi_qda import GUID_NAMESPACE, PROJECT_NS, RefiQdaError, guid, validate
 from enquete.io import read_table, write_table
 from tests.conftest import HOSTILE_MESSAGES, ROOT, small_corpus
@@ -104,8 +106,16 @@ def test_qdpx_and_qdc_are_deterministic_and_qdc_is_valid(run_outputs, tmp_path):
     document = etree.parse(str(qdc))
     assert schema("Codebook.xsd").validate(document), schema("Codebook.xsd").error_log
     assert len(document.getroot().findall("{urn:QDA-XML:codebook:1.0}Codes/{urn:QDA-XML:codebook:1.0}Code")) == 10
+    result = runner.invoke(app, ["export", "qdpx", str(out), "--out", str(tmp_path / "cli.qdpx")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "cli.qdpx").read_bytes() == again.read_bytes()  # the run's project, rebuilt from its outputs
     result = runner.invoke(app, ["export", "qdc", "--out", str(tmp_path / "cli.qdc"), "--codebook", "engagements_municipaux"])
     assert result.exit_code == 0 and schema("Codebook.xsd").validate(etree.parse(str(tmp_path / "cli.qdc")))
+
+
+def test_document_attributes_come_back_from_json_with_their_dates():
+    stored = json.loads(json.dumps({"E01": {"format": "docx", "date": dt.date(2022, 3, 14), "n": 3, "ref": "2022-13-01"}}, default=str))
+    assert attributes_from_json(stored) == {"E01": {"format": "docx", "date": dt.date(2022, 3, 14), "n": 3, "ref": "2022-13-01"}}
 
 
 def project_name(out: Path) -> str:

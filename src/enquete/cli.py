@@ -455,14 +455,18 @@ def _run_outputs(out: Path, default_codebook: str = "facteurs_reussite"):
 def export_qdpx_command(
     outputs: Annotated[Path, typer.Argument(help="Dossier des sorties d'`enquete run`.")] = Path("outputs"),
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Fichier .qdpx (défaut : <sorties>/exports/projet.qdpx).")] = None,
-    name: Annotated[str, typer.Option(help="Nom du projet.")] = "enquete",
+    name: Annotated[str | None, typer.Option(help="Nom du projet (défaut : celui du run, le titre du corpus).")] = None,
 ) -> None:
-    """Projet REFI-QDA (.qdpx) : documents, grille, segments codés, cas et variables."""
-    from enquete.exports import export_qdpx
+    """Projet REFI-QDA (.qdpx) : documents, grille, segments codés, cas et variables (ceux du run)."""
+    from enquete.exports import attributes_from_json, export_qdpx
 
     with user_errors():
         segments, _, codebook, summary = _run_outputs(outputs)
-        path = export_qdpx(segments, codebook, out or outputs / "exports" / "projet.qdpx", name, language=summary.get("settings", {}).get("language", "fr"))
+        project = summary.get("project", {})
+        path = export_qdpx(
+            segments, codebook, out or outputs / "exports" / "projet.qdpx", name or project.get("name", "enquete"), project.get("initiatives"),
+            summary.get("settings", {}).get("language", "fr"), attributes_from_json(project.get("document_attributes", {})),
+        )
     console.print(f"Projet REFI-QDA : {path} ({segments['document_id'].nunique()} documents, {int(segments['codes'].fillna('').ne('').sum())} segments codés)")
 
 

@@ -48,6 +48,7 @@ class RunResult:
     topics: Topics | None = None
     agreement: pd.DataFrame | None = None
     mask: Callable[[str], str] = str  # pseudonymises a name (file names in the manifest, say)
+    project: dict = field(default_factory=dict)  # REFI-QDA project name, initiative names, document attributes
 
 
 def corpus_summary(segments: pd.DataFrame) -> pd.DataFrame:
@@ -130,11 +131,11 @@ def run(corpus_path: str | Path, out_dir: str | Path, **overrides) -> RunResult:
         result.files.append(build_report(report_data(result), out / "rapport_restitution.docx",
                                          template=_template(corpus, settings), sections=tuple(settings.report_sections)))
     with _Timer(timings, "exports"):
-        name = corpus.manifest.title or corpus.root.name
         attributes = {  # text values pseudonymised like file names: an attribute may name someone
             result.mask(d.id): {k: result.mask(v) if isinstance(v, str) else v for k, v in d.attributes.items()} for d in corpus.documents if d.attributes
         }
-        result.files += write_exports(result.segments, result.codebook, out / "exports", name, initiatives, settings.language, attributes)
+        result.project = {"name": corpus.manifest.title or corpus.root.name, "initiatives": initiatives, "document_attributes": attributes}
+        result.files += write_exports(result.segments, result.codebook, out / "exports", result.project["name"], initiatives, settings.language, attributes)
     with _Timer(timings, "outputs"):
         _write_outputs(result)  # last: the segment table with its topics, then the manifest
     write_manifest(out, build_manifest(corpus.root, _inputs(result), settings.model_dump(), out, timings, result.files))
@@ -293,6 +294,7 @@ def _write_outputs(result: RunResult) -> None:
                 "codebook": result.codebook.id if result.codebook is not None else None,
                 "codes_applied": code_counts(segments["codes"]).sort_index().to_dict() if "codes" in segments else {},
                 "settings": result.settings.model_dump(),
+                "project": result.project,  # what `enquete export qdpx` needs to rebuild the run's project
             },
         )
     )

@@ -13,12 +13,13 @@ import pandas as pd
 from enquete.codebook import Codebook
 from enquete.coding import code_indicators
 from enquete.corpus import slugify
-from enquete.exports.refi_qda import QdpxImport, RefiQdaError, export_qdc, export_qdpx, import_qdpx
+from enquete.exports.refi_qda import QdpxImport, RefiQdaError, attributes_from_json, export_qdc, export_qdpx, import_qdpx
 from enquete.io import SPACES, write_table, write_text
 
 __all__ = [
     "QdpxImport",
     "RefiQdaError",
+    "attributes_from_json",
     "code_document_matrix",
     "export_qdc",
     "export_qdpx",

@@ -113,6 +113,20 @@ def _variable_value(parent, name: str, kind: str, value) -> None:
         _element(node, f"{kind}Value").text = str(value)
 
 
+def attributes_from_json(stored: dict[str, dict]) -> dict[str, dict]:
+    """Document attributes as a run summary stores them (dates as ISO text) back to their values."""
+    return {document: {name: _iso_date(value) for name, value in values.items()} for document, values in stored.items()}
+
+
+def _iso_date(value):
+    if isinstance(value, str) and len(value) == 10:
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    return value
+
+
 def _kind(values: list) -> str:
     """REFI-QDA type of a document attribute, from its values."""
     if all(isinstance(v, bool) for v in values):
