@@ -120,6 +120,7 @@ def test_hard_negatives_after_fit(fitted, text, absent):
         ("Avant je n'osais pas parler en réunion, maintenant c'est moi qui présente le projet.", "pouvoir_agir"),
         ("Pendant le confinement on faisait les courses pour les voisins âgés.", "faire_ensemble"),
         ("qqn a les clés du local pour samedi stp ?", "logistique"),
+        ("𝐀𝐏𝐄𝐑𝐎 𝐃𝐄𝐒 𝐕𝐎𝐈𝐒𝐈𝐍𝐒 !", "rencontres"),  # styled letters, as some chats write
     ],
 )
 def test_implicit_and_chat_positives_zero_shot(text, code):

@@ -40,7 +40,7 @@ ANALYSIS_EXCLUDE = ("tok2vec", "morphologizer", "parser", "attribute_ruler", "le
 #: order, its general lookup table after the verbs ("suis" → être, "fait" → faire).
 LEMMA_PRECEDENCE = ("aux", "verb", "lemma_lookup", "noun", "adj", "pron", "det", "adp", "cconj", "sconj")
 #: Bump when what :func:`analyse` computes changes: older caches are then ignored.
-ANALYSIS_VERSION = 3
+ANALYSIS_VERSION = 4
 #: Texts per task when a spaCy pass is shared between processes.
 CHUNK = 2000
 
@@ -94,9 +94,11 @@ def joined(texts: Iterable[str], size: int = 50_000) -> Iterator[str]:
         yield "\n".join(chunk)
 
 
+@lru_cache(maxsize=200_000)
 def fold(text: str) -> str:
-    """Lower-case, accent-free: how lemmas are compared (WhatsApp often drops accents)."""
-    return unicodedata.normalize("NFKD", text.lower()).encode("ascii", "ignore").decode()
+    """Lower-case, accent-free: how words, lemmas and names are compared (WhatsApp often drops
+    accents). Lower-cased last, so that styled letters ("𝐌𝐚𝐫𝐭𝐢𝐧𝐞", "ᴬ") fold to lower case too."""
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
 
 
 @lru_cache(maxsize=1)

@@ -8,23 +8,18 @@ from __future__ import annotations
 
 import random
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
 import yaml
 
+from enquete.nlp import fold
+
 TITLES = {"m", "mme", "mlle", "monsieur", "madame", "mademoiselle", "dr", "docteur", "me", "mr", "mrs", "ms"}
 NAME_TOKEN = re.compile(r"[A-ZÀ-Þ][\w'’\-]*\.?|(?:de|du|da|van|von|el|ben|le|la|dos|das|di)(?=\s+[A-ZÀ-Þ])")
 INITIALS = re.compile(r"^(?:[A-ZÀ-Þ]\.?\s?){1,3}$")
 PARTICLES = {"de", "du", "da", "van", "von", "el", "ben", "le", "la", "dos", "das", "di"}
-
-
-@lru_cache(maxsize=200_000)
-def fold(text: str) -> str:
-    """Lower-case, accent-free form used to compare names."""
-    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
 
 
 @dataclass(frozen=True)
