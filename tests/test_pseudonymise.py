@@ -120,6 +120,13 @@ def test_same_person_same_pseudonym_everywhere_including_speakers():
     assert all(text[s:e] == t for s, e, t in zip(out["start_char"][3:], out["end_char"][3:], out["text"][3:]))
 
 
+def test_names_and_numbers_in_styled_letters_are_found():
+    df = table([("Martine Lefèvre", "Bonjour"), ("Karim", "Merci 𝐌𝐚𝐫𝐭𝐢𝐧𝐞 ! Ｍａｒｔｉｎｅ au 𝟎𝟔 𝟏𝟐 𝟑𝟒 𝟓𝟔 𝟕𝟖")])
+    out = run_pseudo(df).segments
+    first = out["speaker"].iloc[0].split()[0]
+    assert out["text"].iloc[1] == f"Merci {first} ! {first} au [TÉLÉPHONE]"
+
+
 def test_tags_style():
     df = table([("Nadia Benali", "Mon numéro : 06 12 34 56 78, écris à nadia@exemple.fr"), ("Karim", "ok Nadia")])
     out = run_pseudo(df, style="tags").segments

@@ -105,7 +105,10 @@ class Replacer:
         return pseudonym_for(person, form, self.style)
 
     def spans(self, text: str) -> list[tuple[int, int, str, str]]:
-        """(start, end, entity, replacement) of the personal data in a text, without overlaps."""
+        """(start, end, entity, replacement) of the personal data in a text, without overlaps.
+
+        Searched on the plain view of the text ("𝐌𝐚𝐫𝐭𝐢𝐧𝐞" → "Martine"), whose offsets are the text's."""
+        text = patterns.plain(text)
         found: list[tuple[int, int, str, str]] = []
         taken = [False] * (len(text) + 1)
 

@@ -6,7 +6,34 @@ sentence ("au 14 rue des Glycines depuis 1991" → "14 rue des Glycines").
 
 from __future__ import annotations
 
+import itertools
 import re
+import unicodedata
+
+#: Unicode blocks of styled letters and digits: letterlike and enclosed, fullwidth, mathematical
+#: alphanumerics, enclosed supplement, segmented digits.
+STYLED_BLOCKS = ((0x2100, 0x2500), (0xFF00, 0xFFF0), (0x1D400, 0x1D800), (0x1F100, 0x1F200), (0x1FBF0, 0x1FBFA))
+
+
+def _styled() -> dict[int, str]:
+    """Styled letter or digit (𝐌, 𝑴, ℳ, Ｍ, Ⓜ) → the plain one it stands for, one for one."""
+    chars = itertools.chain.from_iterable(range(*block) for block in STYLED_BLOCKS)
+    return {
+        c: plain
+        for c in chars
+        if unicodedata.decomposition(chr(c)).split(" ")[0] in ("<font>", "<wide>", "<circle>")
+        and len(plain := unicodedata.normalize("NFKC", chr(c))) == 1 and plain.isascii() and plain.isalnum()
+    }
+
+
+PLAIN = str.maketrans(_styled())
+FIRST_STYLED = chr(STYLED_BLOCKS[0][0])
+
+
+def plain(text: str) -> str:
+    """The text with styled letters and digits made plain: same length, same offsets."""
+    return text if max(text, default="") < FIRST_STYLED else text.translate(PLAIN)
+
 
 _SP = r"[ \u00a0\u202f.\-]?"
 PHONE = re.compile(
