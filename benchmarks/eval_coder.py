@@ -49,13 +49,12 @@ def cross_validated(gold: pd.DataFrame, codebook, folds: int, share: float = 1.0
     ``share`` < 1 trains each fold on that share of its training segments only."""
     from enquete.coding import Coder
 
-    predicted, sizes = None, []
+    predicted, sizes = np.zeros((len(gold), len(codebook.ids)), dtype=int), []
     for train, test in KFold(folds, shuffle=True, random_state=0).split(gold):
         train = train[: max(1, round(share * len(train)))]  # KFold shuffled: a prefix is a random subset
         fitted = Coder(codebook).fit(gold.iloc[train], gold["codes"].iloc[train])
-        rows = fitted.label_matrix(fitted.predict(gold.iloc[test])["codes"])
-        predicted = np.zeros((len(gold), rows.shape[1]), dtype=int) if predicted is None else predicted
-        predicted[test], sizes = rows, sizes + [len(train)]
+        predicted[test] = fitted.label_matrix(fitted.predict(gold.iloc[test])["codes"])
+        sizes.append(len(train))
     return predicted, round(float(np.mean(sizes)))
 
 

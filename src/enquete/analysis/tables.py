@@ -47,7 +47,7 @@ def speaker_key(df: pd.DataFrame) -> pd.Series:
 
 
 def _by(coded: pd.DataFrame, codebook: Codebook, group: str, label: str, language: str = "fr") -> pd.DataFrame:
-    totals = coded_rows(coded, ["codes", group]).groupby(group, dropna=False).size()
+    totals = coded_rows(coded, [group]).groupby(group, dropna=False).size()
     long = long_codes(coded, codebook, [group, "segment_id", *SPEAKER_COLUMNS])
     long = long.assign(locuteur=speaker_key(long))
     counts = long.groupby(["code", group], dropna=False).agg(segments=("segment_id", "size"), locuteurs=("locuteur", "nunique"))
