@@ -10,7 +10,7 @@ import pytest
 
 from enquete.corpus import Document
 from enquete.ingest import IngestError, read_transcript
-from enquete.ingest.transcripts import annotations, strip_timestamps
+from enquete.ingest.turns import annotations, strip_timestamps
 from enquete.schema import document_text, validate_segments
 
 NBSP, NNBSP = "\u00a0", "\u202f"
@@ -212,8 +212,10 @@ def test_srt_whisperx_speakers_merge_consecutive_cues(tmp_path):
         "4\n01:02:03,400 --> 01:02:05,000\n[SPEAKER_00]: Merci.\n",
         encoding="utf-8",
     )
-    with pytest.warns(UserWarning, match="SPEAKER_00"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the cues agree: the decision is certain, no warning
         df = read(path)
+    assert (df.attrs["reading"]["roles"], df.attrs["reading"]["uncertain"]) == ("déduit", "")
     assert turns(df, "speaker", "speaker_role", "time_offset", "text") == [
         ("SPEAKER_00", "interviewer", 0.0, "Bonjour, merci d'être là. Première question ?"),
         ("SPEAKER_01", "respondent", 4.2, "Alors euh sur deux lignes."),
@@ -232,6 +234,7 @@ def test_vtt_without_hours_with_voice_tags_and_notes(tmp_path):
     )
     df = read(path, interviewer=["S01"])
     assert turns(df, "speaker", "speaker_role", "time_offset", "text") == [
+        (None, "unknown", None, "transcription noScribe"),
         ("S01", "interviewer", 1.0, "Bonjour."),
         ("S02", "respondent", 4.0, "Bonjour à vous. Oui."),
     ]
@@ -240,7 +243,7 @@ def test_vtt_without_hours_with_voice_tags_and_notes(tmp_path):
 def test_whisper_srt_without_speakers_keeps_one_segment_per_cue(tmp_path):
     path = tmp_path / "w.srt"
     path.write_text("1\n00:00:00,000 --> 00:00:02,000\nBonjour.\n\n2\n00:00:02,000 --> 00:00:03,000\nSalut.\n", encoding="utf-8")
-    with pytest.warns(UserWarning, match="sans locuteurs"):
+    with pytest.warns(UserWarning, match="aucun nom de locuteur"):
         df = read(path)
     assert turns(df, "speaker", "message_type", "time_offset") == [(None, "paragraph", 0.0), (None, "paragraph", 2.0)]
 
@@ -287,7 +290,7 @@ def test_noscribe_html(tmp_path):
     df = read(path)
     assert turns(df, "speaker", "speaker_role", "message_type", "time_offset", "text") == [
         (None, "unknown", "metadata", None, "entretien_08"),
-        (None, "unknown", "metadata", None, "Transcribed with noScribe vers. 0.6.2Audio source: e08.mp3"),
+        (None, "unknown", "metadata", None, "Transcribed with noScribe vers. 0.6.2\nAudio source: e08.mp3"),
         ("S01", "interviewer", "turn", 0.0, "Bonjour Manuel. Vous êtes gardien ?"),
         ("S02", "respondent", "turn", 4.0, "Oui (.) depuis 2005 (12 seconds pause) // enfin oui."),
         ("S01", "interviewer", "turn", 9.0, "D'accord (..)"),

@@ -15,7 +15,7 @@ from rich.table import Table
 from enquete import __version__
 from enquete.codebook import CodebookError, bundled_codebooks, load_codebook
 from enquete.corpus import CorpusError, load_corpus
-from enquete.ingest import IngestError, ingest_corpus, ingest_paths
+from enquete.ingest import IngestError, ingest_paths
 from enquete.io import OutputError, write_table
 from enquete.coding import code_counts
 from enquete.coding.review import ReviewError
@@ -79,11 +79,14 @@ def main(
 
 @corpus_app.command("info")
 def corpus_info(corpus: Annotated[Path, typer.Argument(help="Dossier du corpus (avec ou sans corpus.yaml).")]) -> None:
-    """Valider un corpus et le résumer : initiatives, documents, segments, rejets."""
+    """Valider un corpus et le résumer : initiatives, documents, lecture de chaque document, rejets."""
+    from enquete.ingest import describe_reading, ingest_corpus
+
     with user_errors():
         loaded = load_corpus(corpus)
         settings = loaded.settings()
-        segments, rejects = ingest_corpus(loaded, settings)
+        reading: list[dict] = []
+        segments, rejects = ingest_corpus(loaded, settings, reading)
     title = loaded.manifest.title or loaded.root.name
     console.print(f"[bold]{title}[/bold] ({loaded.root})")
     if loaded.manifest.initiatives:
@@ -93,13 +96,16 @@ def corpus_info(corpus: Annotated[Path, typer.Argument(help="Dossier du corpus (
             n = int((segments["initiative"] == ini.id).sum()) if len(segments) else 0
             table.add_row(ini.name, ini.localisation, str(ini.creation or ""), str(len(docs)), str(n))
         console.print(table)
-    table = Table("document", "type", "initiative", "rôle", "segments", "fichier", title="Documents")
+    read = {r["document_id"]: r for r in reading}
+    table = Table("document", "type", "initiative", "segments", "locuteurs", "lecture", title="Documents")
     counts = segments.groupby("document_id").size() if len(segments) else {}
     kinds = segments.groupby("document_id")["source_type"].first() if len(segments) else {}
+    speakers = segments.groupby("document_id")["speaker"].nunique() if len(segments) else {}
     for doc in loaded.documents:
+        info = read.get(doc.id, {})
         table.add_row(
-            doc.id, kinds.get(doc.id, "—"), doc.initiative or "?", doc.respondent_role,
-            str(counts.get(doc.id, 0)), doc.relpath,
+            doc.id, kinds.get(doc.id, "—"), doc.initiative or "?", str(counts.get(doc.id, 0)),
+            str(speakers.get(doc.id, 0)), describe_reading(info) if info else "rejeté",
         )
     console.print(table)
     by_type = segments["message_type"].value_counts().to_dict() if len(segments) else {}
@@ -107,6 +113,10 @@ def corpus_info(corpus: Annotated[Path, typer.Argument(help="Dossier du corpus (
         f"{len(loaded.documents)} documents, {len(segments)} segments "
         f"({', '.join(f'{k} : {v}' for k, v in sorted(by_type.items()))}), {len(rejects)} rejet(s)"
     )
+    for info in reading:
+        if info.get("uncertain"):
+            err.print(f"[yellow]À vérifier :[/yellow] {info['source_path']} : rôles incertains ({info['uncertain']}) ; "
+                      "indiquez l'enquêteur dans corpus.yaml (interviewer: [...])", highlight=False)
     for row in rejects.itertuples():
         where = f" ligne {row.line}" if row.line is not None and str(row.line) != "<NA>" else ""
         err.print(f"[yellow]Rejet :[/yellow] {row.source_path}{where} : {row.reason}", highlight=False)

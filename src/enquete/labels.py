@@ -1,17 +1,17 @@
-"""Speaker labels that name a role or a code, not a person (shared by ingest and pseudonymise)."""
+"""Speaker labels that name a role or a code, not a person (shared by ingest and pseudonymise).
+
+The words and patterns are data, in ``labels.yaml``.
+"""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
 
-INTERVIEWER_LABELS = frozenset({"enqueteur", "enquetrice", "intervieweur", "intervieweuse", "interviewer", "e", "q", "i", "question"})
-RESPONDENT_LABELS = frozenset(
-    {"r", "reponse", "interviewe", "interviewee", "enquete", "enquetee", "repondant", "repondante"}
-)
-SPEAKER_CODE = re.compile(
-    r"^(?:S\d{1,3}|SPEAKER_\d+|(?:Locuteur|Locutrice|Speaker|Intervenant|Intervenante)\s?\d+)$", re.IGNORECASE
-)
+import yaml
 
 
 def normalise_label(label: str) -> str:
@@ -20,7 +20,43 @@ def normalise_label(label: str) -> str:
     return re.sub(r"[\s.]+", "", ascii_label.lower())
 
 
+@dataclass(frozen=True)
+class LabelWords:
+    """The contents of labels.yaml, ready to use."""
+
+    interviewer: frozenset[str]
+    respondent: frozenset[str]
+    code: re.Pattern
+    not_labels: frozenset[str]
+    non_speech: re.Pattern
+    pause_prefix: re.Pattern
+
+
+@lru_cache(maxsize=1)
+def label_words() -> LabelWords:
+    data = yaml.safe_load((resources.files("enquete") / "labels.yaml").read_text("utf-8"))
+
+    def words(key: str) -> frozenset[str]:
+        return frozenset(normalise_label(w) for w in data[key])
+
+    pauses = "|".join(map(re.escape, data["pause_prefixes"]))
+    return LabelWords(
+        interviewer=words("interviewer"),
+        respondent=words("respondent"),
+        code=re.compile("|".join(f"(?:{p})" for p in data["codes"]), re.IGNORECASE),
+        not_labels=words("not_labels"),
+        non_speech=re.compile("|".join(f"(?:{p})" for p in data["non_speech"]), re.IGNORECASE),
+        pause_prefix=re.compile(rf"^\s*((?:{pauses})\s*\.)\s+", re.IGNORECASE),
+    )
+
+
+def is_code_label(label: str) -> bool:
+    """True for "S01", "SPEAKER_00", "Speaker 2", "Locuteur 1": codes a tool wrote."""
+    return bool(label_words().code.fullmatch(label.strip()))
+
+
 def is_role_label(label: str) -> bool:
     """True for "Enquêtrice", "E", "R", "S01", "SPEAKER_00"...: labels that are not names."""
     key = normalise_label(label)
-    return key in INTERVIEWER_LABELS or key in RESPONDENT_LABELS or bool(SPEAKER_CODE.match(label.strip()))
+    words = label_words()
+    return key in words.interviewer or key in words.respondent or is_code_label(label)

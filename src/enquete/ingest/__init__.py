@@ -15,11 +15,10 @@ from pathlib import Path
 import pandas as pd
 
 from enquete import schema
-from enquete.corpus import Corpus, Document
+from enquete.corpus import TRANSCRIPT_SUFFIXES, Corpus, Document
 from enquete.ingest.common import Reject, document_for, rejects_frame
 from enquete.ingest.errors import IngestError
 from enquete.ingest.text import read_text
-from enquete.ingest.transcripts import SUFFIXES as TRANSCRIPT_SUFFIXES
 from enquete.ingest.transcripts import read_transcript
 from enquete.ingest.whatsapp import HEADER_PROBE, read_whatsapp
 from enquete.progress import track
@@ -28,6 +27,7 @@ from enquete.settings import DEFAULTS, Settings
 __all__ = [
     "IngestError",
     "Reject",
+    "describe_reading",
     "detect_kind",
     "ingest_corpus",
     "ingest_paths",
@@ -67,7 +67,10 @@ def read_document(
 
 
 def _read_one(document: Document, settings: Settings):
-    """(segments or None, rejects, warning messages) for one document; never raises."""
+    """(segments or None, rejects, warning messages) for one document; never raises.
+
+    The segments' ``attrs["reading"]`` says how the document was read.
+    """
     rejects: list[Reject] = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -89,7 +92,9 @@ def worker_count(settings: Settings, tasks: int) -> int:
     return max(1, min(os.cpu_count() or 1, tasks // 16))
 
 
-def _read_all(documents: list[Document], settings: Settings, label: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _read_all(
+    documents: list[Document], settings: Settings, label: str, reading: list[dict] | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     workers = worker_count(settings, len(documents))
     if workers > 1:
         with ProcessPoolExecutor(workers) as pool:
@@ -97,27 +102,68 @@ def _read_all(documents: list[Document], settings: Settings, label: str) -> tupl
     else:
         results = [_read_one(d, settings) for d in track(documents, label)]
     frames, rejects = [], []
-    for frame, found, messages in results:
+    for document, (frame, found, messages) in zip(documents, results):
         for message in messages:
             warnings.warn(message, UserWarning, stacklevel=3)
         rejects.extend(found)
         if frame is not None:
+            if reading is not None:
+                reading.append({"document_id": document.id, "source_path": document.relpath, **frame.attrs.get("reading", {})})
+            frame.attrs.clear()  # the table travels through every stage: no per-document baggage
             frames.append(frame)
     segments = pd.concat(frames, ignore_index=True) if frames else schema.empty_segments()
     return schema.validate_segments(schema.coerce(segments)), rejects_frame(rejects)
 
 
-def ingest_corpus(corpus: Corpus, settings: Settings | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Read every document of a corpus; return (segments, rejects)."""
-    return _read_all(corpus.documents, settings or corpus.settings(), "Lecture du corpus")
+def ingest_corpus(
+    corpus: Corpus, settings: Settings | None = None, reading: list[dict] | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read every document of a corpus; return (segments, rejects).
+
+    Parameters
+    ----------
+    corpus : the corpus (:func:`enquete.corpus.load_corpus`).
+    settings : reading settings (default: the corpus's).
+    reading : if a list is given, one dict per document read is appended to it: how it
+        was read (transcripts: layout, times, speakers, role decision; WhatsApp: header
+        format, date order, language). :func:`describe_reading` puts it in words.
+    """
+    return _read_all(corpus.documents, settings or corpus.settings(), "Lecture du corpus", reading)
 
 
-def ingest_paths(paths: list[str | Path], settings: Settings = DEFAULTS) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Read loose files (or every supported file of the folders given); return (segments, rejects)."""
+def ingest_paths(
+    paths: list[str | Path], settings: Settings = DEFAULTS, reading: list[dict] | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read loose files (or every supported file of the folders given); return (segments, rejects).
+
+    ``reading`` is as for :func:`ingest_corpus`.
+    """
     from enquete.corpus import discover_files
 
     files: list[Path] = []
     for p in map(Path, paths):
         files.extend(discover_files(p) if p.is_dir() else [p])
     documents = [document_for(f, None) for f in files]
-    return _read_all(documents, settings, "Lecture des fichiers")
+    return _read_all(documents, settings, "Lecture des fichiers", reading)
+
+
+LAYOUT_WORDS = {
+    "format": "locuteurs donnés par le fichier",
+    "decorated": "libellés en gras ou en tableau",
+    "inline": "« Nom : texte »",
+    "bracketed": "« [Nom] texte »",
+    "dash": "« Nom - texte »",
+    "label_line": "nom sur sa ligne, paroles dessous",
+    "none": "aucun locuteur reconnu",
+}
+TIMES_WORDS = {"single": "heures", "range": "plages horaires", "format": "heures du fichier", "none": ""}
+ROLE_WORDS = {"corpus.yaml": "rôles : corpus.yaml", "libellés": "rôles : libellés", "déduit": "rôles déduits"}
+
+
+def describe_reading(info: dict) -> str:
+    """How a document was read, in a few French words (for ``enquete corpus info``)."""
+    if "header_format" in info:
+        return f"WhatsApp {info['header_format']}, dates {info.get('date_order', '?')}, langue {info.get('language', '?')}"
+    parts = [LAYOUT_WORDS.get(info.get("layout", ""), info.get("layout", "")), TIMES_WORDS.get(info.get("times", ""), "")]
+    parts.append(ROLE_WORDS.get(info.get("roles", ""), ""))
+    return ", ".join(p for p in parts if p)

@@ -1,12 +1,15 @@
-"""Per-format extraction of interview transcripts into paragraphs or timed cues.
+"""Per-format extraction of interview transcripts into lines.
 
-Paragraph formats (docx, odt, txt, md, noScribe html, oTranscribe otr) give
-:class:`Paragraph` objects whose speaker labels are found later by the turn builder;
-subtitle formats (srt, vtt, Whisper json) give :class:`Cue` objects with their speaker.
+Every reader returns :class:`Line` objects with whatever its format knows about them: a
+speaker given by the file's structure (a voice tag, a JSON field, a noScribe anchor), a
+label candidate found by formatting (a bold run, a table cell, Markdown emphasis), a
+start time, whether it is a timed cue, whether the format marks it as not speech. One
+shared piece (:mod:`enquete.ingest.turns`) then finds the layout and builds the turns.
 """
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import zipfile
@@ -17,21 +20,26 @@ from enquete.ingest.errors import IngestError
 from enquete.ingest.text import read_text
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"
+LABEL_DECORATION = " :\u00a0\u202f"
 
 
 @dataclass
-class Paragraph:
+class Line:
+    """A paragraph, table row or subtitle cue of a transcript."""
+
     text: str
-    label: str | None = None  # a speaker label found by formatting (bold run, table cell, noScribe)
-    offset: float | None = None  # seconds from the start of the recording
-    metadata: bool = False  # a title or information paragraph, not speech
+    speaker: str | None = None  # given by the file's structure (not in ``text``): trusted
+    label: str | None = None  # a candidate found by formatting, at the start of ``text``: checked like a written label
+    start: float | None = None  # seconds from the start of the recording
+    cue: bool = False  # a timed cue: consecutive cues of one speaker make one turn
+    metadata: bool = False  # a title, note or header: not speech
 
 
-@dataclass
-class Cue:
-    text: str
-    speaker: str | None
-    start: float | None
+def split_lines(line: Line) -> list[Line]:
+    """A paragraph with line breaks as one Line per line (the first keeps what the format gave)."""
+    first, *rest = line.text.split("\n")
+    head = Line(first, line.speaker, line.label, line.start, line.cue, line.metadata)
+    return [head, *(Line(text, metadata=line.metadata) for text in rest)]
 
 
 # --- Word and OpenDocument -------------------------------------------------------------
@@ -49,25 +57,37 @@ def _check_zip_document(path: Path, kind: str) -> None:
         raise IngestError(path, f"{kind} illisible : ce n'est pas une archive valide (fichier corrompu ?)")
 
 
-def _docx_paragraph(paragraph) -> Paragraph:
-    runs = [r for r in paragraph.runs if r.text]
-    label = None
+def _docx_paragraph(paragraph) -> list[Line]:
+    """A paragraph; its leading bold runs are a label candidate when short (a whole bold name too)."""
     bold = []
-    for run in runs:
-        if run.bold:
-            bold.append(run.text)
-        else:
+    for run in (r for r in paragraph.runs if r.text):
+        if not run.bold:
             break
-    bold_text = "".join(bold).strip()
-    if bold and len(bold) < len(runs) and 0 < len(bold_text.rstrip(" :\u00a0\u202f")) <= 40:
-        label = bold_text.rstrip(" :\u00a0\u202f")
-        rest = paragraph.text[len("".join(bold)) :].lstrip(" :\u00a0\u202f")
-        return Paragraph(rest, label=label)
-    return Paragraph(paragraph.text)
+        bold.append(run.text)
+    label = "".join(bold).strip().rstrip(LABEL_DECORATION)
+    if 0 < len(label) <= 40 and "\n" not in label and len(label.split()) <= 4:
+        return split_lines(Line(paragraph.text, label=label))
+    return split_lines(Line(paragraph.text))
 
 
-def read_docx(path: Path) -> list[Paragraph]:
-    """Paragraphs (and two-column table rows: label | text) of a .docx, in body order."""
+TABLE_HEADERS = {"locuteur", "locutrice", "speaker", "intervenant", "texte", "text", "transcription", "temps", "time", "timecode", "horodatage", "nom", "name", "propos", "verbatim"}
+
+
+def _table_row(cells: list[str]) -> Line:
+    """A table row: [time] label | text (a header row of column titles is metadata)."""
+    from enquete.ingest.turns import time_value
+
+    if all(c.lower().rstrip(" :") in TABLE_HEADERS for c in cells if c):
+        return Line(" ".join(c for c in cells if c), metadata=True)
+    start = next((time_value(c) for c in cells if time_value(c) is not None), None)
+    rest = [c for c in cells if c and time_value(c) is None]
+    if len(rest) >= 2 and len(rest[0]) <= 40:
+        return Line(" ".join(rest), label=rest[0].rstrip(LABEL_DECORATION), start=start)
+    return Line(" ".join(rest), start=start)
+
+
+def read_docx(path: Path) -> list[Line]:
+    """Paragraphs (and table rows: [time] label | text) of a .docx, in body order."""
     import docx
     from docx.table import Table
     from docx.text.paragraph import Paragraph as DocxParagraph
@@ -77,21 +97,22 @@ def read_docx(path: Path) -> list[Paragraph]:
         document = docx.Document(str(path))
     except Exception as exc:  # python-docx raises several types for broken packages
         raise IngestError(path, f"document Word illisible ({type(exc).__name__}: {exc})") from None
-    out: list[Paragraph] = []
+    out: list[Line] = []
     for block in document.iter_inner_content():
         if isinstance(block, DocxParagraph):
-            out.append(_docx_paragraph(block))
+            out.extend(_docx_paragraph(block))
         elif isinstance(block, Table):
             for row in block.rows:
-                cells = [c.text.strip() for c in row.cells]
-                if len(cells) >= 2 and 0 < len(cells[0]) <= 40:
-                    out.append(Paragraph(" ".join(cells[1:]).strip(), label=cells[0].rstrip(" :")))
-                else:
-                    out.append(Paragraph(" ".join(cells)))
+                cells = []
+                for cell in row.cells:  # merged cells repeat: keep each once
+                    text = cell.text.strip()
+                    if not cells or cells[-1] != text:
+                        cells.append(text)
+                out.append(_table_row(cells))
     return out
 
 
-def read_odt(path: Path) -> list[Paragraph]:
+def read_odt(path: Path) -> list[Line]:
     """Paragraphs and headings of an .odt, in document order."""
     from odf import teletype
     from odf.namespaces import TEXTNS
@@ -103,12 +124,12 @@ def read_odt(path: Path) -> list[Paragraph]:
     except Exception as exc:
         raise IngestError(path, f"document OpenDocument illisible ({type(exc).__name__}: {exc})") from None
     wanted = {(TEXTNS, "p"), (TEXTNS, "h")}
-    out: list[Paragraph] = []
+    out: list[Line] = []
 
     def walk(node) -> None:
         for child in node.childNodes:
             if getattr(child, "qname", None) in wanted:
-                out.append(Paragraph(teletype.extractText(child)))
+                out.extend(split_lines(Line(teletype.extractText(child))))
             elif child.nodeType == child.ELEMENT_NODE:
                 walk(child)
 
@@ -116,20 +137,27 @@ def read_odt(path: Path) -> list[Paragraph]:
     return out
 
 
-# --- plain text -------------------------------------------------------------------------
+# --- plain text and Markdown --------------------------------------------------------------
 
 _MD_MARKUP = re.compile(r"^(?:#{1,6}\s+|>\s?|[-*+]\s+)")
 _MD_EMPHASIS = re.compile(r"(\*\*|__|\*|_)(.+?)\1")
+_MD_LABEL = re.compile(r"^(\*\*|__|\*|_)(?P<label>[^*_\n]{1,40}?)[ :\u00a0\u202f]*\1[ :\u00a0\u202f]*(?P<rest>.*)$")
 
 
-def read_plain(path: Path, markdown: bool = False) -> list[Paragraph]:
-    """One paragraph per non-empty line (Markdown: headings and emphasis unwrapped)."""
+def read_plain(path: Path) -> list[Line]:
+    """One line per line of the file."""
     text, _ = read_text(path)
+    return [Line(line) for line in text.split("\n")]
+
+
+def read_markdown(path: Path) -> list[Line]:
+    """One line per line; a leading bold or italic span is a label candidate, other markup is removed."""
     out = []
-    for line in text.split("\n"):
-        if markdown:
-            line = _MD_EMPHASIS.sub(r"\2", _MD_MARKUP.sub("", line))
-        out.append(Paragraph(line))
+    for line in read_plain(path):
+        text = _MD_MARKUP.sub("", line.text)
+        m = _MD_LABEL.match(text)
+        plain = _MD_EMPHASIS.sub(r"\2", text)
+        out.append(Line(plain, label=m.group("label").strip() if m and plain.startswith(m.group("label")) else None))
     return out
 
 
@@ -139,7 +167,6 @@ _TIME = re.compile(r"(?:(\d+):)?(\d{1,2}):(\d{2})[.,](\d{1,3})")
 _CUE_TIMING = re.compile(rf"^\s*({_TIME.pattern})\s*-->\s*({_TIME.pattern})")
 _VOICE = re.compile(r"<v(?:\.[\w.-]+)?\s+([^>]+)>")
 _TAG = re.compile(r"</?[a-zA-Z][^>]*>|<\d{1,2}:\d{2}[:.\d]*>")
-_WHISPERX = re.compile(r"^\[?(SPEAKER_\d+|S\d+)\]?\s*:\s*")
 
 
 def _seconds(match: re.Match, first_group: int) -> float:
@@ -147,57 +174,76 @@ def _seconds(match: re.Match, first_group: int) -> float:
     return int(h or 0) * 3600 + int(m) * 60 + int(s) + int(ms.ljust(3, "0")) / 1000
 
 
-def read_subtitles(path: Path) -> list[Cue]:
-    """Cues of an .srt or .vtt file, with WhisperX [SPEAKER_00] prefixes and <v> voice tags."""
+def _vtt_block(lines: list[str]) -> Line | None:
+    """A WEBVTT header (title) or NOTE block as metadata; STYLE and REGION blocks are dropped."""
+    first = lines[0].strip()
+    if first.startswith("WEBVTT"):
+        title = "\n".join([first[6:].strip(" -\t"), *lines[1:]]).strip()
+        return Line(title, metadata=True) if title else None
+    if first.startswith("NOTE"):
+        note = "\n".join([first[4:].strip(), *lines[1:]]).strip()
+        return Line(note, metadata=True) if note else None
+    return None
+
+
+def read_subtitles(path: Path) -> list[Line]:
+    """Cues of an .srt or .vtt file (voice tags give the speaker), with the WEBVTT title and NOTEs as metadata."""
     text, _ = read_text(path)
-    blocks = re.split(r"\n\s*\n", text.strip())
-    cues: list[Cue] = []
-    for block in blocks:
+    out: list[Line] = []
+    cues = 0
+    for block in re.split(r"\n\s*\n", text.strip()):
         lines = block.split("\n")
         timing = next((i for i, line in enumerate(lines) if _CUE_TIMING.match(line)), None)
         if timing is None:
-            continue  # WEBVTT header, NOTE, STYLE or index-only blocks
+            meta = _vtt_block(lines)
+            if meta is not None:
+                out.append(meta)
+            continue  # STYLE, REGION or index-only blocks
+        cues += 1
         m = _CUE_TIMING.match(lines[timing])
         body = "\n".join(lines[timing + 1 :]).strip()
-        speaker = None
         voice = _VOICE.search(body)
-        if voice:
-            speaker = voice.group(1).strip()
-        body = _TAG.sub("", body).replace("\n", " ").strip()
-        prefix = _WHISPERX.match(body)
-        if prefix:
-            speaker, body = prefix.group(1), body[prefix.end() :]
+        speaker = html.unescape(voice.group(1)).strip(" /") if voice else None  # noScribe marks overlaps "//S02"
+        body = html.unescape(_TAG.sub("", body)).replace("\n", " ").strip()
         if body:
-            cues.append(Cue(body, speaker, _seconds(m, 2)))
+            out.append(Line(body, speaker=speaker, start=_seconds(m, 2), cue=True))
     if not cues and not text.lstrip().startswith("WEBVTT"):
         raise IngestError(path, "aucun sous-titre reconnu (attendu : « 00:00:01,000 --> 00:00:04,000 »)")
-    return cues
+    return out
 
 
-def read_whisper_json(path: Path) -> list[Cue]:
-    """Segments of a Whisper / WhisperX .json transcript."""
+def read_whisper_json(path: Path) -> list[Line]:
+    """Segments of a Whisper / WhisperX / faster-whisper .json transcript (a missing speaker is allowed)."""
     text, _ = read_text(path)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise IngestError(path, f"JSON invalide ({exc.msg})", exc.lineno) from None
-    segments = data.get("segments") if isinstance(data, dict) else None
+    segments = data.get("segments") if isinstance(data, dict) else data
     if not isinstance(segments, list):
         raise IngestError(path, "JSON sans liste « segments » : ce n'est pas une transcription Whisper")
-    cues = []
+    out = []
     for i, seg in enumerate(segments):
         if not isinstance(seg, dict) or "text" not in seg:
             raise IngestError(path, f"segment {i} sans texte")
         body = str(seg["text"]).strip()
         if body:
-            start = seg.get("start")
-            cues.append(Cue(body, seg.get("speaker"), float(start) if start is not None else None))
-    return cues
+            start, speaker = seg.get("start"), seg.get("speaker")
+            out.append(
+                Line(
+                    body,
+                    speaker=str(speaker).strip() or None if speaker is not None else None,
+                    start=float(start) if isinstance(start, (int, float)) else None,
+                    cue=True,
+                )
+            )
+    return out
 
 
 # --- HTML: noScribe and oTranscribe -----------------------------------------------------
 
 _TS_ANCHOR = re.compile(r"ts_(\d+)_(\d+)(?:_(\w+))?")
+_VISIBLE_LABEL = re.compile(r"^\s*[^\W\d_][\w.'’\- ]{0,39}?\s*:")
 
 
 def _html_paragraphs(markup: str, path: Path):
@@ -207,33 +253,38 @@ def _html_paragraphs(markup: str, path: Path):
         root = lxml.html.fromstring(markup or "<div></div>")
     except Exception as exc:
         raise IngestError(path, f"HTML illisible ({exc})") from None
+    for br in root.iter("br"):  # a line break is a line break, not nothing
+        br.tail = "\n" + (br.tail or "")
     return root, root.xpath("//p")
 
 
-def read_noscribe(path: Path) -> list[Paragraph]:
-    """noScribe HTML: one <p> per turn with ts_{start}_{end}_{speaker} anchors."""
+def read_noscribe(path: Path) -> list[Line]:
+    """noScribe HTML: one <p> per turn with ts_{start}_{end}_{speaker} anchors.
+
+    The anchor's speaker code is used only when the paragraph does not show a label: the
+    name a person typed over the code ("Expérimentateur :") wins.
+    """
     text, _ = read_text(path)
     _, ps = _html_paragraphs(text, path)
-    out: list[Paragraph] = []
+    out: list[Line] = []
     for i, p in enumerate(ps):
         body = p.text_content().replace("\u2028", "\n").strip("\n")
         style = (p.get("style") or "").replace(" ", "").lower()
         anchors = [a.get("name") or a.get("href") or "" for a in p.xpath(".//a")]
         stamps = [m for m in (_TS_ANCHOR.search(a) for a in anchors) if m]
         is_title = i == 0 and not stamps and ("font-weight:600" in style or "font-weight:bold" in style or p.xpath(".//b|.//strong"))
-        is_info = not stamps and ("color:#909090" in style or "color:grey" in style or "color:gray" in style)
+        is_info = not stamps and ("color:#909090" in style or "color:grey" in style or "color:gray" in style or p.xpath(".//span[contains(@style,'#909090')]"))
         if is_title or is_info:
-            out.append(Paragraph(body, metadata=True))
+            out.append(Line(body, metadata=True))
             continue
-        offset = int(stamps[0].group(1)) / 1000 if stamps else None
-        label = stamps[0].group(3) if stamps and stamps[0].group(3) else None
-        out.append(Paragraph(body, label=None, offset=offset))
-        if label and not re.match(rf"\s*{re.escape(label)}\s*:", body):
-            out[-1].label = label
+        start = int(stamps[0].group(1)) / 1000 if stamps else None
+        code = stamps[0].group(3) if stamps and stamps[0].group(3) else None
+        speaker = code if code and not _VISIBLE_LABEL.match(body) else None
+        out.extend(split_lines(Line(body, speaker=speaker, start=start)))
     return out
 
 
-def read_otr(path: Path) -> list[Paragraph]:
+def read_otr(path: Path) -> list[Line]:
     """oTranscribe .otr: JSON whose "text" is HTML with data-timestamp spans."""
     text, _ = read_text(path)
     try:
@@ -245,10 +296,10 @@ def read_otr(path: Path) -> list[Paragraph]:
     _, ps = _html_paragraphs(data["text"], path)
     out = []
     for p in ps:
-        offset = None
+        start = None
         for span in p.xpath(".//span[@data-timestamp]"):
-            if offset is None:
-                offset = float(span.get("data-timestamp"))
+            if start is None:
+                start = float(span.get("data-timestamp"))
             span.drop_tree()
-        out.append(Paragraph(p.text_content().strip(), offset=offset))
+        out.extend(split_lines(Line(p.text_content().strip(), start=start)))
     return out

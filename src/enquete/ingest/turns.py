@@ -1,0 +1,398 @@
+"""From transcript lines to speaker turns: one mechanism for every format.
+
+A format reader (:mod:`enquete.ingest.formats`) gives :class:`~formats.Line` objects
+with what the file's structure says. Here, each line's head is parsed the same way
+whatever the format: a leading time or time range, then a speaker label in one of the
+known forms::
+
+    Enquêtrice : Bonjour.                       inline  (also "Label: text")
+    [SPEAKER_01]: Bonjour.                      bracketed
+    [0:00:06.835 - 0:00:07.235] SPEAKER_00 - Hello.   dash (codes, or when the document writes it so)
+    Sara Mannheimer  00:13                      label line: the speech follows on the next lines
+    [Chercheur] (0:01 - 0:11)                   label line
+    **Emma** [0:00] text                        a bold or italic label (the reader found it)
+
+The document's labels are then accepted together (a name must recur or sit among other
+labels), times are lifted into ``time_offset``, lines that are not speech become
+metadata rows, lines without a label continue the current turn, and roles are decided
+(:func:`assign_roles`). Nothing is dropped: every word of a line is in a turn, a
+metadata row or the speaker column.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from enquete.ingest.formats import LABEL_DECORATION, Line
+from enquete.labels import is_code_label, label_words, normalise_label
+
+_SP = "[ \u00a0\u202f\t]"
+_T = r"(?:\d{1,2}:)?\d{1,2}:\d{2}(?:[.,]\d{1,6})?"
+_RANGE = rf"{_T}(?:{_SP}*(?:-->|->|[-–—]|to|à){_SP}*{_T})?"
+TIME = re.compile(_T)
+#: A time or range in brackets or parentheses, anywhere.
+BRACKETED_TIME = re.compile(rf"{_SP}?[\[(]{_SP}*(?P<time>{_RANGE}){_SP}*[\])]{_SP}?")
+LEADING_TIME = re.compile(rf"^{_SP}*(?:[\[(]{_SP}*(?P<bracketed>{_RANGE}){_SP}*[\])]|(?P<bare>{_RANGE})(?=\s|$)){_SP}*")
+ONLY_TIME = re.compile(rf"^{_SP}*[\[(]?{_SP}*{_RANGE}{_SP}*[\])]?{_SP}*$")
+
+_LABEL = rf"[^\W\d_][\w.'’\-]*(?:{_SP}[\w.'’\-]+){{0,3}}(?:{_SP}*\([^()\n]{{1,30}}\))?"
+_STAMP = rf"[\[(]?{_SP}*{_RANGE}{_SP}*[\])]?"
+INLINE = re.compile(rf"^(?P<label>{_LABEL}){_SP}*(?:[\[(](?P<time>{_RANGE})[\])]{_SP}*)?:{_SP}*(?P<rest>.*)$", re.S)
+BRACKETED = re.compile(rf"^\[(?P<label>[^\]\n:]{{1,40}})\]{_SP}*:?{_SP}*(?P<rest>.*)$", re.S)
+DASH = re.compile(rf"^(?P<label>{_LABEL}){_SP}+[-–]{_SP}+(?P<rest>.*)$", re.S)
+LABEL_LINE = re.compile(rf"^(?P<label>{_LABEL}){_SP}+(?P<time>{_STAMP}){_SP}*:?{_SP}*$")
+ALONE = re.compile(rf"^(?P<label>{_LABEL}){_SP}*:?{_SP}*$")
+PARENTHETICAL = re.compile(rf"{_SP}*\((?P<note>[^()\n]{{1,30}})\)$")
+INITIALS = re.compile(r"^(?:[A-ZÀ-Þ]{1,3}\d{0,2}|(?:[A-ZÀ-Þ]\.){1,3})$")
+NAME_WORD = re.compile(r"^(?:[A-ZÀ-Þ][\w'’\-]*\.?|de|du|des|la|le|van|von|el|ben|d'\w+)$")
+CONVENTIONS = re.compile(
+    r"\((?:rires?|rire|sourires?|silence|soupirs?|hésitations?|inaudible|incompréhensible|toux|pause|blanc|bruits?[^)]*"
+    r"|\.{1,3}|…|\d+\s*(?:s|sec|secondes?|seconds?)(?:\s+(?:de\s+)?pause)?)\)"
+    r"|\[(?:rires?|inaudible|incompréhensible|\.\.\.|…|silence|pause|hésitation|coupure|[^\]\n]{0,30}?"
+    r"(?:Prénom|Nom|Lieu|Ville|Adresse|Rue|Quartier|Entreprise|Association)[^\]\n]{0,30})\]"
+    r"|//",
+    re.IGNORECASE,
+)
+ONLY_CONVENTION = re.compile(rf"^{_SP}*(?:(?:{CONVENTIONS.pattern}){_SP}*)+$", re.IGNORECASE)
+
+#: How each accepted label form is named in the reading report.
+LAYOUTS = {
+    "speaker": "format",  # the file's structure names the speaker (voice tag, JSON, anchor)
+    "decorated": "decorated",  # bold, italic or table-cell label
+    "inline": "inline",
+    "bracketed": "bracketed",
+    "dash": "dash",
+    "line": "label_line",
+}
+
+
+def time_value(text: str) -> float | None:
+    """Seconds of a time written "h:mm:ss(.fff)" or "mm:ss" (the first of a range); None otherwise."""
+    m = TIME.search(text) if ONLY_TIME.match(text) else None
+    if not m:
+        return None
+    parts = [float(x.replace(",", ".")) for x in m.group(0).split(":")]
+    return sum(v * 60**i for i, v in enumerate(reversed(parts)))
+
+
+def strip_timestamps(text: str) -> tuple[str, float | None]:
+    """Remove bracketed times and ranges ("[00:12:34]", "(0:01 - 0:11)"); return the first as seconds."""
+    first = None
+    for m in BRACKETED_TIME.finditer(text):
+        if first is None:
+            first = time_value(m.group("time"))
+    if first is None and not BRACKETED_TIME.search(text):
+        return text, None
+    return BRACKETED_TIME.sub(lambda m: " " if m.start() and m.end() < len(text) else "", text).strip(), first
+
+
+def annotations(text: str) -> str:
+    """Transcription conventions found in a text, in order, ';'-separated."""
+    return ";".join(m.group(0) for m in CONVENTIONS.finditer(text))
+
+
+@dataclass
+class Head:
+    """What the start of a line says: a label candidate, its form, a time, and the rest."""
+
+    text: str  # the line without its leading time (what is kept when no label is accepted)
+    label: str | None = None
+    form: str | None = None
+    rest: str = ""
+    start: float | None = None
+    ranged: bool = False
+    bare_time: bool = False
+    prefix: str = ""  # a non-speech prefix ("PAUSE.") split off the line
+
+
+def _lift_time(text: str, bare: bool) -> tuple[str, float | None, bool, bool]:
+    """(text without a leading time, the time, whether it was a range, whether it was bare).
+
+    A bare time ("00:13 So…") is lifted only when the document writes them (``bare``) or
+    when it is alone on its line.
+    """
+    m = LEADING_TIME.match(text)
+    if not m or (m.group("bare") and not bare and text[m.end() :].strip()):
+        return text, None, False, False
+    written = m.group("bracketed") or m.group("bare")
+    ranged = not TIME.fullmatch(written.strip())
+    return text[m.end() :], time_value(written), ranged, bool(m.group("bare"))
+
+
+FORMS = (("line", LABEL_LINE), ("bracketed", BRACKETED), ("inline", INLINE), ("dash", DASH), ("alone", ALONE))
+
+
+def parse_head(line: Line, bare_times: bool = True, known: frozenset[str] = frozenset()) -> Head:
+    """The label candidate, time and rest of one line (no decision yet).
+
+    ``known`` holds the normalised labels corpus.yaml gives for the interviewer.
+    """
+    text, start, ranged, bare = _lift_time(line.text.strip(), bare_times)
+    prefix = ""
+    pause = label_words().pause_prefix.match(text)
+    if pause:
+        prefix, text = pause.group(1), text[pause.end() :]
+    head = Head(text, start=start, ranged=ranged, bare_time=bare, prefix=prefix)
+    if line.speaker:
+        head.label, head.form, head.rest = line.speaker, "speaker", text
+    elif line.label and text.startswith(line.label):
+        head.label, head.form, head.rest = line.label, "decorated", text[len(line.label) :].lstrip(LABEL_DECORATION)
+    else:
+        for form, pattern in FORMS:
+            m = pattern.match(text)
+            if not m or (form == "alone" and start is None and not _strong_label(m.group("label"), known)):
+                continue  # a lone label needs a time before it, or to be a role word or code
+            label = m.group("label").strip()
+            if len(label) <= 40 and (_strong_label(label, known) or _name_label(label) or (form == "bracketed" and _tag_label(label))):
+                head.label, head.form = label, "line" if form == "alone" else form
+                head.rest = m.group("rest") if "rest" in m.re.groupindex else ""
+                written = (m.group("time") or "").strip("[]() ") if "time" in m.re.groupindex else ""
+                if written:
+                    head.start, head.ranged = time_value(written), not TIME.fullmatch(written)
+                break
+        note = PARENTHETICAL.search(head.label or "")
+        if note and head.form != "speaker" and (time_value(note.group("note")) is not None or CONVENTIONS.fullmatch(note.group(0).strip())):
+            head.label = head.label[: note.start()]  # "Speaker 1 (00:00)" or "Marie (rires)": the note is not the name
+            if time_value(note.group("note")) is not None:
+                head.start = head.start if head.start is not None else time_value(note.group("note"))
+            else:
+                head.rest = f"{note.group(0).strip()} {head.rest}".strip()
+    if head.label and head.rest:
+        rest, again, again_ranged, _ = _lift_time(head.rest, True)
+        if again is not None:
+            head.rest = rest
+            head.start = head.start if head.start is not None else again
+            head.ranged = head.ranged or again_ranged
+    return head
+
+
+def role_keys(label: str) -> set[str]:
+    """The normalised forms a role word may take in a label: "Marie (enquêtrice)" gives marie(enquetrice), marie, enquetrice."""
+    note = PARENTHETICAL.search(label)
+    keys = {normalise_label(label)}
+    if note:
+        keys |= {normalise_label(label[: note.start()]), normalise_label(note.group("note"))}
+    return keys
+
+
+def _base(label: str) -> str:
+    note = PARENTHETICAL.search(label)
+    return label[: note.start()] if note else label
+
+
+def _strong_label(label: str, interviewer: set[str] | frozenset[str]) -> bool:
+    """A label that is a speaker label wherever it appears: role words, codes, initials."""
+    words = label_words()
+    base = _base(label)
+    return bool(role_keys(label) & (words.interviewer | words.respondent | interviewer)) or is_code_label(base) or bool(INITIALS.match(base))
+
+
+def _name_label(label: str) -> bool:
+    """A label shaped like a person's name ("Martine", "Mme Dupuis", "Amélie Durand")."""
+    label = _base(label)
+    words = label.split()
+    not_labels = label_words().not_labels
+    return (
+        1 <= len(words) <= 4
+        and all(NAME_WORD.match(w) for w in words)
+        and normalise_label(words[0]) not in not_labels
+        and normalise_label(label) not in not_labels
+    )
+
+
+def _tag_label(label: str) -> bool:
+    """A short bracketed tag that may be a speaker ("[id1]", "[Chercheur]"), not a convention ("[rires]")."""
+    return len(label.split()) <= 3 and not CONVENTIONS.fullmatch(f"[{label}]") and any(c.isalpha() for c in label)
+
+
+def accepted_labels(heads: list[Head], interviewer: list[str]) -> set[str]:
+    """The label candidates of a document that are speaker labels.
+
+    Labels the file's structure gives always are. Role words, codes and initials are; a
+    name is when it starts at least two lines, or one line of a document that has other
+    labels. The dash form ("Label - text") counts only for strong labels or when the
+    document writes most of its labels that way.
+    """
+    known = {normalise_label(x) for x in interviewer}
+    counts = Counter(h.label for h in heads if h.label and h.form != "speaker")
+    strong = {label for label in counts if _strong_label(label, known)}
+    bracketed = {h.label for h in heads if h.form == "bracketed"}
+    names = {label for label, n in counts.items() if label not in strong and (_name_label(label) or label in bracketed and _tag_label(label))}
+    repeated = {label for label in names if counts[label] >= 2}
+    accepted = strong | names if strong or repeated else set()
+    forms = Counter(h.form for h in heads if h.label in accepted)
+    if forms and forms["dash"] * 2 <= sum(forms.values()):
+        dash_only = {h.label for h in heads if h.form == "dash"} - {h.label for h in heads if h.form != "dash"}
+        accepted -= dash_only - strong
+    return accepted | {h.label for h in heads if h.form == "speaker"}
+
+
+@dataclass
+class Turn:
+    speaker: str | None
+    text: str
+    offset: float | None
+    type: str  # turn | paragraph | metadata
+    cue: bool = False
+
+
+@dataclass
+class Layout:
+    """How a transcript was read, for the reading report."""
+
+    layout: str = "none"
+    times: str = "none"  # none | format | single | range
+    speakers: int = 0
+    roles: str = ""  # how the roles were decided
+    uncertain: str = ""  # why the decision is uncertain (empty when it is not)
+    notes: list[str] = field(default_factory=list)
+
+
+def _uses_bare_times(lines: list[Line]) -> bool:
+    """True when many lines start with a bare time ("00:13 So…"), as Otter's Word export writes them."""
+    spoken = [line.text.strip() for line in lines if line.text.strip() and not line.metadata]
+    bare = sum(1 for text in spoken if (m := LEADING_TIME.match(text)) and m.group("bare"))
+    return bare >= 2 and bare * 4 >= len(spoken)
+
+
+def _non_speech(text: str) -> bool:
+    return bool(label_words().non_speech.fullmatch(text.strip()))
+
+
+def build_turns(lines: list[Line], interviewer: list[str]) -> tuple[list[Turn], Layout]:
+    """Group lines into speaker turns (or unattributed paragraphs when the document has no labels)."""
+    bare_times = _uses_bare_times(lines)
+    known = frozenset(normalise_label(x) for x in interviewer)
+    heads = [parse_head(line, bare_times, known) for line in lines]
+    accepted = accepted_labels([h for h, line in zip(heads, lines) if not line.metadata], interviewer)
+    labelled = bool(accepted)
+    turns: list[Turn] = []
+    current: Turn | None = None  # the turn that unlabelled lines continue
+    pending: float | None = None  # a time written alone on a line, for the next turn
+    for line, head in zip(lines, heads):
+        text = head.text.strip()
+        if line.metadata or (text and _non_speech(text)):
+            if text or line.text.strip():
+                turns.append(Turn(None, line.text.strip() if line.metadata else text, None, "metadata"))
+            continue
+        if head.prefix:
+            turns.append(Turn(None, head.prefix, None, "metadata"))
+        label = head.label if head.label in accepted else None
+        if label is None:
+            text, stamp = strip_timestamps(text)
+            start = line.start if line.start is not None else head.start if head.start is not None else stamp
+            if not text:
+                pending = start if start is not None else pending
+                continue
+            start = start if start is not None else pending
+            pending = None
+            if not labelled:
+                turns.append(Turn(None, text, start, "paragraph", line.cue))
+            elif current is None:  # before the first turn: a header, or (subtitles) unattributed speech
+                speech = line.cue and not ONLY_CONVENTION.match(text)
+                turns.append(Turn(None, text, start if speech else None, "paragraph" if speech else "metadata", line.cue))
+            else:
+                current.text = (current.text + (" " if line.cue else "\n") + text).strip()
+                if current.offset is None:
+                    current.offset = start
+            continue
+        rest, stamp = strip_timestamps(head.rest.strip())
+        start = line.start if line.start is not None else head.start if head.start is not None else stamp
+        start = start if start is not None else pending
+        pending = None
+        if line.cue and current is not None and current.cue and current.speaker == label and turns[-1] is current:
+            current.text = (current.text + " " + rest).strip()
+            continue
+        current = Turn(label, rest, start, "turn", line.cue)
+        turns.append(current)
+    return turns, _layout(lines, heads, accepted, turns)
+
+
+def _layout(lines: list[Line], heads: list[Head], accepted: set[str], turns: list[Turn]) -> Layout:
+    labelled = [h for h in heads if h.label in accepted]
+    forms = Counter(h.form for h in labelled)
+    if sum(1 for h in labelled if not h.rest.strip()) * 2 > len(labelled):
+        layout = "label_line"  # the label stands alone, the speech follows on the next lines
+    else:
+        layout = LAYOUTS[forms.most_common(1)[0][0]] if forms else "none"
+    if any(h.ranged for h in heads):
+        times = "range"
+    elif any(h.start is not None for h in heads):
+        times = "single"
+    elif any(line.start is not None for line in lines):
+        times = "format"
+    else:
+        times = "none"
+    speakers = len({t.speaker for t in turns if t.type == "turn"})
+    return Layout(layout=layout, times=times, speakers=speakers)
+
+
+def assign_roles(turns: list[Turn], interviewer: list[str], layout: Layout) -> list[str]:
+    """interviewer / respondent per turn (unknown for other rows); records the decision in ``layout``.
+
+    corpus.yaml's ``interviewer:`` labels decide; else role words in the labels
+    ("Enquêtrice", "Q", "Chercheur"); else, with several speakers, the cues a person would
+    use (:func:`likely_interviewer`).
+    """
+    speakers = list(dict.fromkeys(t.speaker for t in turns if t.type == "turn" and t.speaker))
+    keys = {s: role_keys(s) for s in speakers}
+    words = label_words()
+    wanted = {normalise_label(x) for x in interviewer}
+    interviewers: set[str] = set()
+    if wanted:
+        interviewers = {s for s, k in keys.items() if k & wanted}
+        layout.roles = "corpus.yaml"
+        if not interviewers and speakers:
+            layout.notes.append(f"aucun des locuteurs indiqués comme enquêteur ({', '.join(interviewer)}) n'apparaît")
+    if not interviewers:
+        interviewers = {s for s, k in keys.items() if k & words.interviewer}
+        layout.roles = "libellés" if interviewers else layout.roles
+    if not interviewers and len(speakers) == 2:
+        answering = [s for s, k in keys.items() if k & words.respondent]
+        if len(answering) == 1:
+            interviewers = set(speakers) - set(answering)
+            layout.roles = "libellés"
+    if not interviewers and len(speakers) >= 2:
+        asker, layout.uncertain = likely_interviewer(turns, speakers)
+        interviewers = {asker} if asker else set()
+        layout.roles = "déduit"
+    return [
+        "unknown" if t.type != "turn" or not t.speaker else ("interviewer" if t.speaker in interviewers else "respondent")
+        for t in turns
+    ]
+
+
+def _asks(text: str) -> bool:
+    return text.rstrip(" .…»\"')/").endswith("?")
+
+
+def likely_interviewer(turns: list[Turn], speakers: list[str]) -> tuple[str | None, str]:
+    """(the speaker the cues point to, why the choice is uncertain, or '').
+
+    Among the main speakers (a tenth of the turns at least), three cues vote: the largest
+    share of turns ending in a question (by a clear margin), the shortest turns on average
+    (half as long at most), speaking first. Nobody asking a question means no interviewer
+    (a meeting, a group discussion).
+    """
+    spoken = [t for t in turns if t.type == "turn" and t.speaker]
+    counts = Counter(t.speaker for t in spoken)
+    main = [s for s in speakers if counts[s] >= max(2, len(spoken) / 10)] or speakers
+    questions = {s: sum(_asks(t.text) for t in spoken if t.speaker == s) / counts[s] for s in main}
+    length = {s: sum(len(t.text.split()) for t in spoken if t.speaker == s) / counts[s] for s in main}
+    if max(questions.values()) == 0:
+        return None, "personne ne pose de question : aucun enquêteur retenu"
+    by_questions = sorted(main, key=questions.__getitem__, reverse=True)
+    by_length = sorted(main, key=length.__getitem__)
+    votes: dict[str, str] = {"parle en premier": next(t.speaker for t in spoken if t.speaker in main)}
+    if len(main) < 2 or questions[by_questions[0]] >= max(1.5 * questions[by_questions[1]], questions[by_questions[1]] + 0.1):
+        votes["pose le plus de questions"] = by_questions[0]
+    if len(main) < 2 or length[by_length[1]] >= 1.5 * max(length[by_length[0]], 1):
+        votes["interventions les plus courtes"] = by_length[0]
+    tally = Counter(votes.values())
+    best = max(tally, key=lambda s: (tally[s], s == votes.get("pose le plus de questions"), s == votes.get("interventions les plus courtes")))
+    against = [f"« {who} » {why}" for why, who in votes.items() if who != best]
+    if not against and tally[best] < 2:
+        against.append("un seul indice")
+    return best, ", ".join(against)

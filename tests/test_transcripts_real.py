@@ -1,0 +1,124 @@
+"""Transcripts written by real tools (tests/fixtures/real/transcripts, see SOURCES.md).
+
+Every fixture is read with its expected turns, speakers, interviewer, first and last
+times and layout, and every word of the file must be in a turn, a metadata row or the
+speaker column.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import warnings
+from collections import Counter
+
+import pandas as pd
+import pytest
+
+from enquete.ingest import read_transcript
+from enquete.schema import document_text, validate_segments
+from tests.conftest import FIXTURES
+
+REAL = FIXTURES / "real" / "transcripts"
+
+# file: (turns, speakers in order of appearance, interviewer, first time, last time, layout)
+EXPECTED = {
+    "noscribe_interview.vtt": (52, ("S01", "S00", "S02"), "S01", 34.57, 737.141, "format"),
+    "noscribe_interview.html": (55, ("S01", "S00", "S02"), "S01", 12.14, 726.46, "inline"),
+    "noscribe_interview.txt": (55, ("S01", "S00", "S02"), "S01", 12.0, 726.0, "inline"),
+    "zoom_meeting001_transcript.vtt": (30, ("Andrew Knight", "Paul McCartney", "George Harrison", "Ringo Starr", "John Lennon"), None, 4.859, 3303.36, "inline"),
+    "qualcoder_transcript.txt": (7, ("id1", "id2", "id3"), None, None, None, "bracketed"),
+    "qualcoder_ID1.docx": (0, (), None, None, None, "none"),
+    "qualcoder_ID2.odt": (0, (), None, None, None, "none"),
+    "otter_export_fr.txt": (8, ("Claire Martin", "Fatoumata Diallo"), "Claire Martin", 0.0, 107.0, "label_line"),
+    "otter_export_fr.srt": (6, ("Julien Roche", "Josiane Perret"), "Julien Roche", 0.0, 66.55, "inline"),
+    "otter_export_fr.docx": (6, ("Nadia Benali", "Thierry Vasseur"), "Nadia Benali", 0.0, 67.0, "label_line"),
+    "recherche_chercheur_fr.docx": (6, ("Chercheur", "Participante"), "Chercheur", 0.0, 66.0, "label_line"),
+    "whisperx_fr.json": (5, ("SPEAKER_01", "SPEAKER_00"), "SPEAKER_00", 0.0, 107.1, "format"),
+    "whisperx_fr.srt": (6, ("SPEAKER_00", "SPEAKER_01"), "SPEAKER_00", 0.0, 67.25, "bracketed"),
+    "pyannote_script_fr.txt": (6, ("SPEAKER_00", "SPEAKER_01"), "SPEAKER_00", 0.0, 66.55, "dash"),
+    "teams_fr.vtt": (8, ("Anaïs Lefèvre", "Françoise García"), "Anaïs Lefèvre", 0.0, 107.1, "format"),
+    "teams_export_fr.docx": (6, ("Camille Rey", "Ousmane Ba"), "Camille Rey", 0.0, 79.0, "label_line"),
+    "zoom_fr.vtt": (6, ("Hélène Morel", "Rachid Amrani"), "Hélène Morel", 0.0, 67.25, "inline"),
+    "notes_fr.md": (8, ("Emma", "Yasmina"), "Emma", 0.0, 107.0, "decorated"),
+    "corpus_socioling_fr.txt": (7, ("E", "L"), "E", None, None, "inline"),
+    "noscribe_renomme_fr.html": (6, ("Expérimentateur", "Mme Rolland"), "Expérimentateur", 4.1, 70.65, "inline"),
+    "entretien_noms_fr.txt": (6, ("Sophie", "Mohamed"), "Sophie", None, None, "inline"),
+}
+
+
+def test_every_fixture_has_expectations():
+    files = {p.name for p in REAL.iterdir() if p.name != "SOURCES.md"}
+    assert files == set(EXPECTED)
+    assert sum(1 for name in EXPECTED if "_fr" in name) >= 8
+
+
+def _read(name: str) -> pd.DataFrame:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        df = read_transcript(REAL / name)
+    validate_segments(df)
+    plain = document_text(df)
+    assert all(plain[s:e] == t for s, e, t in zip(df["start_char"], df["end_char"], df["text"]))
+    return df
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_real_transcript_is_read_right(name):
+    n_turns, speakers, interviewer, first, last, layout = EXPECTED[name]
+    df = _read(name)
+    spoken = df[df["message_type"] == "turn"]
+    assert len(spoken) == n_turns
+    assert tuple(dict.fromkeys(spoken["speaker"])) == speakers
+    asking = spoken.loc[spoken["speaker_role"] == "interviewer", "speaker"].unique().tolist()
+    assert asking == ([interviewer] if interviewer else [])
+    times = df["time_offset"].dropna()
+    assert (times.iloc[0] if len(times) else None, times.iloc[-1] if len(times) else None) == pytest.approx((first, last))
+    assert df.attrs["reading"]["layout"] == layout
+    assert not spoken["text"].str.contains(r"^\s*(?:\[|\()?\d{1,2}:\d{2}", regex=True).any(), "times are lifted out of the text"
+
+
+def _source_text(path) -> str:
+    """The words a person sees in the file (markup, cue timings and ids removed)."""
+    suffix = path.suffix
+    if suffix == ".docx":
+        import docx
+
+        document = docx.Document(str(path))
+        cells = [c.text for t in document.tables for row in t.rows for c in row.cells]
+        return "\n".join([p.text for p in document.paragraphs] + cells)
+    if suffix == ".odt":
+        from odf import teletype
+        from odf.opendocument import load
+        from odf.text import P
+
+        return "\n".join(teletype.extractText(p) for p in load(str(path)).getElementsByType(P))
+    text = path.read_text(encoding="utf-8")
+    if suffix == ".json":
+        return "\n".join(s["text"] for s in json.loads(text)["segments"])
+    if suffix == ".html":
+        import lxml.html
+
+        return "\n".join(p.text_content() for p in lxml.html.fromstring(text).iter("p"))
+    if suffix in (".vtt", ".srt"):
+        kept = []
+        for block in re.split(r"\n\s*\n", text):
+            lines = block.split("\n")
+            timing = next((i for i, line in enumerate(lines) if "-->" in line), None)
+            kept += lines if timing is None else lines[timing + 1 :]
+        text = html.unescape(re.sub(r"<[^>]+>", " ", "\n".join(kept)))
+    return text
+
+
+def _words(text: str) -> Counter:
+    return Counter(w.lower() for w in re.findall(r"[^\W\d_]+", text))
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_every_word_of_the_file_is_kept(name):
+    df = _read(name)
+    kept = _words("\n".join(df["text"]))
+    labels = _words(" ".join(df["speaker"].dropna().unique()))
+    missing = _words(_source_text(REAL / name)) - kept
+    assert set(missing) <= set(labels) | {"webvtt", "note"}, f"lost: {dict(missing)}"
