@@ -80,13 +80,20 @@ def test_initiative_referenced_by_name_or_slug(tmp_path):
     assert read_manifest(tmp_path / "corpus.yaml").initiatives[0].id == "les_voisins_du_square"
 
 
-def test_duplicate_document_ids_are_an_error(tmp_path):
+def test_files_with_the_same_name_get_distinct_stable_ids(tmp_path):
     write_chat(tmp_path / "x" / "a.txt", CHAT)
     write_chat(tmp_path / "y" / "a.txt", CHAT)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        with pytest.raises(CorpusError, match="en double"):
-            load_corpus(tmp_path)
+        assert [d.id for d in load_corpus(tmp_path).documents] == ["x_a", "y_a"]
+
+
+def test_duplicate_ids_given_in_the_manifest_are_an_error(tmp_path):
+    write_chat(tmp_path / "x" / "a.txt", CHAT)
+    write_chat(tmp_path / "y" / "a.txt", CHAT)
+    (tmp_path / "corpus.yaml").write_text("documents:\n  - {file: x/a.txt, id: A}\n  - {file: y/a.txt, id: A}\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match="en double"):
+        load_corpus(tmp_path)
 
 
 def test_settings_merge_defaults_manifest_and_overrides(tmp_path):

@@ -127,6 +127,29 @@ def test_names_and_numbers_in_styled_letters_are_found():
     assert out["text"].iloc[1] == f"Merci {first} ! {first} au [TÉLÉPHONE]"
 
 
+def test_a_person_named_only_in_a_full_name_mention_keeps_no_surname():
+    done = pseudonymise(table([("Amélie", "@Sylvie Marchand je passe ce soir avec les clés"), ("Karim", "@Sylvie Merci pour hier"),
+                               ("Karim", "le marchand de légumes viendra aussi")]), use_ner=False)
+    texts = done.segments["text"].tolist()
+    assert "Sylvie" not in " ".join(texts) and "Marchand" not in " ".join(texts)
+    assert texts[2] == "le marchand de légumes viendra aussi"  # the ordinary word stays
+    full, first = texts[0].split(" je ")[0][1:], texts[1].split(" Merci")[0][1:]
+    assert full.split()[0] == first, "one person, one pseudonym"
+
+
+@pytest.mark.parametrize("title, gender", [("Monsieur", "m"), ("M.", "m"), ("Madame", "f"), ("Mme", "f")])
+def test_a_pseudonym_agrees_with_the_title_written_before_it(title, gender):
+    from enquete.pseudonymise.names import name_lists
+
+    names = ["Rachid Amrani", "Camille Roux", "Dominique Leroy", "Claude Martin"]  # first names the lists may not know
+    rows = [(n, "Bonjour") for n in names] + [("Karim", f"On a vu {title} {n} au marché") for n in names]
+    done = pseudonymise(table(rows), use_ner=False)
+    key = done.key.set_index("original")
+    for name in names:
+        first = key.loc[name, "pseudo_first"]
+        assert name_lists().gender(first) == gender, f"{title} {name} → {first}"
+
+
 def test_tags_style():
     df = table([("Nadia Benali", "Mon numéro : 06 12 34 56 78, écris à nadia@exemple.fr"), ("Karim", "ok Nadia")])
     out = run_pseudo(df, style="tags").segments

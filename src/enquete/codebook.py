@@ -14,7 +14,7 @@ from importlib import resources
 from pathlib import Path
 
 import pandas as pd
-import yaml
+from enquete.datafiles import YAMLError, read_yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from enquete.corpus import validation_message
@@ -145,8 +145,8 @@ def _codebook_path(name_or_path: str | Path) -> Path:
 @lru_cache(maxsize=32)
 def _load(path: Path) -> Codebook:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
-    except yaml.YAMLError as exc:
+        data = read_yaml(path.read_text(encoding="utf-8-sig"))
+    except YAMLError as exc:
         raise CodebookError(f"{path} : YAML invalide ({exc})") from None
     except UnicodeDecodeError:
         raise CodebookError(f"{path} : la grille doit être en UTF-8") from None

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
+import hashlib
 import re
 import unicodedata
 import warnings
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
+from enquete.datafiles import YAMLError, read_yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from enquete.settings import Settings
@@ -143,6 +145,36 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", ascii_text.lower()).strip("_") or "x"
 
 
+def document_ids(relpaths: list[str], taken: set[str] = frozenset()) -> list[str]:
+    """Ids for files: the slug of the file's name, unique and stable.
+
+    Files whose names give the same slug, or an id already ``taken`` ("X.txt" beside
+    "X.zip", two "_chat.txt" in sub-folders, "test_[a].txt" and "test_a.txt") are told
+    apart by their folder, then their extension, then a short hash of their path: the
+    same files always get the same ids.
+    """
+
+    def stem(path: str) -> str:
+        p = Path(path)
+        return p.stem if p.suffix.lower() in SUPPORTED_SUFFIXES else p.name
+
+    def clashing(ids: list[str]) -> set[str]:
+        counts = Counter(ids)
+        return {i for i, n in counts.items() if n > 1} | (set(ids) & set(taken))
+
+    ids = [slugify(stem(p)) for p in relpaths]
+    for qualify in (
+        lambda p: slugify(str(Path(p).parent / stem(p))),
+        lambda p: slugify(str(Path(p).parent / stem(p)) + "_" + Path(p).suffix),
+        lambda p: slugify(str(Path(p).parent / stem(p))) + "_" + hashlib.sha1(p.encode()).hexdigest()[:6],
+    ):
+        bad = clashing(ids)
+        if not bad:
+            break
+        ids = [qualify(p) if i in bad else i for p, i in zip(relpaths, ids)]
+    return ids
+
+
 def validation_message(exc: ValidationError) -> str:
     """A pydantic validation error as one readable line: 'field: message; ...'."""
     parts = []
@@ -155,8 +187,8 @@ def validation_message(exc: ValidationError) -> str:
 def read_manifest(path: Path) -> Manifest:
     """Parse and validate a corpus.yaml file."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
-    except yaml.YAMLError as exc:
+        data = read_yaml(path.read_text(encoding="utf-8-sig"))
+    except YAMLError as exc:
         raise CorpusError(f"{path} : YAML invalide ({exc})") from None
     except UnicodeDecodeError:
         raise CorpusError(f"{path} : le manifeste doit être en UTF-8") from None
@@ -244,14 +276,11 @@ def load_corpus(path: str | Path) -> Corpus:
                 attributes=entry.attributes,
             )
         )
-    for file_path in discover_files(root, manifest.exclude):
-        relpath = file_path.relative_to(root).as_posix()
-        if relpath in listed:
-            continue
+    unlisted = [p for p in discover_files(root, manifest.exclude) if p.relative_to(root).as_posix() not in listed]
+    relpaths = [p.relative_to(root).as_posix() for p in unlisted]
+    for file_path, relpath, doc_id in zip(unlisted, relpaths, document_ids(relpaths, {d.id for d in documents})):
         if manifest.documents:
             messages.append(f"{relpath} n'est pas dans {MANIFEST_NAME} : lu quand même (initiative inconnue)")
-        supported = file_path.suffix.lower() in SUPPORTED_SUFFIXES
-        doc_id = slugify(file_path.stem if supported else file_path.name)
         documents.append(Document(id=doc_id, path=file_path, relpath=relpath, in_manifest=False))
     _check_unique_ids(documents)
     for message in messages:

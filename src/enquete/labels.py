@@ -9,9 +9,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 
-import yaml
+from enquete.datafiles import package_yaml
 
 
 def normalise_label(label: str) -> str:
@@ -34,7 +33,7 @@ class LabelWords:
 
 @lru_cache(maxsize=1)
 def label_words() -> LabelWords:
-    data = yaml.safe_load((resources.files("enquete") / "labels.yaml").read_text("utf-8"))
+    data = package_yaml("enquete", "labels.yaml")
 
     def words(key: str) -> frozenset[str]:
         return frozenset(normalise_label(w) for w in data[key])

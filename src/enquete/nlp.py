@@ -10,7 +10,6 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache, partial
-from importlib import resources
 from itertools import islice
 from pathlib import Path
 from typing import TypeVar
@@ -20,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import spacy
-import yaml
+from enquete.datafiles import package_yaml
 from spacy.lang.fr.stop_words import STOP_WORDS
 from spacy.language import Language
 from spacy.lookups import Lookups
@@ -103,7 +102,7 @@ def fold(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def _abbreviations() -> tuple[re.Pattern, dict[str, str]]:
-    table = yaml.safe_load((resources.files("enquete") / "abreviations.yaml").read_text("utf-8"))
+    table = package_yaml("enquete", "abreviations.yaml")
     table = {k.lower(): v for k, v in table.items() if k.lower() != v.lower()}
     return re.compile(r"(?<![\w'’])(" + "|".join(map(re.escape, sorted(table, key=len, reverse=True))) + r")(?![\w'’])", re.I), table
 

@@ -31,6 +31,7 @@ MESSAGE_TYPES = (
     "poll",
     "location",
     "contact",
+    "call",  # a voice or video call notice
 )
 
 
@@ -53,12 +54,13 @@ COLUMNS: tuple[Column, ...] = (
     Column("speaker_role", "string", "interviewer | respondent | member | system | unknown."),
     Column("timestamp", "datetime64[ns]", "Date and time (timezone-naive); missing if unknown."),
     Column("time_offset", "Float64", "Seconds from the start of the recording (interviews)."),
-    Column("message_type", "string", "turn | paragraph | metadata | text | media | deleted | system | poll | location | contact."),
+    Column("message_type", "string", "turn | paragraph | metadata | text | media | deleted | system | poll | location | contact | call."),
     Column("text", "string", "The segment's text, exactly as written (after pseudonymisation)."),
     Column("start_char", "Int64", "Offset of text in the document's plain text."),
     Column("end_char", "Int64", "End offset (exclusive) of text in the document's plain text."),
     Column("edited", "boolean", "WhatsApp: the message carried an 'edited' marker."),
-    Column("attachment", "string", "WhatsApp: attached file name, if any."),
+    Column("attachment", "string", "WhatsApp: attached or omitted file name, if any."),
+    Column("media", "boolean", "WhatsApp: the message carried a photo, video, audio, sticker or file (its caption, if any, is the text)."),
     Column("annotations", "string", "Transcription conventions found in the text, ';'-separated."),
 )
 COLUMN_NAMES = tuple(c.name for c in COLUMNS)

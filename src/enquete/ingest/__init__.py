@@ -16,11 +16,11 @@ import pandas as pd
 
 from enquete import schema
 from enquete.corpus import TRANSCRIPT_SUFFIXES, Corpus, Document
-from enquete.ingest.common import Reject, document_for, rejects_frame
+from enquete.ingest.common import Reject, rejects_frame
 from enquete.ingest.errors import IngestError
 from enquete.ingest.text import read_text
 from enquete.ingest.transcripts import read_transcript
-from enquete.ingest.whatsapp import HEADER_PROBE, read_whatsapp
+from enquete.ingest.whatsapp import looks_like_chat, read_whatsapp
 from enquete.progress import track
 from enquete.settings import DEFAULTS, Settings
 
@@ -38,16 +38,20 @@ __all__ = [
 
 
 def detect_kind(path: Path) -> str:
-    """'whatsapp' or 'interview' for a file, from its extension and (.txt) its first lines."""
+    """'whatsapp' or 'interview' for a file, from its extension and (.txt) its first lines.
+
+    A .txt is a chat when its first lines hold message headers (in any format WhatsApp
+    writes, or date, time and a name in a form it does not know: the WhatsApp reader
+    then rejects it with the reason), never by the share of such lines: a chat of long
+    multi-line messages is still a chat.
+    """
     suffix = path.suffix.lower()
     if suffix == ".zip":
         return "whatsapp"
     if suffix != ".txt":
         return "interview"
     text, _ = read_text(path)
-    lines = [line for line in text.split("\n", 200)[:200] if line.strip()]
-    headers = sum(1 for line in lines if HEADER_PROBE.match(line))
-    return "whatsapp" if headers and headers >= len(lines) / 3 else "interview"
+    return "whatsapp" if looks_like_chat(text.split("\n", 400)[:400]) else "interview"
 
 
 def read_document(
@@ -136,14 +140,20 @@ def ingest_paths(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read loose files (or every supported file of the folders given); return (segments, rejects).
 
+    A folder's files keep their path below it ("exports/a/_chat.txt"); document ids are
+    unique and stable even when file names collide (:func:`enquete.corpus.document_ids`).
     ``reading`` is as for :func:`ingest_corpus`.
     """
-    from enquete.corpus import discover_files
+    from enquete.corpus import discover_files, document_ids
 
-    files: list[Path] = []
+    files: list[tuple[Path, str]] = []
     for p in map(Path, paths):
-        files.extend(discover_files(p) if p.is_dir() else [p])
-    documents = [document_for(f, None) for f in files]
+        if p.is_dir():
+            files.extend((f, (Path(p.name) / f.relative_to(p)).as_posix()) for f in discover_files(p))
+        else:
+            files.append((p, p.name))
+    ids = document_ids([relpath for _, relpath in files])
+    documents = [Document(id=i, path=f, relpath=relpath, in_manifest=False) for (f, relpath), i in zip(files, ids)]
     return _read_all(documents, settings, "Lecture des fichiers", reading)
 
 

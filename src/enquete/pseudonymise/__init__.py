@@ -254,12 +254,26 @@ def _first_name(token) -> bool:
     return token.pos_ == "PROPN" or fold(text) not in name_lists().ambiguous
 
 
+#: Capitalised words that may follow an @mention's first word as the rest of a name ("@Sylvie Marchand").
+MENTION_TAIL = re.compile(r"(?:[ \u00a0](?:(?:de|du|van|von|el|ben|le|la)[ \u00a0])?[A-ZÀ-Þ][\w'’\-]*\.?){1,2}")
+
+
 def _mentions(texts: Iterable[str]) -> list[str]:
+    """Names written after @: WhatsApp's isolated mentions, or a word and the capitalised words after it."""
     out = []
     for text in texts:
         if "@" in text:
             for m in patterns.MENTION.finditer(text):
                 name = (m.group(1) or m.group(2) or "").strip()
+                if m.group(2) and not patterns.PHONE.fullmatch(name):
+                    tail = MENTION_TAIL.match(text, m.end())
+                    words = tail.group().split() if tail else []
+                    kept = []
+                    for word in words:  # "@Sylvie Marchand je passe", not "@Sylvie Merci"
+                        if fold(word.rstrip(".")) in NOT_NAMES:
+                            break
+                        kept.append(word)
+                    name = " ".join([name, *kept])
                 if name and not patterns.PHONE.fullmatch(name):
                     out.append(name)
     return out
@@ -348,6 +362,7 @@ def pseudonymise(
     if previous_key is not None and len(previous_key):
         rows = previous_key[["original", "pseudo_first", "pseudo_last"]].astype(object).fillna("").astype(str)
         previous = {o: (f, l) for o, f, l in rows.itertuples(index=False) if f or l}
+    people.learn_titles(segments["text"].dropna().unique())
     people.assign_pseudonyms(seed, reserved, previous)
     replacer = Replacer(people, style, allow, deny, common)
     out = segments.copy()

@@ -10,9 +10,8 @@ import random
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 
-import yaml
+from enquete.datafiles import package_yaml
 
 from enquete.nlp import fold
 
@@ -40,7 +39,7 @@ class NameLists:
 
 @lru_cache(maxsize=1)
 def name_lists() -> NameLists:
-    data = yaml.safe_load((resources.files("enquete.pseudonymise") / "noms.yaml").read_text("utf-8"))
+    data = package_yaml("enquete.pseudonymise", "noms.yaml")
     words = {k: data[k].split() for k in ("female", "male", "ambiguous")}
     return NameLists(
         female=frozenset(fold(w) for w in words["female"]),
@@ -52,7 +51,7 @@ def name_lists() -> NameLists:
 
 @lru_cache(maxsize=1)
 def _pools() -> dict[str, list[str]]:
-    data = yaml.safe_load((resources.files("enquete.pseudonymise") / "noms.yaml").read_text("utf-8"))
+    data = package_yaml("enquete.pseudonymise", "noms.yaml")
     female, male = sorted(set(data["female"].split())), sorted(set(data["male"].split()))
     excluded = {fold(w) for w in data["not_pseudonyms"].split()} | {fold(w) for w in female + male}
     surnames = sorted({s for s in re.split(r"\s+(?=[A-ZÀ-Þ])", data["surnames"].strip()) if fold(s) not in excluded})
@@ -67,7 +66,16 @@ class ParsedName:
     initials: str = ""
 
 
-TITLE = re.compile(r"^\s*((?i:m\.|mme\.?|mlle\.?|monsieur|madame|mademoiselle|dr\.?|docteur|me))\s+")
+TITLE = re.compile(r"^\s*((?i:m\.|mme\.?|mlle\.?|monsieur|madame|mademoiselle|dr\.?|docteur|me|mr\.?|mrs\.?|ms\.?))\s+")
+#: The gender a title says: "Monsieur Rachid Amrani" is a man whatever the name lists know.
+TITLE_GENDER = {"m": "m", "monsieur": "m", "mr": "m", "mme": "f", "madame": "f", "mlle": "f", "mademoiselle": "f", "mrs": "f", "ms": "f"}
+#: A title written before a name in running text.
+TITLE_BEFORE = re.compile(r"(?<![\w])(M\.|Mr\.?|Monsieur|Mme\.?|Madame|Mlle\.?|Mademoiselle|Mrs\.?|Ms\.?)[ \u00a0\u202f]+(?=[A-ZÀ-Þ])", re.IGNORECASE)
+
+
+def title_gender(title: str) -> str:
+    """'m', 'f' or '' for a title as written ("Mme", "M.", "Monsieur")."""
+    return TITLE_GENDER.get(fold(title.rstrip(".")), "")
 TITLE_FORMS = ("Mme", "M.", "Madame", "Monsieur", "Mlle", "madame", "monsieur")
 
 
@@ -86,6 +94,8 @@ def parse_name(text: str) -> ParsedName:
     if not tokens:
         return ParsedName()
     if title:
+        if len(tokens) > 1 and name_lists().is_first_name(tokens[0]):  # "Monsieur Rachid Amrani"
+            return ParsedName(title=title, first=tokens[0], last=" ".join(tokens[1:]))
         return ParsedName(title=title, last=" ".join(tokens))
     if fold(tokens[0]) in PARTICLES:
         return ParsedName(last=" ".join(tokens))
@@ -107,6 +117,7 @@ class Person:
     forms: set[str] = field(default_factory=set)
     pseudo_first: str = ""
     pseudo_last: str = ""
+    gender: str = ""  # from a title written before the name ("Mme Benali"): wins over the first name lists
 
     @property
     def key(self) -> str:
@@ -134,8 +145,31 @@ class People:
             person.last = parsed.last
         if parsed.initials:
             person.initials = parsed.initials
+        if parsed.title and title_gender(parsed.title):
+            person.gender = title_gender(parsed.title)
         person.forms.add(text.strip())
         return person
+
+    def learn_titles(self, texts) -> None:
+        """Set each person's gender from the titles written before their names ("Monsieur Rachid Amrani")."""
+        forms = self.forms()
+        alternatives = sorted((f for f in forms if len(f) > 1), key=len, reverse=True)
+        if not alternatives:
+            return
+        titled = re.compile(TITLE_BEFORE.pattern + r"(" + "|".join(map(re.escape, alternatives)) + r")(?![\w])", re.IGNORECASE)
+        votes: dict[int, dict[str, int]] = {}
+        for text in texts:
+            if not TITLE_BEFORE.search(text):
+                continue
+            for m in titled.finditer(text):
+                person = forms.get(m.group(2)) or next((p for f, p in forms.items() if f.lower() == m.group(2).lower()), None)
+                gender = title_gender(m.group(1))
+                if person is not None and gender:
+                    votes.setdefault(person.id, {}).setdefault(gender, 0)
+                    votes[person.id][gender] += 1
+        for person in self.persons:
+            if person.id in votes:
+                person.gender = max(sorted(votes[person.id]), key=votes[person.id].__getitem__)
 
     def add_anonymous(self, label: str) -> Person:
         """A person known only by a label that is not a name (a phone number as sender)."""
@@ -194,7 +228,7 @@ class People:
             if person.pseudo_first or person.pseudo_last:
                 continue
             rng = random.Random(f"{seed}:{person.key}:{sorted(person.forms)}")
-            gender = name_lists().gender(person.first) if person.first else ""
+            gender = person.gender or (name_lists().gender(person.first) if person.first else "")
             person.pseudo_first = _draw(pools[gender], taken, rng)
             person.pseudo_last = _draw(pools["last"], taken, rng) if (person.last or person.initials) else ""
             if not person.first and not person.last and not person.initials:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import docx
 import pandas as pd
-import yaml
+from enquete.datafiles import package_yaml
 from docx.enum.text import WD_BREAK
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
@@ -38,7 +38,7 @@ class ReportError(ValueError):
 
 @lru_cache(maxsize=1)
 def _texts() -> dict:
-    return yaml.safe_load((resources.files("enquete.report") / "textes.yaml").read_text(encoding="utf-8"))
+    return package_yaml("enquete.report", "textes.yaml")
 
 
 class Texts:
