@@ -122,3 +122,36 @@ def test_every_word_of_the_file_is_kept(name):
     labels = _words(" ".join(df["speaker"].dropna().unique()))
     missing = _words(_source_text(REAL / name)) - kept
     assert set(missing) <= set(labels) | {"webvtt", "note"}, f"lost: {dict(missing)}"
+
+
+def test_no_arrangement_of_lines_crashes_the_turn_builder_and_no_word_is_lost():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from enquete.ingest.formats import Line
+    from enquete.ingest.turns import assign_roles, build_turns
+
+    pieces = st.sampled_from(["Enquêtrice :", "E :", "[SPEAKER_01]:", "Martine", "**Emma**", "00:13", "(0:01 - 0:11)",
+                              "[00:00:05]", "PAUSE.", "(rires)", "<TXT=a>", "Transcribed by https://otter.ai", "Bonjour ?",
+                              "oui", "alors : non", "Speaker 1 (00:00):", "-", "", "  "])
+    line = st.builds(
+        Line,
+        text=st.lists(pieces, max_size=5).map(" ".join),
+        speaker=st.none() | st.sampled_from(["S00", "S01", "Carlos Farías"]),
+        label=st.none() | st.sampled_from(["Emma", "Note"]),
+        start=st.none() | st.floats(0, 5000),
+        cue=st.booleans(),
+        metadata=st.booleans(),
+    )
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(line, max_size=25), st.lists(st.sampled_from(["E", "Martine", "S01"]), max_size=2))
+    def check(lines, interviewer):
+        turns, layout = build_turns(lines, interviewer)
+        roles = assign_roles(turns, interviewer, layout)
+        assert len(roles) == len(turns)
+        kept = _words(" ".join(t.text for t in turns) + " " + " ".join(t.speaker or "" for t in turns))
+        given_words = _words(" ".join(line.text for line in lines))
+        assert not (given_words - kept), "every word is in a turn, a metadata row or a speaker label"
+
+    check()
