@@ -39,7 +39,7 @@ def generate(n: int, seed: int = 0) -> pd.DataFrame:
     from enquete.ingest.common import finish
 
     rng = random.Random(seed)
-    senders = [f"{f} {l}" for f, l in zip(FIRST, LAST)] + ["+33 6 12 34 56 78"]
+    senders = [f"{first} {last}" for first, last in zip(FIRST, LAST)] + ["+33 6 12 34 56 78"]
     frames = []
     per_group = 10_000
     for g in range(0, n, per_group):

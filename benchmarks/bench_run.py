@@ -45,7 +45,7 @@ def message(rng: random.Random) -> str:
 def write_corpus(root: Path, messages: int, interviews: int, seed: int = 0) -> None:
     rng = random.Random(seed)
     groups = max(4, messages // 50_000)
-    senders = [f"{f} {l}" for f in FIRST for l in LAST[:4]]
+    senders = [f"{first} {last}" for first in FIRST for last in LAST[:4]]
     for g in range(groups):
         n = messages // groups + (1 if g < messages % groups else 0)
         t = 1_600_000_000 + g * 3600
@@ -57,7 +57,7 @@ def write_corpus(root: Path, messages: int, interviews: int, seed: int = 0) -> N
         (root / f"Discussion WhatsApp avec Groupe {g:03d}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
     for i in range(interviews):
         turns = []
-        for k in range(40):
+        for _ in range(40):
             turns.append(f"Enquêtrice : {message(rng)} ?")
             turns.append("Réponse : " + " ".join(message(rng) + "." for _ in range(rng.randint(2, 6))))
         (root / f"E{i:03d}_entretien.txt").write_text("\n\n".join(turns) + "\n", encoding="utf-8")

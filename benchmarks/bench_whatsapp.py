@@ -17,7 +17,6 @@ import random
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 SENDERS = ["Amélie Durand", "Karim Belkacem", "Nadia Benali", "Jean-Pierre Morel", "Fatou Diallo", "~ Lucie 🌻", "+33 6 12 34 56 78"]
@@ -28,7 +27,7 @@ def generate(path: Path, n: int, seed: int = 0) -> None:
     rng = random.Random(seed)
     t = dt.datetime(2020, 3, 1, 8, 0)
     with path.open("w", encoding="utf-8") as fh:
-        for i in range(n):
+        for _ in range(n):
             t += dt.timedelta(minutes=rng.randint(0, 40))
             text = " ".join(rng.choices(WORDS, k=rng.randint(2, 14)))
             if rng.random() < 0.10:

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-
 VENDORED = {"plotly.min.js"}  # third-party library files copied as they are: no corpus data
 
 

@@ -7,8 +7,7 @@ import xml.etree.ElementTree as ET
 import pandas as pd
 import pytest
 
-from enquete.analysis import analyse, write_analyses, write_figures
-from enquete.analysis import figures
+from enquete.analysis import analyse, figures, write_analyses, write_figures
 from enquete.analysis.tables import (
     cooccurrence,
     factors_by_initiative,

@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from enquete.cli import app
-from enquete.coding import Coder, DecisionStore, agreement, apply_decisions, code_segments, export_review, import_review
 from enquete.codebook import load_codebook
+from enquete.coding import Coder, DecisionStore, agreement, apply_decisions, code_segments, export_review, import_review
 from tests.conftest import DEMO
 
 runner = CliRunner()

@@ -19,10 +19,10 @@ from typer.testing import CliRunner
 
 from enquete.cli import app
 from enquete.codebook import load_codebook
-from enquete.coding import split_codes
 from enquete.exports import attributes_from_json, code_document_matrix, export_qdc, export_qdpx, import_qdpx, iramuteq_corpus
 from enquete.exports.refi_qda import GUID_NAMESPACE, PROJECT_NS, RefiQdaError, guid, validate
 from enquete.io import read_table, write_table
+from enquete.schema import split_codes
 from tests.conftest import HOSTILE_MESSAGES, ROOT, small_corpus
 
 runner = CliRunner()

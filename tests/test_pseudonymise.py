@@ -13,11 +13,11 @@ from typer.testing import CliRunner
 from enquete.cli import app
 from enquete.corpus import Document
 from enquete.ingest.common import finish
+from enquete.io import read_table, write_table
 from enquete.pseudonymise import common_words, may_name, pseudonymise
 from enquete.pseudonymise.patterns import ADDRESS, DOOR_CODE, DWELLING, PHONE, may_be_dwelling
 from enquete.schema import document_text, validate_segments
 from tests.conftest import FIXTURES
-from enquete.io import read_table, write_table
 from tests.leakscan import scan
 
 PII = FIXTURES / "pii_corpus"

@@ -7,7 +7,6 @@ import shutil
 import warnings
 import zipfile
 
-import pandas as pd
 import pytest
 
 from enquete.ingest import IngestError, Reject, detect_kind, ingest_paths, read_document

@@ -1,4 +1,8 @@
-"""The `enquete` command line (typer). Every command has --help."""
+"""The `enquete` command line (typer). Every command has --help.
+
+Each command imports the part of the library it uses when it runs: `enquete --help`,
+`--version` or `codebooks` never load pandas, spaCy or scikit-learn.
+"""
 
 from __future__ import annotations
 
@@ -7,22 +11,12 @@ import warnings
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from enquete import __version__
-from enquete.codebook import CodebookError, bundled_codebooks, load_codebook
-from enquete.corpus import CorpusError, load_corpus
-from enquete.ingest import IngestError, ingest_paths
-from enquete.io import OutputError, write_table
-from enquete.coding import code_counts
-from enquete.coding.review import ReviewError
-from enquete.exports import RefiQdaError
-from enquete.nlp import ModelError
-from enquete.reproducibility import VerifyError
-from enquete.schema import SchemaError
+from enquete.errors import CorpusError, EnqueteError, OutputError
 
 app = typer.Typer(
     help="enquete : enquêtes qualitatives sur le lien social (entretiens, groupes WhatsApp).",
@@ -41,14 +35,14 @@ app.add_typer(import_app, name="import")
 
 console = Console()
 err = Console(stderr=True, soft_wrap=True)
-KNOWN_ERRORS = (CorpusError, CodebookError, IngestError, SchemaError, OutputError, ModelError, ReviewError, RefiQdaError, VerifyError, ValueError)
 DIFFERENT = 4  # exit code of `enquete verify` when a file differs
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 @contextlib.contextmanager
 def user_errors():
-    """Turn known errors into a one-line message and exit code 1; show warnings plainly."""
+    """Turn enquete's errors into a one-line message and exit code 1 (anything else is a bug and
+    shows its traceback); show warnings plainly."""
 
     def show(message, category, *_args, **_kwargs):
         err.print(f"[yellow]Attention :[/yellow] {message}", highlight=False)
@@ -57,7 +51,7 @@ def user_errors():
     warnings.showwarning = show
     try:
         yield
-    except KNOWN_ERRORS as exc:
+    except EnqueteError as exc:
         err.print(f"[red]Erreur :[/red] {' '.join(str(exc).split())}", highlight=False, markup=True)
         raise typer.Exit(1) from None
     finally:
@@ -80,6 +74,7 @@ def main(
 @corpus_app.command("info")
 def corpus_info(corpus: Annotated[Path, typer.Argument(help="Dossier du corpus (avec ou sans corpus.yaml).")]) -> None:
     """Valider un corpus et le résumer : initiatives, documents, lecture de chaque document, rejets."""
+    from enquete.corpus import load_corpus
     from enquete.ingest import describe_reading, ingest_corpus
 
     with user_errors():
@@ -129,6 +124,9 @@ def ingest(
     rejects: Annotated[Path | None, typer.Option(help="Où écrire les rejets (par défaut : <out>.rejets.csv).")] = None,
 ) -> None:
     """Lire des entretiens et des exports WhatsApp dans la table des segments (sans pseudonymiser)."""
+    from enquete.ingest import ingest_paths
+    from enquete.io import write_table
+
     with user_errors():
         segments, rejected = ingest_paths(paths)
         write_table(segments, out)
@@ -138,6 +136,7 @@ def ingest(
 
 
 def _run(corpus: Path, out: Path, pseudonymise: bool, codebook: str | None, strict: bool, language: str | None = None) -> None:
+    from enquete.codebook import load_codebook
     from enquete.pipeline import run
 
     if not pseudonymise:
@@ -166,6 +165,10 @@ def _run(corpus: Path, out: Path, pseudonymise: bool, codebook: str | None, stri
 
 def run_summary_lines(result) -> list[str]:
     """What a run did, in a few lines: documents, segments by type, rejects, codes, topics, files."""
+    import pandas as pd
+
+    from enquete.schema import code_counts
+
     segments = result.segments
     kinds = segments.groupby("source_type")["document_id"].nunique().to_dict()
     by_type = ", ".join(f"{n} {kind}" for kind, n in segments["message_type"].value_counts().items())
@@ -236,7 +239,8 @@ def pseudonymise_command(
     allow: Annotated[list[str] | None, typer.Option("--allow", help="Nom de lieu ou d'initiative à conserver (répétable).")] = None,
 ) -> None:
     """Pseudonymiser une table de segments : personnes, téléphones, courriels, adresses, codes."""
-    from enquete.io import read_table
+    from enquete.corpus import load_corpus
+    from enquete.io import read_table, write_table
     from enquete.pipeline import KEY_FILE, REPLACEMENTS_FILE, write_private
     from enquete.pseudonymise import pseudonymise
     from enquete.schema import coerce, validate_segments
@@ -261,6 +265,7 @@ def pseudonymise_command(
             deny=manifest.deny if manifest else [],
             previous_key=previous,
             model=settings.spacy_model,
+            cache_dir=None if irreversible else folder / "cache",
         )
         write_table(done.segments, out)
         summary_path = out.with_name(out.stem + ".resume.csv")
@@ -286,7 +291,8 @@ def code_command(
 ) -> None:
     """Coder chaque segment : colonnes codes, score_<code> et evidence ajoutées."""
     from enquete.coding import Coder, code_segments
-    from enquete.io import read_table
+    from enquete.io import read_table, write_table
+    from enquete.schema import code_counts
 
     with user_errors():
         segments = read_table(table)
@@ -310,6 +316,7 @@ def review_export(
     codebook: Annotated[str, typer.Option(help="Grille du codage.")] = "facteurs_reussite",
 ) -> None:
     """Écrire le classeur de revue : une colonne 0/1 par code, une colonne commentaire."""
+    from enquete.codebook import load_codebook
     from enquete.coding import export_review
     from enquete.io import read_table
 
@@ -326,7 +333,9 @@ def review_import(
     codebook: Annotated[str, typer.Option(help="Grille du codage.")] = "facteurs_reussite",
 ) -> None:
     """Enregistrer les décisions humaines ; elles remplacent le codage automatique aux prochains runs."""
+    from enquete.codebook import load_codebook
     from enquete.coding import DecisionStore, import_review
+    from enquete.corpus import load_corpus
 
     with user_errors():
         grid = load_codebook(codebook)
@@ -352,9 +361,12 @@ def topics_command(
     cache: Annotated[Path | None, typer.Option(help="Dossier du cache de l'analyse spaCy (défaut : ./.enquete-private/cache).")] = None,
 ) -> None:
     """Carte des thèmes (BERTopic) : tables, figures et page interactive hors ligne."""
+    import pandas as pd
+
     from enquete.analysis import write_analyses
+    from enquete.codebook import load_codebook
     from enquete.io import read_table
-    from enquete.topics import TopicError, fit_topics, topic_tables, write_topics
+    from enquete.topics import fit_topics, topic_tables, write_topics
 
     with user_errors():
         coded = read_table(table)
@@ -364,10 +376,7 @@ def topics_command(
         coded["timestamp"] = pd.to_datetime(coded["timestamp"], errors="coerce")
         grid = load_codebook(codebook)
         speech = coded[coded["codes"].notna()] if "speaker_role" not in coded else coded[~coded["speaker_role"].isin(["interviewer", "system"])]
-        try:
-            fitted = fit_topics(speech, n_topics=n_topics, seed=seed, embeddings=embeddings, reduction=reduction, cache_dir=cache or Path.cwd() / ".enquete-private" / "cache")
-        except TopicError as exc:
-            raise OutputError(str(exc)) from None
+        fitted = fit_topics(speech, n_topics=n_topics, seed=seed, embeddings=embeddings, reduction=reduction, cache_dir=cache or Path.cwd() / ".enquete-private" / "cache")
         tables = topic_tables(fitted, coded, grid.ids)
         paths = write_analyses(tables, out, workbook="themes.xlsx") + write_topics(fitted, tables, coded, grid, out)
     console.print(f"{len(fitted.topics)} thèmes sur {len(fitted.assignments)} segments ; {len(paths)} fichiers dans {out}")
@@ -384,29 +393,29 @@ def report_command(
     without: Annotated[list[str] | None, typer.Option("--without", help="Section à omettre (répétable) : synthese, contexte, methodologie, resultats, themes, whatsapp, leviers, annexes.")] = None,
 ) -> None:
     """Écrire le rapport de restitution Word (rapport_restitution.docx) à partir des sorties d'un run."""
+    import pandas as pd
+
+    from enquete.corpus import load_corpus
     from enquete.pipeline import RunResult, _template, report_data
     from enquete.report import SECTIONS, ReportError, build_report
 
     with user_errors():
-        try:
-            loaded = load_corpus(corpus)
-            settings = loaded.settings()
-            segments, tables, codebook, summary = _run_outputs(out, settings.codebook)
-            result = RunResult(loaded, settings, out, segments, pd.DataFrame(), tables=tables)
-            result.codebook = codebook
-            pseudo = out / "pseudonymisation.csv"
-            result.pseudonymisation = pd.read_csv(pseudo, encoding="utf-8-sig") if pseudo.is_file() else None
-            data = report_data(result)
-            if title:
-                data.title = title
-            data.language = summary.get("settings", {}).get("language", data.language)  # the run's tables and figures
-            sections = tuple(s for s in settings.report_sections if s not in set(without or []))
-            unknown = set(without or []) - set(SECTIONS)
-            if unknown:
-                raise ReportError(f"sections inconnues : {', '.join(sorted(unknown))}")
-            path = build_report(data, out / "rapport_restitution.docx", template=template or _template(loaded, settings), sections=sections)
-        except ReportError as exc:
-            raise OutputError(str(exc)) from None
+        loaded = load_corpus(corpus)
+        settings = loaded.settings()
+        segments, tables, codebook, summary = _run_outputs(out, settings.codebook)
+        result = RunResult(loaded, settings, out, segments, pd.DataFrame(), tables=tables)
+        result.codebook = codebook
+        pseudo = out / "pseudonymisation.csv"
+        result.pseudonymisation = pd.read_csv(pseudo, encoding="utf-8-sig") if pseudo.is_file() else None
+        data = report_data(result)
+        if title:
+            data.title = title
+        data.language = summary.get("settings", {}).get("language", data.language)  # the run's tables and figures
+        sections = tuple(s for s in settings.report_sections if s not in set(without or []))
+        unknown = set(without or []) - set(SECTIONS)
+        if unknown:
+            raise ReportError(f"sections inconnues : {', '.join(sorted(unknown))}")
+        path = build_report(data, out / "rapport_restitution.docx", template=template or _template(loaded, settings), sections=sections)
     console.print(f"Rapport : {path}")
 
 
@@ -418,8 +427,9 @@ def agreement_command(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Écrire le tableau (.csv, .xlsx).")] = None,
 ) -> None:
     """Accord entre deux codages : kappa de Cohen, alpha de Krippendorff, accord %, précision, rappel, F1."""
+    from enquete.codebook import load_codebook
     from enquete.coding import agreement
-    from enquete.io import read_table
+    from enquete.io import read_table, write_table
 
     with user_errors():
         table = agreement(read_table(a), read_table(b), load_codebook(codebook).ids)
@@ -437,6 +447,8 @@ def codebooks_command(
     name: Annotated[str | None, typer.Argument(help="Grille à afficher (nom fourni ou chemin .yaml).")] = None,
 ) -> None:
     """Lister les grilles de codage fournies, ou afficher une grille."""
+    from enquete.codebook import bundled_codebooks, load_codebook
+
     with user_errors():
         if name is None:
             for bundled in bundled_codebooks():
@@ -454,6 +466,7 @@ def _run_outputs(out: Path, default_codebook: str = "facteurs_reussite"):
     """A run's output folder: (segment table, analysis tables, codebook, run summary)."""
     import json
 
+    from enquete.codebook import load_codebook
     from enquete.report import load_outputs
 
     segments, tables = load_outputs(out)
@@ -487,6 +500,7 @@ def export_qdc_command(
     language: Annotated[str, typer.Option(help="Langue des libellés : fr ou en.")] = "fr",
 ) -> None:
     """La grille seule, au format REFI-QDA Codebook (.qdc)."""
+    from enquete.codebook import load_codebook
     from enquete.exports import export_qdc
 
     with user_errors():
@@ -502,6 +516,7 @@ def import_qdpx_command(
 ) -> None:
     """Les codages faits par une personne dans un autre logiciel deviennent des décisions de revue."""
     from enquete.coding import DecisionStore
+    from enquete.corpus import load_corpus
     from enquete.exports import import_qdpx
 
     with user_errors():

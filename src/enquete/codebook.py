@@ -13,18 +13,18 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-import pandas as pd
-from enquete.datafiles import YAMLError, read_yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from enquete.corpus import validation_message
+from enquete.datafiles import YAMLError, read_yaml
+from enquete.errors import CodebookError
+from enquete.lazy import lazy_import
+
+pd = lazy_import("pandas")  # only to_frame() and mapping() use it
 
 CODE_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 
-
-class CodebookError(ValueError):
-    """A codebook file is missing, malformed or inconsistent."""
 
 
 class Code(BaseModel):

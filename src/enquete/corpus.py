@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from enquete.datafiles import YAMLError, read_yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from enquete.datafiles import YAMLError, read_yaml
+from enquete.errors import CorpusError
 from enquete.settings import Settings
 
 MANIFEST_NAME = "corpus.yaml"
@@ -33,9 +34,6 @@ SUPPORTED_SUFFIXES = tuple(sorted(set(TRANSCRIPT_SUFFIXES + WHATSAPP_SUFFIXES)))
 #: Files never taken for documents (besides hidden files and folders).
 IGNORED_PATTERNS = (MANIFEST_NAME, "README*", "*.csv", "*.xlsx", "*.parquet")
 
-
-class CorpusError(ValueError):
-    """A corpus folder or its manifest cannot be used."""
 
 
 class CorpusWarning(UserWarning):

@@ -7,19 +7,24 @@ an interrupted run never leaves a half-written file that looks complete.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
+import pickle
 import re
 import shutil
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
 
+from enquete.errors import OutputError
+
+T = TypeVar("T")
 TABLE_SUFFIXES = (".csv", ".parquet", ".xlsx")
 #: Cells a spreadsheet would run as a formula (=, +, -, @, tab, CR), possibly behind apostrophes
 #: already: these get one more leading apostrophe in CSV and XLSX files (never in parquet).
@@ -38,9 +43,6 @@ def word_counts(texts: pd.Series) -> pd.Series:
     return texts.fillna("").str.count(f"[^{WHITESPACE}]+")
 
 
-class OutputError(ValueError):
-    """An output path cannot be used."""
-
 
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
@@ -56,6 +58,40 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         os.replace(tmp_path, path)
     finally:
         tmp_path.unlink(missing_ok=True)
+
+
+def content_key(*parts) -> str:
+    """A stable hash of the given parts (strings, bytes, numbers, arrays): what a cached result was computed from."""
+    digest = hashlib.sha1()
+    for part in parts:
+        data = part.tobytes() if isinstance(part, np.ndarray) else part if isinstance(part, bytes) else repr(part).encode("utf-8")
+        digest.update(len(data).to_bytes(8, "little") + data)
+    return digest.hexdigest()[:24]
+
+
+def cached(cache_dir: str | Path | None, kind: str, key: str, compute: Callable[[], T]) -> T:
+    """``compute()``, or its result from an earlier call with the same ``key`` (the same inputs).
+
+    Results are pickled in ``cache_dir`` (the corpus's private folder, written by enquete
+    itself), one file per kind: a new key replaces the previous one. A damaged file is
+    recomputed. Without ``cache_dir``, ``compute()`` always runs.
+    """
+    if cache_dir is None:
+        return compute()
+    folder = Path(cache_dir)
+    path = folder / f"{kind}-{key}.pkl"
+    if path.is_file():
+        try:
+            with path.open("rb") as fh:
+                return pickle.load(fh)  # noqa: S301 - enquete's own file in the user's private folder
+        except (OSError, EOFError, AttributeError, ImportError, pickle.UnpicklingError):
+            pass
+    value = compute()
+    for old in folder.glob(f"{kind}-*.pkl"):
+        old.unlink(missing_ok=True)
+    with atomic_path(path) as tmp, tmp.open("wb") as fh:
+        pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    return value
 
 
 def _umask() -> int:

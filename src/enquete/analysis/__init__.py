@@ -78,16 +78,18 @@ def write_figures(
     initiatives: dict[str, str] | None = None,
     language: str = "fr",
     seed: int = 42,
+    workers: int = 1,
 ) -> list[Path]:
-    """The report's figures, as PNG and SVG files in ``folder``."""
+    """The report's figures, as PNG and SVG files in ``folder`` (drawn by ``workers`` processes)."""
     folder = Path(folder)
-    paths = []
-    paths += figures.save(figures.heatmap_by_initiative(tables["facteurs_par_initiative"], codebook, initiatives, language), folder / "facteurs_par_initiative")
-    paths += figures.save(figures.bars_by_source(tables["facteurs_par_source"], codebook, language), folder / "facteurs_par_source")
     matrix = cooccurrence_matrix(tables["cooccurrences"], codebook)
-    paths += figures.save(figures.cooccurrence_heatmap(matrix, codebook, language), folder / "cooccurrences")
+    jobs = [
+        (figures.heatmap_by_initiative, (tables["facteurs_par_initiative"], codebook, initiatives, language), folder / "facteurs_par_initiative"),
+        (figures.bars_by_source, (tables["facteurs_par_source"], codebook, language), folder / "facteurs_par_source"),
+        (figures.cooccurrence_heatmap, (matrix, codebook, language), folder / "cooccurrences"),
+    ]
     if "whatsapp_semaines" in tables:
-        paths += figures.save(figures.activity_timeline(tables["whatsapp_semaines"], language), folder / "whatsapp_activite")
+        jobs.append((figures.activity_timeline, (tables["whatsapp_semaines"], language), folder / "whatsapp_activite"))
         for group in sorted(tables["whatsapp_reponses"]["groupe"].unique()):
-            paths += figures.save(figures.reply_network(tables["whatsapp_reponses"], group, seed, language), folder / f"reseau_{group}")
-    return paths
+            jobs.append((figures.reply_network, (tables["whatsapp_reponses"], group, seed, language), folder / f"reseau_{group}"))
+    return figures.save_all(jobs, workers)

@@ -6,6 +6,9 @@ or software version in their metadata, a fixed SVG hash salt.
 
 from __future__ import annotations
 
+import multiprocessing
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import matplotlib
@@ -83,6 +86,20 @@ def save(fig, stem: str | Path) -> list[Path]:
         paths.append(path)
     plt.close(fig)
     return paths
+
+
+def _build_and_save(job: tuple[Callable, tuple, Path]) -> list[Path]:
+    draw, args, stem = job
+    return save(draw(*args), stem)
+
+
+def save_all(jobs: list[tuple[Callable, tuple, Path]], workers: int = 1) -> list[Path]:
+    """Draw and save figures, each job (drawing function, its arguments, file stem) in turn or,
+    with several workers, in forked processes (the same files either way)."""
+    if workers < 2 or len(jobs) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return [path for job in jobs for path in _build_and_save(job)]
+    with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=multiprocessing.get_context("fork")) as pool:
+        return [path for paths in pool.map(_build_and_save, jobs) for path in paths]
 
 
 def _labels(codebook: Codebook, language: str) -> dict[str, str]:

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 
 from enquete.codebook import Codebook, load_codebook
-from enquete.coding import code_indicators
 from enquete.io import word_counts
+from enquete.schema import code_indicators, speech_rows
 
 ROLE_WHATSAPP = "membre (WhatsApp)"
 
@@ -22,11 +22,7 @@ ROLE_WHATSAPP = "membre (WhatsApp)"
 def coded_rows(coded: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
     """Rows that went through coding (respondents' and members' speech); ``columns`` only, if given
     (a million-row table is not copied whole for the few columns a table needs)."""
-    mask = coded["codes"].notna()
-    if "speaker_role" in coded:
-        mask &= ~coded["speaker_role"].isin(["interviewer", "system", "unknown"])
-    if "message_type" in coded:
-        mask &= coded["message_type"].isin(["turn", "paragraph", "text", "poll"])
+    mask = coded["codes"].notna().to_numpy(dtype=bool) & speech_rows(coded)
     return coded.loc[mask, coded.columns if columns is None else [c for c in dict.fromkeys(columns) if c in coded]]
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from enquete.coding.agreement import agreement
-from enquete.coding.coder import Coder, codable, code_counts, code_indicators, split_codes
+from enquete.coding.coder import Coder
 from enquete.coding.review import DecisionStore, apply_decisions, export_review, import_review
 
 __all__ = [
@@ -17,13 +17,9 @@ __all__ = [
     "DecisionStore",
     "agreement",
     "apply_decisions",
-    "codable",
-    "code_counts",
-    "code_indicators",
     "code_segments",
     "export_review",
     "import_review",
-    "split_codes",
     "training_examples",
 ]
 

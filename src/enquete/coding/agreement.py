@@ -14,7 +14,7 @@ import krippendorff
 import numpy as np
 import pandas as pd
 
-from enquete.coding.coder import code_indicators
+from enquete.schema import code_indicators
 
 
 def decisions(table: pd.DataFrame, codes: list[str]) -> pd.DataFrame:

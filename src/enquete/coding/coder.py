@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import sklearn
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -21,47 +22,17 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from enquete.codebook import Codebook, load_codebook
 from enquete.coding.lexicon import build_lexicons, cue_features, without_negatives, zero_shot_scores
-from enquete.nlp import analyse
+from enquete.io import cached, content_key
+from enquete.nlp import ANALYSIS_VERSION, analyse, model_info
+from enquete.schema import speech_rows, split_codes
 
 #: Segments that are coded (when the table says what they are): speech of respondents and members.
-CODABLE_TYPES = frozenset({"turn", "paragraph", "text", "poll"})
-NOT_CODED_ROLES = frozenset({"interviewer", "system"})
 THRESHOLDS = np.round(np.arange(0.15, 0.86, 0.05), 2)
 VECTOR_WEIGHT = 1.0
 #: Human-coded positives (and negatives) a code needs before it is learned rather than zero-shot.
 MIN_POSITIVES = 40
-
-
-def split_codes(value) -> list[str]:
-    """'a;b' → ['a', 'b'] (empty, NaN or None → [])."""
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
-        return []
-    return [c.strip() for c in str(value).split(";") if c.strip()]
-
-
-def code_indicators(codes: pd.Series, ids: list[str]) -> pd.DataFrame:
-    """0/1 per row of a ';'-separated codes column and per code id (columns in ``ids`` order).
-
-    Each distinct string is split once: a million segments share a few hundred combinations."""
-    position, distinct = pd.factorize(codes.fillna(""))
-    applied = [set(split_codes(value)) for value in distinct]
-    table = np.array([[code in codes_of for code in ids] for codes_of in applied], dtype=np.int8).reshape(len(applied), len(ids))
-    return pd.DataFrame(table[position], index=codes.index, columns=list(ids))
-
-
-def code_counts(codes: pd.Series) -> pd.Series:
-    """Segments per code, most frequent first, from a column of ';'-separated code ids."""
-    return codes.fillna("").astype(str).str.split(";").explode().loc[lambda c: c != ""].value_counts()
-
-
-def codable(segments: pd.DataFrame) -> np.ndarray:
-    """Which rows are coded: respondents' and members' speech (every row if the table does not say)."""
-    mask = np.ones(len(segments), dtype=bool)
-    if "message_type" in segments:
-        mask &= segments["message_type"].isin(CODABLE_TYPES).fillna(True).to_numpy(dtype=bool)
-    if "speaker_role" in segments:
-        mask &= ~segments["speaker_role"].isin(NOT_CODED_ROLES).fillna(False).to_numpy(dtype=bool)
-    return mask & (segments["text"].fillna("").str.strip().str.len() > 0).to_numpy(dtype=bool)
+#: Bump when what fit learns changes: fitted coders cached by earlier versions are then ignored.
+CODER_VERSION = 1
 
 
 class Coder:
@@ -122,7 +93,22 @@ class Coder:
         )
         self.vectorizer_.fit(self._ngram_text(analysis))
         X = self._matrix(analysis, cues)
-        self.models_, self.thresholds_ = {}, {}
+        key = content_key(
+            CODER_VERSION, texts, y, self.codebook.model_dump_json(), self.C, self.seed, self.min_positives,
+            model_info(self.model).version, ANALYSIS_VERSION, sklearn.__version__,
+        )
+        self.models_, self.thresholds_ = cached(self.cache_dir, "codeur", key, lambda: self._fit_codes(X, y))
+        self.train_ids_ = segments["segment_id"].astype(str).to_numpy() if "segment_id" in segments else np.arange(len(texts)).astype(str)
+        self.train_vectors_, self.train_labels_ = analysis.vectors, y
+        self.feature_names_ = np.concatenate(
+            [self.vectorizer_.get_feature_names_out(), [f"vecteur_{i}" for i in range(analysis.vectors.shape[1])], [f"indices_{c}_{k}" for c in self.codes for k in ("expr", "mots", "sim")]]
+        )
+        self.fitted_ = True
+        return self
+
+    def _fit_codes(self, X: sparse.csr_matrix, y: np.ndarray) -> tuple[dict, dict]:
+        """One logistic regression per code with enough examples, and its threshold chosen out of fold."""
+        models, thresholds = {}, {}
         for j, code in enumerate(self.codes):
             target = y[:, j]
             if min(target.sum(), len(target) - target.sum()) < self.min_positives:
@@ -131,15 +117,9 @@ class Coder:
             folds = StratifiedKFold(n_splits=min(5, int(target.sum())), shuffle=True, random_state=self.seed)
             oof = cross_val_predict(model, X, target, cv=folds, method="predict_proba")[:, 1]
             scores = [_f1(target, oof >= t) for t in THRESHOLDS]
-            self.thresholds_[code] = float(THRESHOLDS[int(np.argmax(scores))])
-            self.models_[code] = model.fit(X, target)
-        self.train_ids_ = segments["segment_id"].astype(str).to_numpy() if "segment_id" in segments else np.arange(len(texts)).astype(str)
-        self.train_vectors_, self.train_labels_ = analysis.vectors, y
-        self.feature_names_ = np.concatenate(
-            [self.vectorizer_.get_feature_names_out(), [f"vecteur_{i}" for i in range(analysis.vectors.shape[1])], [f"indices_{c}_{k}" for c in self.codes for k in ("expr", "mots", "sim")]]
-        )
-        self.fitted_ = True
-        return self
+            thresholds[code] = float(THRESHOLDS[int(np.argmax(scores))])
+            models[code] = model.fit(X, target)
+        return models, thresholds
 
     # --- prediction ---------------------------------------------------------------
 
@@ -164,7 +144,7 @@ class Coder:
     def predict(self, segments: pd.DataFrame) -> pd.DataFrame:
         """segments + ``codes`` (';'-separated ids), ``score_<id>`` (0..1) and ``evidence``."""
         out = segments.copy()
-        mask = codable(segments)
+        mask = speech_rows(segments)
         # each distinct text is scored and explained once ("ok merci" recurs), then spread to its rows
         rows, texts = pd.factorize(segments["text"].fillna("").astype(str))
         analysis, cues, found = self._analyse(texts.tolist())

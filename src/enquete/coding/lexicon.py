@@ -14,12 +14,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
-from spacy.lang.fr.stop_words import STOP_WORDS
 
 from enquete.codebook import Codebook
-from enquete.nlp import Analysis, analyse, fold
+from enquete.nlp import Analysis, analyse
+from enquete.words import fold, stop_words
 
-STOP = frozenset(fold(w) for w in STOP_WORDS) | {"etre", "avoir", "faire", "aller", "dire", "pouvoir", "falloir", "voir"}
+STOP = frozenset(fold(w) for w in stop_words()) | {"etre", "avoir", "faire", "aller", "dire", "pouvoir", "falloir", "voir"}
 PHRASE_WEIGHT = 1.5
 SIMILARITY_WEIGHT = 5.0
 #: Number of cue features per code (phrases matched, lemma score, similarity to prototype).

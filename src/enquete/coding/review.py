@@ -15,9 +15,10 @@ from pathlib import Path
 import pandas as pd
 
 from enquete.codebook import Codebook
-from enquete.coding.coder import codable, code_indicators, split_codes
+from enquete.errors import ReviewError
 from enquete.io import atomic_path, read_table, spreadsheet_restore, write_table, write_workbook
-from enquete.nlp import text_key
+from enquete.schema import code_indicators, speech_rows, split_codes
+from enquete.words import text_key
 
 CONTEXT_COLUMNS = ["segment_id", "document_id", "speaker", "speaker_role", "text"]
 REVIEWED, COMMENT, AUTO, HASH = "revu", "commentaire", "codes_auto", "empreinte"
@@ -26,13 +27,10 @@ YES = {"1", "1.0", "x", "oui", "o", "yes", "y", "true", "vrai"}
 NO = {"", "0", "0.0", "non", "n", "no", "false", "faux", "nan", "none", "<na>"}
 
 
-class ReviewError(ValueError):
-    """A review workbook cannot be read."""
-
 
 def review_table(coded: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
-    """The coded (codable) segments as a review sheet: context, one 0/1 column per code."""
-    rows = coded[codable(coded)]
+    """The coded segments (speech) as a review sheet: context, one 0/1 column per code."""
+    rows = coded[speech_rows(coded)]
     sheet = rows.reindex(columns=[c for c in CONTEXT_COLUMNS if c in rows.columns]).copy()
     sheet[codebook.ids] = code_indicators(rows["codes"], codebook.ids).astype(int).to_numpy()
     sheet[REVIEWED] = ""

@@ -11,10 +11,10 @@ from pathlib import Path
 import pandas as pd
 
 from enquete.codebook import Codebook
-from enquete.coding import code_indicators
 from enquete.corpus import slugify
 from enquete.exports.refi_qda import QdpxImport, RefiQdaError, attributes_from_json, export_qdc, export_qdpx, import_qdpx
 from enquete.io import SPACES, write_table, write_text
+from enquete.schema import code_indicators, speech_rows
 
 __all__ = [
     "QdpxImport",
@@ -56,7 +56,7 @@ def _clean(texts: pd.Series) -> pd.Series:
 def iramuteq_corpus(coded: pd.DataFrame) -> str:
     """The corpus in IRaMuTeQ's Alceste format: one text per document (speech of the people
     interviewed, or the members' messages), introduced by ``**** *doc_X *initiative_Y *source_Z *role_W``."""
-    speech = coded[~coded["speaker_role"].isin(["interviewer", "system"]) & coded["message_type"].isin(["turn", "paragraph", "text", "poll"])]
+    speech = coded[speech_rows(coded)]
     speech = speech.assign(text=_clean(speech["text"]))
     parts = []
     for document_id, doc in speech.sort_values(["document_id", "position"], kind="stable").groupby("document_id", sort=True):

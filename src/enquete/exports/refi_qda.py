@@ -27,9 +27,10 @@ from lxml import etree
 
 from enquete import __version__, schema
 from enquete.codebook import Codebook
-from enquete.coding import split_codes
+from enquete.errors import RefiQdaError
 from enquete.io import atomic_path, write_zip
-from enquete.nlp import text_key
+from enquete.schema import split_codes
+from enquete.words import text_key
 
 PROJECT_NS = "urn:QDA-XML:project:1.0"
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
@@ -42,9 +43,6 @@ PROJECT_COLUMNS = ["document_id", "position", "segment_id", "source_type", "spea
                    "end_char", "codes", "revision", "initiative", "respondent_role", "document_date"]
 VARIABLES = (("initiative", "Text"), ("source_type", "Text"), ("respondent_role", "Text"), ("document_date", "Date"))
 
-
-class RefiQdaError(ValueError):
-    """A REFI-QDA file cannot be written or read."""
 
 
 def guid(*parts: str) -> str:

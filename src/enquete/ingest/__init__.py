@@ -16,8 +16,8 @@ import pandas as pd
 
 from enquete import schema
 from enquete.corpus import TRANSCRIPT_SUFFIXES, Corpus, Document
+from enquete.errors import IngestError
 from enquete.ingest.common import Reject, rejects_frame
-from enquete.ingest.errors import IngestError
 from enquete.ingest.text import read_text
 from enquete.ingest.transcripts import read_transcript
 from enquete.ingest.whatsapp import looks_like_chat, read_whatsapp
@@ -89,11 +89,11 @@ def _read_one(document: Document, settings: Settings):
     return frame, rejects, [str(w.message) for w in caught]
 
 
-def worker_count(settings: Settings, tasks: int) -> int:
-    """Processes to use: the setting, or (0) one per core when there is enough work."""
+def worker_count(settings: Settings, tasks: int, per_worker: int = 16) -> int:
+    """Processes to use: the setting, or (0) one per core when each gets ``per_worker`` tasks at least."""
     if settings.workers:
         return max(1, min(settings.workers, tasks))
-    return max(1, min(os.cpu_count() or 1, tasks // 16))
+    return max(1, min(os.cpu_count() or 1, tasks // per_worker))
 
 
 def _read_all(

@@ -16,7 +16,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from enquete.ingest.errors import IngestError
+from enquete.errors import IngestError
 from enquete.ingest.text import read_text
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"

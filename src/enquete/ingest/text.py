@@ -6,7 +6,7 @@ from pathlib import Path
 
 from charset_normalizer import from_bytes
 
-from enquete.ingest.errors import IngestError
+from enquete.errors import IngestError
 
 _BOMS = (
     (b"\xef\xbb\xbf", "utf-8"),

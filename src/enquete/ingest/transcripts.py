@@ -19,9 +19,9 @@ from pathlib import Path
 import pandas as pd
 
 from enquete.corpus import TRANSCRIPT_SUFFIXES, Document
+from enquete.errors import IngestError
 from enquete.ingest import formats
 from enquete.ingest.common import document_for, finish
-from enquete.ingest.errors import IngestError
 from enquete.ingest.turns import Turn, annotations, assign_roles, build_turns
 
 MONTHS = {m: i for i, m in enumerate(

@@ -274,8 +274,9 @@ def build_turns(lines: list[Line], interviewer: list[str]) -> tuple[list[Turn], 
     for line, head in zip(lines, heads):
         text = head.text.strip()
         if line.metadata or (text and _non_speech(text)):
-            if text or line.text.strip():
-                turns.append(Turn(None, line.text.strip() if line.metadata else text, None, "metadata"))
+            kept = line.text.strip() if line.metadata else f"{head.prefix} {text}".strip()
+            if kept:
+                turns.append(Turn(None, kept, None, "metadata"))
             continue
         if head.prefix:
             turns.append(Turn(None, head.prefix, None, "metadata"))

@@ -27,11 +27,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from enquete.datafiles import package_yaml
 
 from enquete.corpus import Document
+from enquete.datafiles import package_yaml
+from enquete.errors import IngestError
 from enquete.ingest.common import Reject, document_for, finish
-from enquete.ingest.errors import IngestError
 from enquete.ingest.text import decode_bytes, looks_binary
 from enquete.settings import DEFAULTS, Settings
 

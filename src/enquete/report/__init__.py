@@ -17,13 +17,14 @@ from pathlib import Path
 
 import docx
 import pandas as pd
-from enquete.datafiles import package_yaml
 from docx.enum.text import WD_BREAK
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
 from enquete.codebook import Codebook, load_codebook
+from enquete.datafiles import package_yaml
+from enquete.errors import ReportError
 from enquete.io import atomic_path, reproducible_zip, word_counts
 
 REQUIRED_STYLES = ("Normal", "Title", "Subtitle", "Heading 1", "Heading 2", "Heading 3", "Caption", "Quote", "Table Grid", "List Bullet")
@@ -31,9 +32,6 @@ SECTIONS = ("synthese", "contexte", "methodologie", "resultats", "themes", "what
 FIGURE_WIDTH = Cm(15)
 LANGUAGES = ("fr", "en")
 
-
-class ReportError(ValueError):
-    """The report cannot be built (a template without the needed styles, say)."""
 
 
 @lru_cache(maxsize=1)

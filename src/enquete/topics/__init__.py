@@ -13,18 +13,21 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from spacy.lang.fr.stop_words import STOP_WORDS
 
-from enquete.coding import code_indicators
-from enquete.nlp import Analysis, analyse, fold, joined
+from enquete.errors import TopicError
+from enquete.io import cached, content_key
+from enquete.lazy import lazy_import
+from enquete.nlp import Analysis, analyse
+from enquete.schema import code_indicators
+from enquete.words import fold, joined, oral_fillers, stop_words
 
 MIN_CONTENT_WORDS = 3
 CANDIDATE_WORDS = 30
@@ -33,16 +36,11 @@ FIT_SAMPLE = 100_000  # beyond this many segments, topics are learnt on a seeded
 REDUCTIONS = ("pca", "umap")
 
 
-class TopicError(ValueError):
-    """Topics cannot be computed (too few segments, unknown embedding backend)."""
-
 
 @lru_cache(maxsize=1)
-def stop_words() -> frozenset[str]:
+def topic_stop_words() -> frozenset[str]:
     """spaCy's French stop words and oral fillers, folded like the lemmas."""
-    text = (resources.files("enquete") / "mots_vides_oral.txt").read_text("utf-8")
-    fillers = [w for line in text.splitlines() if not line.startswith("#") for w in line.split()]
-    return frozenset(fold(w) for w in [*STOP_WORDS, *fillers])
+    return frozenset(fold(w) for w in stop_words() | oral_fillers())
 
 
 @dataclass
@@ -103,7 +101,7 @@ def embed(analysis: Analysis, backend: str = "tfidf", seed: int = 42, fit_rows: 
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.preprocessing import normalize
 
-        tfidf = TfidfVectorizer(token_pattern=r"\S+", stop_words=sorted(stop_words()), min_df=2, sublinear_tf=True)
+        tfidf = TfidfVectorizer(token_pattern=r"\S+", stop_words=sorted(topic_stop_words()), min_df=2, sublinear_tf=True)
         matrix = tfidf.fit_transform(analysis.lemmas if fit_rows is None else [analysis.lemmas[i] for i in fit_rows])
         components = max(2, min(300, matrix.shape[1] - 1, matrix.shape[0] - 1))
         svd = TruncatedSVD(components, random_state=seed).fit(matrix)
@@ -135,16 +133,39 @@ def _reducer(method: str, n: int, seed: int, components: int = 5):
     raise TopicError(f"réduction inconnue « {method} » (attendu : {', '.join(REDUCTIONS)})")
 
 
-def layout_2d(reduced: np.ndarray, seed: int) -> np.ndarray:
-    """Coordinates for the topic map: t-SNE on the reduced space (PCA for large corpora)."""
-    if len(reduced) <= TSNE_LIMIT:
-        from sklearn.manifold import TSNE
+def layout_2d(reduced: np.ndarray, seed: int, cache_dir: str | Path | None = None) -> np.ndarray:
+    """Coordinates for the topic map: t-SNE on the reduced space (PCA for large corpora),
+    cached in ``cache_dir`` for the same points (a rerun draws the same map without t-SNE)."""
+    import sklearn
 
-        perplexity = max(5.0, min(30.0, (len(reduced) - 1) / 3))
-        return TSNE(2, random_state=seed, init="pca", perplexity=perplexity).fit_transform(reduced)
-    from sklearn.decomposition import PCA
+    def compute() -> np.ndarray:
+        if len(reduced) <= TSNE_LIMIT:
+            from sklearn.manifold import TSNE
 
-    return PCA(2, random_state=seed).fit_transform(reduced)
+            perplexity = max(5.0, min(30.0, (len(reduced) - 1) / 3))
+            return TSNE(2, random_state=seed, init="pca", perplexity=perplexity).fit_transform(reduced)
+        from sklearn.decomposition import PCA
+
+        return PCA(2, random_state=seed).fit_transform(reduced)
+
+    return cached(cache_dir, "carte", content_key(np.ascontiguousarray(reduced), reduced.shape, seed, sklearn.__version__), compute)
+
+
+def _bertopic():
+    """BERTopic's model class, without what its package imports at once and fitting never uses:
+    its plots (UMAP, plotly: deferred until a plot is drawn) and, when spaCy is not loaded yet,
+    its spaCy part-of-speech representation (skipped: spaCy costs a second to import)."""
+    lazy_import("bertopic.plotting")
+    skipped = "bertopic.representation._pos"
+    block = "bertopic" not in sys.modules and "spacy" not in sys.modules and skipped not in sys.modules
+    if block:
+        sys.modules[skipped] = None  # import system: a None entry makes its import fail, and BERTopic carries on without it
+    try:
+        from bertopic import BERTopic
+    finally:
+        if block:
+            del sys.modules[skipped]  # an explicit import of it later works as usual
+    return BERTopic
 
 
 def fit_topics(
@@ -159,14 +180,14 @@ def fit_topics(
     workers: int = 1,
 ) -> Topics:
     """Fit topics on the segments' texts (segments with fewer than 3 content words are left out)."""
-    from bertopic import BERTopic
+    BERTopic = _bertopic()
     from bertopic.vectorizers import ClassTfidfTransformer
     from sklearn.cluster import KMeans
     from sklearn.feature_extraction.text import CountVectorizer
 
     texts = segments["text"].fillna("").astype(str)
     analysis = analyse(texts, model, cache_dir, workers)
-    stop = stop_words() | proper_nouns(texts)
+    stop = topic_stop_words() | proper_nouns(texts)
     content = np.array([sum(1 for w in lemmas.split() if w not in stop and len(w) > 2) for lemmas in analysis.lemmas])
     keep = np.flatnonzero((content >= MIN_CONTENT_WORDS) & analysis.vectors.any(axis=1))
     if len(keep) < 10:
@@ -196,7 +217,7 @@ def fit_topics(
     sample_labels = np.asarray(topic_model.fit_transform(learnt.lemmas, embeddings=vectors[sample])[0])
     labels = np.asarray(topic_model.transform(kept.lemmas, embeddings=vectors)[0]) if sampled else sample_labels
     words = topic_words(topic_model, learnt.lemmas, sample_labels)
-    coords = layout_2d(topic_model.umap_model.transform(vectors), seed)
+    coords = layout_2d(topic_model.umap_model.transform(vectors), seed, cache_dir)
     assignments = pd.DataFrame(
         {"segment_id": segments["segment_id"].to_numpy()[keep], "topic": labels, "x": coords[:, 0].round(4), "y": coords[:, 1].round(4)}
     )
@@ -306,17 +327,21 @@ def write_topics(
     folder: str | Path,
     language: str = "fr",
     initiatives: dict[str, str] | None = None,
+    workers: int = 1,
 ) -> list[Path]:
-    """Figures (PNG + SVG) and the interactive map page of the topics."""
-    from enquete.analysis.figures import save
+    """Figures (PNG + SVG, drawn by ``workers`` processes) and the interactive map page of the topics."""
+    from enquete.analysis.figures import save_all
     from enquete.topics import maps
 
     folder = Path(folder)
-    paths = save(maps.static_map(result.assignments, tables["themes"], language), folder / "carte_themes")
-    paths += save(maps.topic_factor_heatmap(tables["themes_par_facteur"], tables["themes"], codebook, language), folder / "themes_par_facteur")
-    paths += save(maps.topic_initiative_heatmap(tables["themes_par_initiative"], tables["themes"], initiatives, language), folder / "themes_par_initiative")
+    jobs = [
+        (maps.static_map, (result.assignments, tables["themes"], language), folder / "carte_themes"),
+        (maps.topic_factor_heatmap, (tables["themes_par_facteur"], tables["themes"], codebook, language), folder / "themes_par_facteur"),
+        (maps.topic_initiative_heatmap, (tables["themes_par_initiative"], tables["themes"], initiatives, language), folder / "themes_par_initiative"),
+    ]
     if len(tables["themes_dans_le_temps"]):
-        paths += save(maps.topics_timeline(tables["themes_dans_le_temps"], tables["themes"], language=language), folder / "themes_dans_le_temps")
+        jobs.append((maps.topics_timeline, (tables["themes_dans_le_temps"], tables["themes"], 6, language), folder / "themes_dans_le_temps"))
+    paths = save_all(jobs, workers)
     texts = coded.set_index("segment_id")["text"]
     paths.append(maps.interactive_map(result.assignments, tables["themes"], texts, folder / "carte_themes.html", language))
     return [*paths, folder / "plotly.min.js"]
