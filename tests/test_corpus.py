@@ -49,15 +49,37 @@ def test_missing_manifest_file_is_a_clear_error(tmp_path):
         ("titre: faute de frappe\n", "titre"),
         ("initiatives:\n  - localisation: sans nom\n", "name"),
         ("documents:\n  - file: a.txt\n    kind: podcast\n", "kind"),
-        ("settings:\n  pseudonym_style: emoji\n", None),
+        ("settings:\n  pseudonym_style: emoji\n", "pseudonym_style"),
     ],
 )
 def test_invalid_manifests_give_clear_errors(tmp_path, content, message):
+    from enquete.errors import EnqueteError
+
     write_chat(tmp_path / "a.txt", CHAT)
     (tmp_path / "corpus.yaml").write_text(content, encoding="utf-8")
-    with pytest.raises(CorpusError) as err:
+    with pytest.raises(EnqueteError) as err:
         load_corpus(tmp_path).settings()
-    assert message is None or message in str(err.value)
+    assert message in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("topic_embeddings: tdidf", "topic_embeddings"),
+        ("topic_reduction: tsne", "topic_reduction"),
+        ("report_sections: [synthese, conclusion]", "report_sections"),
+        ("spacy_model: fr_core_news_xl", "non installé"),
+        ("training_codes: codage_2023.csv", "introuvable"),
+        ("workers: -1", "workers"),
+    ],
+)
+def test_every_setting_is_checked_when_the_corpus_loads(tmp_path, setting, message):
+    from enquete.errors import ConfigError
+
+    write_chat(tmp_path / "a.txt", CHAT)
+    (tmp_path / "corpus.yaml").write_text(f"settings:\n  {setting}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=message):
+        load_corpus(tmp_path).settings()
 
 
 def test_unknown_initiative_in_a_document_is_an_error(tmp_path):

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from enquete.codebook import load_codebook
+from enquete.errors import ConfigError
 from enquete.topics import TopicError, default_topic_count, fit_topics, proper_nouns, topic_tables, write_topics
 from tests.conftest import DEMO
 
@@ -104,12 +105,12 @@ def test_embedding_backends(tmp_path):
 
     analysis = analyse(["La fête des voisins dans la cour", "Le bailleur prête la salle", "On jardine ensemble"], cache_dir=tmp_path)
     assert embed(analysis, "spacy").shape == (3, 300)
-    with pytest.raises(TopicError, match="plongements inconnus"):
+    with pytest.raises(ConfigError, match="plongements inconnus"):
         embed(analysis, "word2vec")
     try:
         import model2vec  # noqa: F401
     except ImportError:
-        with pytest.raises(TopicError, match="uv sync --extra embeddings"):
+        with pytest.raises(ConfigError, match="uv sync --extra embeddings"):
             embed(analysis, "model2vec:minishlab/potion-base-8M")
 
 
@@ -125,3 +126,11 @@ def test_topics_command(gold, tmp_path):
     assert result.exit_code == 0, result.output
     assert "5 thèmes" in result.output
     assert {"themes.csv", "themes.xlsx", "carte_themes.html", "carte_themes.png", "plotly.min.js"} <= {p.name for p in out.iterdir()}
+
+
+def test_unknown_options_are_configuration_errors_raised_before_any_work():
+    segments = pd.DataFrame({"segment_id": ["a"], "text": ["une seule phrase"]})
+    with pytest.raises(ConfigError, match="réduction inconnue"):
+        fit_topics(segments, reduction="tsne")
+    with pytest.raises(ConfigError, match="plongements inconnus"):
+        fit_topics(segments, embeddings="glove")

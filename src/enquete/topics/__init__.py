@@ -22,11 +22,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from enquete.errors import TopicError
+from enquete.errors import ConfigError, TopicError
 from enquete.io import cached, content_key
 from enquete.lazy import lazy_import
 from enquete.nlp import Analysis, analyse
 from enquete.schema import code_indicators
+from enquete.settings import TOPIC_EMBEDDINGS
 from enquete.words import fold, joined, oral_fillers, stop_words
 
 MIN_CONTENT_WORDS = 3
@@ -115,10 +116,10 @@ def embed(analysis: Analysis, backend: str = "tfidf", seed: int = 42, fit_rows: 
         try:
             from model2vec import StaticModel
         except ImportError:
-            raise TopicError("model2vec n'est pas installé : uv sync --extra embeddings") from None
+            raise ConfigError("model2vec n'est pas installé : uv sync --extra embeddings") from None
         model = StaticModel.from_pretrained(backend.split(":", 1)[1])
         return np.asarray(model.encode(analysis.words), dtype=np.float32)
-    raise TopicError(f"plongements inconnus « {backend} » (attendu : spacy, tfidf, model2vec:<modèle>)")
+    raise ConfigError(f"plongements inconnus « {backend} » (attendu : spacy, tfidf, model2vec:<modèle>)")
 
 
 def _reducer(method: str, n: int, seed: int, components: int = 5):
@@ -130,7 +131,7 @@ def _reducer(method: str, n: int, seed: int, components: int = 5):
         from umap import UMAP
 
         return UMAP(n_neighbors=min(15, n - 1), n_components=components, min_dist=0.0, metric="cosine", random_state=seed, n_jobs=1)
-    raise TopicError(f"réduction inconnue « {method} » (attendu : {', '.join(REDUCTIONS)})")
+    raise ConfigError(f"réduction inconnue « {method} » (attendu : {', '.join(REDUCTIONS)})")
 
 
 def layout_2d(reduced: np.ndarray, seed: int, cache_dir: str | Path | None = None) -> np.ndarray:
@@ -179,7 +180,23 @@ def fit_topics(
     cache_dir: str | Path | None = None,
     workers: int = 1,
 ) -> Topics:
-    """Fit topics on the segments' texts (segments with fewer than 3 content words are left out)."""
+    """Fit topics on the segments' texts (segments with fewer than 3 content words are left out).
+
+    Parameters
+    ----------
+    segments : rows with ``segment_id`` and ``text`` (the speech to map: coded rows).
+    n_topics : number of topics (0: √n / 2.5 between 2 and 40).
+    seed : seeds the reduction, KMeans and the 2-D layout (the same input gives the same topics).
+    embeddings : "tfidf" (default), "spacy" or "model2vec:<model>" (optional extra).
+    reduction : "pca" (default) or "umap".
+    model, cache_dir, workers : the spaCy model, the private cache folder, worker processes.
+
+    Raises ConfigError for unknown options (before any work), TopicError with too few segments.
+    """
+    if reduction not in REDUCTIONS:
+        raise ConfigError(f"réduction inconnue « {reduction} » (attendu : {', '.join(REDUCTIONS)})")
+    if not re.match(TOPIC_EMBEDDINGS, embeddings):
+        raise ConfigError(f"plongements inconnus « {embeddings} » (attendu : spacy, tfidf, model2vec:<modèle>)")
     BERTopic = _bertopic()
     from bertopic.vectorizers import ClassTfidfTransformer
     from sklearn.cluster import KMeans
