@@ -296,3 +296,17 @@ def test_pseudonymise_command_round_trip(tmp_path):
     assert (tmp_path / "secret" / "pseudonymes.csv").is_file()
     text = (out_dir / "p.csv").read_text(encoding="utf-8-sig")
     assert "[PERSONNE_" in text and "[TÉLÉPHONE]" in text and "[ADRESSE]" in text
+
+
+def test_private_folder_and_outputs_never_hold_each_other(tmp_path):
+    from enquete.errors import CorpusError
+    from enquete.private import private_dir
+    from enquete.settings import DEFAULTS
+
+    assert private_dir(tmp_path, DEFAULTS, tmp_path / "p.csv") == (tmp_path / ".enquete-private").resolve()  # a table beside it
+    for out in (tmp_path, tmp_path / ".enquete-private", tmp_path / ".enquete-private" / "p.csv"):
+        with pytest.raises(CorpusError, match="séparés"):
+            private_dir(tmp_path, DEFAULTS, out)
+    secret = tmp_path / "secret"
+    result = runner.invoke(app, ["pseudonymise", str(tmp_path / "seg.csv"), "--out", str(secret / "p.csv"), "--private-dir", str(secret)])
+    assert result.exit_code == 1 and "séparés" in result.output

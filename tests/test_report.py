@@ -81,6 +81,15 @@ def test_no_personal_data_in_the_report(demo_run):
     assert scan(out, originals) == []
 
 
+def test_report_rewritten_from_the_run_folder_is_the_runs_report(demo_run, tmp_path):
+    """`enquete report` reads the run back (dates included) and writes the same bytes."""
+    corpus, out = demo_run
+    written = (out / "rapport_restitution.docx").read_bytes()
+    result = runner.invoke(app, ["report", str(corpus), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert (out / "rapport_restitution.docx").read_bytes() == written
+
+
 def test_sections_can_be_switched_off_and_title_changed(demo_run):
     corpus, out = demo_run
     result = runner.invoke(app, ["report", str(corpus), "--out", str(out), "--title", "Un autre titre", "--without", "whatsapp", "--without", "annexes"])

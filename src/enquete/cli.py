@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from enquete import __version__
-from enquete.errors import CorpusError, EnqueteError, OutputError
+from enquete.errors import CorpusError, EnqueteError
 
 app = typer.Typer(
     help="enquete : enquêtes qualitatives sur le lien social (entretiens, groupes WhatsApp).",
@@ -233,7 +233,7 @@ def pseudonymise_command(
     out: Annotated[Path, typer.Option("--out", "-o", help="Table pseudonymisée (.csv, .parquet ou .xlsx).")],
     corpus: Annotated[Path | None, typer.Option(help="Dossier du corpus : noms, liste blanche et liste noire de son corpus.yaml.")] = None,
     style: Annotated[str | None, typer.Option(help="names (prénoms réalistes, défaut) ou tags ([PERSONNE_07]).")] = None,
-    private_dir: Annotated[Path | None, typer.Option(help="Dossier privé de la table de correspondance (défaut : .enquete-private du corpus, ou du dossier courant).")] = None,
+    private_dir_option: Annotated[Path | None, typer.Option("--private-dir", help="Dossier privé de la table de correspondance (défaut : .enquete-private du corpus, ou du dossier courant).")] = None,
     irreversible: Annotated[bool, typer.Option(help="Ne conserver aucune table de correspondance.")] = False,
     name: Annotated[list[str] | None, typer.Option("--name", help="Nom de personne à pseudonymiser (répétable).")] = None,
     allow: Annotated[list[str] | None, typer.Option("--allow", help="Nom de lieu ou d'initiative à conserver (répétable).")] = None,
@@ -241,31 +241,28 @@ def pseudonymise_command(
     """Pseudonymiser une table de segments : personnes, téléphones, courriels, adresses, codes."""
     from enquete.corpus import load_corpus
     from enquete.io import read_table, write_table
-    from enquete.pipeline import KEY_FILE, REPLACEMENTS_FILE, write_private
+    from enquete.private import KEY_FILE, REPLACEMENTS_FILE, cache_dir, private_dir, write_private
     from enquete.pseudonymise import pseudonymise
     from enquete.schema import coerce, validate_segments
-    from enquete.settings import Settings
+    from enquete.settings import make_settings
 
     with user_errors():
         loaded = load_corpus(corpus) if corpus else None
-        settings = loaded.settings(pseudonym_style=style) if loaded else Settings(**({"pseudonym_style": style} if style else {}))
-        manifest = loaded.manifest.pseudonymisation if loaded else None
-        folder = private_dir or ((loaded.root if loaded else Path.cwd()) / settings.private_dir)
-        if folder.resolve() == out.parent.resolve() or out.parent.resolve() in folder.resolve().parents:
-            raise CorpusError(f"le dossier privé {folder} ne doit pas être dans le dossier de sortie {out.parent}")
+        settings = loaded.settings(pseudonym_style=style) if loaded else make_settings(pseudonym_style=style)
+        config = loaded.manifest.pseudonymisation if loaded else None
+        folder = private_dir(loaded.root if loaded else Path.cwd(), settings, out, given=private_dir_option)
         segments = validate_segments(coerce(read_table(table)))
         key_path = folder / KEY_FILE
-        previous = read_table(key_path) if key_path.is_file() and not irreversible else None
         done = pseudonymise(
             segments,
             style=settings.pseudonym_style,
             seed=settings.seed,
-            names=[*(manifest.names if manifest else []), *(name or [])],
-            allow=[*(manifest.allow if manifest else []), *(allow or [])],
-            deny=manifest.deny if manifest else [],
-            previous_key=previous,
+            names=[*(config.names if config else []), *(name or [])],
+            allow=[*(config.allow if config else []), *(allow or [])],
+            deny=config.deny if config else [],
+            previous_key=read_table(key_path) if key_path.is_file() and not irreversible else None,
             model=settings.spacy_model,
-            cache_dir=None if irreversible else folder / "cache",
+            cache_dir=None if irreversible else cache_dir(folder),
         )
         write_table(done.segments, out)
         summary_path = out.with_name(out.stem + ".resume.csv")
@@ -292,16 +289,13 @@ def code_command(
     """Coder chaque segment : colonnes codes, score_<code> et evidence ajoutées."""
     from enquete.coding import Coder, code_segments
     from enquete.io import read_table, write_table
-    from enquete.schema import code_counts
+    from enquete.private import cache_dir, private_dir
+    from enquete.schema import code_counts, conform
+    from enquete.settings import DEFAULTS
 
     with user_errors():
-        segments = read_table(table)
-        missing = [c for c in ("segment_id", "text") if c not in segments.columns]
-        if missing:
-            raise OutputError(f"{table} : colonnes manquantes : {', '.join(missing)}")
-        segments["segment_id"] = segments["segment_id"].astype(str)
-        segments["text"] = segments["text"].fillna("").astype(str)
-        coder = Coder(codebook, cache_dir=cache or Path.cwd() / ".enquete-private" / "cache")
+        segments = conform(read_table(table), where=str(table))
+        coder = Coder(codebook, cache_dir=cache or cache_dir(private_dir(Path.cwd(), DEFAULTS, out)))
         coded = code_segments(segments, coder, read_table(train) if train else None)
         write_table(coded, out)
     applied = code_counts(coded["codes"])
@@ -336,6 +330,7 @@ def review_import(
     from enquete.codebook import load_codebook
     from enquete.coding import DecisionStore, import_review
     from enquete.corpus import load_corpus
+    from enquete.private import private_dir, review_dir
 
     with user_errors():
         grid = load_codebook(codebook)
@@ -343,7 +338,7 @@ def review_import(
             if corpus is None:
                 raise CorpusError("indiquez --corpus ou --store : où conserver les décisions")
             loaded = load_corpus(corpus)
-            store = loaded.root / loaded.settings().private_dir / "revue"
+            store = review_dir(private_dir(loaded.root, loaded.settings()))
         decisions = import_review(workbook, grid)
         merged = DecisionStore(store).add(decisions, grid.id)
     console.print(f"{len(decisions)} décision(s) humaine(s) importée(s) ; {len(merged)} au total dans {store}")
@@ -361,24 +356,18 @@ def topics_command(
     cache: Annotated[Path | None, typer.Option(help="Dossier du cache de l'analyse spaCy (défaut : ./.enquete-private/cache).")] = None,
 ) -> None:
     """Carte des thèmes (BERTopic) : tables, figures et page interactive hors ligne."""
-    import pandas as pd
-
-    from enquete.analysis import write_analyses
     from enquete.codebook import load_codebook
     from enquete.io import read_table
-    from enquete.topics import fit_topics, topic_tables, write_topics
+    from enquete.pipeline import topics_stage
+    from enquete.private import cache_dir, private_dir
+    from enquete.schema import conform
+    from enquete.settings import make_settings
 
     with user_errors():
-        coded = read_table(table)
-        for column, default in (("codes", ""), ("initiative", None), ("source_type", "interview"), ("timestamp", None)):
-            if column not in coded.columns:
-                coded[column] = default
-        coded["timestamp"] = pd.to_datetime(coded["timestamp"], errors="coerce")
-        grid = load_codebook(codebook)
-        speech = coded[coded["codes"].notna()] if "speaker_role" not in coded else coded[~coded["speaker_role"].isin(["interviewer", "system"])]
-        fitted = fit_topics(speech, n_topics=n_topics, seed=seed, embeddings=embeddings, reduction=reduction, cache_dir=cache or Path.cwd() / ".enquete-private" / "cache")
-        tables = topic_tables(fitted, coded, grid.ids)
-        paths = write_analyses(tables, out, workbook="themes.xlsx") + write_topics(fitted, tables, coded, grid, out)
+        settings = make_settings(topics=n_topics, seed=seed, topic_embeddings=embeddings, topic_reduction=reduction)
+        coded = conform(read_table(table), required=("segment_id", "text", "codes"), where=str(table))
+        cache = cache or cache_dir(private_dir(Path.cwd(), settings, out))
+        fitted, tables, paths = topics_stage(coded, load_codebook(codebook), settings, out, out, cache)
     console.print(f"{len(fitted.topics)} thèmes sur {len(fitted.assignments)} segments ; {len(paths)} fichiers dans {out}")
     for row in tables["themes"].head(12).itertuples():
         console.print(f"  {row.topic:>2} ({row.taille}) {row.libelle} → {row.facteur_principal}")
@@ -393,29 +382,10 @@ def report_command(
     without: Annotated[list[str] | None, typer.Option("--without", help="Section à omettre (répétable) : synthese, contexte, methodologie, resultats, themes, whatsapp, leviers, annexes.")] = None,
 ) -> None:
     """Écrire le rapport de restitution Word (rapport_restitution.docx) à partir des sorties d'un run."""
-    import pandas as pd
-
-    from enquete.corpus import load_corpus
-    from enquete.pipeline import RunResult, _template, report_data
-    from enquete.report import SECTIONS, ReportError, build_report
+    from enquete.pipeline import load_run, write_report
 
     with user_errors():
-        loaded = load_corpus(corpus)
-        settings = loaded.settings()
-        segments, tables, codebook, summary = _run_outputs(out, settings.codebook)
-        result = RunResult(loaded, settings, out, segments, pd.DataFrame(), tables=tables)
-        result.codebook = codebook
-        pseudo = out / "pseudonymisation.csv"
-        result.pseudonymisation = pd.read_csv(pseudo, encoding="utf-8-sig") if pseudo.is_file() else None
-        data = report_data(result)
-        if title:
-            data.title = title
-        data.language = summary.get("settings", {}).get("language", data.language)  # the run's tables and figures
-        sections = tuple(s for s in settings.report_sections if s not in set(without or []))
-        unknown = set(without or []) - set(SECTIONS)
-        if unknown:
-            raise ReportError(f"sections inconnues : {', '.join(sorted(unknown))}")
-        path = build_report(data, out / "rapport_restitution.docx", template=template or _template(loaded, settings), sections=sections)
+        path = write_report(load_run(out, corpus), template, title, tuple(without or ()))
     console.print(f"Rapport : {path}")
 
 
@@ -462,18 +432,6 @@ def codebooks_command(
     console.print(table)
 
 
-def _run_outputs(out: Path, default_codebook: str = "facteurs_reussite"):
-    """A run's output folder: (segment table, analysis tables, codebook, run summary)."""
-    import json
-
-    from enquete.codebook import load_codebook
-    from enquete.report import load_outputs
-
-    segments, tables = load_outputs(out)
-    summary = json.loads((out / "run_summary.json").read_text(encoding="utf-8"))
-    return segments, tables, load_codebook(summary.get("codebook") or default_codebook), summary
-
-
 @export_app.command("qdpx")
 def export_qdpx_command(
     outputs: Annotated[Path, typer.Argument(help="Dossier des sorties d'`enquete run`.")] = Path("outputs"),
@@ -482,13 +440,14 @@ def export_qdpx_command(
 ) -> None:
     """Projet REFI-QDA (.qdpx) : documents, grille, segments codés, cas et variables (ceux du run)."""
     from enquete.exports import attributes_from_json, export_qdpx
+    from enquete.pipeline import load_run
 
     with user_errors():
-        segments, _, codebook, summary = _run_outputs(outputs)
-        project = summary.get("project", {})
+        run = load_run(outputs)
+        segments, project = run.segments, run.project
         path = export_qdpx(
-            segments, codebook, out or outputs / "exports" / "projet.qdpx", name or project.get("name", "enquete"), project.get("initiatives"),
-            summary.get("settings", {}).get("language", "fr"), attributes_from_json(project.get("document_attributes", {})),
+            segments, run.codebook, out or outputs / "exports" / "projet.qdpx", name or project.get("name", "enquete"), project.get("initiatives"),
+            run.settings.language, attributes_from_json(project.get("document_attributes", {})),
         )
     console.print(f"Projet REFI-QDA : {path} ({segments['document_id'].nunique()} documents, {int(segments['codes'].fillna('').ne('').sum())} segments codés)")
 
@@ -518,12 +477,15 @@ def import_qdpx_command(
     from enquete.coding import DecisionStore
     from enquete.corpus import load_corpus
     from enquete.exports import import_qdpx
+    from enquete.pipeline import load_run
+    from enquete.private import private_dir, review_dir
 
     with user_errors():
-        segments, _, codebook, _ = _run_outputs(outputs)
+        run = load_run(outputs)
+        codebook = run.codebook
         loaded = load_corpus(corpus)
-        store = loaded.root / loaded.settings().private_dir / "revue"
-        result = import_qdpx(project, segments, codebook)
+        store = review_dir(private_dir(loaded.root, loaded.settings(), outputs))
+        result = import_qdpx(project, run.segments, codebook)
         merged = DecisionStore(store).add(result.decisions, codebook.id)
     console.print(
         f"{result.selections} sélection(s) lue(s) ; {len(result.decisions)} segment(s) codé(s) par une personne importé(s) "

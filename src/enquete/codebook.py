@@ -15,10 +15,10 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from enquete.corpus import validation_message
 from enquete.datafiles import YAMLError, read_yaml
 from enquete.errors import CodebookError
 from enquete.lazy import lazy_import
+from enquete.settings import validation_message
 
 pd = lazy_import("pandas")  # only to_frame() and mapping() use it
 

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from enquete.datafiles import YAMLError, read_yaml
 from enquete.errors import ConfigError, CorpusError
-from enquete.settings import Settings
+from enquete.settings import Settings, make_settings, validation_message
 
 MANIFEST_NAME = "corpus.yaml"
 #: A folder holding this file is an enquete output folder: never read as part of a corpus.
@@ -130,11 +130,7 @@ class Corpus:
 
     def settings(self, **overrides: Any) -> Settings:
         """Default settings, then the manifest's, then the given overrides; checked now (ConfigError)."""
-        merged = {**self.manifest.settings, **{k: v for k, v in overrides.items() if v is not None}}
-        try:
-            settings = Settings(**merged)
-        except ValidationError as exc:
-            raise ConfigError(f"réglages invalides : {validation_message(exc)}") from None
+        settings = make_settings(**{**self.manifest.settings, **{k: v for k, v in overrides.items() if v is not None}})
         for name in ("training_codes", "report_template"):
             value = getattr(settings, name)
             if value and not (self.root / value).is_file():
@@ -176,15 +172,6 @@ def document_ids(relpaths: list[str], taken: set[str] = frozenset()) -> list[str
             break
         ids = [qualify(p) if i in bad else i for p, i in zip(relpaths, ids)]
     return ids
-
-
-def validation_message(exc: ValidationError) -> str:
-    """A pydantic validation error as one readable line: 'field: message; ...'."""
-    parts = []
-    for err in exc.errors():
-        where = ".".join(str(p) for p in err["loc"])
-        parts.append(f"{where}: {err['msg']}" if where else err["msg"])
-    return "; ".join(parts)
 
 
 def read_manifest(path: Path) -> Manifest:

@@ -7,6 +7,7 @@ and writes what they produce.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -18,24 +19,28 @@ from enquete import __version__
 from enquete.analysis import analyse, write_analyses, write_figures
 from enquete.codebook import Codebook, load_codebook
 from enquete.coding import Coder, DecisionStore, agreement, code_segments, export_review
-from enquete.corpus import OUTPUT_MARKER, Corpus, CorpusError, load_corpus
+from enquete.corpus import OUTPUT_MARKER, Corpus, load_corpus
+from enquete.errors import ConfigError, OutputError
 from enquete.exports import write_exports
 from enquete.ingest import ingest_corpus, worker_count
-from enquete.io import read_table, write_json, write_table, write_text
+from enquete.io import read_table, write_json, write_table
+from enquete.private import KEY_FILE, REJECTED_CONTENT_FILE, REPLACEMENTS_FILE, cache_dir, private_dir, review_dir, write_private
 from enquete.pseudonymise import pseudonymise
 from enquete.report import ReportData, build_report
 from enquete.reproducibility import build_manifest, write_manifest
 from enquete.schema import code_counts
-from enquete.settings import Settings
-from enquete.topics import TopicError, Topics, fit_topics, topic_tables, write_topics
+from enquete.settings import REPORT_SECTIONS, Settings, make_settings
+from enquete.topics import TopicError, Topics, fit_topics, topic_tables, with_topics, write_topics
 
-KEY_FILE = "pseudonymes.csv"
-REPLACEMENTS_FILE = "remplacements.csv"
+REPORT_FILE = "rapport_restitution.docx"
+RUN_SUMMARY = "run_summary.json"
 
 
 @dataclass
 class RunResult:
-    corpus: Corpus
+    """A run: what it read, the tables it made, the files it wrote (see :func:`run`, :func:`load_run`)."""
+
+    corpus: Corpus | None  # None when a run is read back without its corpus (exports)
     settings: Settings
     out_dir: Path
     segments: pd.DataFrame
@@ -82,32 +87,12 @@ class _Timer:
         self.timings[self.name] = round(time.perf_counter() - self.start, 3)
 
 
-def private_dir(corpus: Corpus, settings: Settings, out_dir: Path) -> Path:
-    """Where the pseudonym key is kept: the corpus's private folder, never under out_dir."""
-    folder = (corpus.root / settings.private_dir).resolve()
-    out = out_dir.resolve()
-    if folder == out or out in folder.parents or folder in out.parents:
-        raise CorpusError(f"le dossier privé {folder} et le dossier des sorties {out} doivent être séparés")
-    return folder
-
-
-def write_private(folder: Path, tables: dict[str, pd.DataFrame]) -> list[Path]:
-    """Write private tables (pseudonym key, originals) in a folder git will ignore."""
-    folder.mkdir(parents=True, exist_ok=True)
-    if not (folder / ".gitignore").exists():
-        write_text(folder / ".gitignore", "# données personnelles : ne jamais versionner\n*\n")
-    written = [write_table(df, folder / name) for name, df in tables.items()]
-    for path in written:
-        path.chmod(0o600)
-    return written
-
-
 def run(corpus_path: str | Path, out_dir: str | Path, **overrides) -> RunResult:
     """Run every available stage on a corpus folder and write the outputs to out_dir."""
     corpus = load_corpus(corpus_path)
     settings = corpus.settings(**overrides)
     out = Path(out_dir)
-    private = private_dir(corpus, settings, out)
+    private = private_dir(corpus.root, settings, out)
     out.mkdir(parents=True, exist_ok=True)
     (out / OUTPUT_MARKER).touch()
     timings: dict[str, float] = {}
@@ -130,8 +115,7 @@ def run(corpus_path: str | Path, out_dir: str | Path, **overrides) -> RunResult:
     with _Timer(timings, "topics"):
         _topics(result, private, initiatives)
     with _Timer(timings, "report"):
-        result.files.append(build_report(report_data(result), out / "rapport_restitution.docx",
-                                         template=_template(corpus, settings), sections=tuple(settings.report_sections)))
+        result.files.append(write_report(result))
     with _Timer(timings, "exports"):
         attributes = {  # text values pseudonymised like file names: an attribute may name someone
             result.mask(d.id): {k: result.mask(v) if isinstance(v, str) else v for k, v in d.attributes.items()} for d in corpus.documents if d.attributes
@@ -154,8 +138,49 @@ def _inputs(result: RunResult) -> dict[str, Path]:
     return {result.mask(p.relative_to(corpus.root).as_posix()): p for p in files if p.is_file()}
 
 
-def _template(corpus: Corpus, settings: Settings) -> Path | None:
-    return corpus.root / settings.report_template if settings.report_template else None
+def write_report(result: RunResult, template: str | Path | None = None, title: str | None = None, without: tuple[str, ...] = ()) -> Path:
+    """Write the run's report (rapport_restitution.docx) in its output folder: the corpus's
+    template and sections unless ``template`` is given, without the ``without`` sections."""
+    unknown = set(without) - set(REPORT_SECTIONS)
+    if unknown:
+        raise ConfigError(f"sections inconnues : {', '.join(sorted(unknown))} (attendu : {', '.join(REPORT_SECTIONS)})")
+    data = report_data(result)
+    data.title = title or data.title
+    settings = result.settings
+    template = template or (result.corpus.root / settings.report_template if settings.report_template else None)
+    sections = tuple(s for s in settings.report_sections if s not in without)
+    return build_report(data, result.out_dir / REPORT_FILE, template=template, sections=sections)
+
+
+def load_run(out_dir: str | Path, corpus: str | Path | Corpus | None = None) -> RunResult:
+    """A finished run read back from its output folder: segments, analysis tables, codebook,
+    pseudonymisation counts, settings (the corpus's, in the run's language) and project.
+    The corpus (its folder) is needed to rewrite the report, not for exports."""
+    out = Path(out_dir)
+    if not (out / RUN_SUMMARY).is_file() or not (out / "segments.parquet").is_file():
+        raise OutputError(f"{out} : pas les sorties d'un run (lancez d'abord enquete run)")
+    summary_path = out / RUN_SUMMARY
+    summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    language = summary.get("settings", {}).get("language")  # the run's tables and figures are in it
+    loaded = load_corpus(corpus) if isinstance(corpus, (str, Path)) else corpus
+    settings = loaded.settings(language=language) if loaded else make_settings(language=language)
+    tables = {path.stem: _read_analysis(path) for path in sorted((out / "tables").glob("*.csv"))}
+    segments = pd.read_parquet(out / "segments.parquet")
+    result = RunResult(loaded, settings, out, segments, read_table(out / "rejets.csv"), tables=tables, project=summary.get("project", {}))
+    result.codebook = load_codebook(summary.get("codebook") or settings.codebook)
+    pseudo = out / "pseudonymisation.csv"
+    result.pseudonymisation = read_table(pseudo) if pseudo.is_file() else None
+    return result
+
+
+def _read_analysis(path: Path) -> pd.DataFrame:
+    """An analysis table as the run made it: its date columns (written 'YYYY-MM-DD hh:mm:ss') read back as dates."""
+    table = pd.read_csv(path, encoding="utf-8-sig")
+    for column in table.select_dtypes(include=["object", "string"]).columns:
+        values = table[column].dropna()
+        if len(values) and values.astype(str).str.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}").all():
+            table[column] = pd.to_datetime(table[column])
+    return table
 
 
 def report_data(result: RunResult) -> ReportData:
@@ -186,36 +211,46 @@ def report_data(result: RunResult) -> ReportData:
 
 
 def _topics(result: RunResult, private: Path, initiatives: dict[str, str]) -> None:
-    settings, segments = result.settings, result.segments
-    speech = segments.loc[segments["codes"].notna(), ["segment_id", "text"]]  # what fit_topics reads
     try:
-        fitted = fit_topics(speech, n_topics=settings.topics, seed=settings.seed, embeddings=settings.topic_embeddings, reduction=settings.topic_reduction,
-                            model=settings.spacy_model, cache_dir=private / "cache", workers=worker_count(settings, len(speech) // 500))
+        fitted, tables, files = topics_stage(result.segments, result.codebook, result.settings, result.out_dir / "tables",
+                                             result.out_dir / "figures", cache_dir(private), initiatives)
     except TopicError as exc:
         result.notices.append(f"thèmes non calculés : {exc}")
         return
-    tables = topic_tables(fitted, segments, result.codebook.ids)
     result.tables.update(tables)
+    result.files += files
     result.topics = replace(fitted, embeddings=fitted.embeddings[:0])  # the run keeps tables, not a vector per segment
-    topic_of = dict(zip(fitted.assignments["segment_id"], fitted.assignments["topic"]))
-    result.segments = segments.assign(topic=segments["segment_id"].map(topic_of).astype("Int64"))
-    result.files += write_analyses(tables, result.out_dir / "tables", workbook="themes.xlsx")
-    result.files += write_topics(fitted, tables, result.segments, result.codebook, result.out_dir / "figures", settings.language, initiatives,
-                                 workers=worker_count(settings, 4, per_worker=2))
+    result.segments = with_topics(result.segments, fitted)
+
+
+def topics_stage(
+    segments: pd.DataFrame,
+    codebook: Codebook,
+    settings: Settings,
+    tables_dir: Path,
+    figures_dir: Path,
+    cache: Path | None = None,
+    initiatives: dict[str, str] | None = None,
+) -> tuple[Topics, dict[str, pd.DataFrame], list[Path]]:
+    """Fit the topic map on the speech rows (settings: topics, seed, topic_embeddings,
+    topic_reduction, spacy_model) and write its tables and figures."""
+    speech = segments.loc[segments["codes"].notna(), ["segment_id", "text"]]  # what fit_topics reads
+    fitted = fit_topics(speech, n_topics=settings.topics, seed=settings.seed, embeddings=settings.topic_embeddings, reduction=settings.topic_reduction,
+                        model=settings.spacy_model, cache_dir=cache, workers=worker_count(settings, len(speech) // 500))
+    tables = topic_tables(fitted, segments, codebook.ids)
+    files = write_analyses(tables, tables_dir, workbook="themes.xlsx")
+    files += write_topics(fitted, tables, segments, codebook, figures_dir, settings.language, initiatives,
+                          workers=worker_count(settings, 4, per_worker=2))
+    return fitted, tables, files
 
 
 def _code(result: RunResult, private: Path) -> None:
     corpus, settings = result.corpus, result.settings
     codebook = load_codebook(_codebook_path(corpus, settings.codebook))
-    coder = Coder(codebook, model=settings.spacy_model, cache_dir=private / "cache", seed=settings.seed,
+    coder = Coder(codebook, model=settings.spacy_model, cache_dir=cache_dir(private), seed=settings.seed,
                   workers=worker_count(settings, len(result.segments) // 500))
-    training = None
-    if settings.training_codes:
-        path = corpus.root / settings.training_codes
-        if not path.is_file():
-            raise CorpusError(f"codes d'entraînement introuvables : {path}")
-        training = read_table(path)
-    decisions = DecisionStore(private / "revue").load(codebook.id)
+    training = read_table(corpus.root / settings.training_codes) if settings.training_codes else None  # checked at load
+    decisions = DecisionStore(review_dir(private)).load(codebook.id)
     result.segments = code_segments(result.segments, coder, training, decisions)
     result.codebook = codebook
     reviewed = result.segments[result.segments["revision"] == "humain"]
@@ -246,7 +281,7 @@ def _pseudonymise(result: RunResult, private: Path) -> None:
         previous_key=previous,
         model=settings.spacy_model,
         workers=worker_count(settings, len(result.segments) // 500),
-        cache_dir=private / "cache" if settings.keep_pseudonym_key else None,  # it holds raw names: never in irreversible mode
+        cache_dir=cache_dir(private) if settings.keep_pseudonym_key else None,  # it holds raw names: never in irreversible mode
     )
     raw_rejects = result.rejects
     result.segments = done.segments
@@ -258,7 +293,7 @@ def _pseudonymise(result: RunResult, private: Path) -> None:
     result.pseudonymisation = done.summary()
     result.mask = done.mask
     if settings.keep_pseudonym_key:
-        write_private(private, {KEY_FILE: done.key, REPLACEMENTS_FILE: done.replacements, "rejets_contenu.csv": raw_rejects})
+        write_private(private, {KEY_FILE: done.key, REPLACEMENTS_FILE: done.replacements, REJECTED_CONTENT_FILE: raw_rejects})
     else:
         result.notices.append("mode irréversible : aucune table de correspondance n'est conservée")
 
@@ -283,7 +318,7 @@ def _write_outputs(result: RunResult) -> None:
         files.append(write_table(result.pseudonymisation, out / "pseudonymisation.csv"))
     files.append(
         write_json(
-            out / "run_summary.json",
+            out / RUN_SUMMARY,
             {
                 "enquete_version": __version__,
                 "documents": int(segments["document_id"].nunique()),

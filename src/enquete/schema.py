@@ -149,6 +149,29 @@ def coerce(df: pd.DataFrame) -> pd.DataFrame:
     return df[ordered].reset_index(drop=True)
 
 
+def conform(df: pd.DataFrame, required: tuple[str, ...] = ("segment_id", "text"), where: str = "table") -> pd.DataFrame:
+    """A table made elsewhere (a spreadsheet, another tool's export) made usable by a stage:
+    the ``required`` columns must be there (SchemaError otherwise); the known columns it has
+    are typed (empty texts are ''); missing optional columns stay missing."""
+    missing = [c for c in required if c not in df.columns]
+    if missing:
+        raise SchemaError(f"{where} : colonnes manquantes : {', '.join(missing)}")
+    df = df.copy(deep=False)
+    if "text" in df:
+        df["text"] = df["text"].fillna("")
+    for col in COLUMNS:
+        if col.name not in df.columns:
+            continue
+        try:
+            if col.dtype.startswith("datetime"):
+                df[col.name] = pd.to_datetime(df[col.name], errors="coerce").astype(col.dtype)
+            else:
+                df[col.name] = df[col.name].astype(col.dtype)
+        except (TypeError, ValueError) as exc:
+            raise SchemaError(f"{where} : colonne {col.name} illisible comme {col.dtype} ({exc})") from None
+    return df
+
+
 def validate_segments(df: pd.DataFrame, *, check_offsets: bool = True) -> pd.DataFrame:
     """Check the segment table's invariants and return it; raise SchemaError otherwise."""
     missing = [c for c in COLUMN_NAMES if c not in df.columns]

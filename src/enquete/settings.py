@@ -10,7 +10,9 @@ import importlib.util
 from pathlib import Path
 from typing import Annotated, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from enquete.errors import ConfigError
 
 #: The sections of the report, in order (``--without`` and ``settings.report_sections`` name them).
 ReportSection = Literal["synthese", "contexte", "methodologie", "resultats", "themes", "whatsapp", "leviers", "annexes"]
@@ -59,3 +61,20 @@ class Settings(BaseModel):
 
 
 DEFAULTS = Settings()
+
+
+def make_settings(**values) -> Settings:
+    """Settings from the given values (None means the default), checked: ConfigError otherwise."""
+    try:
+        return Settings(**{k: v for k, v in values.items() if v is not None})
+    except ValidationError as exc:
+        raise ConfigError(f"réglages invalides : {validation_message(exc)}") from None
+
+
+def validation_message(exc: ValidationError) -> str:
+    """A pydantic validation error as one readable line: 'field: message; ...'."""
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"])
+        parts.append(f"{where}: {err['msg']}" if where else err["msg"])
+    return "; ".join(parts)

@@ -470,16 +470,6 @@ def build_report(data: ReportData, path: str | Path, template: str | Path | None
     return path
 
 
-def load_outputs(folder: str | Path) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
-    """The segment table and analysis tables an `enquete run` wrote to ``folder``."""
-    folder = Path(folder)
-    segments_path = folder / "segments.parquet"
-    if not segments_path.is_file():
-        raise ReportError(f"{folder} : pas de segments.parquet (lancez d'abord enquete run)")
-    tables = {p.stem: pd.read_csv(p, encoding="utf-8-sig") for p in sorted((folder / "tables").glob("*.csv"))}
-    return pd.read_parquet(segments_path), tables
-
-
 def _iso(text: str) -> bool:
     try:
         dt.date.fromisoformat(text)
@@ -488,4 +478,4 @@ def _iso(text: str) -> bool:
         return False
 
 
-__all__ = ["ReportData", "ReportError", "SECTIONS", "build_report", "check_template", "findings", "load_outputs"]
+__all__ = ["ReportData", "ReportError", "SECTIONS", "build_report", "check_template", "findings"]

@@ -311,18 +311,24 @@ def align(topic_table: pd.DataFrame, by_factor: pd.DataFrame, coded: pd.DataFram
 
 def topics_by_initiative(coded: pd.DataFrame, assignments: pd.DataFrame) -> pd.DataFrame:
     """Segments per topic and initiative."""
-    merged = assignments.merge(coded[["segment_id", "initiative"]], on="segment_id", how="left")
+    merged = assignments.merge(coded.reindex(columns=["segment_id", "initiative"]), on="segment_id", how="left")
     return merged.groupby(["topic", merged["initiative"].fillna("inconnue")]).size().rename("segments").reset_index()
 
 
 def topics_over_time(coded: pd.DataFrame, assignments: pd.DataFrame, freq: str = "MS") -> pd.DataFrame:
     """WhatsApp messages per topic and month."""
-    merged = assignments.merge(coded[["segment_id", "timestamp", "source_type"]], on="segment_id", how="left")
-    merged = merged[(merged["source_type"] == "whatsapp") & merged["timestamp"].notna()]
+    merged = assignments.merge(coded.reindex(columns=["segment_id", "timestamp", "source_type"]), on="segment_id", how="left")
+    merged = merged[merged["source_type"].eq("whatsapp").fillna(False).astype(bool) & merged["timestamp"].notna()]
     if merged.empty:
         return pd.DataFrame(columns=["topic", "periode", "messages"])
     period = merged["timestamp"].dt.to_period("M").dt.to_timestamp()
     return merged.groupby(["topic", period.rename("periode")]).size().rename("messages").reset_index()
+
+
+def with_topics(segments: pd.DataFrame, result: Topics) -> pd.DataFrame:
+    """The segments with their ``topic`` (missing for the segments not mapped)."""
+    topic_of = dict(zip(result.assignments["segment_id"], result.assignments["topic"]))
+    return segments.assign(topic=segments["segment_id"].map(topic_of).astype("Int64"))
 
 
 def topic_tables(result: Topics, coded: pd.DataFrame, codes: list[str]) -> dict[str, pd.DataFrame]:
