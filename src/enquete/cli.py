@@ -365,7 +365,7 @@ def topics_command(
 
     with user_errors():
         settings = make_settings(topics=n_topics, seed=seed, topic_embeddings=embeddings, topic_reduction=reduction)
-        coded = conform(read_table(table), required=("segment_id", "text", "codes"), where=str(table))
+        coded = conform(read_table(table), where=str(table))
         cache = cache or cache_dir(private_dir(Path.cwd(), settings, out))
         fitted, tables, paths = topics_stage(coded, load_codebook(codebook), settings, out, out, cache)
     console.print(f"{len(fitted.topics)} thèmes sur {len(fitted.assignments)} segments ; {len(paths)} fichiers dans {out}")

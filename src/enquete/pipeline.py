@@ -28,7 +28,7 @@ from enquete.private import KEY_FILE, REJECTED_CONTENT_FILE, REPLACEMENTS_FILE, 
 from enquete.pseudonymise import pseudonymise
 from enquete.report import ReportData, build_report
 from enquete.reproducibility import build_manifest, write_manifest
-from enquete.schema import code_counts
+from enquete.schema import code_counts, speech_rows
 from enquete.settings import REPORT_SECTIONS, Settings, make_settings
 from enquete.topics import TopicError, Topics, fit_topics, topic_tables, with_topics, write_topics
 
@@ -234,7 +234,7 @@ def topics_stage(
 ) -> tuple[Topics, dict[str, pd.DataFrame], list[Path]]:
     """Fit the topic map on the speech rows (settings: topics, seed, topic_embeddings,
     topic_reduction, spacy_model) and write its tables and figures."""
-    speech = segments.loc[segments["codes"].notna(), ["segment_id", "text"]]  # what fit_topics reads
+    speech = segments.loc[speech_rows(segments), ["segment_id", "text"]]  # what fit_topics reads
     fitted = fit_topics(speech, n_topics=settings.topics, seed=settings.seed, embeddings=settings.topic_embeddings, reduction=settings.topic_reduction,
                         model=settings.spacy_model, cache_dir=cache, workers=worker_count(settings, len(speech) // 500))
     tables = topic_tables(fitted, segments, codebook.ids)

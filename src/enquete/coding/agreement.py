@@ -14,6 +14,7 @@ import krippendorff
 import numpy as np
 import pandas as pd
 
+from enquete.errors import SchemaError
 from enquete.schema import code_indicators
 
 
@@ -24,7 +25,7 @@ def decisions(table: pd.DataFrame, codes: list[str]) -> pd.DataFrame:
     elif set(codes) <= set(table.columns):
         values = {c: pd.to_numeric(table[c], errors="coerce").fillna(0).astype(int).clip(0, 1) for c in codes}
     else:
-        raise ValueError("la table doit avoir une colonne « codes » ou une colonne 0/1 par code")
+        raise SchemaError("la table doit avoir une colonne « codes » ou une colonne 0/1 par code")
     frame = pd.DataFrame(values)
     frame.index = table["segment_id"].astype(str)
     return frame[~frame.index.duplicated(keep="last")]
@@ -77,7 +78,7 @@ def agreement(a: pd.DataFrame, b: pd.DataFrame, codes: list[str]) -> pd.DataFram
     full_a, full_b = decisions(a, codes), decisions(b, codes)
     common = full_a.index.intersection(full_b.index)
     if common.empty:
-        raise ValueError("aucun segment commun entre les deux codages (segment_id)")
+        raise SchemaError("aucun segment commun entre les deux codages (segment_id)")
     da, db = full_a.loc[common], full_b.loc[common]
     rows = [_row(code, da[code].to_numpy(), db[code].to_numpy()) for code in codes]
     per_code = pd.DataFrame(rows)

@@ -22,11 +22,11 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from enquete.codebook import Codebook, load_codebook
 from enquete.coding.lexicon import build_lexicons, cue_features, without_negatives, zero_shot_scores
+from enquete.errors import CodebookError
 from enquete.io import cached, content_key
 from enquete.nlp import ANALYSIS_VERSION, analyse, model_info
 from enquete.schema import speech_rows, split_codes
 
-#: Segments that are coded (when the table says what they are): speech of respondents and members.
 THRESHOLDS = np.round(np.arange(0.15, 0.86, 0.05), 2)
 VECTOR_WEIGHT = 1.0
 #: Human-coded positives (and negatives) a code needs before it is learned rather than zero-shot.
@@ -80,7 +80,7 @@ class Coder:
         rows = [set(split_codes(c)) if not isinstance(c, (list, set, tuple)) else set(c) for c in codes]
         unknown = sorted(set().union(*rows) - set(self.codes)) if rows else []
         if unknown:
-            raise ValueError(f"codes inconnus de la grille {self.codebook.id} : {', '.join(unknown)}")
+            raise CodebookError(f"codes inconnus de la grille {self.codebook.id} : {', '.join(unknown)}")
         return np.array([[int(c in r) for c in self.codes] for r in rows], dtype=int).reshape(len(rows), len(self.codes))
 
     def fit(self, segments: pd.DataFrame, codes) -> "Coder":
@@ -156,7 +156,8 @@ class Coder:
         scores = distinct[rows]
         scores[~mask] = 0.0
         applied = scores >= thresholds
-        out["codes"] = [";".join(c for c, a in zip(self.codes, row) if a) for row in applied]
+        out["codes"] = pd.array([";".join(c for c, a in zip(self.codes, row) if a) for row in applied], dtype="string")
+        out.loc[~mask, "codes"] = pd.NA  # not speech: not coded (the schema's rule)
         for j, code in enumerate(self.codes):
             out[f"score_{code}"] = np.round(scores[:, j], 4)
         out["evidence"] = [explained[r] if m else "" for r, m in zip(rows, mask)]

@@ -293,14 +293,14 @@ def _excerpt(text: str, words: int = 35) -> str:
 
 def topics_by_factor(coded: pd.DataFrame, assignments: pd.DataFrame, codes: list[str]) -> pd.DataFrame:
     """Share of each topic's segments coded with each factor (rows: topics, columns: codes)."""
-    merged = assignments.merge(coded[["segment_id", "codes"]], on="segment_id", how="left")
+    merged = assignments.merge(coded.reindex(columns=["segment_id", "codes"]), on="segment_id", how="left")
     shares = code_indicators(merged["codes"], codes).groupby(merged["topic"]).mean().round(4)
     return shares.rename_axis("topic").reset_index()
 
 
 def align(topic_table: pd.DataFrame, by_factor: pd.DataFrame, coded: pd.DataFrame, codes: list[str]) -> pd.DataFrame:
     """Add each topic's most over-represented factor (lift against the corpus share)."""
-    base = code_indicators(coded["codes"].dropna(), codes).mean().clip(lower=1e-9)
+    base = code_indicators(coded.reindex(columns=["codes"])["codes"].dropna(), codes).mean().clip(lower=1e-9)
     lifts = by_factor.set_index("topic")[codes].div(base)
     best = lifts.idxmax(axis=1)
     table = topic_table.copy()
