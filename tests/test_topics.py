@@ -52,7 +52,7 @@ def test_small_corpus_gives_at_least_two_topics(gold, tmp_path):
 
 
 def test_a_large_corpus_is_learnt_on_a_seeded_sample_and_every_segment_is_assigned(gold, tmp_path, monkeypatch):
-    import enquete.topics as topics
+    import enquete.topics.model as topics
 
     monkeypatch.setattr(topics, "FIT_SAMPLE", 200)
     sampled = fit_topics(gold, seed=7, cache_dir=tmp_path)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
+from collections.abc import Iterable
 
 #: Unicode blocks of styled letters and digits: letterlike and enclosed, fullwidth, mathematical
 #: alphanumerics, enclosed supplement, segmented digits.
@@ -91,3 +92,11 @@ BIRTH_DATE = re.compile(
     rf"(\d{{1,2}}(?:er)?\s+(?i:{_MONTHS})\s+\d{{4}}|\d{{1,2}}[/.-]\d{{1,2}}[/.-]\d{{2,4}})"
 )
 MENTION = re.compile(r"@\u2068?([^\s\u2069@][^@\n\u2069]{0,40}?)\u2069|@(\+?\d[\d ]{7,16}\d|[\w\-]{2,30})")
+
+
+def phrases(words: Iterable[str]) -> re.Pattern | None:
+    """Any of the given words or phrases, whole, ignoring case (None when there are none)."""
+    items = sorted({w.strip() for w in words if w and w.strip()}, key=len, reverse=True)
+    if not items:
+        return None
+    return re.compile(r"(?<![\w])(?:" + "|".join(map(re.escape, items)) + r")(?![\w])", re.IGNORECASE)

