@@ -60,20 +60,20 @@ def coded_table() -> pd.DataFrame:
 def test_factors_by_initiative_counts_shares_and_speakers():
     table = factors_by_initiative(coded_table(), CODEBOOK).set_index(["code", "initiative"])
     # i1 has 5 coded segments (2 interview turns of E1's respondent + 3 member texts); i2 has 1
-    assert table.loc[("a", "i1"), ["segments", "part", "locuteurs"]].tolist() == [4, 0.8, 3]
-    assert table.loc[("b", "i1"), ["segments", "part", "locuteurs"]].tolist() == [2, 0.4, 2]
-    assert table.loc[("b", "i2"), ["segments", "part", "locuteurs"]].tolist() == [1, 1.0, 1]
+    assert table.loc[("a", "i1"), ["segments", "share", "speakers"]].tolist() == [4, 0.8, 3]
+    assert table.loc[("b", "i1"), ["segments", "share", "speakers"]].tolist() == [2, 0.4, 2]
+    assert table.loc[("b", "i2"), ["segments", "share", "speakers"]].tolist() == [1, 1.0, 1]
     assert table.loc[("a", "i2"), "segments"] == 0
-    assert table.loc[("a", "i1"), "facteur"] == "Alpha"
+    assert table.loc[("a", "i1"), "factor"] == "Alpha"
 
 
 def test_factors_by_source_and_role():
     source = factors_by_source(coded_table(), CODEBOOK).set_index(["code", "source"])
-    assert source.loc[("a", "interview"), ["segments", "part"]].tolist() == [2, pytest.approx(2 / 3, abs=1e-4)]
-    assert source.loc[("a", "whatsapp"), ["segments", "part"]].tolist() == [2, pytest.approx(2 / 3, abs=1e-4)]
+    assert source.loc[("a", "interview"), ["segments", "share"]].tolist() == [2, pytest.approx(2 / 3, abs=1e-4)]
+    assert source.loc[("a", "whatsapp"), ["segments", "share"]].tolist() == [2, pytest.approx(2 / 3, abs=1e-4)]
     role = factors_by_role(coded_table(), CODEBOOK).set_index(["code", "role"])
     assert role.loc[("b", "gardien"), "segments"] == 1 and role.loc[("a", "élu"), "segments"] == 2
-    assert role.loc[("a", "membre (WhatsApp)"), "locuteurs"] == 2
+    assert role.loc[("a", "whatsapp_member"), "speakers"] == 2
 
 
 def test_cooccurrence_counts_jaccard_lift():
@@ -87,7 +87,7 @@ def test_cooccurrence_counts_jaccard_lift():
 def test_mapping_table_weights_targets_by_factor_frequency():
     table = mapping_table(coded_table(), CODEBOOK, load_codebook("leviers_action")).set_index("code")
     assert table.loc["composter", "segments"] == 4 + 3 and table.loc["valoriser_cooperer", "segments"] == 3
-    assert "Alpha (4)" in table.loc["composter", "facteurs"]
+    assert "Alpha (4)" in table.loc["composter", "factors"]
 
 
 def test_verbatims_bounds_ranking_diversity_attribution():
@@ -117,17 +117,17 @@ def test_gini():
 def test_whatsapp_summary_weeks_members_and_replies():
     df = coded_table()
     summary = group_summary(df).iloc[0]
-    assert summary["messages"] == 4 and summary["membres_actifs"] == 2
-    assert summary["part_top1"] == 0.5 and summary["part_medias"] == 0.25 and summary["gini"] == 0.0
+    assert summary["messages"] == 4 and summary["active_members"] == 2
+    assert summary["top1_share"] == 0.5 and summary["media_share"] == 0.25 and summary["gini"] == 0.0
     weeks = weekly_activity(df)
-    assert weeks["messages"].tolist() == [3, 1] and weeks["semaine"].iloc[0] == pd.Timestamp("2021-01-04")
-    assert monthly_members(df)["membres_actifs"].tolist() == [2]
+    assert weeks["messages"].tolist() == [3, 1] and weeks["week"].iloc[0] == pd.Timestamp("2021-01-04")
+    assert monthly_members(df)["active_members"].tolist() == [2]
     edges = reply_edges(df, window_minutes=30)
     # Léo answers Zoé at 10:10 (10 min); Zoé's 11:00 media is 50 min after Léo: no reply; Léo 12/01 is days later
-    assert edges[["de", "vers", "reponses"]].values.tolist() == [["Léo", "Zoé", 1]]
+    assert edges[["sender", "recipient", "replies"]].values.tolist() == [["Léo", "Zoé", 1]]
     assert len(reply_edges(df, window_minutes=60)) == 2
-    centrality = member_centrality(edges).set_index("membre")
-    assert centrality.loc["Léo", "reponses_donnees"] == 1 and centrality.loc["Zoé", "reponses_recues"] == 1
+    centrality = member_centrality(edges).set_index("member")
+    assert centrality.loc["Léo", "replies_given"] == 1 and centrality.loc["Zoé", "replies_received"] == 1
 
 
 def test_analyse_and_write_everything(tmp_path):

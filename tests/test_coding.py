@@ -155,7 +155,7 @@ def test_review_round_trip(tmp_path):
     store.add(decisions, codebook.id)
     kept = store.load(codebook.id)
     again = code_segments(df, Coder(), decisions=kept)
-    assert "gouvernance" in again["codes"].iloc[0].split(";") and again["revision"].tolist() == ["humain", "humain", "auto"]
+    assert "gouvernance" in again["codes"].iloc[0].split(";") and again["revision"].tolist() == ["human", "human", "auto"]
     assert "facilitateurs" in again["codes"].iloc[1] and "plutôt facilitateurs" in again["evidence"].iloc[1]
     assert "gouvernance" not in again["codes_auto"].iloc[0].split(";")  # the automatic decision is kept beside
     changed = df.assign(text=["Apéro demain dans la cour !", *df["text"][1:]])
@@ -194,15 +194,15 @@ def test_agreement_formulas_against_hand_computed_values():
     b = pd.DataFrame({"segment_id": ["1", "2", "3", "4", "6"], "codes": ["x", "y", "y", "y", "x"]})
     table = agreement(a, b, ["x", "y"]).set_index("code")
     x = table.loc["x"]  # A: 1 1 0 0 ; B: 1 0 0 0 over the 4 common segments
-    assert x["segments"] == 4 and x["accord_pct"] == 75.0
+    assert x["segments"] == 4 and x["agreement_pct"] == 75.0
     assert x["kappa"] == pytest.approx((0.75 - 0.5) / 0.5)  # pe = .5*.25 + .5*.75
-    assert (x["precision"], x["rappel"], x["f1"]) == (1.0, 0.5, pytest.approx(2 / 3))
+    assert (x["precision"], x["recall"], x["f1"]) == (1.0, 0.5, pytest.approx(2 / 3))
     # Krippendorff (nominal): 8 values, n1 = 3, n0 = 5, 2 disagreeing pairs: 1 - (2/8) / (2*3*5 / (8*7))
     assert x["alpha"] == pytest.approx(1 - (2 / 8) / (2 * 3 * 5 / (8 * 7)))
     y = table.loc["y"]  # A: 0 1 0 1 ; B: 0 1 1 1
     assert y["kappa"] == pytest.approx((0.75 - (0.5 * 0.75 + 0.5 * 0.25)) / (1 - 0.5))
     micro = table.loc["micro"]
-    assert micro["segments"] == 8 and micro["accord_pct"] == 75.0
+    assert micro["segments"] == 8 and micro["agreement_pct"] == 75.0
     assert table.loc["macro", "kappa"] == pytest.approx((x["kappa"] + y["kappa"]) / 2)
     assert table.attrs == {"only_a": 1, "only_b": 1}
 
@@ -211,7 +211,7 @@ def test_agreement_perfect_and_degenerate():
     same = pd.DataFrame({"segment_id": ["1", "2"], "codes": ["x", ""]})
     table = agreement(same, same, ["x", "y"]).set_index("code")
     assert table.loc["x", "kappa"] == 1.0 and table.loc["x", "alpha"] == 1.0
-    assert table.loc["y", "accord_pct"] == 100.0 and table.loc["y", "kappa"] == 1.0
+    assert table.loc["y", "agreement_pct"] == 100.0 and table.loc["y", "kappa"] == 1.0
     assert math.isnan(table.loc["y", "f1"])
     with pytest.raises(ValueError, match="aucun segment commun"):
         agreement(same, same.assign(segment_id=["8", "9"]), ["x"])

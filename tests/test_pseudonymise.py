@@ -221,7 +221,9 @@ def test_summary_has_counts_and_no_originals():
     df = table([("Nadia Benali", "06 12 34 56 78")])
     result = run_pseudo(df)
     summary = result.summary()
-    assert set(summary.columns) == {"document_id", "entity", "remplacements"}
+    assert set(summary.columns) == {"document_id", "entity", "replacements"} and "PERSON" in set(summary["entity"])
+    french = result.summary("fr")  # as written in a French run's outputs
+    assert set(french.columns) == {"document_id", "entity", "remplacements"} and {"PERSONNE", "TELEPHONE"} <= set(french["entity"])
     assert "Nadia" not in summary.to_csv()
     assert set(result.replacements["original"]) >= {"Nadia Benali", "06 12 34 56 78"}
 

@@ -199,5 +199,13 @@ def test_english_run_gives_an_english_report_and_figures(tmp_path):
     assert all("(" in row.cells[2].text for row in levers.rows[1:])
     svg = (tmp_path / "out" / "figures" / "facteurs_par_initiative.svg").read_text(encoding="utf-8")
     assert "Drive of resident leaders" in svg and "force motrice" not in svg
+    out = tmp_path / "out"
+    header = lambda path: (out / path).read_text(encoding="utf-8-sig").splitlines()[0].split(",")  # noqa: E731
+    assert header("tables/facteurs_par_initiative.csv") == ["code", "factor", "initiative", "segments", "share", "speakers"]
+    assert header("tables/whatsapp_reponses.csv") == ["group", "from", "to", "replies"]
+    assert header("pseudonymisation.csv") == ["document_id", "entity", "replacements"]
+    assert "PERSON" in (out / "pseudonymisation.csv").read_text(encoding="utf-8-sig")
+    assert runner.invoke(app, ["report", str(corpus), "--out", str(out)]).exit_code == 0  # read back in English
+    assert headings(docx.Document(str(out / "rapport_restitution.docx")), 1)[0] == "Summary"
     bad = runner.invoke(app, ["run", str(corpus), "--out", str(tmp_path / "o2"), "--language", "de"])
     assert bad.exit_code != 0 and "language" in bad.output

@@ -37,10 +37,10 @@ def test_same_input_same_topics(gold, fitted, tmp_path):
 
 def test_topics_table_shape_and_readable_labels(fitted):
     table = fitted.topics
-    assert list(table.columns) == ["topic", "taille", "libelle", "mots", "verbatims", "segment_representatif"]
-    assert len(table) == default_topic_count(len(fitted.assignments)) and table["taille"].sum() == len(fitted.assignments)
-    assert (table["taille"].diff().dropna() <= 0).all()
-    words = {w.strip() for cell in table["mots"] for w in cell.split(",")}
+    assert list(table.columns) == ["topic", "size", "label", "words", "quotes", "representative_segment"]
+    assert len(table) == default_topic_count(len(fitted.assignments)) and table["size"].sum() == len(fitted.assignments)
+    assert (table["size"].diff().dropna() <= 0).all()
+    words = {w.strip() for cell in table["words"] for w in cell.split(",")}
     assert not words & {"euh", "ben", "voilà", "hein", "être", "avoir", "le", "de"}
     assert any("é" in w or "è" in w or "ê" in w for w in words)  # written forms, not folded lemmas
 
@@ -59,7 +59,7 @@ def test_a_large_corpus_is_learnt_on_a_seeded_sample_and_every_segment_is_assign
     again = fit_topics(gold, seed=7, cache_dir=tmp_path)
     pd.testing.assert_frame_equal(sampled.assignments, again.assignments)
     assert len(sampled.documents) == len(sampled.assignments) > 200  # every kept segment has a topic
-    assert sampled.topics["taille"].sum() == len(sampled.assignments)
+    assert sampled.topics["size"].sum() == len(sampled.assignments)
     assert set(sampled.assignments["topic"]) == set(sampled.topics["topic"]) and len(sampled.topics) >= 2
 
 
@@ -75,7 +75,7 @@ def test_crossings_and_alignment_with_factors(gold, fitted):
     assert list(by_factor.columns) == ["topic", *FACTORS.ids]
     assert ((by_factor[FACTORS.ids] >= 0) & (by_factor[FACTORS.ids] <= 1)).all().all()
     themes = tables["themes"]
-    assert themes["facteur_principal"].isin(FACTORS.ids).all() and (themes["lift"] >= 1).all()
+    assert themes["main_factor"].isin(FACTORS.ids).all() and (themes["lift"] >= 1).all()
     assert tables["themes_par_initiative"]["segments"].sum() == len(fitted.assignments)
     assert tables["themes_dans_le_temps"]["messages"].sum() == (fitted.assignments["segment_id"].str.startswith("WA")).sum()
 

@@ -245,6 +245,7 @@ def pseudonymise_command(
     from enquete.pseudonymise import pseudonymise
     from enquete.schema import coerce, validate_segments
     from enquete.settings import make_settings
+    from enquete.vocabulary import localise, value_label
 
     with user_errors():
         loaded = load_corpus(corpus) if corpus else None
@@ -264,12 +265,13 @@ def pseudonymise_command(
             model=settings.spacy_model,
             cache_dir=None if irreversible else cache_dir(folder),
         )
-        write_table(done.segments, out)
+        language = settings.language
+        write_table(localise(done.segments, language), out)
         summary_path = out.with_name(out.stem + ".resume.csv")
-        write_table(done.summary(), summary_path)
+        write_table(done.summary(language), summary_path)
         if not irreversible:
-            write_private(folder, {KEY_FILE: done.key, REPLACEMENTS_FILE: done.replacements})
-    counts = done.summary().groupby("entity")["remplacements"].sum()
+            write_private(folder, {KEY_FILE: localise(done.key, language), REPLACEMENTS_FILE: localise(done.replacements, language)})
+    counts = done.summary().groupby("entity")["replacements"].sum().rename(lambda entity: value_label("entity", entity, language))
     console.print(f"{len(done.segments)} segments pseudonymisés dans {out} ; résumé : {summary_path}")
     console.print(", ".join(f"{entity} : {n}" for entity, n in counts.items()) or "rien à remplacer")
     if irreversible:
@@ -292,12 +294,13 @@ def code_command(
     from enquete.private import cache_dir, private_dir
     from enquete.schema import code_counts, conform
     from enquete.settings import DEFAULTS
+    from enquete.vocabulary import localise
 
     with user_errors():
         segments = conform(read_table(table), where=str(table))
         coder = Coder(codebook, cache_dir=cache or cache_dir(private_dir(Path.cwd(), DEFAULTS, out)))
         coded = code_segments(segments, coder, read_table(train) if train else None)
-        write_table(coded, out)
+        write_table(localise(coded, DEFAULTS.language), out)
     applied = code_counts(coded["codes"])
     console.print(f"{len(coded)} segments codés dans {out} ({'entraîné' if coder.fitted_ else 'zéro-shot'})")
     console.print(", ".join(f"{code} : {n}" for code, n in applied.items()) or "aucun code appliqué")
@@ -370,7 +373,7 @@ def topics_command(
         fitted, tables, paths = topics_stage(coded, load_codebook(codebook), settings, out, out, cache)
     console.print(f"{len(fitted.topics)} thèmes sur {len(fitted.assignments)} segments ; {len(paths)} fichiers dans {out}")
     for row in tables["themes"].head(12).itertuples():
-        console.print(f"  {row.topic:>2} ({row.taille}) {row.libelle} → {row.facteur_principal}")
+        console.print(f"  {row.topic:>2} ({row.size}) {row.label} → {row.main_factor}")
 
 
 @app.command("report")
@@ -400,16 +403,19 @@ def agreement_command(
     from enquete.codebook import load_codebook
     from enquete.coding import agreement
     from enquete.io import read_table, write_table
+    from enquete.settings import DEFAULTS
+    from enquete.vocabulary import localise
 
     with user_errors():
-        table = agreement(read_table(a), read_table(b), load_codebook(codebook).ids)
+        computed = agreement(read_table(a), read_table(b), load_codebook(codebook).ids)
+        table = localise(computed, DEFAULTS.language)
         if out:
             write_table(table, out)
     view = Table(*table.columns, title=f"Accord entre {a.name} (A) et {b.name} (B)")
     for row in table.itertuples(index=False):
         view.add_row(*[f"{v:.3f}" if isinstance(v, float) else str(v) for v in row])
     console.print(view)
-    console.print(f"segments communs : {table['segments'].iloc[0]} ; seulement dans A : {table.attrs['only_a']}, seulement dans B : {table.attrs['only_b']}")
+    console.print(f"segments communs : {table['segments'].iloc[0]} ; seulement dans A : {computed.attrs['only_a']}, seulement dans B : {computed.attrs['only_b']}")
 
 
 @app.command("codebooks")
@@ -508,17 +514,18 @@ def verify_command(
 ) -> None:
     """Refaire le run décrit par manifest.json dans un dossier temporaire et comparer, fichier par fichier."""
     from enquete.reproducibility import verify
+    from enquete.vocabulary import value_label
 
     with user_errors():
         table = verify(outputs, corpus)
     view = Table("fichier", "statut", title=f"Vérification de {outputs}")
     for row in table.itertuples(index=False):
-        colour = "green" if row.statut == "identique" else "red"
-        view.add_row(row.fichier, f"[{colour}]{row.statut}[/{colour}]")
+        colour = "green" if row.status == "identical" else "red"
+        view.add_row(row.file, f"[{colour}]{value_label('status', row.status, 'fr')}[/{colour}]")
     console.print(view)
-    same = int((table["statut"] == "identique").sum())
+    same = int((table["status"] == "identical").sum())
     console.print(f"{same} fichier(s) identique(s) sur {len(table)}")
-    for reason in table.loc[table["raison"] != "", "raison"].unique():
+    for reason in table.loc[table["reason"] != "", "reason"].unique():
         console.print(f"Raison probable : {reason}", highlight=False, soft_wrap=True)
     if same < len(table):
         raise typer.Exit(DIFFERENT)

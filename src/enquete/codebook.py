@@ -106,11 +106,11 @@ class Codebook(BaseModel):
         return pd.DataFrame(
             {
                 "code": c.id,
-                "libelle": c.display_label(language),
+                "label": c.display_label(language),
                 "definition": c.display_definition(language),
                 "inclusion": "\n".join(c.include),
                 "exclusion": "\n".join(c.exclude),
-                "indicateurs": "; ".join(c.indicators),
+                "indicators": "; ".join(c.indicators),
             }
             for c in self.codes
         )

@@ -31,6 +31,7 @@ from enquete.reproducibility import build_manifest, write_manifest
 from enquete.schema import code_counts, speech_rows
 from enquete.settings import REPORT_SECTIONS, Settings, make_settings
 from enquete.topics import TopicError, Topics, fit_topics, topic_tables, with_topics, write_topics
+from enquete.vocabulary import internal, label, localise
 
 REPORT_FILE = "rapport_restitution.docx"
 RUN_SUMMARY = "run_summary.json"
@@ -109,7 +110,7 @@ def run(corpus_path: str | Path, out_dir: str | Path, **overrides) -> RunResult:
     initiatives = {i.id: i.name for i in corpus.manifest.initiatives}
     with _Timer(timings, "analyse"):
         result.tables.update(analyse(result.segments, result.codebook, initiatives, settings.reply_window_minutes, settings.language))
-        result.files += write_analyses(result.tables, out / "tables")
+        result.files += write_analyses(result.tables, out / "tables", language=settings.language)
         result.files += write_figures(result.tables, result.codebook, out / "figures", initiatives, settings.language, settings.seed,
                                       workers=worker_count(settings, len(result.tables), per_worker=4))
     with _Timer(timings, "topics"):
@@ -164,8 +165,8 @@ def load_run(out_dir: str | Path, corpus: str | Path | Corpus | None = None) -> 
     language = summary.get("settings", {}).get("language")  # the run's tables and figures are in it
     loaded = load_corpus(corpus) if isinstance(corpus, (str, Path)) else corpus
     settings = loaded.settings(language=language) if loaded else make_settings(language=language)
-    tables = {path.stem: _read_analysis(path) for path in sorted((out / "tables").glob("*.csv"))}
-    segments = pd.read_parquet(out / "segments.parquet")
+    tables = {path.stem: internal(_read_analysis(path)) for path in sorted((out / "tables").glob("*.csv"))}
+    segments = internal(pd.read_parquet(out / "segments.parquet"))
     result = RunResult(loaded, settings, out, segments, read_table(out / "rejets.csv"), tables=tables, project=summary.get("project", {}))
     result.codebook = load_codebook(summary.get("codebook") or settings.codebook)
     pseudo = out / "pseudonymisation.csv"
@@ -238,7 +239,7 @@ def topics_stage(
     fitted = fit_topics(speech, n_topics=settings.topics, seed=settings.seed, embeddings=settings.topic_embeddings, reduction=settings.topic_reduction,
                         model=settings.spacy_model, cache_dir=cache, workers=worker_count(settings, len(speech) // 500))
     tables = topic_tables(fitted, segments, codebook.ids)
-    files = write_analyses(tables, tables_dir, workbook="themes.xlsx")
+    files = write_analyses(tables, tables_dir, workbook="themes.xlsx", language=settings.language)
     files += write_topics(fitted, tables, segments, codebook, figures_dir, settings.language, initiatives,
                           workers=worker_count(settings, 4, per_worker=2))
     return fitted, tables, files
@@ -253,7 +254,7 @@ def _code(result: RunResult, private: Path) -> None:
     decisions = DecisionStore(review_dir(private)).load(codebook.id)
     result.segments = code_segments(result.segments, coder, training, decisions)
     result.codebook = codebook
-    reviewed = result.segments[result.segments["revision"] == "humain"]
+    reviewed = result.segments[result.segments["revision"] == "human"]
     if len(reviewed):
         result.notices.append(f"{len(reviewed)} décision(s) humaine(s) appliquée(s) au codage")
         result.agreement = agreement(reviewed[["segment_id", "codes"]], reviewed[["segment_id", "codes_auto"]].rename(columns={"codes_auto": "codes"}), codebook.ids)
@@ -290,10 +291,11 @@ def _pseudonymise(result: RunResult, private: Path) -> None:
         reason=raw_rejects["reason"].map(done.mask).astype("string"),
         content=pd.NA,
     )
-    result.pseudonymisation = done.summary()
+    result.pseudonymisation = done.summary(settings.language)  # as written in outputs/
     result.mask = done.mask
     if settings.keep_pseudonym_key:
-        write_private(private, {KEY_FILE: done.key, REPLACEMENTS_FILE: done.replacements, REJECTED_CONTENT_FILE: raw_rejects})
+        write_private(private, {KEY_FILE: localise(done.key, settings.language), REPLACEMENTS_FILE: localise(done.replacements, settings.language),
+                                REJECTED_CONTENT_FILE: raw_rejects})
     else:
         result.notices.append("mode irréversible : aucune table de correspondance n'est conservée")
 
@@ -303,11 +305,12 @@ def _write_outputs(result: RunResult) -> None:
     files = result.files
     files.append(write_table(corpus_summary(segments), out / "corpus_documents.csv"))
     files.append(write_table(result.rejects.drop(columns=["content"]), out / "rejets.csv"))
-    files.append(write_table(segments, out / "segments.parquet"))
+    written = localise(segments, result.settings.language)  # revision: "humain" in French
+    files.append(write_table(written, out / "segments.parquet"))
     if result.codebook is not None:
         columns = ["segment_id", "document_id", "initiative", "source_type", "speaker", "speaker_role", "text", "codes"]
         columns += [f"score_{c}" for c in result.codebook.ids] + ["evidence", "revision"]
-        coded = segments[segments["codes"].notna()]
+        coded = written[written["codes"].notna()]
         files.append(write_table(coded[columns], out / "codage.csv"))
         too_many = len(coded) > result.settings.review_workbook_rows
         if too_many:
@@ -326,7 +329,7 @@ def _write_outputs(result: RunResult) -> None:
                 "rejects": len(result.rejects),
                 "pseudonymised": result.settings.pseudonymise,
                 "replacements_by_entity": (
-                    result.pseudonymisation.groupby("entity")["remplacements"].sum().to_dict()
+                    result.pseudonymisation.groupby("entity")[label("replacements", result.settings.language)].sum().to_dict()
                     if result.pseudonymisation is not None
                     else {}
                 ),

@@ -102,20 +102,20 @@ def _reasons(before: dict, after: dict) -> list[str]:
 
 
 def compare(before: dict, after: dict) -> pd.DataFrame:
-    """File by file: identique, différent (with the likely reasons), manquant or nouveau."""
+    """File by file (file, status, reason): identical, different (with the likely reasons), missing or new."""
     reasons = "; ".join(_reasons(before, after))
     rows = []
     for name in sorted(set(before["outputs"]) | set(after["outputs"])):
         a, b = before["outputs"].get(name), after["outputs"].get(name)
         if a == b:
-            rows.append((name, "identique", ""))
+            rows.append((name, "identical", ""))
         elif a is None:
-            rows.append((name, "nouveau", reasons))
+            rows.append((name, "new", reasons))
         elif b is None:
-            rows.append((name, "manquant", reasons))
+            rows.append((name, "missing", reasons))
         else:
-            rows.append((name, "différent", reasons or "cause inconnue (non-déterminisme ?)"))
-    return pd.DataFrame(rows, columns=["fichier", "statut", "raison"])
+            rows.append((name, "different", reasons or "cause inconnue (non-déterminisme ?)"))
+    return pd.DataFrame(rows, columns=["file", "status", "reason"])
 
 
 def verify(out_dir: str | Path, corpus: str | Path | None = None) -> pd.DataFrame:

@@ -2,7 +2,8 @@
 
 ``analyse(coded, codebook, ...)`` returns every table as a DataFrame (for notebooks);
 ``write_analyses`` writes them to a folder (one .csv each and one .xlsx workbook with a
-sheet per table) with the figures (PNG 200 dpi and SVG).
+sheet per table, columns named in the run's language) and ``write_figures`` the figures
+(PNG 200 dpi and SVG).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from enquete.analysis.tables import (
 from enquete.analysis.whatsapp import group_summary, member_centrality, monthly_members, reply_edges, rhythms, weekly_activity
 from enquete.codebook import Codebook, load_codebook
 from enquete.io import atomic_path, write_table, write_workbook
+from enquete.vocabulary import localise
 
 __all__ = ["analyse", "write_analyses", "write_figures"]
 
@@ -61,13 +63,14 @@ def analyse(
     return tables
 
 
-def write_analyses(tables: dict[str, pd.DataFrame], folder: str | Path, workbook: str = "analyses.xlsx") -> list[Path]:
-    """One .csv per table and a workbook with a sheet per table."""
+def write_analyses(tables: dict[str, pd.DataFrame], folder: str | Path, workbook: str = "analyses.xlsx", language: str = "fr") -> list[Path]:
+    """One .csv per table and a workbook with a sheet per table, named in ``language``."""
     folder = Path(folder)
-    paths = [write_table(table, folder / f"{name}.csv") for name, table in tables.items()]
+    written = {name: localise(table, language) for name, table in tables.items()}
+    paths = [write_table(table, folder / f"{name}.csv") for name, table in written.items()]
     workbook = folder / workbook
     with atomic_path(workbook) as tmp:
-        write_workbook(tmp, tables)
+        write_workbook(tmp, written)
     return [*paths, workbook]
 
 
@@ -90,6 +93,6 @@ def write_figures(
     ]
     if "whatsapp_semaines" in tables:
         jobs.append((figures.activity_timeline, (tables["whatsapp_semaines"], language), folder / "whatsapp_activite"))
-        for group in sorted(tables["whatsapp_reponses"]["groupe"].unique()):
+        for group in sorted(tables["whatsapp_reponses"]["group"].unique()):
             jobs.append((figures.reply_network, (tables["whatsapp_reponses"], group, seed, language), folder / f"reseau_{group}"))
     return figures.save_all(jobs, workers)

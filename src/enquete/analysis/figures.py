@@ -109,7 +109,7 @@ def _labels(codebook: Codebook, language: str) -> dict[str, str]:
 def heatmap_by_initiative(table: pd.DataFrame, codebook: Codebook, initiatives: dict[str, str] | None = None, language: str = "fr"):
     """Factors (rows, coloured labels) × initiatives (columns): share of coded segments."""
     text = LABELS[language]
-    pivot = table.pivot(index="code", columns="initiative", values="part").reindex(codebook.ids) * 100
+    pivot = table.pivot(index="code", columns="initiative", values="share").reindex(codebook.ids) * 100
     names = [str((initiatives or {}).get(c, c)) for c in pivot.columns]
     fig, ax = new_figure(2.0 + 0.75 * len(codebook.ids))
     image = ax.imshow(pivot.to_numpy(dtype=float), cmap="Blues", aspect="auto", vmin=0)
@@ -129,7 +129,7 @@ def heatmap_by_initiative(table: pd.DataFrame, codebook: Codebook, initiatives: 
 def bars_by_source(table: pd.DataFrame, codebook: Codebook, language: str = "fr"):
     """Horizontal bars per factor (its colour): interviews solid, WhatsApp hatched."""
     text = LABELS[language]
-    pivot = table.pivot(index="code", columns="source", values="part").reindex(codebook.ids).fillna(0) * 100
+    pivot = table.pivot(index="code", columns="source", values="share").reindex(codebook.ids).fillna(0) * 100
     fig, ax = new_figure(2.0 + 0.9 * len(codebook.ids))
     y = np.arange(len(codebook.ids))
     sources = [s for s in ("interview", "whatsapp") if s in pivot.columns]
@@ -177,8 +177,8 @@ def activity_timeline(weekly: pd.DataFrame, language: str = "fr"):
     """Messages per week, one line per WhatsApp group."""
     text = LABELS[language]
     fig, ax = new_figure(7.5)
-    for group, rows in weekly.groupby("groupe", sort=True):
-        ax.plot(rows["semaine"], rows["messages"], label=group, linewidth=1)
+    for group, rows in weekly.groupby("group", sort=True):
+        ax.plot(rows["week"], rows["messages"], label=group, linewidth=1)
     ax.set_xlabel(text["week"])
     ax.set_ylabel(text["messages_per_week"])
     ax.set_title(text["timeline"])

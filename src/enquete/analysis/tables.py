@@ -2,7 +2,8 @@
 verbatims; the commitments and levers the observed factors point to.
 
 Every function takes the coded segments (columns ``codes`` and ``score_<id>`` from the
-code stage) and returns a tidy DataFrame with French column names, ready for a report.
+code stage) and returns a tidy DataFrame (English names; files get the run's language, see
+:mod:`enquete.vocabulary`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from enquete.codebook import Codebook, load_codebook
 from enquete.io import word_counts
 from enquete.schema import code_indicators, speech_rows
 
-ROLE_WHATSAPP = "membre (WhatsApp)"
+ROLE_WHATSAPP = "whatsapp_member"
 
 
 def coded_rows(coded: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
@@ -45,13 +46,13 @@ def speaker_key(df: pd.DataFrame) -> pd.Series:
 def _by(coded: pd.DataFrame, codebook: Codebook, group: str, label: str, language: str = "fr") -> pd.DataFrame:
     totals = coded_rows(coded, [group]).groupby(group, dropna=False).size()
     long = long_codes(coded, codebook, [group, "segment_id", *SPEAKER_COLUMNS])
-    long = long.assign(locuteur=speaker_key(long))
-    counts = long.groupby(["code", group], dropna=False).agg(segments=("segment_id", "size"), locuteurs=("locuteur", "nunique"))
+    long = long.assign(speaker_key=speaker_key(long))
+    counts = long.groupby(["code", group], dropna=False).agg(segments=("segment_id", "size"), speakers=("speaker_key", "nunique"))
     index = pd.MultiIndex.from_product([codebook.ids, totals.index], names=["code", group])
     table = counts.reindex(index, fill_value=0).reset_index()
-    table["part"] = (table["segments"] / table[group].map(totals)).round(4)
-    table.insert(1, "facteur", table["code"].map(codebook.labels(language)))
-    return table.rename(columns={group: label})[["code", "facteur", label, "segments", "part", "locuteurs"]]
+    table["share"] = (table["segments"] / table[group].map(totals)).round(4)
+    table.insert(1, "factor", table["code"].map(codebook.labels(language)))
+    return table.rename(columns={group: label})[["code", "factor", label, "segments", "share", "speakers"]]
 
 
 def factors_by_initiative(coded: pd.DataFrame, codebook: Codebook | None = None, language: str = "fr") -> pd.DataFrame:
@@ -68,7 +69,7 @@ def factors_by_role(coded: pd.DataFrame, codebook: Codebook | None = None, langu
     """Per factor and respondent role (WhatsApp members grouped as one role)."""
     df = coded.copy(deep=False)
     role = df["respondent_role"].astype("object") if "respondent_role" in df else pd.Series(np.nan, index=df.index, dtype=object)
-    df["role"] = role.where(df["source_type"] != "whatsapp", ROLE_WHATSAPP).fillna("non précisé")
+    df["role"] = role.where(df["source_type"] != "whatsapp", ROLE_WHATSAPP).fillna("unspecified")
     return _by(df, codebook or load_codebook("facteurs_reussite"), "role", "role", language)
 
 
@@ -178,9 +179,9 @@ def verbatims(
         if candidates.empty:
             continue
         candidates["score"] = candidates.get(f"score_{code}", pd.Series(1.0, index=candidates.index)).astype(float)
-        candidates["locuteur"] = speaker_key(candidates)
+        candidates["speaker_key"] = speaker_key(candidates)
         candidates = candidates.sort_values(["score", "segment_id"], ascending=[False, True], kind="stable")
-        candidates = candidates.drop_duplicates("locuteur")
+        candidates = candidates.drop_duplicates("speaker_key")
         by_initiative = [g for _, g in candidates.groupby(candidates["initiative"].fillna(""), sort=True)]
         by_initiative.sort(key=lambda g: -g["score"].iloc[0])
         picked, k = [], 0
@@ -194,16 +195,16 @@ def verbatims(
             rows.append(
                 {
                     "code": code,
-                    "facteur": codebook.labels(language)[code],
-                    "rang": rank,
-                    "verbatim": text,
+                    "factor": codebook.labels(language)[code],
+                    "rank": rank,
+                    "quote": text,
                     "attribution": attribution(row, initiatives),
                     "segment_id": row["segment_id"],
                     "score": round(float(row["score"]), 4),
                     "initiative": row["initiative"],
                 }
             )
-    return pd.DataFrame(rows, columns=["code", "facteur", "rang", "verbatim", "attribution", "segment_id", "score", "initiative"])
+    return pd.DataFrame(rows, columns=["code", "factor", "rank", "quote", "attribution", "segment_id", "score", "initiative"])
 
 
 # --- codebook mappings ----------------------------------------------------------------------
@@ -215,13 +216,13 @@ def mapping_table(coded: pd.DataFrame, codebook: Codebook, target: Codebook, lan
     counts = long_codes(coded, codebook, [])["code"].value_counts()
     links = codebook.mapping(target.id)
     if links.empty:
-        return pd.DataFrame(columns=["code", "libelle", "segments", "facteurs"])
+        return pd.DataFrame(columns=["code", "label", "segments", "factors"])
     links = links.assign(segments=links["code"].map(counts).fillna(0).astype(int))
     grouped = links.groupby(target.id).agg(
         segments=("segments", "sum"),
-        facteurs=("code", lambda c: ", ".join(f"{codebook.labels(language)[x]} ({counts.get(x, 0)})" for x in c)),
+        factors=("code", lambda c: ", ".join(f"{codebook.labels(language)[x]} ({counts.get(x, 0)})" for x in c)),
     )
     grouped = grouped.reindex(target.ids).dropna(subset=["segments"]).reset_index().rename(columns={target.id: "code"})
-    grouped.insert(1, "libelle", grouped["code"].map(target.labels(language)))
+    grouped.insert(1, "label", grouped["code"].map(target.labels(language)))
     grouped["segments"] = grouped["segments"].astype(int)
     return grouped.sort_values(["segments", "code"], ascending=[False, True], kind="stable").reset_index(drop=True)

@@ -6,7 +6,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-WEEKDAYS = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
+WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 
 
 def messages(segments: pd.DataFrame) -> pd.DataFrame:
@@ -33,17 +33,17 @@ def group_summary(segments: pd.DataFrame) -> pd.DataFrame:
         types = group["message_type"].value_counts()
         rows.append(
             {
-                "groupe": doc_id,
+                "group": doc_id,
                 "initiative": group["initiative"].iloc[0],
-                "premier_message": group["timestamp"].min(),
-                "dernier_message": group["timestamp"].max(),
+                "first_message": group["timestamp"].min(),
+                "last_message": group["timestamp"].max(),
                 "messages": total,
-                "membres_actifs": int(per_member.size),
-                "part_top1": round(per_member.iloc[:1].sum() / total, 4),
-                "part_top3": round(per_member.iloc[:3].sum() / total, 4),
+                "active_members": int(per_member.size),
+                "top1_share": round(per_member.iloc[:1].sum() / total, 4),
+                "top3_share": round(per_member.iloc[:3].sum() / total, 4),
                 "gini": round(gini(per_member.to_numpy()), 4),
-                "part_medias": round(types.get("media", 0) / total, 4),
-                "part_textes": round(types.get("text", 0) / total, 4),
+                "media_share": round(types.get("media", 0) / total, 4),
+                "text_share": round(types.get("text", 0) / total, 4),
             }
         )
     return pd.DataFrame(rows)
@@ -55,25 +55,25 @@ def weekly_activity(segments: pd.DataFrame) -> pd.DataFrame:
     frames = []
     for doc_id, group in wa.groupby("document_id", sort=True):
         weekly = group.set_index("timestamp").resample("W-MON", label="left", closed="left")["segment_id"].count()
-        frames.append(pd.DataFrame({"groupe": doc_id, "semaine": weekly.index, "messages": weekly.to_numpy()}))
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["groupe", "semaine", "messages"])
+        frames.append(pd.DataFrame({"group": doc_id, "week": weekly.index, "messages": weekly.to_numpy()}))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["group", "week", "messages"])
 
 
 def monthly_members(segments: pd.DataFrame) -> pd.DataFrame:
     """Distinct active members per month and group."""
     wa = messages(segments)
-    wa["mois"] = wa["timestamp"].dt.to_period("M").dt.to_timestamp()
-    table = wa.groupby(["document_id", "mois"])["speaker"].nunique().rename("membres_actifs").reset_index()
-    return table.rename(columns={"document_id": "groupe"})
+    wa["month"] = wa["timestamp"].dt.to_period("M").dt.to_timestamp()
+    table = wa.groupby(["document_id", "month"])["speaker"].nunique().rename("active_members").reset_index()
+    return table.rename(columns={"document_id": "group"})
 
 
 def rhythms(segments: pd.DataFrame) -> pd.DataFrame:
     """Messages per group, weekday and hour of the day."""
     wa = messages(segments)
     table = wa.groupby(["document_id", wa["timestamp"].dt.day_of_week, wa["timestamp"].dt.hour]).size()
-    table.index.names = ["groupe", "jour", "heure"]
+    table.index.names = ["group", "day", "hour"]
     table = table.rename("messages").reset_index()
-    table["jour"] = table["jour"].map(dict(enumerate(WEEKDAYS)))
+    table["day"] = table["day"].map(dict(enumerate(WEEKDAYS)))
     return table
 
 
@@ -81,7 +81,7 @@ def reply_edges(segments: pd.DataFrame, window_minutes: int = 30) -> pd.DataFram
     """Who answers whom: a message within ``window_minutes`` after another member's message.
 
     Each message counts once, towards the previous message's author when that author is
-    someone else. Returns weighted edges (groupe, de, vers, reponses).
+    someone else. Returns weighted edges (group, sender, recipient, replies).
     """
     wa = messages(segments).sort_values(["document_id", "timestamp", "position"], kind="stable")
     previous_speaker = wa.groupby("document_id")["speaker"].shift()
@@ -91,37 +91,37 @@ def reply_edges(segments: pd.DataFrame, window_minutes: int = 30) -> pd.DataFram
         & (previous_speaker != wa["speaker"])
         & ((wa["timestamp"] - previous_time) <= pd.Timedelta(minutes=window_minutes))
     )
-    edges = pd.DataFrame({"groupe": wa["document_id"], "de": wa["speaker"], "vers": previous_speaker})[is_reply]
-    return edges.groupby(["groupe", "de", "vers"]).size().rename("reponses").reset_index()
+    edges = pd.DataFrame({"group": wa["document_id"], "sender": wa["speaker"], "recipient": previous_speaker})[is_reply]
+    return edges.groupby(["group", "sender", "recipient"]).size().rename("replies").reset_index()
 
 
 def reply_graph(edges: pd.DataFrame, group: str | None = None) -> nx.DiGraph:
     """Directed, weighted reply graph (all groups, or one)."""
     graph = nx.DiGraph()
-    rows = edges if group is None else edges[edges["groupe"] == group]
+    rows = edges if group is None else edges[edges["group"] == group]
     for row in rows.itertuples(index=False):
-        if graph.has_edge(row.de, row.vers):
-            graph[row.de][row.vers]["weight"] += int(row.reponses)
+        if graph.has_edge(row.sender, row.recipient):
+            graph[row.sender][row.recipient]["weight"] += int(row.replies)
         else:
-            graph.add_edge(row.de, row.vers, weight=int(row.reponses))
+            graph.add_edge(row.sender, row.recipient, weight=int(row.replies))
     return graph
 
 
 def member_centrality(edges: pd.DataFrame) -> pd.DataFrame:
     """Per group and member: replies given and received (weighted degrees) and betweenness."""
     rows = []
-    for group in sorted(edges["groupe"].unique()):
+    for group in sorted(edges["group"].unique()):
         graph = reply_graph(edges, group)
         betweenness = nx.betweenness_centrality(graph, normalized=True)
         for member in sorted(graph.nodes):
             rows.append(
                 {
-                    "groupe": group,
-                    "membre": member,
-                    "reponses_donnees": int(graph.out_degree(member, weight="weight")),
-                    "reponses_recues": int(graph.in_degree(member, weight="weight")),
-                    "interlocuteurs": int(len(set(graph.successors(member)) | set(graph.predecessors(member)))),
-                    "intermediarite": round(betweenness[member], 4),
+                    "group": group,
+                    "member": member,
+                    "replies_given": int(graph.out_degree(member, weight="weight")),
+                    "replies_received": int(graph.in_degree(member, weight="weight")),
+                    "partners": int(len(set(graph.successors(member)) | set(graph.predecessors(member)))),
+                    "betweenness": round(betweenness[member], 4),
                 }
             )
-    return pd.DataFrame(rows, columns=["groupe", "membre", "reponses_donnees", "reponses_recues", "interlocuteurs", "intermediarite"])
+    return pd.DataFrame(rows, columns=["group", "member", "replies_given", "replies_received", "partners", "betweenness"])

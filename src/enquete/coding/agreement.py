@@ -61,11 +61,11 @@ def _row(name: str, a: np.ndarray, b: np.ndarray) -> dict:
         "segments": len(a),
         "oui_A": int(a.sum()),
         "oui_B": int(b.sum()),
-        "accord_pct": 100.0 * float(np.mean(a == b)) if len(a) else math.nan,
+        "agreement_pct": 100.0 * float(np.mean(a == b)) if len(a) else math.nan,
         "kappa": _cohen(a, b),
         "alpha": _alpha(a, b),
         "precision": precision,
-        "rappel": recall,
+        "recall": recall,
         "f1": f1,
     }
 
@@ -84,7 +84,7 @@ def agreement(a: pd.DataFrame, b: pd.DataFrame, codes: list[str]) -> pd.DataFram
     per_code = pd.DataFrame(rows)
     micro = _row("micro", da.to_numpy().ravel(), db.to_numpy().ravel())
     macro = {"code": "macro", "segments": len(common), "oui_A": int(per_code["oui_A"].sum()), "oui_B": int(per_code["oui_B"].sum())}
-    macro.update(per_code[["accord_pct", "kappa", "alpha", "precision", "rappel", "f1"]].mean(skipna=True).to_dict())
+    macro.update(per_code[["agreement_pct", "kappa", "alpha", "precision", "recall", "f1"]].mean(skipna=True).to_dict())
     table = pd.concat([per_code, pd.DataFrame([micro, macro])], ignore_index=True)
     table.attrs.update(only_a=len(full_a.index.difference(common)), only_b=len(full_b.index.difference(common)))
     return table

@@ -18,6 +18,7 @@ from enquete.codebook import Codebook
 from enquete.errors import ReviewError
 from enquete.io import atomic_path, read_table, spreadsheet_restore, write_table, write_workbook
 from enquete.schema import code_indicators, speech_rows, split_codes
+from enquete.vocabulary import localise
 from enquete.words import text_key
 
 CONTEXT_COLUMNS = ["segment_id", "document_id", "speaker", "speaker_role", "text"]
@@ -46,7 +47,7 @@ def export_review(coded: pd.DataFrame, codebook: Codebook, path: str | Path) -> 
     sheet = review_table(coded, codebook)
     if path.suffix.lower() != ".xlsx":
         return write_table(sheet, path)
-    guide = codebook.to_frame()[["code", "libelle", "definition", "inclusion", "exclusion"]]
+    guide = localise(codebook.to_frame()[["code", "label", "definition", "inclusion", "exclusion"]], "fr")
     with atomic_path(path) as tmp:
         write_workbook(tmp, {"revue": sheet, "grille": guide, "consignes": INSTRUCTIONS}, lambda book: _layout(book["revue"], sheet, codebook))
     return path
@@ -156,5 +157,5 @@ def apply_decisions(coded: pd.DataFrame, decisions: pd.DataFrame, codebook: Code
                 out.at[i, f"score_{code}"] = 1.0 if code in applied else 0.0
         note = f" ({decision['commentaire']})" if decision["commentaire"] else ""
         out.at[i, "evidence"] = "décision humaine" + note
-        out.at[i, "revision"] = "humain"
+        out.at[i, "revision"] = "human"
     return out

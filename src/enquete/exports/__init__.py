@@ -15,6 +15,7 @@ from enquete.corpus import slugify
 from enquete.exports.refi_qda import QdpxImport, RefiQdaError, attributes_from_json, export_qdc, export_qdpx, import_qdpx
 from enquete.io import SPACES, write_table, write_text
 from enquete.schema import code_indicators, speech_rows
+from enquete.vocabulary import localise
 
 __all__ = [
     "QdpxImport",
@@ -36,7 +37,7 @@ def code_document_matrix(coded: pd.DataFrame, codebook: Codebook) -> pd.DataFram
     documents = coded.groupby("document_id", sort=True).agg(
         initiative=("initiative", "first"), source_type=("source_type", "first"), respondent_role=("respondent_role", "first"),
     )
-    documents["segments_codables"] = rows.groupby("document_id").size().reindex(documents.index).fillna(0).astype(int)
+    documents["codable_segments"] = rows.groupby("document_id").size().reindex(documents.index).fillna(0).astype(int)
     counts = code_indicators(rows["codes"], codebook.ids).groupby(rows["document_id"]).sum()
     counts = counts.reindex(index=documents.index, fill_value=0).astype(int)
     present = (counts > 0).astype(int).add_suffix("_present")
@@ -77,7 +78,7 @@ def write_exports(
 ) -> list[Path]:
     """Every export of a coded corpus into ``folder`` (``attributes``: document id → manifest attributes)."""
     folder = Path(folder)
-    matrix = code_document_matrix(coded, codebook)
+    matrix = localise(code_document_matrix(coded, codebook), language)
     return [
         export_qdpx(coded, codebook, folder / "projet.qdpx", name, initiatives, language, attributes),
         export_qdc(codebook, folder / f"{codebook.id}.qdc", language),

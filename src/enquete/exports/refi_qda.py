@@ -228,7 +228,7 @@ def _coded_rows(doc: pd.DataFrame, human: str, automatic: str):
     """(segment_id, start, end, text, codes, user guid) of each coded segment of a document."""
     coded = doc[doc["codes"].fillna("") != ""] if "codes" in doc else doc.iloc[0:0]
     revision = coded["revision"].tolist() if "revision" in coded else ["auto"] * len(coded)
-    users = [human if r == "humain" else automatic for r in revision]
+    users = [human if r == "human" else automatic for r in revision]
     columns = (coded[c].tolist() for c in ("segment_id", "start_char", "end_char", "text", "codes"))
     return zip(*columns, users)
 

@@ -22,6 +22,7 @@ from enquete.errors import ConfigError
 from enquete.pseudonymise.detect import common_words, find_people, may_name
 from enquete.pseudonymise.names import People, pseudonym_for
 from enquete.pseudonymise.replacer import Replacer
+from enquete.vocabulary import localise
 
 __all__ = ["Pseudonymisation", "Replacer", "common_words", "find_people", "may_name", "pseudonymise"]
 
@@ -38,9 +39,10 @@ class Pseudonymisation:
     key: pd.DataFrame
     labeller: Replacer
 
-    def summary(self) -> pd.DataFrame:
-        """Counts per document and entity type: no original value (safe for outputs/)."""
-        counts = self.replacements.groupby(["document_id", "entity"]).size().rename("remplacements").reset_index()
+    def summary(self, language: str = "en") -> pd.DataFrame:
+        """Counts per document and entity type, named in ``language`` and sorted as named: no
+        original value (safe for outputs/)."""
+        counts = localise(self.replacements.groupby(["document_id", "entity"]).size().rename("replacements").reset_index(), language)
         return counts.sort_values(["document_id", "entity"], kind="stable").reset_index(drop=True)
 
     def mask(self, text: str) -> str:
@@ -104,7 +106,7 @@ def pseudonymise(
     for original, new in speakers.items():
         if new != original:
             for seg_id, doc_id in out.loc[out["speaker"] == original, ["segment_id", "document_id"]].itertuples(index=False):
-                records.append((doc_id, seg_id, "speaker", "PERSONNE", original, new))
+                records.append((doc_id, seg_id, "speaker", "PERSON", original, new))
     out["speaker"] = out["speaker"].map(speakers, na_action="ignore").astype("string")
 
     def text_of(value: str) -> str:
@@ -126,5 +128,5 @@ def _key(people: People, style: str) -> pd.DataFrame:
     rows = []
     for p in people.persons:
         for form in sorted(p.forms):
-            rows.append((p.id, "PERSONNE", form, pseudonym_for(p, form, style), p.key, p.pseudo_first, p.pseudo_last))
+            rows.append((p.id, "PERSON", form, pseudonym_for(p, form, style), p.key, p.pseudo_first, p.pseudo_last))
     return pd.DataFrame(rows, columns=KEY_COLUMNS)

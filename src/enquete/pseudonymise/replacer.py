@@ -11,15 +11,15 @@ from enquete.pseudonymise import patterns
 from enquete.pseudonymise.names import People, Person, fold, name_lists, pseudonym_for
 
 TAGS = {
-    "TELEPHONE": "[TÉLÉPHONE]",
+    "PHONE": "[TÉLÉPHONE]",
     "EMAIL": "[EMAIL]",
     "URL": "[URL]",
-    "ADRESSE": "[ADRESSE]",
-    "CODE_POSTAL": "[CODE_POSTAL]",
-    "LOGEMENT": "[LOGEMENT]",
-    "CODE_PORTE": "[CODE]",
-    "DATE_NAISSANCE": "[DATE_NAISSANCE]",
-    "MASQUE": "[MASQUÉ]",
+    "ADDRESS": "[ADRESSE]",
+    "POSTCODE": "[CODE_POSTAL]",
+    "DWELLING": "[LOGEMENT]",
+    "DOOR_CODE": "[CODE]",
+    "BIRTH_DATE": "[DATE_NAISSANCE]",
+    "MASKED": "[MASQUÉ]",
 }
 LETTERS = re.compile(r"[^\W\d_]+")
 
@@ -82,25 +82,25 @@ class Replacer:
                 add(*m.span(), "URL", TAGS["URL"])
         for m in patterns.PHONE.finditer(text) if digits else ():
             if sum(c.isdigit() for c in m.group()) >= 8:
-                add(*m.span(), "TELEPHONE", TAGS["TELEPHONE"])
+                add(*m.span(), "PHONE", TAGS["PHONE"])
         for m in patterns.ADDRESS.finditer(text) if digits else ():
-            add(*m.span(), "ADRESSE", TAGS["ADRESSE"])
+            add(*m.span(), "ADDRESS", TAGS["ADDRESS"])
         for m in patterns.DWELLING.finditer(text) if patterns.may_be_dwelling(text) else ():
-            add(*m.span(), "LOGEMENT", TAGS["LOGEMENT"])
+            add(*m.span(), "DWELLING", TAGS["DWELLING"])
         for m in patterns.DOOR_CODE.finditer(text) if digits else ():
-            add(*m.span(1), "CODE_PORTE", TAGS["CODE_PORTE"])
+            add(*m.span(1), "DOOR_CODE", TAGS["DOOR_CODE"])
         for m in patterns.BIRTH_DATE.finditer(text) if digits else ():
-            add(*m.span(1), "DATE_NAISSANCE", TAGS["DATE_NAISSANCE"])
+            add(*m.span(1), "BIRTH_DATE", TAGS["BIRTH_DATE"])
         for m in patterns.POSTAL_CODE.finditer(text) if digits else ():
-            add(*m.span(), "CODE_POSTAL", TAGS["CODE_POSTAL"])
+            add(*m.span(), "POSTCODE", TAGS["POSTCODE"])
         if self.deny:
             for m in self.deny.finditer(text):
-                add(*m.span(), "MASQUE", TAGS["MASQUE"])
+                add(*m.span(), "MASKED", TAGS["MASKED"])
         if self.names and (self.first_words is None or not self.first_words.isdisjoint(LETTERS.findall(text))):
             for m in self.names.finditer(text):
                 start, end = m.span()
                 if not any(a <= start and end <= b for a, b in allowed):
-                    add(start, end, "PERSONNE", self._person_text(m.group()))
+                    add(start, end, "PERSON", self._person_text(m.group()))
         return sorted(found)
 
     def _names_inside(self, url: str) -> bool:

@@ -15,6 +15,7 @@ from enquete.codebook import Codebook, load_codebook
 from enquete.io import word_counts
 from enquete.report.writer import Texts, Writer
 from enquete.settings import REPORT_SECTIONS
+from enquete.vocabulary import internal, value_label
 
 
 @dataclass
@@ -67,14 +68,14 @@ def findings(data: ReportData) -> list[str]:
     out = []
     by_initiative = data.tables["facteurs_par_initiative"]
     names = _initiative_names(data)
-    top = by_initiative.sort_values(["part", "code"], ascending=[False, True]).groupby("initiative").head(1)
+    top = by_initiative.sort_values(["share", "code"], ascending=[False, True]).groupby("initiative").head(1)
     if top["code"].nunique() == 1 and len(top) > 1:
         factor = labels[top["code"].iloc[0]]
-        out.append(t("finding_same_top", factor=factor, low=t.percent(top["part"].min()), high=t.percent(top["part"].max())))
+        out.append(t("finding_same_top", factor=factor, low=t.percent(top["share"].min()), high=t.percent(top["share"].max())))
     elif len(top):
-        parts = [t("finding_top_part", initiative=names.get(r.initiative, r.initiative), factor=labels[r.code].lower(), part=t.percent(r.part)) for r in top.itertuples()]
+        parts = [t("finding_top_part", initiative=names.get(r.initiative, r.initiative), factor=labels[r.code].lower(), part=t.percent(r.share)) for r in top.itertuples()]
         out.append(t("finding_top_varies", parts=t("list_separator").join(parts)))
-    source = data.tables["facteurs_par_source"].pivot(index="code", columns="source", values="part").fillna(0)
+    source = data.tables["facteurs_par_source"].pivot(index="code", columns="source", values="share").fillna(0)
     if {"interview", "whatsapp"} <= set(source.columns):
         gap = (source["whatsapp"] - source["interview"]).sort_values()
         wa, iv = gap.index[-1], gap.index[0]
@@ -92,8 +93,8 @@ def findings(data: ReportData) -> list[str]:
         out.append(t("finding_pair", a=labels[row.code_a].lower(), b=labels[row.code_b].lower(), segments=row.segments, lift=f"{row.lift:.1f}"))
     groups = data.tables.get("whatsapp_groupes")
     if groups is not None and len(groups):
-        g = groups.sort_values("part_top3", ascending=False).iloc[0]
-        out.append(t("finding_concentration", group=g.groupe, part=t.percent(g.part_top3), gini=f"{g.gini:.2f}"))
+        g = groups.sort_values("top3_share", ascending=False).iloc[0]
+        out.append(t("finding_concentration", group=g.group, part=t.percent(g.top3_share), gini=f"{g.gini:.2f}"))
     return out[:4]
 
 
@@ -145,12 +146,14 @@ def _method(w: Writer, data: ReportData, numbers: dict) -> None:
     w.table(by_role, t("interviews_caption"), _next(numbers, "table"))
     groups = data.tables.get("whatsapp_groupes")
     if groups is not None and len(groups):
-        columns = {"groupe": t("col_group"), "premier_message": t("col_from"), "dernier_message": t("col_to"), "messages": t("col_messages"), "membres_actifs": t("col_active_members")}
+        columns = {"group": t("col_group"), "first_message": t("col_from"), "last_message": t("col_to"), "messages": t("col_messages"), "active_members": t("col_active_members")}
         w.table(groups[list(columns)].rename(columns=columns), t("groups_caption"), _next(numbers, "table"))
     w.heading(t("h_pseudonymisation"), 2)
     if data.pseudonymisation is not None and len(data.pseudonymisation):
-        totals = data.pseudonymisation.groupby("entity")["remplacements"].sum()
-        w.para(t("pseudonymised", counts=", ".join(f"{n} {entity.lower().replace('_', ' ')}" for entity, n in totals.items())))
+        table = internal(data.pseudonymisation)
+        names = table["entity"].map(lambda entity: value_label("entity", entity, data.language).lower().replace("_", " "))
+        totals = table.groupby(names)["replacements"].sum()
+        w.para(t("pseudonymised", counts=", ".join(f"{n} {name}" for name, n in totals.items())))
     else:
         w.para(t("not_pseudonymised"))
     w.heading(t("h_coding"), 2)
@@ -186,8 +189,8 @@ def _results(w: Writer, data: ReportData, numbers: dict) -> None:
             {
                 t("col_initiative"): rows["initiative"].map(lambda i: names.get(i, i)),
                 t("col_segments"): rows["segments"],
-                t("col_share"): rows["part"].map(t.percent),
-                t("col_speakers"): rows["locuteurs"],
+                t("col_share"): rows["share"].map(t.percent),
+                t("col_speakers"): rows["speakers"],
             }
         )
         w.para(t("factor_total", total=int(rows["segments"].sum())))
@@ -197,7 +200,7 @@ def _results(w: Writer, data: ReportData, numbers: dict) -> None:
             w.para(t("quotes_intro"))
         for quote in quotes.itertuples():
             p = w.para(style="Quote")
-            p.add_run(f"« {quote.verbatim} »").italic = True
+            p.add_run(f"« {quote.quote} »").italic = True
             w.para(f"— {quote.attribution}").runs[0].font.size = Pt(9)
 
 
@@ -209,7 +212,7 @@ def _topics(w: Writer, data: ReportData, numbers: dict) -> None:
     w.heading(t("h_topics"), 1)
     w.para(t("topics_intro"))
     w.figure(data.figures / "carte_themes.png", t("fig_topic_map"), _next(numbers, "figure"))
-    columns = {"topic": t("col_topic"), "taille": t("col_segments"), "libelle": t("col_words"), "facteur_principal": t("col_main_factor")}
+    columns = {"topic": t("col_topic"), "size": t("col_segments"), "label": t("col_words"), "main_factor": t("col_main_factor")}
     frame = themes[list(columns)].rename(columns=columns)
     frame[t("col_main_factor")] = frame[t("col_main_factor")].map(data.codebook.labels(data.language))
     w.table(frame, t("topics_caption"), _next(numbers, "table"), [1.4, 1.8, 7.3, 5.0])
@@ -224,15 +227,15 @@ def _whatsapp(w: Writer, data: ReportData, numbers: dict) -> None:
     w.heading(t("h_whatsapp"), 1)
     w.figure(data.figures / "whatsapp_activite.png", t("fig_activity"), _next(numbers, "figure"))
     columns = {
-        "groupe": t("col_group"), "messages": t("col_messages"), "membres_actifs": t("col_active_members"), "part_top1": t("col_top1"),
-        "part_top3": t("col_top3"), "gini": t("col_gini"), "part_medias": t("col_media"),
+        "group": t("col_group"), "messages": t("col_messages"), "active_members": t("col_active_members"), "top1_share": t("col_top1"),
+        "top3_share": t("col_top3"), "gini": t("col_gini"), "media_share": t("col_media"),
     }
     frame = groups[list(columns)].copy()
-    for column in ("part_top1", "part_top3", "part_medias"):
+    for column in ("top1_share", "top3_share", "media_share"):
         frame[column] = frame[column].map(t.percent)
     w.table(frame.rename(columns=columns), t("concentration_caption"), _next(numbers, "table"))
     w.para(t("gini_note"))
-    for group in groups["groupe"]:
+    for group in groups["group"]:
         w.figure(data.figures / f"reseau_{group}.png", t("fig_network", group=group), _next(numbers, "figure"))
 
 
@@ -266,21 +269,22 @@ def _annexes(w: Writer, data: ReportData, numbers: dict) -> None:
     t = w.t
     w.heading(t("h_annexes"), 1)
     w.heading(t("h_codebook"), 2)
-    columns = {"code": t("col_code"), "libelle": t("col_factor"), "definition": t("col_definition")}
+    columns = {"code": t("col_code"), "label": t("col_factor"), "definition": t("col_definition")}
     frame = data.codebook.to_frame(data.language)[list(columns)].rename(columns=columns)
     w.table(frame, t("codebook_caption", codebook=data.codebook.display_label(data.language)), _next(numbers, "table"), [2.5, 3.5, 9.5])
     w.heading(t("h_documents"), 2)
     docs = data.segments.groupby("document_id").agg(
         type=("source_type", "first"), role=("respondent_role", "first"), date=("document_date", "first"), segments=("segment_id", "size"),
     )
-    docs["mots"] = word_counts(data.segments["text"]).groupby(data.segments["document_id"]).sum().astype("int64")
+    docs["words"] = word_counts(data.segments["text"]).groupby(data.segments["document_id"]).sum().astype("int64")
     docs = docs.reset_index()
     docs.columns = [t("col_document"), t("col_type"), t("col_role"), t("col_date"), t("col_segments"), t("col_words_count")]
     w.table(docs, t("documents_caption"), _next(numbers, "table"))
     if data.agreement is not None and len(data.agreement):
         w.heading(t("h_agreement"), 2)
-        columns = {"code": t("col_code"), "segments": t("col_segments"), "accord_pct": t("col_agreement_pct"), "kappa": t("col_kappa"), "alpha": t("col_alpha"), "f1": t("col_f1")}
+        columns = {"code": t("col_code"), "segments": t("col_segments"), "agreement_pct": t("col_agreement_pct"), "kappa": t("col_kappa"), "alpha": t("col_alpha"), "f1": t("col_f1")}
         w.table(data.agreement[list(columns)].rename(columns=columns), t("agreement_caption"), _next(numbers, "table"))
+
 
 def _next(numbers: dict, kind: str) -> int:
     numbers[kind] = numbers.get(kind, 0) + 1

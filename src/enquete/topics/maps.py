@@ -19,6 +19,7 @@ TITLES = {
         "initiatives": "Thèmes × initiatives (part des segments de l'initiative, %)",
         "time": "Thèmes dans les groupes WhatsApp, par mois",
         "month": "Mois",
+        "unknown": "initiative inconnue",
         "messages": "Messages",
     },
     "en": {
@@ -27,6 +28,7 @@ TITLES = {
         "initiatives": "Topics × initiatives (share of the initiative's segments, %)",
         "time": "Topics in the WhatsApp groups, by month",
         "month": "Month",
+        "unknown": "unknown initiative",
         "messages": "Messages",
     },
 }
@@ -42,7 +44,7 @@ def static_map(assignments: pd.DataFrame, topics: pd.DataFrame, language: str = 
     fig, ax = new_figure(12.0)
     ids = sorted(topics["topic"])
     colours = dict(zip(ids, _colours(len(ids))))
-    labels = dict(zip(topics["topic"], topics["libelle"]))
+    labels = dict(zip(topics["topic"], topics["label"]))
     for topic, rows in assignments.groupby("topic", sort=True):
         ax.scatter(rows["x"], rows["y"], s=4, color=colours[topic], alpha=0.6, linewidths=0)
         cx, cy = rows["x"].median(), rows["y"].median()
@@ -65,7 +67,7 @@ def topic_factor_heatmap(by_factor: pd.DataFrame, topics: pd.DataFrame, codebook
     ax.set_xticks(range(len(codebook.ids)), [labels[c] for c in codebook.ids], rotation=40, ha="right", rotation_mode="anchor", fontsize=6)
     for tick, code in zip(ax.get_xticklabels(), codebook.ids):
         tick.set_color(codebook[code].color)
-    names = dict(zip(topics["topic"], topics["libelle"]))
+    names = dict(zip(topics["topic"], topics["label"]))
     ax.set_yticks(range(len(order)), [f"{t} · {names[t][:38]}" for t in order], fontsize=6)
     for (i, j), value in np.ndenumerate(matrix):
         if not np.isnan(value) and value >= 1:
@@ -82,9 +84,9 @@ def topic_initiative_heatmap(by_initiative: pd.DataFrame, topics: pd.DataFrame, 
     shares = pivot / pivot.sum(axis=0).replace(0, np.nan) * 100
     fig, ax = new_figure(3.0 + 0.55 * len(order))
     image = ax.imshow(shares.to_numpy(dtype=float), cmap="Oranges", aspect="auto", vmin=0)
-    names = [str((initiatives or {}).get(c, c)) for c in shares.columns]
+    names = [str((initiatives or {}).get(c, c)) if isinstance(c, str) else TITLES[language]["unknown"] for c in shares.columns]
     ax.set_xticks(range(len(names)), names, rotation=25, ha="right", rotation_mode="anchor", fontsize=6)
-    labels = dict(zip(topics["topic"], topics["libelle"]))
+    labels = dict(zip(topics["topic"], topics["label"]))
     ax.set_yticks(range(len(order)), [f"{t} · {labels[t][:38]}" for t in order], fontsize=6)
     for (i, j), value in np.ndenumerate(shares.to_numpy(dtype=float)):
         if not np.isnan(value) and value >= 1:
@@ -97,12 +99,12 @@ def topic_initiative_heatmap(by_initiative: pd.DataFrame, topics: pd.DataFrame, 
 def topics_timeline(over_time: pd.DataFrame, topics: pd.DataFrame, top: int = 6, language: str = "fr"):
     """WhatsApp messages per month for the largest topics."""
     fig, ax = new_figure(7.5)
-    labels = dict(zip(topics["topic"], topics["libelle"]))
+    labels = dict(zip(topics["topic"], topics["label"]))
     biggest = over_time.groupby("topic")["messages"].sum().sort_values(ascending=False).head(top).index
     colours = dict(zip(sorted(topics["topic"]), _colours(len(topics))))
     for topic in sorted(biggest):
-        rows = over_time[over_time["topic"] == topic].sort_values("periode")
-        ax.plot(pd.to_datetime(rows["periode"]), rows["messages"], marker="o", markersize=2, linewidth=1,
+        rows = over_time[over_time["topic"] == topic].sort_values("period")
+        ax.plot(pd.to_datetime(rows["period"]), rows["messages"], marker="o", markersize=2, linewidth=1,
                 color=colours[topic], label=f"{topic} · {' · '.join(labels[topic].split(' · ')[:2])}")
     ax.set_xlabel(TITLES[language]["month"])
     ax.set_ylabel(TITLES[language]["messages"])
@@ -116,7 +118,7 @@ def interactive_figure(assignments: pd.DataFrame, topics: pd.DataFrame, texts: p
     """The topic map as a plotly figure: each point a segment, its text on hover (``fig.show()`` in JupyterLab)."""
     import plotly.graph_objects as go
 
-    labels = dict(zip(topics["topic"], topics["libelle"]))
+    labels = dict(zip(topics["topic"], topics["label"]))
     hover = pd.Series(texts.reindex(assignments["segment_id"]).fillna("").to_numpy(), index=assignments.index)
     hover = hover.map(lambda t: "<br>".join(_lines(t)))
     fig = go.Figure()

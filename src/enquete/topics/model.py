@@ -48,7 +48,7 @@ class Topics:
     """The fitted topics: one row per segment, one row per topic, and the model."""
 
     assignments: pd.DataFrame  # segment_id, topic, x, y
-    topics: pd.DataFrame  # topic, taille, libelle, mots, verbatims, facteur_principal, lift
+    topics: pd.DataFrame  # topic, size, label, words, quotes, representative_segment (+ main_factor, lift: topic_tables)
     model: object
     embeddings: np.ndarray
     words: dict[int, list[str]]  # the 10 words of each topic (vocabulary terms)
@@ -275,14 +275,14 @@ def _topic_table(topic_words: dict[int, list[str]], labels: np.ndarray, vectors:
         out.append(
             {
                 "topic": int(topic),
-                "taille": int(len(members)),
-                "libelle": " · ".join(words[:4]),
-                "mots": ", ".join(words),
-                "verbatims": " | ".join(quotes),
-                "segment_representatif": rows["segment_id"].iloc[order[0]],
+                "size": int(len(members)),
+                "label": " · ".join(words[:4]),
+                "words": ", ".join(words),
+                "quotes": " | ".join(quotes),
+                "representative_segment": rows["segment_id"].iloc[order[0]],
             }
         )
-    return pd.DataFrame(out).sort_values(["taille", "topic"], ascending=[False, True], kind="stable").reset_index(drop=True)
+    return pd.DataFrame(out).sort_values(["size", "topic"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
 
 def _excerpt(text: str, words: int = 35) -> str:

@@ -22,7 +22,7 @@ def align(topic_table: pd.DataFrame, by_factor: pd.DataFrame, coded: pd.DataFram
     lifts = by_factor.set_index("topic")[codes].div(base)
     best = lifts.idxmax(axis=1)
     table = topic_table.copy()
-    table["facteur_principal"] = table["topic"].map(best)
+    table["main_factor"] = table["topic"].map(best)
     table["lift"] = [round(float(lifts.loc[t, best[t]]), 3) if t in lifts.index else np.nan for t in table["topic"]]
     return table
 
@@ -30,7 +30,7 @@ def align(topic_table: pd.DataFrame, by_factor: pd.DataFrame, coded: pd.DataFram
 def topics_by_initiative(coded: pd.DataFrame, assignments: pd.DataFrame) -> pd.DataFrame:
     """Segments per topic and initiative."""
     merged = assignments.merge(coded.reindex(columns=["segment_id", "initiative"]), on="segment_id", how="left")
-    return merged.groupby(["topic", merged["initiative"].fillna("inconnue")]).size().rename("segments").reset_index()
+    return merged.groupby(["topic", "initiative"], dropna=False).size().rename("segments").reset_index()
 
 
 def topics_over_time(coded: pd.DataFrame, assignments: pd.DataFrame, freq: str = "MS") -> pd.DataFrame:
@@ -38,9 +38,9 @@ def topics_over_time(coded: pd.DataFrame, assignments: pd.DataFrame, freq: str =
     merged = assignments.merge(coded.reindex(columns=["segment_id", "timestamp", "source_type"]), on="segment_id", how="left")
     merged = merged[merged["source_type"].eq("whatsapp").fillna(False).astype(bool) & merged["timestamp"].notna()]
     if merged.empty:
-        return pd.DataFrame(columns=["topic", "periode", "messages"])
+        return pd.DataFrame(columns=["topic", "period", "messages"])
     period = merged["timestamp"].dt.to_period("M").dt.to_timestamp()
-    return merged.groupby(["topic", period.rename("periode")]).size().rename("messages").reset_index()
+    return merged.groupby(["topic", period.rename("period")]).size().rename("messages").reset_index()
 
 
 def with_topics(segments: pd.DataFrame, result: Topics) -> pd.DataFrame:

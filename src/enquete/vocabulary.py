@@ -1,0 +1,69 @@
+"""English inside, the user's language at the edges.
+
+The tables enquete makes name their columns and values in English; where a table is written
+to a file, :func:`localise` gives it the names of the run's language (vocabulary.yaml), and
+where a file is read back, :func:`internal` restores the code's names, whatever the
+language it was written in.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from enquete.datafiles import package_yaml
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+@lru_cache(maxsize=1)
+def _vocabulary() -> dict:
+    return package_yaml("enquete", "vocabulary.yaml")
+
+
+def label(name: str, language: str) -> str:
+    """A column's name in a language's files (the code's name when the file says nothing else)."""
+    return _vocabulary()["columns"].get(name, {}).get(language, name)
+
+
+def value_label(column: str, value: str, language: str) -> str:
+    """A value of one of the columns enquete fills itself, in a language."""
+    return _vocabulary()["values"].get(column, {}).get(value, {}).get(language, value)
+
+
+@lru_cache(maxsize=8)
+def _renames(language: str) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    vocabulary = _vocabulary()
+    columns = {name: labels[language] for name, labels in vocabulary["columns"].items() if language in labels}
+    values = {col: {v: labels[language] for v, labels in table.items() if language in labels} for col, table in vocabulary["values"].items()}
+    return columns, values
+
+
+@lru_cache(maxsize=1)
+def _reverse() -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    vocabulary = _vocabulary()
+    columns = {text: name for name, labels in vocabulary["columns"].items() for text in labels.values()}
+    values = {col: {text: v for v, labels in table.items() for text in labels.values()} for col, table in vocabulary["values"].items()}
+    return columns, values
+
+
+def localise(table: pd.DataFrame, language: str) -> pd.DataFrame:
+    """The table with its columns and values named in ``language`` (for a file or a display)."""
+    columns, values = _renames(language)
+    mapped = {col: values[col] for col in table.columns if values.get(col) and _holds_text(table[col])}
+    if mapped:
+        table = table.assign(**{col: table[col].replace(mapping) for col, mapping in mapped.items()})
+    return table.rename(columns=columns) if columns.keys() & set(table.columns) else table
+
+
+def internal(table: pd.DataFrame) -> pd.DataFrame:
+    """A table read from a file, in the code's names (whichever language the file was written in)."""
+    columns, values = _reverse()
+    table = table.rename(columns=columns) if columns.keys() & set(table.columns) else table
+    mapped = {col: values[col] for col in table.columns if values.get(col) and _holds_text(table[col])}
+    return table.assign(**{col: table[col].replace(mapping) for col, mapping in mapped.items()}) if mapped else table
+
+
+def _holds_text(column: pd.Series) -> bool:
+    return column.dtype == object or str(column.dtype).startswith(("string", "str"))
