@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
+import warnings
 from pathlib import Path
 
 import pytest
@@ -22,6 +25,19 @@ def demo_segments():
     from enquete.ingest import ingest_corpus
 
     return ingest_corpus(load_corpus(DEMO))
+
+
+@contextlib.contextmanager
+def reading_warnings(pattern: str):
+    """Allow here enquete's reading warnings whose message matches ``pattern`` (any number, none
+    included: generated inputs may or may not trigger them); any other warning fails the test."""
+    from enquete.errors import ReadingWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield caught
+    unexpected = [w for w in caught if not (issubclass(w.category, ReadingWarning) and re.search(pattern, str(w.message)))]
+    assert not unexpected, [f"{w.category.__name__}: {w.message}" for w in unexpected]
 
 
 def write_chat(path: Path, lines: list[str], encoding: str = "utf-8") -> Path:

@@ -134,8 +134,8 @@ def test_analyse_and_write_everything(tmp_path):
     tables = analyse(coded_table(), CODEBOOK, {"i1": "Un", "i2": "Deux"})
     assert {"facteurs_par_initiative", "cooccurrences", "verbatims", "leviers_action", "whatsapp_groupes"} <= set(tables)
     paths = write_analyses(tables, tmp_path / "tables")
-    workbook = pd.ExcelFile(tmp_path / "tables" / "analyses.xlsx")
-    assert set(workbook.sheet_names) == set(tables) and len(paths) == len(tables) + 1
+    with pd.ExcelFile(tmp_path / "tables" / "analyses.xlsx") as workbook:
+        assert set(workbook.sheet_names) == set(tables) and len(paths) == len(tables) + 1
     figs = write_figures(tables, CODEBOOK, tmp_path / "figures", {"i1": "Un", "i2": "Deux"})
     assert {p.suffix for p in figs} == {".png", ".svg"} and len(figs) == 10
 

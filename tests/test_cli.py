@@ -75,6 +75,7 @@ def test_ingest_refuses_an_unknown_output_extension(tmp_path):
     _one_line_error(runner.invoke(app, ["ingest", str(chat), "--out", str(tmp_path / "x.json")]), "extension")
 
 
+@pytest.mark.slow
 def test_run_without_pseudonymisation_says_so_loudly(tmp_path):
     write_chat(tmp_path / "a.txt", ["26/09/2023 22:41 - Amélie: Bonjour", "26/09/2023 22:42 - Karim: Salut"])
     out = tmp_path / "out"
@@ -85,6 +86,7 @@ def test_run_without_pseudonymisation_says_so_loudly(tmp_path):
     assert summary["documents"] == 1 and summary["settings"]["pseudonymise"] is False
 
 
+@pytest.mark.slow
 def test_strict_mode_exits_3_on_rejects(tmp_path):
     write_chat(tmp_path / "a.txt", ["26/09/2023 22:41 - Amélie: Bonjour"])
     (tmp_path / "b.docx").write_bytes(b"%PDF-1.4 not a docx")

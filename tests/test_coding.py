@@ -143,7 +143,8 @@ def test_review_round_trip(tmp_path):
     path = export_review(coded, codebook, tmp_path / "revue.xlsx")
     sheet = pd.read_excel(path, sheet_name="revue").astype(object)
     assert sheet.columns[0] == "segment_id" and "text" in sheet.columns and set(FACTORS) <= set(sheet.columns)
-    assert {"grille", "consignes"} <= set(pd.ExcelFile(path).sheet_names)
+    with pd.ExcelFile(path) as book:
+        assert {"grille", "consignes"} <= set(book.sheet_names)
     sheet.loc[0, "gouvernance"] = 1  # a change
     sheet.loc[1, "commentaire"] = "'- plutôt facilitateurs en creux"  # a comment, as neutralised in a sheet
     sheet.loc[1, "facilitateurs"] = 1

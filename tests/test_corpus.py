@@ -1,4 +1,3 @@
-import warnings
 
 import pytest
 
@@ -105,8 +104,7 @@ def test_initiative_referenced_by_name_or_slug(tmp_path):
 def test_files_with_the_same_name_get_distinct_stable_ids(tmp_path):
     write_chat(tmp_path / "x" / "a.txt", CHAT)
     write_chat(tmp_path / "y" / "a.txt", CHAT)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with pytest.warns(CorpusWarning, match="pas de corpus.yaml"):
         assert [d.id for d in load_corpus(tmp_path).documents] == ["x_a", "y_a"]
 
 
@@ -128,8 +126,7 @@ def test_settings_merge_defaults_manifest_and_overrides(tmp_path):
 def test_hidden_and_private_folders_are_not_documents(tmp_path):
     write_chat(tmp_path / "a.txt", CHAT)
     write_chat(tmp_path / ".enquete-private" / "cles.txt", CHAT)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with pytest.warns(CorpusWarning, match="pas de corpus.yaml"):
         assert [d.id for d in load_corpus(tmp_path).documents] == ["a"]
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import warnings
 import zipfile
 from pathlib import Path
 
@@ -15,8 +14,11 @@ import pytest
 from typer.testing import CliRunner
 
 from enquete.cli import app
+from enquete.errors import ReadingWarning
 from enquete.ingest import ingest_paths
 from tests.conftest import DEMO
+
+pytestmark = pytest.mark.slow  # a full run of a hostile corpus, a zip bomb
 
 runner = CliRunner()
 LONG = 200_000
@@ -82,9 +84,7 @@ def hostile_run(tmp_path_factory):
     base = tmp_path_factory.mktemp("hostile")
     corpus, bad, good = hostile_corpus(base / "corpus")
     before = tree(base)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        result = runner.invoke(app, ["run", str(corpus), "--out", str(base / "out")])
+    result = runner.invoke(app, ["run", str(corpus), "--out", str(base / "out")])
     yield base, corpus, bad, good, before, result
     (corpus / "secret.txt").chmod(0o600)
 
@@ -95,6 +95,7 @@ def test_run_completes_and_reports_every_bad_file_with_its_reason(hostile_run):
     summary = " ".join(result.output.split())
     assert f"{len(bad)} rejet(s) (voir rejets.csv)" in summary and "codes appliqués à" in summary
     assert "entretiens," in summary and "groupes WhatsApp)" in summary and "fichiers écrits dans" in summary
+    assert "feuille revue : 2 cellule(s) de la colonne text coupée(s) à 32767 caractères" in summary  # said, not silent
     rejects = pd.read_csv(hostile_run[0] / "out" / "rejets.csv", encoding="utf-8-sig")
     reasons = dict(zip(rejects["source_path"], rejects["reason"]))
     assert set(reasons) == set(bad)
@@ -105,7 +106,8 @@ def test_run_completes_and_reports_every_bad_file_with_its_reason(hostile_run):
 def test_every_good_file_is_read_fully(hostile_run):
     base, corpus, _, good, _, _ = hostile_run
     segments = pd.read_parquet(base / "out" / "segments.parquet")
-    alone, rejects = ingest_paths([corpus / name for name in good])
+    with pytest.warns(ReadingWarning, match="Lignes longues.txt : ordre des dates ambigu"):
+        alone, rejects = ingest_paths([corpus / name for name in good])
     assert rejects.empty
     assert len(segments) == len(alone)
     assert segments.groupby("source_path").size().sort_index().tolist() == alone.groupby("source_path").size().sort_index().tolist()
@@ -128,8 +130,19 @@ def test_strict_mode_exits_with_its_own_code(tmp_path):
     corpus.mkdir()
     shutil.copy(DEMO / "entretiens" / "E02_voisins_square_elu.txt", corpus / "E02.txt")
     (corpus / "vide.docx").write_bytes(b"")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        result = runner.invoke(app, ["run", str(corpus), "--out", str(tmp_path / "strict"), "--strict"])
+    result = runner.invoke(app, ["run", str(corpus), "--out", str(tmp_path / "strict"), "--strict"])
     assert result.exit_code == 3 and "Mode strict" in result.output
     assert (tmp_path / "strict" / "rejets.csv").is_file() and (tmp_path / "strict" / "rapport_restitution.docx").is_file()
+
+
+def test_a_text_longer_than_a_workbook_cell_is_cut_visibly_and_kept_whole_elsewhere(tmp_path):
+    from enquete.errors import OutputWarning
+    from enquete.io import read_table, write_table
+
+    table = pd.DataFrame({"segment_id": ["a", "b"], "text": ["mot " * 10_000, "court"]})
+    with pytest.warns(OutputWarning, match="1 cellule.*coupée"):
+        write_table(table, tmp_path / "t.xlsx")
+    cut = read_table(tmp_path / "t.xlsx")["text"]
+    assert len(cut[0]) <= 32_767 and cut[0].endswith("(texte coupé : 40000 caractères au total)") and cut[1] == "court"
+    write_table(table, tmp_path / "t.csv")  # no warning: a CSV cell has no limit
+    assert read_table(tmp_path / "t.csv")["text"][0] == table["text"][0]

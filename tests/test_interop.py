@@ -7,7 +7,6 @@ import datetime as dt
 import json
 import re
 import uuid
-import warnings
 import zipfile
 from pathlib import Path
 
@@ -24,6 +23,8 @@ from enquete.exports.refi_qda import GUID_NAMESPACE, PROJECT_NS, RefiQdaError, g
 from enquete.io import read_table, write_table
 from enquete.schema import split_codes
 from tests.conftest import HOSTILE_MESSAGES, ROOT, small_corpus
+
+pytestmark = pytest.mark.slow  # a full run of the demo corpus
 
 runner = CliRunner()
 SHARED = ROOT.parent / "shared" / "refi-qda"
@@ -42,9 +43,7 @@ def schema(name: str) -> etree.XMLSchema:
 def run_outputs(tmp_path_factory):
     root = tmp_path_factory.mktemp("interop")
     corpus = small_corpus(root / "corpus")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        result = runner.invoke(app, ["run", str(corpus), "--out", str(root / "out")])
+    result = runner.invoke(app, ["run", str(corpus), "--out", str(root / "out")])
     assert result.exit_code == 0, result.output
     return corpus, root / "out", pd.read_parquet(root / "out" / "segments.parquet")
 
@@ -174,9 +173,7 @@ def test_imported_decisions_override_the_automatic_codes_in_the_next_run(run_out
     result = runner.invoke(app, ["import", "qdpx", str(edited), "--corpus", str(corpus), "--outputs", str(out)])
     assert result.exit_code == 0, result.output
     assert "1 segment(s) codé(s) par une personne" in result.output and "Mon code perso" in result.output
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        assert runner.invoke(app, ["run", str(corpus), "--out", str(tmp_path / "o2")]).exit_code == 0
+    assert runner.invoke(app, ["run", str(corpus), "--out", str(tmp_path / "o2")]).exit_code == 0
     rerun = pd.read_parquet(tmp_path / "o2" / "segments.parquet").set_index("segment_id")
     assert rerun.loc[segment["segment_id"], "revision"] == "humain" and "sens" in rerun.loc[segment["segment_id"], "codes"]
     bad = runner.invoke(app, ["import", "qdpx", str(corpus / "corpus.yaml"), "--corpus", str(corpus), "--outputs", str(out)])

@@ -11,6 +11,8 @@ from nbclient import NotebookClient
 
 from tests.conftest import DEMO
 
+pytestmark = pytest.mark.slow  # every notebook run top to bottom in a kernel
+
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
 
 

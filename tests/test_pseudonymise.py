@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import warnings
 
 import pandas as pd
 import pytest
@@ -238,12 +237,11 @@ def _copy_corpus(tmp_path):
     return corpus
 
 
+@pytest.mark.slow
 def test_no_planted_value_leaks_into_any_output(tmp_path):
     corpus = _copy_corpus(tmp_path)
     out = tmp_path / "outputs"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        result = runner.invoke(app, ["run", str(corpus), "--out", str(out)])
+    result = runner.invoke(app, ["run", str(corpus), "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir())  # something was written
     assert scan(out, ALL_PLANTED) == []
@@ -252,25 +250,23 @@ def test_no_planted_value_leaks_into_any_output(tmp_path):
     assert not list(out.rglob("pseudonymes*"))
 
 
+@pytest.mark.slow
 def test_the_scanner_finds_what_is_there_without_pseudonymisation(tmp_path):
     corpus = _copy_corpus(tmp_path)
     out = tmp_path / "outputs"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        result = runner.invoke(app, ["run", str(corpus), "--out", str(out), "--no-pseudonymise"])
+    result = runner.invoke(app, ["run", str(corpus), "--out", str(out), "--no-pseudonymise"])
     assert result.exit_code == 0 and "PSEUDONYMISATION DÉSACTIVÉE" in result.output
     found = {value for _, value in scan(out, ALL_PLANTED)}
     assert {"Gisèle Marchadier", "0612345678", "y.fontanel@bailleur-exemple.fr", "27 rue Lamartine"} <= found
 
 
+@pytest.mark.slow
 def test_irreversible_mode_keeps_no_key(tmp_path):
     corpus = _copy_corpus(tmp_path)
     (corpus / "corpus.yaml").write_text(
         (corpus / "corpus.yaml").read_text(encoding="utf-8") + "settings:\n  keep_pseudonym_key: false\n", encoding="utf-8"
     )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        result = runner.invoke(app, ["run", str(corpus), "--out", str(tmp_path / "o")])
+    result = runner.invoke(app, ["run", str(corpus), "--out", str(tmp_path / "o")])
     assert result.exit_code == 0, result.output
     private = corpus / ".enquete-private"
     assert not (private / "pseudonymes.csv").exists() and not (private / "remplacements.csv").exists()
@@ -278,6 +274,7 @@ def test_irreversible_mode_keeps_no_key(tmp_path):
     assert scan(tmp_path / "o", ALL_PLANTED) == []
 
 
+@pytest.mark.slow
 def test_private_folder_inside_outputs_is_refused(tmp_path):
     corpus = _copy_corpus(tmp_path)
     result = runner.invoke(app, ["run", str(corpus), "--out", str(corpus / ".enquete-private" / "out")])
@@ -286,9 +283,7 @@ def test_private_folder_inside_outputs_is_refused(tmp_path):
 
 def test_pseudonymise_command_round_trip(tmp_path):
     segments = tmp_path / "seg.parquet"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        assert runner.invoke(app, ["ingest", str(PII / "entretien_gisele.txt"), "--out", str(segments)]).exit_code == 0
+    assert runner.invoke(app, ["ingest", str(PII / "entretien_gisele.txt"), "--out", str(segments)]).exit_code == 0
     out_dir = tmp_path / "pseudo"
     result = runner.invoke(
         app, ["pseudonymise", str(segments), "--out", str(out_dir / "p.csv"), "--private-dir", str(tmp_path / "secret"), "--style", "tags"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import warnings
 
 import docx
 import pytest
@@ -14,6 +13,8 @@ from enquete.cli import app
 from enquete.codebook import load_codebook
 from enquete.report import ReportError, check_template
 from tests.conftest import DEMO, FIXTURES, small_corpus
+
+pytestmark = pytest.mark.slow  # full runs of the demo corpus, the PDF rendering
 
 FACTORS = load_codebook("facteurs_reussite")
 runner = CliRunner()
@@ -25,9 +26,7 @@ def demo_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("demo")
     corpus = root / "corpus"
     shutil.copytree(DEMO, corpus, ignore=shutil.ignore_patterns(".enquete-private"))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        result = runner.invoke(app, ["run", str(corpus), "--out", str(root / "outputs")])
+    result = runner.invoke(app, ["run", str(corpus), "--out", str(root / "outputs")])
     assert result.exit_code == 0, result.output
     return corpus, root / "outputs"
 
@@ -149,9 +148,7 @@ def test_review_decisions_give_an_agreement_paragraph_and_annex(demo_run, tmp_pa
     edited = tmp_path / "revue.xlsx"
     sheet.to_excel(edited, sheet_name="revue", index=False)
     assert runner.invoke(app, ["review", "import", str(edited), "--corpus", str(corpus)]).exit_code == 0
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        result = runner.invoke(app, ["run", str(corpus), "--out", str(tmp_path / "o2")])
+    result = runner.invoke(app, ["run", str(corpus), "--out", str(tmp_path / "o2")])
     assert result.exit_code == 0, result.output
     document = docx.Document(str(tmp_path / "o2" / "rapport_restitution.docx"))
     text = "\n".join(p.text for p in document.paragraphs)
@@ -177,9 +174,7 @@ def test_english_run_gives_an_english_report_and_figures(tmp_path):
     from enquete.report import Texts
 
     corpus = small_corpus(tmp_path / "corpus")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        result = runner.invoke(app, ["run", str(corpus), "--out", str(tmp_path / "out"), "--language", "en"])
+    result = runner.invoke(app, ["run", str(corpus), "--out", str(tmp_path / "out"), "--language", "en"])
     assert result.exit_code == 0, result.output
     document = docx.Document(str(tmp_path / "out" / "rapport_restitution.docx"))
     assert headings(document, 1) == [

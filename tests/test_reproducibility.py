@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import warnings
 
 import pytest
 from typer.testing import CliRunner
@@ -12,13 +11,13 @@ from enquete.cli import DIFFERENT, app
 from enquete.reproducibility import sha256
 from tests.conftest import small_corpus
 
+pytestmark = pytest.mark.slow  # runs the demo corpus two and three times
+
 runner = CliRunner()
 
 
 def invoke(*args):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return runner.invoke(app, [str(a) for a in args])
+    return runner.invoke(app, [str(a) for a in args])
 
 
 @pytest.fixture(scope="module")

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import shutil
-import warnings
 
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from enquete.cli import app
 from enquete.coding import DecisionStore
 from tests.conftest import DEMO
+
+pytestmark = pytest.mark.slow  # a full run beyond the workbook limit
 
 runner = CliRunner()
 
@@ -21,18 +23,14 @@ def test_beyond_the_workbook_limit_the_review_file_is_a_csv_that_round_trips(tmp
     shutil.copy(DEMO / "entretiens" / "E02_voisins_square_elu.txt", corpus / "E02.txt")
     (corpus / "corpus.yaml").write_text("settings:\n  review_workbook_rows: 5\n", encoding="utf-8")
     out = tmp_path / "out"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        result = runner.invoke(app, ["run", str(corpus), "--out", str(out)])
+    result = runner.invoke(app, ["run", str(corpus), "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert not (out / "revue_codage.xlsx").exists() and "revue en CSV" in " ".join(result.output.split())
     sheet = pd.read_csv(out / "revue_codage.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
     assert len(sheet) > 5 and sheet.loc[0, "lieu"] in ("0", "1")
     sheet.loc[0, "lieu"] = "0" if sheet.loc[0, "lieu"] == "1" else "1"
     sheet.to_csv(tmp_path / "revue.csv", index=False)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        imported = runner.invoke(app, ["review", "import", str(tmp_path / "revue.csv"), "--corpus", str(corpus)])
+    imported = runner.invoke(app, ["review", "import", str(tmp_path / "revue.csv"), "--corpus", str(corpus)])
     assert imported.exit_code == 0, imported.output
     [decision] = DecisionStore(corpus / ".enquete-private" / "revue").load("facteurs_reussite").itertuples()
     assert decision.segment_id == sheet.loc[0, "segment_id"]

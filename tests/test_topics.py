@@ -134,3 +134,14 @@ def test_unknown_options_are_configuration_errors_raised_before_any_work():
         fit_topics(segments, reduction="tsne")
     with pytest.raises(ConfigError, match="plongements inconnus"):
         fit_topics(segments, embeddings="glove")
+
+
+@pytest.mark.slow
+def test_loading_bertopic_leaves_the_warning_filters_as_they_were():
+    """In a fresh interpreter (BERTopic imported for the first time), as in a notebook or a run."""
+    import subprocess
+    import sys
+
+    check = "import warnings; from enquete.topics.model import _bertopic; before = list(warnings.filters); {}; print(warnings.filters == before)"
+    changed = {how: subprocess.run([sys.executable, "-c", check.format(how)], capture_output=True, text=True).stdout.strip() for how in ("import bertopic", "_bertopic()")}
+    assert changed == {"import bertopic": "False", "_bertopic()": "True"}  # BERTopic alone ignores every UserWarning from then on

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import warnings
 
 import pandas as pd
 import pytest
 
-from enquete.corpus import Document
+from enquete.corpus import CorpusWarning, Document
 from enquete.ingest import IngestError, read_transcript
 from enquete.ingest.turns import annotations, strip_timestamps
 from enquete.schema import document_text, validate_segments
@@ -212,9 +211,7 @@ def test_srt_whisperx_speakers_merge_consecutive_cues(tmp_path):
         "4\n01:02:03,400 --> 01:02:05,000\n[SPEAKER_00]: Merci.\n",
         encoding="utf-8",
     )
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # the cues agree: the decision is certain, no warning
-        df = read(path)
+    df = read(path)  # the cues agree: the decision is certain, no warning (warnings are errors in the tests)
     assert (df.attrs["reading"]["roles"], df.attrs["reading"]["uncertain"]) == ("déduit", "")
     assert turns(df, "speaker", "speaker_role", "time_offset", "text") == [
         ("SPEAKER_00", "interviewer", 0.0, "Bonjour, merci d'être là. Première question ?"),
@@ -342,10 +339,8 @@ def test_strip_timestamps_and_annotations():
 def test_bad_files_give_clear_errors_naming_the_file(tmp_path, name, content, message):
     path = tmp_path / name
     path.write_bytes(content)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with pytest.raises(IngestError, match=message) as err:
-            read_transcript(path)
+    with pytest.raises(IngestError, match=message) as err:
+        read_transcript(path)
     assert name in str(err.value)
 
 
@@ -355,8 +350,7 @@ def test_one_bad_file_does_not_stop_the_corpus(tmp_path):
 
     (tmp_path / "ok.txt").write_text("E : Bonjour ?\nR : Bonjour.\n", encoding="utf-8")
     (tmp_path / "ko.docx").write_bytes(b"%PDF-1.4")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with pytest.warns(CorpusWarning, match="pas de corpus.yaml"):
         segments, rejects = ingest_corpus(load_corpus(tmp_path))
     assert segments["document_id"].unique().tolist() == ["ok"]
     assert rejects["source_path"].tolist() == ["ko.docx"] and "PDF" in rejects["reason"].iloc[0]
@@ -371,3 +365,10 @@ def test_demo_transcripts_every_turn_is_a_segment(demo_segments):
     doc = segments[segments["document_id"] == "E02"]
     assert (doc["message_type"] == "turn").sum() == labelled
     assert doc["time_offset"].notna().sum() >= 5
+
+
+def test_every_transcript_suffix_the_corpus_accepts_has_a_reader():
+    from enquete.corpus import TRANSCRIPT_SUFFIXES
+    from enquete.ingest.transcripts import READERS
+
+    assert set(READERS) == set(TRANSCRIPT_SUFFIXES)

@@ -4,16 +4,16 @@
 from __future__ import annotations
 
 import shutil
-import warnings
 import zipfile
 
 import pytest
 
+from enquete.errors import CorpusWarning, ReadingWarning
 from enquete.ingest import IngestError, Reject, detect_kind, ingest_paths, read_document
 from enquete.ingest.common import document_for
 from enquete.ingest.whatsapp import count_lines
 from enquete.schema import validate_segments
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, reading_warnings
 
 REAL = FIXTURES / "real" / "whatsapp"
 
@@ -68,8 +68,7 @@ def test_every_fixture_has_expectations():
 
 
 def _read(path, rejects=None):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with reading_warnings(""):  # real files: their reading decisions may deserve a look
         return read_document(document_for(path, None), rejects=rejects)
 
 
@@ -134,7 +133,7 @@ def test_media_captions_calls_view_once_and_empty_messages():
 
 
 def test_mixed_header_styles_are_both_read():
-    with pytest.warns(UserWarning, match="deux formats d'en-tête"):
+    with pytest.warns(ReadingWarning, match="deux formats d'en-tête"):
         df = read_document(document_for(REAL / "cas" / "Discussion WhatsApp avec Deux téléphones.txt", None))
     assert len(df) == 24 and df["text"].str.startswith("message").all()
     assert df["timestamp"].is_monotonic_increasing
@@ -142,11 +141,11 @@ def test_mixed_header_styles_are_both_read():
 
 def test_a_few_header_lines_of_another_format_stay_in_their_message_with_a_warning(tmp_path):
     path = tmp_path / "chat.txt"
-    path.write_text("01/10/2023 10:00 - Amélie: je recopie le message de Karim :\n[01/10/2023 09:00:00] Karim: rdv demain\n"
-                    "01/10/2023 10:05 - Karim: merci\n", encoding="utf-8")
-    with pytest.warns(UserWarning, match="laissées dans le message"):
+    path.write_text("13/10/2023 10:00 - Amélie: je recopie le message de Karim :\n[13/10/2023 09:00:00] Karim: rdv demain\n"
+                    "13/10/2023 10:05 - Karim: merci\n", encoding="utf-8")
+    with pytest.warns(ReadingWarning, match="laissées dans le message"):
         df = read_document(document_for(path, None))
-    assert df["text"].tolist() == ["je recopie le message de Karim :\n[01/10/2023 09:00:00] Karim: rdv demain", "merci"]
+    assert df["text"].tolist() == ["je recopie le message de Karim :\n[13/10/2023 09:00:00] Karim: rdv demain", "merci"]
 
 
 @pytest.mark.parametrize(("name", "order"), [("Conseil citoyen", "YMD"), ("Jardin Nord", "DMY")])
@@ -170,8 +169,7 @@ def _colliding(folder):
 
 def test_ingest_reads_a_folder_of_exports_with_colliding_names(tmp_path):
     folder = _colliding(tmp_path / "exports")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with reading_warnings("ordre des dates ambigu"):
         segments, rejects = ingest_paths([folder])
         again, _ = ingest_paths([folder])
     assert len(rejects) == 0
@@ -187,9 +185,9 @@ def test_run_reads_a_corpus_with_colliding_names(tmp_path):
     from enquete.ingest import ingest_corpus
 
     folder = _colliding(tmp_path / "corpus")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with pytest.warns(CorpusWarning, match="pas de corpus.yaml"):
         corpus = load_corpus(folder)
+    with reading_warnings("ordre des dates ambigu"):
         segments, rejects = ingest_corpus(corpus)
     assert len({d.id for d in corpus.documents}) == 6 and len(rejects) == 0
     assert segments["document_id"].nunique() == 6

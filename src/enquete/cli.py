@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from enquete import __version__
-from enquete.errors import CorpusError, EnqueteError
+from enquete.errors import CorpusError, EnqueteError, EnqueteWarning
 
 app = typer.Typer(
     help="enquete : enquêtes qualitatives sur le lien social (entretiens, groupes WhatsApp).",
@@ -42,20 +42,19 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 @contextlib.contextmanager
 def user_errors():
     """Turn enquete's errors into a one-line message and exit code 1 (anything else is a bug and
-    shows its traceback); show warnings plainly."""
+    shows its traceback); show enquete's warnings plainly, every time."""
 
     def show(message, category, *_args, **_kwargs):
         err.print(f"[yellow]Attention :[/yellow] {message}", highlight=False)
 
-    previous = warnings.showwarning
-    warnings.showwarning = show
-    try:
-        yield
-    except EnqueteError as exc:
-        err.print(f"[red]Erreur :[/red] {' '.join(str(exc).split())}", highlight=False, markup=True)
-        raise typer.Exit(1) from None
-    finally:
-        warnings.showwarning = previous
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", EnqueteWarning)
+        warnings.showwarning = show
+        try:
+            yield
+        except EnqueteError as exc:
+            err.print(f"[red]Erreur :[/red] {' '.join(str(exc).split())}", highlight=False, markup=True)
+            raise typer.Exit(1) from None
 
 
 def _version(value: bool) -> None:

@@ -22,7 +22,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from enquete.datafiles import YAMLError, read_yaml
-from enquete.errors import ConfigError, CorpusError
+from enquete.errors import ConfigError, CorpusError, CorpusWarning
 from enquete.settings import Settings, make_settings, validation_message
 
 MANIFEST_NAME = "corpus.yaml"
@@ -34,10 +34,6 @@ SUPPORTED_SUFFIXES = tuple(sorted(set(TRANSCRIPT_SUFFIXES + WHATSAPP_SUFFIXES)))
 #: Files never taken for documents (besides hidden files and folders).
 IGNORED_PATTERNS = (MANIFEST_NAME, "README*", "*.csv", "*.xlsx", "*.parquet")
 
-
-
-class CorpusWarning(UserWarning):
-    """Something in a corpus deserves the user's attention but does not stop the run."""
 
 
 class _Model(BaseModel):

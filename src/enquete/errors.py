@@ -19,6 +19,14 @@ for the environment), so ``except ValueError`` keeps working::
     ├── VerifyError      a run folder cannot be verified (no manifest, corpus not found)
     └── ModelError       the spaCy model is not installed (RuntimeError)
 
+Warnings say what was decided and deserves a look, without stopping anything; the command
+line always shows them (``Attention : …``)::
+
+    EnqueteWarning (UserWarning)
+    ├── CorpusWarning    a corpus folder read with defaults, or with files left aside
+    ├── ReadingWarning   a document read with a decision to check (date order, interviewer)
+    └── OutputWarning    a file written within a limit of its format (a workbook cell cut short)
+
 This module imports nothing: the command line loads it before anything heavy.
 """
 
@@ -85,3 +93,19 @@ class VerifyError(EnqueteError, ValueError):
 
 class ModelError(EnqueteError, RuntimeError):
     """The spaCy model is not installed."""
+
+
+class EnqueteWarning(UserWarning):
+    """Base of the warnings enquete gives its user: a decision worth checking."""
+
+
+class CorpusWarning(EnqueteWarning):
+    """Something in a corpus deserves the user's attention but does not stop the run."""
+
+
+class ReadingWarning(EnqueteWarning):
+    """A document was read, with a decision the user should check (date order, interviewer, layout)."""
+
+
+class OutputWarning(EnqueteWarning):
+    """A file was written within a limit of its format (a workbook cell cut at Excel's maximum)."""

@@ -14,6 +14,7 @@ import pickle
 import re
 import shutil
 import tempfile
+import warnings
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,7 +23,7 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 
-from enquete.errors import OutputError
+from enquete.errors import OutputError, OutputWarning
 
 T = TypeVar("T")
 TABLE_SUFFIXES = (".csv", ".parquet", ".xlsx")
@@ -32,6 +33,7 @@ FORMULA_START = re.compile(r"^'*[=+\-@\t\r]")
 NEUTRALISED = re.compile(r"^'+[=+\-@\t\r]")
 #: Rows neutralised and written at a time in a CSV file (memory stays flat on large tables).
 CSV_ROWS = 100_000
+EXCEL_CELL_LIMIT = 32_767  # characters a workbook cell holds
 #: Every Unicode space and line break (what str.isspace() accepts), written out: the same
 #: class for Python's re and pyarrow's RE2, where \s is ASCII only.
 WHITESPACE = "\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
@@ -126,6 +128,20 @@ def spreadsheet_safe(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _within_cell_limit(df: pd.DataFrame, sheet: str) -> pd.DataFrame:
+    """Texts longer than a workbook cell holds, cut with a visible note (and a warning): the
+    workbook is a view; the CSV and parquet files keep every character."""
+    for column in _text_columns(df):
+        lengths = df[column].map(lambda v: len(v) if isinstance(v, str) else 0)
+        long = lengths > EXCEL_CELL_LIMIT
+        if long.any():
+            note = " […] (texte coupé : {} caractères au total)"
+            df.loc[long, column] = [v[: EXCEL_CELL_LIMIT - 60] + note.format(len(v)) for v in df.loc[long, column]]
+            warnings.warn(f"feuille {sheet} : {int(long.sum())} cellule(s) de la colonne {column} coupée(s) à {EXCEL_CELL_LIMIT} caractères "
+                          "(limite d'Excel ; le texte complet est dans les fichiers CSV et parquet)", OutputWarning, stacklevel=4)
+    return df
+
+
 def _matches(values: pd.Series, pattern: re.Pattern) -> np.ndarray:
     """Which cells are strings that ``pattern`` matches (each distinct value tested once)."""
     position, distinct = pd.factorize(values)
@@ -167,9 +183,10 @@ def write_table(df: pd.DataFrame, path: str | Path) -> Path:
 def write_workbook(path: str | Path, sheets: dict[str, pd.DataFrame], layout: Callable[[Any], None] | None = None) -> Path:
     """An .xlsx with one sheet per table: formula-safe, plain text types, fixed metadata dates
     (the same tables give the same bytes). ``layout`` may style the openpyxl workbook before it is saved."""
+    prepared = {name: _within_cell_limit(spreadsheet_safe(table), name) for name, table in sheets.items()}
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        for name, table in sheets.items():
-            spreadsheet_safe(table).to_excel(writer, sheet_name=name[:31], index=False)
+        for name, table in prepared.items():
+            table.to_excel(writer, sheet_name=name[:31], index=False)
         writer.book.properties.creator = "enquete"
         if layout:
             layout(writer.book)

@@ -89,7 +89,14 @@ class _Timer:
 
 
 def run(corpus_path: str | Path, out_dir: str | Path, **overrides) -> RunResult:
-    """Run every available stage on a corpus folder and write the outputs to out_dir."""
+    """Run every available stage on a corpus folder and write the outputs to out_dir.
+
+    Parameters
+    ----------
+    corpus_path : the corpus folder (with or without corpus.yaml).
+    out_dir : the output folder (never the corpus's private folder, nor holding it).
+    overrides : settings given over the corpus's (``language="en"``, ``pseudonymise=False``...).
+    """
     corpus = load_corpus(corpus_path)
     settings = corpus.settings(**overrides)
     out = Path(out_dir)
@@ -140,8 +147,15 @@ def _inputs(result: RunResult) -> dict[str, Path]:
 
 
 def write_report(result: RunResult, template: str | Path | None = None, title: str | None = None, without: tuple[str, ...] = ()) -> Path:
-    """Write the run's report (rapport_restitution.docx) in its output folder: the corpus's
-    template and sections unless ``template`` is given, without the ``without`` sections."""
+    """Write the run's report (rapport_restitution.docx) in its output folder.
+
+    Parameters
+    ----------
+    result : a run (:func:`run`, or :func:`load_run` with its corpus).
+    template : the agency's .docx template (default: the corpus's setting, else enquete's).
+    title : a title over the corpus's.
+    without : sections left out (names of ``settings.report_sections``).
+    """
     unknown = set(without) - set(REPORT_SECTIONS)
     if unknown:
         raise ConfigError(f"sections inconnues : {', '.join(sorted(unknown))} (attendu : {', '.join(REPORT_SECTIONS)})")
@@ -156,7 +170,12 @@ def write_report(result: RunResult, template: str | Path | None = None, title: s
 def load_run(out_dir: str | Path, corpus: str | Path | Corpus | None = None) -> RunResult:
     """A finished run read back from its output folder: segments, analysis tables, codebook,
     pseudonymisation counts, settings (the corpus's, in the run's language) and project.
-    The corpus (its folder) is needed to rewrite the report, not for exports."""
+
+    Parameters
+    ----------
+    out_dir : the run's output folder.
+    corpus : the corpus (a folder or a loaded one): needed to rewrite the report, not for exports.
+    """
     out = Path(out_dir)
     if not (out / RUN_SUMMARY).is_file() or not (out / "segments.parquet").is_file():
         raise OutputError(f"{out} : pas les sorties d'un run (lancez d'abord enquete run)")
@@ -233,8 +252,17 @@ def topics_stage(
     cache: Path | None = None,
     initiatives: dict[str, str] | None = None,
 ) -> tuple[Topics, dict[str, pd.DataFrame], list[Path]]:
-    """Fit the topic map on the speech rows (settings: topics, seed, topic_embeddings,
-    topic_reduction, spacy_model) and write its tables and figures."""
+    """Fit the topic map on the speech rows and write its tables and figures.
+
+    Parameters
+    ----------
+    segments : the coded segment table.
+    codebook : for the topics × factors table.
+    settings : topics, seed, topic_embeddings, topic_reduction, spacy_model, language, workers.
+    tables_dir, figures_dir : where to write the tables and the figures (the same folder is fine).
+    cache : a private folder for the spaCy analysis cache.
+    initiatives : initiative id → name, for the figures.
+    """
     speech = segments.loc[speech_rows(segments), ["segment_id", "text"]]  # what fit_topics reads
     fitted = fit_topics(speech, n_topics=settings.topics, seed=settings.seed, embeddings=settings.topic_embeddings, reduction=settings.topic_reduction,
                         model=settings.spacy_model, cache_dir=cache, workers=worker_count(settings, len(speech) // 500))

@@ -119,7 +119,13 @@ def compare(before: dict, after: dict) -> pd.DataFrame:
 
 
 def verify(out_dir: str | Path, corpus: str | Path | None = None) -> pd.DataFrame:
-    """Re-run the study of ``out_dir`` from its manifest in a temporary folder and compare."""
+    """Re-run the study of ``out_dir`` from its manifest in a temporary folder and compare.
+
+    Parameters
+    ----------
+    out_dir : a run's output folder (with its manifest.json).
+    corpus : the corpus folder, if it moved since the run.
+    """
     from enquete.pipeline import run
 
     before = read_manifest(out_dir)

@@ -71,12 +71,13 @@ DTYPES = {c.name: c.dtype for c in COLUMNS}
 #: Document metadata columns copied from the manifest onto every segment.
 DOCUMENT_COLUMNS = ("document_kind", "document_date", "respondent_role", "document_title")
 
-#: Columns later stages add: the code stage (codes, score_<code id>, evidence, revision), the topics stage (topic).
+#: Columns later stages add: the code stage (codes, score_<code id>, evidence, revision, codes_auto), the topics stage (topic).
 ADDED_COLUMNS: tuple[Column, ...] = (
     Column("codes", "string", "Codes applied, ';'-separated code ids ('' when none; missing on rows that are not speech)."),
     Column("score_<code>", "Float64", "The coder's score of each code, 0 to 1."),
     Column("evidence", "string", "Why each code was applied: cues found, learned words, nearest human-coded example."),
-    Column("revision", "string", "'human' when a person's review decision replaced the automatic codes."),
+    Column("revision", "string", "'human' when a person's review decision replaced the automatic codes, else 'auto'."),
+    Column("codes_auto", "string", "The automatic codes, kept beside a human decision."),
     Column("topic", "Int64", "Topic of the segment in the topic map (missing when not mapped)."),
 )
 #: Message types that carry someone's words (coded, counted in the analyses).
@@ -173,7 +174,13 @@ def conform(df: pd.DataFrame, required: tuple[str, ...] = ("segment_id", "text")
 
 
 def validate_segments(df: pd.DataFrame, *, check_offsets: bool = True) -> pd.DataFrame:
-    """Check the segment table's invariants and return it; raise SchemaError otherwise."""
+    """Check the segment table's invariants and return it; raise SchemaError otherwise.
+
+    Parameters
+    ----------
+    df : the segment table.
+    check_offsets : also check that ``start_char``/``end_char`` locate each text in its document's plain text.
+    """
     missing = [c for c in COLUMN_NAMES if c not in df.columns]
     if missing:
         raise SchemaError(f"colonnes manquantes dans la table des segments : {', '.join(missing)}")

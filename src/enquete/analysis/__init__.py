@@ -37,7 +37,16 @@ def analyse(
     reply_window_minutes: int = 30,
     language: str = "fr",
 ) -> dict[str, pd.DataFrame]:
-    """Every analysis table of a coded corpus, by name (factor labels in ``language``)."""
+    """Every analysis table of a coded corpus, by name (factor labels in ``language``).
+
+    Parameters
+    ----------
+    coded : the coded segment table (``codes``, ``score_<code>``, ``evidence``: the code stage's output).
+    codebook : the codebook the segments were coded with.
+    initiatives : initiative id → name, for the verbatims' attributions.
+    reply_window_minutes : a WhatsApp message this soon after another member's counts as a reply.
+    language : the language of factor labels ("fr" or "en").
+    """
     tables = {
         "facteurs_par_initiative": factors_by_initiative(coded, codebook, language),
         "facteurs_par_source": factors_by_source(coded, codebook, language),
@@ -64,7 +73,15 @@ def analyse(
 
 
 def write_analyses(tables: dict[str, pd.DataFrame], folder: str | Path, workbook: str = "analyses.xlsx", language: str = "fr") -> list[Path]:
-    """One .csv per table and a workbook with a sheet per table, named in ``language``."""
+    """One .csv per table and a workbook with a sheet per table, named in ``language``.
+
+    Parameters
+    ----------
+    tables : table name → table (:func:`analyse`); the name is the file's.
+    folder : where to write them.
+    workbook : the workbook's file name.
+    language : the language of the column names and values in the files (:mod:`enquete.vocabulary`).
+    """
     folder = Path(folder)
     written = {name: localise(table, language) for name, table in tables.items()}
     paths = [write_table(table, folder / f"{name}.csv") for name, table in written.items()]
@@ -83,7 +100,18 @@ def write_figures(
     seed: int = 42,
     workers: int = 1,
 ) -> list[Path]:
-    """The report's figures, as PNG and SVG files in ``folder`` (drawn by ``workers`` processes)."""
+    """The report's figures, as PNG and SVG files in ``folder`` (drawn by ``workers`` processes).
+
+    Parameters
+    ----------
+    tables : the tables of :func:`analyse`.
+    codebook : its labels and colours name the factors.
+    folder : where to write the figures.
+    initiatives : initiative id → name, for the axes.
+    language : the language of titles and labels.
+    seed : seeds the layout of the reply networks.
+    workers : processes drawing the figures (1: in this process).
+    """
     folder = Path(folder)
     matrix = cooccurrence_matrix(tables["cooccurrences"], codebook)
     jobs = [

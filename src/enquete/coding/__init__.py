@@ -27,8 +27,10 @@ __all__ = [
 def training_examples(segments: pd.DataFrame, coded: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
     """Rows of ``segments`` that have human codes in ``coded`` (segment_id, codes), and their codes.
 
-    The texts come from ``segments`` (so from the pseudonymised table in a run), the codes
-    from the human coding: a gold file, stored review decisions, or a REFI-QDA import.
+    Parameters
+    ----------
+    segments : the segment table: the texts come from it (the pseudonymised table in a run).
+    coded : the human coding (``segment_id``, ``codes``): a gold file, review decisions, a REFI-QDA import.
     """
     codes = coded.drop_duplicates("segment_id", keep="last").set_index("segment_id")["codes"].fillna("")
     rows = segments[segments["segment_id"].astype(str).isin(codes.index.astype(str))]
@@ -41,7 +43,15 @@ def code_segments(
     training: pd.DataFrame | None = None,
     decisions: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Code the segment table: fit on human codes when there are some, predict, apply decisions."""
+    """Code the segment table: fit on human codes when there are some, predict, apply decisions.
+
+    Parameters
+    ----------
+    segments : the segment table (pseudonymised in a run); only speech rows get codes.
+    coder : the :class:`Coder`, fitted here when there are human codes.
+    training : human-coded segments (``segment_id``, ``codes``) to learn from, such as a gold file.
+    decisions : review decisions (:class:`DecisionStore`): learned from, then applied over the automatic codes.
+    """
     human = [t[["segment_id", "codes"]] for t in (training, decisions) if t is not None and len(t)]
     if human:
         rows, codes = training_examples(segments, pd.concat(human, ignore_index=True))

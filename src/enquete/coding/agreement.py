@@ -74,6 +74,11 @@ def agreement(a: pd.DataFrame, b: pd.DataFrame, codes: list[str]) -> pd.DataFram
     """Agreement table: one row per code, then ``micro`` and ``macro`` rows.
 
     Segments are matched on segment_id; only segments present in both tables count.
+
+    Parameters
+    ----------
+    a, b : two codings (``segment_id`` with ``codes`` ';'-separated, or a 0/1 column per code).
+    codes : the code ids to compare.
     """
     full_a, full_b = decisions(a, codes), decisions(b, codes)
     common = full_a.index.intersection(full_b.index)

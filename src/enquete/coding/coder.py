@@ -36,7 +36,18 @@ CODER_VERSION = 1
 
 
 class Coder:
-    """Multi-label coder for one codebook, with scikit-learn's fit/predict shape."""
+    """Multi-label coder for one codebook, with scikit-learn's fit/predict shape.
+
+    Parameters
+    ----------
+    codebook : a codebook, a bundled codebook's name or a .yaml path.
+    model : the spaCy model that lemmatises the texts.
+    cache_dir : a private folder where the spaCy analysis and the fitted models are cached.
+    C : inverse regularisation of the per-code logistic regressions.
+    seed : seeds the cross-validation that sets each learned code's threshold.
+    workers : processes for the spaCy analysis.
+    min_positives : human-coded positives (and negatives) a code needs to be learned; fewer, it stays zero-shot.
+    """
 
     def __init__(
         self,

@@ -42,7 +42,14 @@ def review_table(coded: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
 
 
 def export_review(coded: pd.DataFrame, codebook: Codebook, path: str | Path) -> Path:
-    """Write the review workbook (.xlsx with a codebook sheet and 0/1 validation, or .csv)."""
+    """Write the review workbook (.xlsx with a codebook sheet and 0/1 validation, or .csv).
+
+    Parameters
+    ----------
+    coded : the coded segment table; its speech rows are the sheet's rows.
+    codebook : its codes are the sheet's 0/1 columns; its definitions fill the "grille" sheet.
+    path : the workbook (.xlsx) or a .csv.
+    """
     path = Path(path)
     sheet = review_table(coded, codebook)
     if path.suffix.lower() != ".xlsx":
@@ -91,7 +98,13 @@ def _flag(value, where: str) -> int:
 
 
 def import_review(path: str | Path, codebook: Codebook) -> pd.DataFrame:
-    """The human decisions of a review workbook: rows marked reviewed, commented, or changed."""
+    """The human decisions of a review workbook: rows marked reviewed, commented, or changed.
+
+    Parameters
+    ----------
+    path : the filled workbook (.xlsx or .csv, as :func:`export_review` wrote it).
+    codebook : the codebook of its code columns.
+    """
     path = Path(path)
     try:
         if path.suffix.lower() == ".xlsx":
@@ -138,7 +151,14 @@ class DecisionStore:
 
 
 def apply_decisions(coded: pd.DataFrame, decisions: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
-    """Human decisions override automatic codes where the segment's text is unchanged."""
+    """Human decisions override automatic codes where the segment's text is unchanged.
+
+    Parameters
+    ----------
+    coded : the automatically coded segments.
+    decisions : review decisions (``segment_id``, ``codes``, the text's fingerprint).
+    codebook : the codebook of the decisions.
+    """
     out = coded.copy()
     out["revision"] = "auto"
     out["codes_auto"] = out["codes"]

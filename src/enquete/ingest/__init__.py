@@ -86,7 +86,7 @@ def _read_one(document: Document, settings: Settings):
         except Exception as exc:  # one broken file never sinks the corpus
             frame = None
             rejects.append(Reject(document.relpath, f"erreur inattendue ({type(exc).__name__}: {exc})"))
-    return frame, rejects, [str(w.message) for w in caught]
+    return frame, rejects, [(str(w.message), w.category) for w in caught]
 
 
 def worker_count(settings: Settings, tasks: int, per_worker: int = 16) -> int:
@@ -107,8 +107,8 @@ def _read_all(
         results = [_read_one(d, settings) for d in track(documents, label)]
     frames, rejects = [], []
     for document, (frame, found, messages) in zip(documents, results):
-        for message in messages:
-            warnings.warn(message, UserWarning, stacklevel=3)
+        for message, category in messages:
+            warnings.warn(message, category, stacklevel=3)
         rejects.extend(found)
         if frame is not None:
             if reading is not None:
@@ -142,7 +142,12 @@ def ingest_paths(
 
     A folder's files keep their path below it ("exports/a/_chat.txt"); document ids are
     unique and stable even when file names collide (:func:`enquete.corpus.document_ids`).
-    ``reading`` is as for :func:`ingest_corpus`.
+
+    Parameters
+    ----------
+    paths : files and folders.
+    settings : reading settings (date order, zip limits...).
+    reading : as for :func:`ingest_corpus`.
     """
     from enquete.corpus import discover_files, document_ids
 

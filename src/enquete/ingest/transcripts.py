@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from enquete.corpus import TRANSCRIPT_SUFFIXES, Document
-from enquete.errors import IngestError
+from enquete.errors import IngestError, ReadingWarning
 from enquete.ingest import formats
 from enquete.ingest.common import document_for, finish
 from enquete.ingest.turns import Turn, annotations, assign_roles, build_turns
@@ -76,16 +76,17 @@ def read_transcript(path: str | Path, document: Document | None = None) -> pd.Da
         raise IngestError(path, "aucun texte d'entretien trouvé (document vide ?)")
     roles = assign_roles(turns, document.interviewer, layout)
     if layout.layout == "none":
-        warnings.warn(f"{document.relpath} : aucun nom de locuteur reconnu, un segment par paragraphe", stacklevel=2)
+        warnings.warn(f"{document.relpath} : aucun nom de locuteur reconnu, un segment par paragraphe", ReadingWarning, stacklevel=2)
     if layout.uncertain:
         chosen = next((f"« {t.speaker} » retenu" for t, r in zip(turns, roles) if r == "interviewer"), "aucun retenu")
         warnings.warn(
             f"{document.relpath} : enquêteur non indiqué, {chosen}, décision incertaine ({layout.uncertain}) ; "
             f"indiquez-le dans corpus.yaml (interviewer: [...])",
+            ReadingWarning,
             stacklevel=2,
         )
     for note in layout.notes:
-        warnings.warn(f"{document.relpath} : {note}", stacklevel=2)
+        warnings.warn(f"{document.relpath} : {note}", ReadingWarning, stacklevel=2)
     meta = header_metadata(turns)
     document = dataclasses.replace(
         document, title=document.title or meta.get("title", ""), date=document.date or meta.get("date")

@@ -30,7 +30,7 @@ import pyarrow.compute as pc
 
 from enquete.corpus import Document
 from enquete.datafiles import package_yaml
-from enquete.errors import IngestError
+from enquete.errors import IngestError, ReadingWarning
 from enquete.ingest.common import Reject, document_for, finish
 from enquete.ingest.text import decode_bytes, looks_binary
 from enquete.settings import DEFAULTS, Settings
@@ -753,12 +753,13 @@ def _header_lines(lines: pa.Array, formats: list[HeaderFormat], path: str) -> tu
             used.append(fmt)
             main |= other
             continuation = np.flatnonzero(~main)
-            warnings.warn(f"{path} : deux formats d'en-tête dans le fichier ({used[0].name}, {fmt.name}) : tous deux lus", stacklevel=4)
+            warnings.warn(f"{path} : deux formats d'en-tête dans le fichier ({used[0].name}, {fmt.name}) : tous deux lus", ReadingWarning, stacklevel=4)
         elif count:
             first = int(np.flatnonzero(other)[0]) + 1
             warnings.warn(
                 f"{path} : {count} ligne(s) en forme d'en-tête {fmt.name} dans des messages {used[0].name} (ligne {first}) : "
                 "laissées dans le message qui les contient",
+                ReadingWarning,
                 stacklevel=4,
             )
     heads = np.flatnonzero(main)
@@ -827,6 +828,7 @@ def _inferred_order(fields: pa.StructArray, fmt: HeaderFormat, settings: Setting
         warnings.warn(
             f"{path} : ordre des dates ambigu, {order} retenu ; s'il est faux, indiquez date_order: DMY, MDY ou YMD "
             "pour ce document dans corpus.yaml",
+            ReadingWarning,
             stacklevel=4,
         )
     return order

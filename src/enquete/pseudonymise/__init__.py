@@ -72,7 +72,8 @@ def pseudonymise(
     style : "names" (realistic pseudonyms) or "tags" (``[PERSONNE_07]``).
     seed : draws the pseudonyms (the same seed gives the same pseudonyms).
     names : person names to replace besides those found (corpus.yaml ``pseudonymisation.names``).
-    allow : names of places and initiatives never replaced; ``deny`` : words always masked.
+    allow : names of places and initiatives never replaced.
+    deny : words always masked.
     previous_key : a key kept from an earlier run (``pseudonymes.csv``): its people keep their pseudonyms.
     use_ner : find unknown names with spaCy's named entities (else only senders, labels, mentions, ``names``).
     model, workers : the spaCy model and worker processes of the named-entity pass.

@@ -24,7 +24,15 @@ __all__ = ["ReportData", "ReportError", "SECTIONS", "Texts", "build_report", "ch
 
 
 def build_report(data: ReportData, path: str | Path, template: str | Path | None = None, sections: tuple[str, ...] = SECTIONS) -> Path:
-    """Write the restitution report; ``sections`` chooses which sections appear."""
+    """Write the restitution report.
+
+    Parameters
+    ----------
+    data : what the report is made of (:func:`enquete.pipeline.report_data` for a run).
+    path : the .docx to write.
+    template : the agency's .docx template (styles, header, footer); default: enquete's.
+    sections : the sections that appear, in the report's order (:data:`SECTIONS`).
+    """
     unknown = set(sections) - set(SECTIONS)
     if unknown:
         raise ReportError(f"sections inconnues : {', '.join(sorted(unknown))} (sections : {', '.join(SECTIONS)})")

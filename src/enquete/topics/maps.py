@@ -182,7 +182,17 @@ def write_topics(
     initiatives: dict[str, str] | None = None,
     workers: int = 1,
 ) -> list[Path]:
-    """Figures (PNG + SVG, drawn by ``workers`` processes) and the interactive map page of the topics."""
+    """Figures (PNG + SVG, drawn by ``workers`` processes) and the interactive map page of the topics.
+
+    Parameters
+    ----------
+    result : the fitted topics (:func:`enquete.topics.fit_topics`).
+    tables : their tables (:func:`enquete.topics.topic_tables`).
+    coded : the segment table (texts shown on the interactive map).
+    codebook : for the topics × factors figure.
+    folder : where to write.
+    language, initiatives, workers : the labels' language, initiative id → name, drawing processes.
+    """
     folder = Path(folder)
     jobs = [
         (static_map, (result.assignments, tables["themes"], language), folder / "carte_themes"),

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import re
 import sys
+import warnings
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
@@ -154,14 +155,18 @@ def layout_2d(reduced: np.ndarray, seed: int, cache_dir: str | Path | None = Non
 def _bertopic():
     """BERTopic's model class, without what its package imports at once and fitting never uses:
     its plots (UMAP, plotly: deferred until a plot is drawn) and, when spaCy is not loaded yet,
-    its spaCy part-of-speech representation (skipped: spaCy costs a second to import)."""
+    its spaCy part-of-speech representation (skipped: spaCy costs a second to import). Its
+    import silences every UserWarning of the process (``warnings.filterwarnings("ignore")`` in
+    ``bertopic/_bertopic.py``): the filters are restored after it, or enquete's own warnings
+    (a date order to check, a workbook cell cut short) would vanish after the topics stage."""
     lazy_import("bertopic.plotting")
     skipped = "bertopic.representation._pos"
     block = "bertopic" not in sys.modules and "spacy" not in sys.modules and skipped not in sys.modules
     if block:
         sys.modules[skipped] = None  # import system: a None entry makes its import fail, and BERTopic carries on without it
     try:
-        from bertopic import BERTopic
+        with warnings.catch_warnings():
+            from bertopic import BERTopic
     finally:
         if block:
             del sys.modules[skipped]  # an explicit import of it later works as usual
@@ -230,7 +235,9 @@ def fit_topics(
         calculate_probabilities=False,
         verbose=False,
     )
-    sample_labels = np.asarray(topic_model.fit_transform(learnt.lemmas, embeddings=vectors[sample])[0])
+    with warnings.catch_warnings():  # stop words of several parts ("quelqu'un") leave a part in; known, harmless
+        warnings.filterwarnings("ignore", "Your stop_words may be inconsistent", UserWarning)
+        sample_labels = np.asarray(topic_model.fit_transform(learnt.lemmas, embeddings=vectors[sample])[0])
     labels = np.asarray(topic_model.transform(kept.lemmas, embeddings=vectors)[0]) if sampled else sample_labels
     words = topic_words(topic_model, learnt.lemmas, sample_labels)
     coords = layout_2d(topic_model.umap_model.transform(vectors), seed, cache_dir)

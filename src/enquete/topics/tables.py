@@ -50,7 +50,14 @@ def with_topics(segments: pd.DataFrame, result: Topics) -> pd.DataFrame:
 
 
 def topic_tables(result: Topics, coded: pd.DataFrame, codes: list[str]) -> dict[str, pd.DataFrame]:
-    """The topics table (aligned with the factors) and its crossings, by name."""
+    """The topics table (aligned with the factors) and its crossings, by name.
+
+    Parameters
+    ----------
+    result : the fitted topics.
+    coded : the coded segment table (codes, initiative, timestamp, source_type where it has them).
+    codes : the codebook's code ids.
+    """
     by_factor = topics_by_factor(coded, result.assignments, codes)
     return {
         "themes": align(result.topics, by_factor, coded, codes),
