@@ -151,7 +151,7 @@ def test_review_round_trip(tmp_path):
     sheet.to_excel(tmp_path / "edited.xlsx", sheet_name="revue", index=False)
     decisions = import_review(tmp_path / "edited.xlsx", codebook)
     assert decisions["segment_id"].tolist() == ["S0", "S1"]  # the untouched row is not a decision
-    assert decisions["commentaire"].iloc[1] == "- plutôt facilitateurs en creux"
+    assert decisions["comment"].iloc[1] == "- plutôt facilitateurs en creux"
     store = DecisionStore(tmp_path / "private" / "revue")
     store.add(decisions, codebook.id)
     kept = store.load(codebook.id)
@@ -181,7 +181,7 @@ def test_fit_learns_from_review_decisions(gold):
     code_segments(gold.iloc[200:260], zero)
     assert not zero.fitted_
     learner = Coder()
-    decisions = gold.iloc[:200][["segment_id", "codes"]].assign(empreinte="", commentaire="", codebook="facteurs_reussite")
+    decisions = gold.iloc[:200][["segment_id", "codes"]].assign(fingerprint="", comment="", codebook="facteurs_reussite")
     coded = code_segments(gold, learner, decisions=decisions)
     assert learner.fitted_ and len(learner.train_ids_) == 200
     assert coded["revision"].eq("auto").all()  # empty fingerprints: learned from, not applied

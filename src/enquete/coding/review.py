@@ -18,12 +18,12 @@ from enquete.codebook import Codebook
 from enquete.errors import ReviewError
 from enquete.io import atomic_path, read_table, spreadsheet_restore, write_table, write_workbook
 from enquete.schema import code_indicators, speech_rows, split_codes
-from enquete.vocabulary import localise
+from enquete.vocabulary import internal, localise
 from enquete.words import text_key
 
 CONTEXT_COLUMNS = ["segment_id", "document_id", "speaker", "speaker_role", "text"]
-REVIEWED, COMMENT, AUTO, HASH = "revu", "commentaire", "codes_auto", "empreinte"
-DECISION_COLUMNS = ["segment_id", "empreinte", "codebook", "codes", "commentaire"]
+REVIEWED, COMMENT, AUTO, HASH = "reviewed", "comment", "codes_auto", "fingerprint"  # "revu", "commentaire", "empreinte" in French files
+DECISION_COLUMNS = ["segment_id", HASH, "codebook", "codes", COMMENT]
 YES = {"1", "1.0", "x", "oui", "o", "yes", "y", "true", "vrai"}
 NO = {"", "0", "0.0", "non", "n", "no", "false", "faux", "nan", "none", "<na>"}
 
@@ -51,7 +51,7 @@ def export_review(coded: pd.DataFrame, codebook: Codebook, path: str | Path) -> 
     path : the workbook (.xlsx) or a .csv.
     """
     path = Path(path)
-    sheet = review_table(coded, codebook)
+    sheet = localise(review_table(coded, codebook), "fr")
     if path.suffix.lower() != ".xlsx":
         return write_table(sheet, path)
     guide = localise(codebook.to_frame()[["code", "label", "definition", "inclusion", "exclusion"]], "fr")
@@ -108,9 +108,9 @@ def import_review(path: str | Path, codebook: Codebook) -> pd.DataFrame:
     path = Path(path)
     try:
         if path.suffix.lower() == ".xlsx":
-            sheet = spreadsheet_restore(pd.read_excel(path, sheet_name="revue", dtype=str))
+            sheet = internal(spreadsheet_restore(pd.read_excel(path, sheet_name="revue", dtype=str)))
         else:
-            sheet = read_table(path).astype(str)
+            sheet = internal(read_table(path).astype(str))
     except ValueError as exc:
         raise ReviewError(f"{path} : classeur de revue illisible ({exc})") from None
     missing = [c for c in ["segment_id", AUTO, HASH, *codebook.ids] if c not in sheet.columns]
@@ -139,7 +139,7 @@ class DecisionStore:
 
     def load(self, codebook: str) -> pd.DataFrame:
         path = self.path(codebook)
-        return pd.read_parquet(path) if path.is_file() else pd.DataFrame(columns=DECISION_COLUMNS)
+        return internal(pd.read_parquet(path)) if path.is_file() else pd.DataFrame(columns=DECISION_COLUMNS)
 
     def add(self, decisions: pd.DataFrame, codebook: str) -> pd.DataFrame:
         """Merge new decisions (the newest wins for a segment) and save."""
@@ -167,7 +167,7 @@ def apply_decisions(coded: pd.DataFrame, decisions: pd.DataFrame, codebook: Code
     table = decisions.drop_duplicates("segment_id", keep="last").set_index("segment_id")
     ids = out["segment_id"].astype(str)
     hashes = out["text"].fillna("").map(text_key)
-    match = ids.isin(table.index) & (hashes == ids.map(table["empreinte"]).fillna(""))
+    match = ids.isin(table.index) & (hashes == ids.map(table[HASH]).fillna(""))
     for i in out.index[match]:
         decision = table.loc[ids[i]]
         applied = set(split_codes(decision["codes"]))
@@ -175,7 +175,7 @@ def apply_decisions(coded: pd.DataFrame, decisions: pd.DataFrame, codebook: Code
         for code in codebook.ids:
             if f"score_{code}" in out:
                 out.at[i, f"score_{code}"] = 1.0 if code in applied else 0.0
-        note = f" ({decision['commentaire']})" if decision["commentaire"] else ""
+        note = f" ({decision[COMMENT]})" if decision[COMMENT] else ""
         out.at[i, "evidence"] = "décision humaine" + note
         out.at[i, "revision"] = "human"
     return out

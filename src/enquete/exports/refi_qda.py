@@ -337,7 +337,7 @@ def _segment_spans(doc: pd.DataFrame, text: str) -> list[tuple[int, int, str]]:
 
 
 def import_qdpx(path: str | Path, segments: pd.DataFrame, codebook: Codebook) -> QdpxImport:
-    """Codings made by a person in another tool → review decisions (segment_id, empreinte, codes).
+    """Codings made by a person in another tool → review decisions (segment_id, fingerprint, codes).
 
     Selections are mapped to segments by text offsets (a segment takes the codes of every
     selection that covers at least half of it, or that lies inside it). Only segments that
@@ -389,7 +389,7 @@ def import_qdpx(path: str | Path, segments: pd.DataFrame, codebook: Codebook) ->
         (sid, text_key(texts[sid]), codebook.id, ";".join(c for c in codebook.ids if c in applied.get(sid, set())), f"import REFI-QDA : {path.name}")
         for sid in sorted(by_human)
     ]
-    report.decisions = pd.DataFrame(rows, columns=["segment_id", "empreinte", "codebook", "codes", "commentaire"])
+    report.decisions = pd.DataFrame(rows, columns=["segment_id", "fingerprint", "codebook", "codes", "comment"])
     report.unknown_codes = sorted(unknown)
     return report
 
