@@ -273,3 +273,31 @@ def test_scores_are_probabilities_that_rank(fitted, gold):
         if has.any() and (~has).any():
             assert out.loc[has, f"score_{code}"].min() >= out.loc[~has, f"score_{code}"].min()
     assert np.isfinite(out[[f"score_{c}" for c in FACTORS]].to_numpy()).all()
+
+
+def test_a_coding_from_another_corpus_trains_the_coder_by_its_text(tmp_path, gold):
+    """Last year's study: other ids, its own texts. Nothing silent: the command says what it learned from."""
+    foreign = gold.iloc[:400].assign(segment_id=lambda t: "autre-" + t["segment_id"])
+    foreign.loc[foreign.index[:3], "text"] = ""  # rows with neither a known id nor a text are counted
+    table, train = tmp_path / "nouveau.csv", tmp_path / "etude_2023.csv"
+    gold.iloc[400:][["segment_id", "text"]].to_csv(table, index=False)
+    foreign.to_csv(train, index=False)
+    result = runner.invoke(app, ["code", str(table), "--out", str(tmp_path / "c.csv"), "--train", str(train)])
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "397 d'un autre corpus, pris pour leur texte ; 3 ignoré(s)" in said and "(etude_2023.csv)" in said
+    assert "code(s) appris" in said and "zéro-shot" not in said.split("code(s) appris")[0]
+    coder = Coder()
+    coded = code_segments(gold.iloc[400:][["segment_id", "text"]], coder, foreign)
+    assert coder.fitted_ and coder.training_.by_text == 397 and coder.training_.by_id == 0
+    assert coder.learning_["learned"].sum() >= 5
+    assert "apprentissage#" in " ".join(coded["evidence"]) and "autre-" not in " ".join(coded["evidence"])  # no foreign id shown
+
+
+def test_a_coding_matched_by_id_and_one_by_text_mix(gold):
+    from enquete.coding import training_set
+
+    here = gold.iloc[:100][["segment_id", "text"]]
+    mixed = training_set(here, gold.iloc[:50][["segment_id", "codes"]], gold.iloc[200:260].assign(segment_id="x"))
+    assert (mixed.by_id, mixed.by_text, len(mixed)) == (50, 60, 110)
+    assert mixed.rows["segment_id"].iloc[:50].tolist() == here["segment_id"].iloc[:50].tolist()  # the table's order

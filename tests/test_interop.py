@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 
 from enquete.cli import app
 from enquete.codebook import load_codebook
+from enquete.errors import SchemaError
 from enquete.exports import attributes_from_json, code_document_matrix, export_qdc, export_qdpx, import_qdpx, iramuteq_corpus
 from enquete.exports.refi_qda import GUID_NAMESPACE, PROJECT_NS, RefiQdaError, guid, validate
 from enquete.io import read_table, write_table
@@ -250,3 +251,16 @@ def test_spreadsheet_formulas_are_neutralised_in_csv_and_xlsx_not_in_parquet(run
         assert back["text"].tolist()[:5] == table["text"].tolist()[:5] and back["n"].tolist() == table["n"].tolist()
     raw = (tmp_path / "t.csv").read_text(encoding="utf-8-sig").splitlines()
     assert raw[1] == "'=1+1,-1" and raw[2] == "''=déjà,2" and raw[3] == "'-5 degrés,3"
+
+
+def test_a_project_from_another_tool_trains_the_coder_by_its_coded_passages(run_outputs, tmp_path):
+    from enquete.exports import read_coding
+
+    _, out, segments = run_outputs
+    segment = segments[(segments["document_id"] == "E02") & (segments["speaker_role"] == "respondent")].iloc[3]
+    edited = _human_edit(out / "exports" / "projet.qdpx", tmp_path / "autre.qdpx", segment)
+    coding = read_coding(edited, FACTORS)
+    assert coding["codes"].tolist() == ["sens"]  # the person's factor; their own code and enquete's automatic codings left out
+    assert coding["text"].iloc[0] == segment["text"][2:-2].strip()
+    with pytest.raises(SchemaError, match="colonne codes"):
+        read_coding(out / "corpus_documents.csv", FACTORS)

@@ -284,11 +284,12 @@ def code_command(
     table: Annotated[Path, typer.Argument(help="Table avec au moins segment_id et text (.csv, .parquet, .xlsx).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Table codée (.csv, .parquet ou .xlsx).")],
     codebook: Annotated[str, typer.Option(help="Grille : nom fourni ou chemin d'un .yaml.")] = "facteurs_reussite",
-    train: Annotated[Path | None, typer.Option(help="Segments codés à la main (segment_id, codes) pour entraîner le codeur.")] = None,
+    train: Annotated[Path | None, typer.Option(help="Codage fait à la main pour entraîner le codeur : table (codes, avec segment_id ou text, même d'un autre corpus) ou projet REFI-QDA (.qdpx).")] = None,
     cache: Annotated[Path | None, typer.Option(help="Dossier du cache de l'analyse spaCy (défaut : ./.enquete-private/cache).")] = None,
 ) -> None:
     """Coder chaque segment : colonnes codes, score_<code> et evidence ajoutées."""
     from enquete.coding import Coder, code_segments
+    from enquete.exports import read_coding
     from enquete.io import read_table, write_table
     from enquete.private import cache_dir, private_dir
     from enquete.schema import code_counts, conform
@@ -298,10 +299,12 @@ def code_command(
     with user_errors():
         segments = conform(read_table(table), where=str(table))
         coder = Coder(codebook, cache_dir=cache or cache_dir(private_dir(Path.cwd(), DEFAULTS, out)))
-        coded = code_segments(segments, coder, read_table(train) if train else None)
+        coded = code_segments(segments, coder, read_coding(train, coder.codebook) if train else None)
         write_table(localise(coded, DEFAULTS.language), out)
     applied = code_counts(coded["codes"])
-    console.print(f"{len(coded)} segments codés dans {out} ({'entraîné' if coder.fitted_ else 'zéro-shot'})")
+    console.print(f"{len(coded)} segments codés dans {out}")
+    console.print(f"Entraînement{f' ({train.name})' if train else ''} : {coder.training_.describe()}", highlight=False)
+    console.print(f"Codes : {coder.describe_learning()}", highlight=False)
     console.print(", ".join(f"{code} : {n}" for code, n in applied.items()) or "aucun code appliqué")
 
 

@@ -21,7 +21,7 @@ from enquete.codebook import Codebook, load_codebook
 from enquete.coding import Coder, DecisionStore, agreement, code_segments, export_review
 from enquete.corpus import OUTPUT_MARKER, Corpus, load_corpus
 from enquete.errors import ConfigError, OutputError
-from enquete.exports import write_exports
+from enquete.exports import read_coding, write_exports
 from enquete.ingest import ingest_corpus, worker_count
 from enquete.io import read_table, write_json, write_table
 from enquete.private import KEY_FILE, REJECTED_CONTENT_FILE, REPLACEMENTS_FILE, cache_dir, private_dir, review_dir, write_private
@@ -278,10 +278,11 @@ def _code(result: RunResult, private: Path) -> None:
     codebook = load_codebook(_codebook_path(corpus, settings.codebook))
     coder = Coder(codebook, model=settings.spacy_model, cache_dir=cache_dir(private), seed=settings.seed,
                   workers=worker_count(settings, len(result.segments) // 500))
-    training = read_table(corpus.root / settings.training_codes) if settings.training_codes else None  # checked at load
+    training = read_coding(corpus.root / settings.training_codes, codebook) if settings.training_codes else None  # checked at load
     decisions = DecisionStore(review_dir(private)).load(codebook.id)
     result.segments = code_segments(result.segments, coder, training, decisions)
     result.codebook = codebook
+    result.notices.append(f"codage : {coder.training_.describe()} ; {coder.describe_learning()}")
     reviewed = result.segments[result.segments["revision"] == "human"]
     if len(reviewed):
         result.notices.append(f"{len(reviewed)} décision(s) humaine(s) appliquée(s) au codage")

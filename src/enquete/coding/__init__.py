@@ -11,6 +11,7 @@ import pandas as pd
 from enquete.coding.agreement import agreement
 from enquete.coding.coder import Coder
 from enquete.coding.review import DecisionStore, apply_decisions, export_review, import_review
+from enquete.coding.training import TrainingSet, training_set
 
 __all__ = [
     "Coder",
@@ -20,21 +21,9 @@ __all__ = [
     "code_segments",
     "export_review",
     "import_review",
-    "training_examples",
+    "training_set",
+    "TrainingSet",
 ]
-
-
-def training_examples(segments: pd.DataFrame, coded: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
-    """Rows of ``segments`` that have human codes in ``coded`` (segment_id, codes), and their codes.
-
-    Parameters
-    ----------
-    segments : the segment table: the texts come from it (the pseudonymised table in a run).
-    coded : the human coding (``segment_id``, ``codes``): a gold file, review decisions, a REFI-QDA import.
-    """
-    codes = coded.drop_duplicates("segment_id", keep="last").set_index("segment_id")["codes"].fillna("")
-    rows = segments[segments["segment_id"].astype(str).isin(codes.index.astype(str))]
-    return rows, rows["segment_id"].astype(str).map(codes)
 
 
 def code_segments(
@@ -49,13 +38,15 @@ def code_segments(
     ----------
     segments : the segment table (pseudonymised in a run); only speech rows get codes.
     coder : the :class:`Coder`, fitted here when there are human codes.
-    training : human-coded segments (``segment_id``, ``codes``) to learn from, such as a gold file.
+    training : human-coded segments to learn from (``codes``, with ``segment_id`` and/or ``text``): a
+        gold file, last year's study, a published coding (:func:`training_set` matches them).
     decisions : review decisions (:class:`DecisionStore`): learned from, then applied over the automatic codes.
+
+    The coder keeps what it learned from in ``coder.training_`` (:class:`TrainingSet`) and
+    says which codes it learned with ``coder.describe_learning()``.
     """
-    human = [t[["segment_id", "codes"]] for t in (training, decisions) if t is not None and len(t)]
-    if human:
-        rows, codes = training_examples(segments, pd.concat(human, ignore_index=True))
-        if len(rows):
-            coder.fit(rows, codes)
+    coder.training_ = training_set(segments, training, decisions)
+    if len(coder.training_):
+        coder.fit(coder.training_.rows, coder.training_.codes)
     coded = coder.predict(segments)
     return apply_decisions(coded, decisions if decisions is not None else pd.DataFrame(), coder.codebook)

@@ -111,6 +111,10 @@ class Coder:
         self.models_, self.thresholds_ = cached(self.cache_dir, "codeur", key, lambda: self._fit_codes(X, y))
         self.train_ids_ = segments["segment_id"].astype(str).to_numpy() if "segment_id" in segments else np.arange(len(texts)).astype(str)
         self.train_vectors_, self.train_labels_ = analysis.vectors, y
+        positives = y.sum(axis=0)
+        self.learning_ = pd.DataFrame(
+            {"code": self.codes, "positives": positives, "negatives": len(y) - positives, "learned": [c in self.models_ for c in self.codes]}
+        )
         self.feature_names_ = np.concatenate(
             [self.vectorizer_.get_feature_names_out(), [f"vecteur_{i}" for i in range(analysis.vectors.shape[1])], [f"indices_{c}_{k}" for c in self.codes for k in ("expr", "mots", "sim")]]
         )
@@ -131,6 +135,21 @@ class Coder:
             thresholds[code] = float(THRESHOLDS[int(np.argmax(scores))])
             models[code] = model.fit(X, target)
         return models, thresholds
+
+    def describe_learning(self) -> str:
+        """Which codes were learned from the human codings, which stayed zero-shot and why (French)."""
+        if not self.fitted_:
+            return "aucun code appris : codage zéro-shot (la grille seule)"
+        table = self.learning_
+        learned = table.loc[table["learned"], "code"].tolist()
+        short = [
+            f"{r.code} ({min(r.positives, r.negatives)} exemple(s) {'positifs' if r.positives <= r.negatives else 'négatifs'})"
+            for r in table[~table["learned"]].itertuples()
+        ]
+        text = f"{len(learned)} code(s) appris" + (f" : {', '.join(learned)}" if learned else "")
+        if short:
+            text += f" ; {len(short)} resté(s) en zéro-shot, faute d'au moins {self.min_positives} exemples positifs et négatifs : {', '.join(short)}"
+        return text
 
     # --- prediction ---------------------------------------------------------------
 

@@ -12,8 +12,9 @@ import pandas as pd
 
 from enquete.codebook import Codebook
 from enquete.corpus import slugify
-from enquete.exports.refi_qda import QdpxImport, RefiQdaError, attributes_from_json, export_qdc, export_qdpx, import_qdpx
-from enquete.io import SPACES, write_table, write_text
+from enquete.errors import SchemaError
+from enquete.exports.refi_qda import QdpxImport, RefiQdaError, attributes_from_json, coded_selections, export_qdc, export_qdpx, import_qdpx
+from enquete.io import SPACES, read_table, write_table, write_text
 from enquete.schema import code_indicators, speech_rows
 from enquete.vocabulary import localise
 
@@ -25,9 +26,22 @@ __all__ = [
     "export_qdc",
     "export_qdpx",
     "import_qdpx",
+    "coded_selections",
+    "read_coding",
     "iramuteq_corpus",
     "write_exports",
 ]
+
+
+def read_coding(path: str | Path, codebook: Codebook) -> pd.DataFrame:
+    """A human coding to learn from: a table (``codes`` with ``segment_id`` and/or ``text``:
+    .csv, .xlsx, .parquet) or a REFI-QDA project from any tool (its coded passages)."""
+    if Path(path).suffix.lower() == ".qdpx":
+        return coded_selections(path, codebook)
+    table = read_table(path)
+    if "codes" not in table or not ({"segment_id", "text"} & set(table.columns)):
+        raise SchemaError(f"{path} : un codage doit avoir une colonne codes, et segment_id ou text")
+    return table
 
 
 def code_document_matrix(coded: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:

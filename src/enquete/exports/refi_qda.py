@@ -344,12 +344,7 @@ def import_qdpx(path: str | Path, segments: pd.DataFrame, codebook: Codebook) ->
     carry a coding by someone other than enquete's automatic coder become decisions.
     """
     path = Path(path)
-    try:
-        with zipfile.ZipFile(path) as zf:
-            root = etree.fromstring(zf.read("project.qde"))
-            files = {n: zf.read(n) for n in zf.namelist() if n.startswith("sources/")}
-    except (zipfile.BadZipFile, KeyError, etree.XMLSyntaxError, OSError) as exc:
-        raise RefiQdaError(f"{path} : projet REFI-QDA illisible ({exc})") from None
+    root, files = _read_project(path)
     codes = _code_names(root, codebook)
     automatic = guid("user", AUTOMATIC_USER)
     documents = {d: doc for d, doc in segments.groupby("document_id", sort=False)}
@@ -392,6 +387,37 @@ def import_qdpx(path: str | Path, segments: pd.DataFrame, codebook: Codebook) ->
     report.decisions = pd.DataFrame(rows, columns=["segment_id", "fingerprint", "codebook", "codes", "comment"])
     report.unknown_codes = sorted(unknown)
     return report
+
+
+def coded_selections(path: str | Path, codebook: Codebook) -> pd.DataFrame:
+    """The passages a person coded in a REFI-QDA project from any tool or study (``text``,
+    ``codes``), to train the coder on another corpus: codes are matched to the codebook by
+    id or label; codings by enquete's automatic coder and codes the codebook lacks are left out."""
+    path = Path(path)
+    root, files = _read_project(path)
+    codes = _code_names(root, codebook)
+    automatic = guid("user", AUTOMATIC_USER)
+    passages: dict[str, set[str]] = {}
+    for source in root.iter(f"{{{PROJECT_NS}}}TextSource"):
+        text = _source_text(source, files)
+        for selection in source.findall(f"{{{PROJECT_NS}}}PlainTextSelection") if text is not None else ():
+            passage = text[int(selection.get("startPosition")) : int(selection.get("endPosition"))].strip()
+            for coding in selection.findall(f"{{{PROJECT_NS}}}Coding"):
+                code = codes.get(coding.find(f"{{{PROJECT_NS}}}CodeRef").get("targetGUID").strip("{}").lower())
+                if passage and code and (coding.get("creatingUser") or "").strip("{}").lower() != automatic:
+                    passages.setdefault(passage, set()).add(code)
+    return pd.DataFrame(
+        {"text": list(passages), "codes": [";".join(c for c in codebook.ids if c in found) for found in passages.values()]}, dtype=str
+    )
+
+
+def _read_project(path: Path):
+    """(the project.qde XML root, the source files by archive name) of a .qdpx."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return etree.fromstring(zf.read("project.qde")), {n: zf.read(n) for n in zf.namelist() if n.startswith("sources/")}
+    except (zipfile.BadZipFile, KeyError, etree.XMLSyntaxError, OSError) as exc:
+        raise RefiQdaError(f"{path} : projet REFI-QDA illisible ({exc})") from None
 
 
 def _code_label(root, ref: str) -> str:
