@@ -6,13 +6,22 @@ coder with `fit` under 5-fold cross-validation (never scoring a segment it train
 With --learning-curve, also macro-F1 when each fold trains on only part of its training
 segments: how much a few hundred more human-coded segments would bring.
 
+With --simulate-review, a review simulated within each fold: starting from no human coding,
+batches of 25 segments are "reviewed" (their gold codes revealed), chosen either by
+`enquete review export --select` (coding.selection) or at random, the coder is refitted, and
+the fold's held-out segments are scored; both curves are printed, with the macro-F1 of
+training on all of a fold's segments. With --transfer, the coder learns from the gold of half
+of the demo's initiatives (as another study's coding, by text) and is scored on the other half.
+
     uv run python benchmarks/eval_coder.py [--codebook facteurs_reussite] [--folds 5] [--learning-curve]
+        [--simulate-review] [--transfer]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import tempfile
 import time
 from pathlib import Path
 
@@ -58,12 +67,71 @@ def cross_validated(gold: pd.DataFrame, codebook, folds: int, share: float = 1.0
     return predicted, round(float(np.mean(sizes)))
 
 
+def macro_f1(coder, gold: pd.DataFrame, truth: np.ndarray, rows) -> float:
+    predicted = coder.label_matrix(coder.predict(gold.iloc[rows])["codes"])
+    return float(scores_table(truth[rows], predicted, coder.codes)["f1"].iloc[-1])
+
+
+def simulated_review(gold: pd.DataFrame, codebook, folds: int, strategy: str, cache: Path, batch: int = 25) -> pd.DataFrame:
+    """Macro-F1 on each fold's held-out segments after each batch of reviewed segments (mean over folds)."""
+    from enquete.coding import Coder
+    from enquete.coding.selection import select_for_review
+
+    truth = Coder(codebook).label_matrix(gold["codes"])
+    curves = []
+    for fold, (train, test) in enumerate(KFold(folds, shuffle=True, random_state=0).split(gold)):
+        rng = np.random.default_rng(fold)
+        reviewed: list[int] = []
+        coder = Coder(codebook, cache_dir=cache)
+        curve = {"0": macro_f1(coder, gold, truth, test)}
+        while len(reviewed) < len(train):
+            pool = np.setdiff1d(train, reviewed)
+            k = min(batch, len(pool))
+            if strategy == "random":
+                new = list(rng.choice(pool, size=k, replace=False))
+            else:
+                scored = coder.predict(gold.iloc[pool]).set_index(gold.index[pool])
+                human = gold.iloc[reviewed][["segment_id", "codes"]]
+                thresholds = {c: coder.threshold(c) for c in coder.codes}
+                chosen = select_for_review(scored, codebook, k, human=human, thresholds=thresholds, seed=fold + len(reviewed))
+                new = list(chosen.index)
+                if len(new) < k:  # what the selection leaves out (short or duplicate texts) comes last
+                    new += list(rng.choice(np.setdiff1d(pool, new), size=k - len(new), replace=False))
+            reviewed += new
+            coder = Coder(codebook, cache_dir=cache).fit(gold.iloc[reviewed], gold["codes"].iloc[reviewed])
+            curve["tous" if len(reviewed) == len(train) else str(len(reviewed))] = macro_f1(coder, gold, truth, test)
+        curves.append(pd.Series(curve))
+    return pd.concat(curves, axis=1).mean(axis=1).rename(strategy)
+
+
+def transfer(gold: pd.DataFrame, codebook, cache: Path) -> tuple[float, float, int, int]:
+    """(zero-shot, trained on the other initiatives' coding by text) macro-F1 on half the initiatives."""
+    from enquete.coding import Coder, code_segments
+
+    documents = ROOT / "corpora" / "demo" / "corpus.yaml"
+    import yaml
+
+    initiative_of = {d["id"]: d.get("initiative") for d in yaml.safe_load(documents.read_text(encoding="utf-8"))["documents"]}
+    initiative = gold["segment_id"].str.rsplit("-", n=1).str[0].map(initiative_of)
+    halves = sorted(initiative.dropna().unique())
+    source = initiative.isin(halves[::2]).to_numpy()
+    truth = Coder(codebook).label_matrix(gold["codes"])
+    target = np.flatnonzero(~source)
+    zero = macro_f1(Coder(codebook, cache_dir=cache), gold, truth, target)
+    foreign = gold[source].assign(segment_id=lambda t: "autre-etude-" + t["segment_id"])  # other ids: learned by text
+    coder = Coder(codebook, cache_dir=cache)
+    code_segments(gold.iloc[target][["segment_id", "text"]], coder, foreign)
+    return zero, macro_f1(coder, gold, truth, target), int(source.sum()), len(target)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--codebook", default="facteurs_reussite")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--gold", default=str(ROOT / "corpora" / "demo" / "gold_codes.csv"))
     parser.add_argument("--learning-curve", action="store_true", help="also train on 1/4, 1/2, 3/4 of each fold")
+    parser.add_argument("--simulate-review", action="store_true", help="review by batches of 25: selection vs random")
+    parser.add_argument("--transfer", action="store_true", help="train on half of the initiatives, score the other half")
     args = parser.parse_args()
     os.environ.setdefault("ENQUETE_PROGRESS", "0")
     from enquete.coding import Coder
@@ -95,6 +163,22 @@ def main() -> None:
         for share in (0.25, 0.5, 0.75, 1.0):
             predicted, size = cross_validated(gold, coder.codebook, args.folds, share)
             print(f"{size:5d} segments annotés → macro-F1 {scores_table(truth, predicted, coder.codes)['f1'].iloc[-1]:.3f}", flush=True)
+    cache = Path(tempfile.mkdtemp(prefix="enquete-eval-"))
+    if args.simulate_review:
+        full = scores_table(truth, cross_validated(gold, coder.codebook, args.folds)[0], coder.codes)["f1"].iloc[-1]
+        t0 = time.perf_counter()
+        curves = pd.concat([simulated_review(gold, coder.codebook, args.folds, s, cache) for s in ("selection", "random")], axis=1)
+        print(f"\n== relecture simulée ({args.folds} plis, lots de 25 ; macro-F1 sur les segments tenus à part du pli)")
+        print(f"   entraîné sur tout le pli : {full:.3f}")
+        print(curves.assign(ecart=curves["selection"] - curves["random"]).rename_axis("relus").to_string(float_format="{:.3f}".format))
+        reached = curves.index[curves["selection"] >= full]
+        print(f"   la sélection atteint {full:.3f} après {reached[0] if len(reached) else 'jamais'} segments relus ;"
+              f" au moins l'aléatoire à {int((curves['selection'] >= curves['random'] - 1e-9).sum())}/{len(curves)} budgets"
+              f" ({time.perf_counter() - t0:.0f} s)")
+    if args.transfer:
+        zero, trained, n_source, n_target = transfer(gold, coder.codebook, cache)
+        print(f"\n== transfert : appris sur le codage de la moitié des initiatives ({n_source} segments, par leur texte),"
+              f" évalué sur l'autre moitié ({n_target}) : zéro-shot {zero:.3f} → entraîné {trained:.3f}")
 
 
 if __name__ == "__main__":

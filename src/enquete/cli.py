@@ -313,15 +313,47 @@ def review_export(
     coded: Annotated[Path, typer.Argument(help="Table codée (sortie d'`enquete code`, ou outputs/codage.csv).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Classeur de revue (.xlsx ou .csv).")],
     codebook: Annotated[str, typer.Option(help="Grille du codage.")] = "facteurs_reussite",
+    select: Annotated[int | None, typer.Option(help="Ne proposer que N segments : ceux qui apprennent le plus au codeur, et une part tirée au hasard.")] = None,
+    random_share: Annotated[float, typer.Option(min=0.0, max=1.0, help="Part de la sélection tirée au hasard (mesure non biaisée de la fiabilité).")] = 0.2,
+    seed: Annotated[int, typer.Option(help="Graine du tirage (la même sélection à chaque fois).")] = 0,
+    corpus: Annotated[Path | None, typer.Option(help="Corpus : ses segments déjà codés à la main (entraînement, décisions) ne sont pas reproposés.")] = None,
 ) -> None:
-    """Écrire le classeur de revue : une colonne 0/1 par code, une colonne commentaire."""
+    """Écrire le classeur de revue : une colonne 0/1 par code, une colonne commentaire ; avec --select, les N segments à relire d'abord."""
     from enquete.codebook import load_codebook
     from enquete.coding import export_review
+    from enquete.coding.selection import select_for_review
     from enquete.io import read_table
+    from enquete.vocabulary import internal
 
     with user_errors():
-        path = export_review(read_table(coded), load_codebook(codebook), out)
+        grid = load_codebook(codebook)
+        rows = internal(read_table(coded))
+        if select is not None:
+            rows = select_for_review(rows, grid, select, human=_human_codings(corpus, grid), seed=seed, random_share=random_share)
+        path = export_review(rows, grid, out)
+    if select is not None:
+        drawn = int((rows["draw"] == "random").sum())
+        console.print(f"{len(rows)} segment(s) à relire d'abord, dont {drawn} tiré(s) au hasard (colonnes « pourquoi » et « tirage »)")
     console.print(f"Classeur de revue : {path}")
+
+
+def _human_codings(corpus: Path | None, codebook):
+    """What a corpus has already had coded by a person: its training coding and its review decisions."""
+    import pandas as pd
+
+    from enquete.coding import DecisionStore
+    from enquete.corpus import load_corpus
+    from enquete.exports import read_coding
+    from enquete.private import private_dir, review_dir
+
+    if corpus is None:
+        return None
+    loaded = load_corpus(corpus)
+    settings = loaded.settings()
+    tables = [DecisionStore(review_dir(private_dir(loaded.root, settings))).load(codebook.id)]
+    if settings.training_codes:
+        tables.append(read_coding(loaded.root / settings.training_codes, codebook))
+    return pd.concat([t.reindex(columns=["segment_id", "codes"]) for t in tables], ignore_index=True)
 
 
 @review_app.command("import")

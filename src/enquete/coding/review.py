@@ -21,16 +21,19 @@ from enquete.schema import code_indicators, speech_rows, split_codes
 from enquete.vocabulary import internal, localise
 from enquete.words import text_key
 
-CONTEXT_COLUMNS = ["segment_id", "document_id", "speaker", "speaker_role", "text"]
+CONTEXT_COLUMNS = ["segment_id", "document_id", "speaker", "speaker_role", "text", "why", "draw"]  # why, draw: a selection's
 REVIEWED, COMMENT, AUTO, HASH = "reviewed", "comment", "codes_auto", "fingerprint"  # "revu", "commentaire", "empreinte" in French files
-DECISION_COLUMNS = ["segment_id", HASH, "codebook", "codes", COMMENT]
+#: A decision: the segment, its text's fingerprint, the codes a person chose, her comment, and
+#: how the segment came to be reviewed ("random": a fair sample for reliability; else "").
+DECISION_COLUMNS = ["segment_id", HASH, "codebook", "codes", COMMENT, "draw"]
 YES = {"1", "1.0", "x", "oui", "o", "yes", "y", "true", "vrai"}
 NO = {"", "0", "0.0", "non", "n", "no", "false", "faux", "nan", "none", "<na>"}
 
 
 
 def review_table(coded: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
-    """The coded segments (speech) as a review sheet: context, one 0/1 column per code."""
+    """The coded segments (speech) as a review sheet: context (with ``why`` and ``draw`` for a
+    selection, :func:`enquete.coding.selection.select_for_review`), one 0/1 column per code."""
     rows = coded[speech_rows(coded)]
     sheet = rows.reindex(columns=[c for c in CONTEXT_COLUMNS if c in rows.columns]).copy()
     sheet[codebook.ids] = code_indicators(rows["codes"], codebook.ids).astype(int).to_numpy()
@@ -77,8 +80,8 @@ def _layout(ws, sheet: pd.DataFrame, codebook: Codebook) -> None:
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    ws.freeze_panes = "F2"
-    first = len(sheet.columns) - len(codebook.ids) - 3
+    first = sheet.columns.get_loc(codebook.ids[0]) + 1
+    ws.freeze_panes = f"{get_column_letter(first)}2"
     validation = DataValidation(type="list", formula1='"0,1"', allow_blank=False)
     ws.add_data_validation(validation)
     for k in range(len(codebook.ids)):
@@ -123,7 +126,7 @@ def import_review(path: str | Path, codebook: Codebook) -> pd.DataFrame:
         comment = "" if comment.lower() in NO else comment
         changed = set(codes) != set(split_codes(record[AUTO] if record[AUTO].lower() not in NO else ""))
         if str(record.get(REVIEWED, "")).strip().lower() in YES or comment or changed:
-            decisions.append((record["segment_id"], record[HASH], codebook.id, ";".join(codes), comment))
+            decisions.append((record["segment_id"], record[HASH], codebook.id, ";".join(codes), comment, record.get("draw", "")))
     frame = pd.DataFrame(decisions, columns=DECISION_COLUMNS)
     return frame.drop_duplicates("segment_id", keep="last").reset_index(drop=True)
 
@@ -139,11 +142,12 @@ class DecisionStore:
 
     def load(self, codebook: str) -> pd.DataFrame:
         path = self.path(codebook)
-        return internal(pd.read_parquet(path)) if path.is_file() else pd.DataFrame(columns=DECISION_COLUMNS)
+        stored = internal(pd.read_parquet(path)) if path.is_file() else pd.DataFrame(columns=DECISION_COLUMNS)
+        return stored.reindex(columns=DECISION_COLUMNS).fillna({"draw": "", COMMENT: ""})  # stores written before "draw" existed
 
     def add(self, decisions: pd.DataFrame, codebook: str) -> pd.DataFrame:
         """Merge new decisions (the newest wins for a segment) and save."""
-        merged = pd.concat([self.load(codebook), decisions[DECISION_COLUMNS]], ignore_index=True)
+        merged = pd.concat([self.load(codebook), decisions.reindex(columns=DECISION_COLUMNS).fillna({"draw": ""})], ignore_index=True)
         merged = merged.drop_duplicates("segment_id", keep="last").sort_values("segment_id").reset_index(drop=True)
         self.folder.mkdir(parents=True, exist_ok=True)
         write_table(merged, self.path(codebook)).chmod(0o600)
