@@ -304,7 +304,8 @@ def code_command(
     applied = code_counts(coded["codes"])
     console.print(f"{len(coded)} segments codés dans {out}")
     console.print(f"Entraînement{f' ({train.name})' if train else ''} : {coder.training_.describe()}", highlight=False)
-    console.print(f"Codes : {coder.describe_learning()}", highlight=False)
+    if coder.fitted_:
+        console.print(f"Codes : {coder.describe_learning()}", highlight=False)
     console.print(", ".join(f"{code} : {n}" for code, n in applied.items()) or "aucun code appliqué")
 
 
@@ -379,6 +380,32 @@ def review_import(
         decisions = import_review(workbook, grid)
         merged = DecisionStore(store).add(decisions, grid.id)
     console.print(f"{len(decisions)} décision(s) humaine(s) importée(s) ; {len(merged)} au total dans {store}")
+
+
+@app.command("revue")
+def revue_command(
+    corpus: Annotated[Path, typer.Argument(help="Dossier du corpus : les décisions vont dans son dossier privé.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Dossier des sorties d'`enquete run` (segments pseudonymisés et codés).")] = Path("outputs"),
+    select: Annotated[int, typer.Option(help="Nombre de segments proposés (ceux qui apprennent le plus au codeur, et une part tirée au hasard).")] = 200,
+    port: Annotated[int, typer.Option(help="Port sur 127.0.0.1 (0 : un port libre).")] = 0,
+    browser: Annotated[bool, typer.Option("--browser/--no-browser", help="Ouvrir la page dans le navigateur.")] = True,
+) -> None:
+    """Relire le codage dans une page locale : un segment à la fois dans son contexte, raccourcis clavier, décisions enregistrées aussitôt."""
+    from enquete.corpus import load_corpus
+    from enquete.errors import OutputError
+    from enquete.review import serve
+
+    with user_errors():
+        load_corpus(corpus)
+        if not (out / "run_summary.json").is_file():
+            raise OutputError(f"{out} : pas les sorties d'un run (lancez d'abord enquete run {corpus})")
+
+    def announce(url: str) -> None:
+        console.print(f"Page de relecture : {url}", highlight=False, soft_wrap=True)
+        console.print("Elle montre le corpus (pseudonymisé) : elle n'écoute que 127.0.0.1 et n'ouvre qu'avec le jeton de l'adresse. "
+                      "Ctrl+C pour l'arrêter.", highlight=False)
+
+    serve(corpus, out, select=select, port=port, open_browser=browser, announce=announce)
 
 
 @app.command("topics")

@@ -282,7 +282,7 @@ def _code(result: RunResult, private: Path) -> None:
     decisions = DecisionStore(review_dir(private)).load(codebook.id)
     result.segments = code_segments(result.segments, coder, training, decisions)
     result.codebook = codebook
-    result.notices.append(f"codage : {coder.training_.describe()} ; {coder.describe_learning()}")
+    result.notices.append(f"codage : {coder.training_.describe()}" + (f" ; {coder.describe_learning()}" if coder.fitted_ else ""))
     reviewed = result.segments[result.segments["revision"] == "human"]
     if len(reviewed):
         result.notices.append(f"{len(reviewed)} décision(s) humaine(s) appliquée(s) au codage")

@@ -129,8 +129,12 @@ def _targeted(
     for i in picked:
         j = best[i]
         few = f", {int(positives[j])} exemple(s) humain(s) sur {min_positives}" if positives[j] < min_positives else ""
-        reasons.append(f"hésitation sur {codes[j]} : score {scores[i, j]:.2f}, seuil {cut[j]:.2f}{few}")
+        reasons.append(f"hésitation sur {codes[j]} : score {_decimal(scores[i, j])}, seuil {_decimal(cut[j])}{few}")
     return [pool.index[i] for i in picked], reasons
+
+
+def _decimal(value: float) -> str:
+    return f"{value:.2f}".replace(".", ",")  # French decimals: the reasons are read by the person reviewing
 
 
 def _interleave(targeted: list, drawn: list) -> list:
