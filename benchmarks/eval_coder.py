@@ -30,6 +30,7 @@ import pandas as pd
 from sklearn.model_selection import KFold
 
 ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"  # curves the notebooks plot
 
 
 def scores_table(truth: np.ndarray, predicted: np.ndarray, codes: list[str]) -> pd.DataFrame:
@@ -170,6 +171,8 @@ def main() -> None:
         curves = pd.concat([simulated_review(gold, coder.codebook, args.folds, s, cache) for s in ("selection", "random")], axis=1)
         print(f"\n== relecture simulée ({args.folds} plis, lots de 25 ; macro-F1 sur les segments tenus à part du pli)")
         print(f"   entraîné sur tout le pli : {full:.3f}")
+        RESULTS.mkdir(exist_ok=True)
+        curves.assign(tout_le_pli=full).rename_axis("relus").to_csv(RESULTS / "relecture_simulee.csv", float_format="%.4f")
         print(curves.assign(ecart=curves["selection"] - curves["random"]).rename_axis("relus").to_string(float_format="{:.3f}".format))
         reached = curves.index[curves["selection"] >= full]
         print(f"   la sélection atteint {full:.3f} après {reached[0] if len(reached) else 'jamais'} segments relus ;"

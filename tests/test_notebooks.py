@@ -36,6 +36,7 @@ def workspace(tmp_path_factory):
     """notebooks/ and corpora/demo side by side, as in the repository, in a temporary folder."""
     root = tmp_path_factory.mktemp("carnets")
     shutil.copytree(DEMO, root / "corpora" / "demo", ignore=shutil.ignore_patterns(".enquete-private"))
+    shutil.copytree(DEMO.parents[1] / "benchmarks" / "results", root / "benchmarks" / "results")  # curves the notebooks plot
     (root / "notebooks").mkdir()
     for path in NOTEBOOKS:
         shutil.copy(path, root / "notebooks" / path.name)

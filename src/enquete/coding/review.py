@@ -142,16 +142,20 @@ class DecisionStore:
 
     def load(self, codebook: str) -> pd.DataFrame:
         path = self.path(codebook)
-        stored = internal(pd.read_parquet(path)) if path.is_file() else pd.DataFrame(columns=DECISION_COLUMNS)
-        return stored.reindex(columns=DECISION_COLUMNS).fillna({"draw": "", COMMENT: ""})  # stores written before "draw" existed
+        return _decision_table(internal(pd.read_parquet(path)) if path.is_file() else pd.DataFrame(columns=DECISION_COLUMNS))
 
     def add(self, decisions: pd.DataFrame, codebook: str) -> pd.DataFrame:
         """Merge new decisions (the newest wins for a segment) and save."""
-        merged = pd.concat([self.load(codebook), decisions.reindex(columns=DECISION_COLUMNS).fillna({"draw": ""})], ignore_index=True)
+        merged = pd.concat([self.load(codebook), _decision_table(decisions)], ignore_index=True)
         merged = merged.drop_duplicates("segment_id", keep="last").sort_values("segment_id").reset_index(drop=True)
         self.folder.mkdir(parents=True, exist_ok=True)
         write_table(merged, self.path(codebook)).chmod(0o600)
         return merged
+
+
+def _decision_table(decisions: pd.DataFrame) -> pd.DataFrame:
+    """Decisions with every column (stores and imports made before ``draw`` existed have none)."""
+    return decisions.assign(**{c: "" for c in DECISION_COLUMNS if c not in decisions})[DECISION_COLUMNS]
 
 
 def apply_decisions(coded: pd.DataFrame, decisions: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:

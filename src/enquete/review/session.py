@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from enquete.codebook import Codebook, load_codebook
 from enquete.coding import Coder, DecisionStore, training_set
 from enquete.coding.review import COMMENT, HASH
 from enquete.coding.selection import RANDOM_SHARE, select_for_review, thresholds_from
@@ -50,27 +51,41 @@ class ReviewSession:
     ----------
     corpus : the corpus folder (or a loaded corpus): its private folder keeps the decisions.
     out : the run's output folder (``enquete run``): pseudonymised segments, codes, scores.
+    segments, codebook : instead of a run, a coded segment table and its codebook (a notebook's).
     select : how many segments to propose (the selection of ``review export --select``).
     refit_every : the coder learns again after this many decisions (0: never).
     seed, random_share : the selection's seed and random share.
+    store : where the decisions go (default: the corpus's private store, which ``enquete run`` applies).
+    use_training : learn from the corpus's training coding (``settings.training_codes``), and do not
+        propose its segments again.
     """
 
     def __init__(
         self,
         corpus: str | Path | Corpus,
-        out: str | Path = "outputs",
+        out: str | Path | None = "outputs",
+        *,
+        segments: pd.DataFrame | None = None,
+        codebook: Codebook | None = None,
         select: int = 200,
         refit_every: int = REFIT_EVERY,
         seed: int = 0,
         random_share: float = RANDOM_SHARE,
+        store: str | Path | None = None,
+        use_training: bool = True,
     ):
         self.corpus = corpus if isinstance(corpus, Corpus) else load_corpus(corpus)
-        run = load_run(out, self.corpus)
-        self.settings, self.codebook = run.settings, run.codebook
-        self.segments = run.segments.reset_index(drop=True)
-        self.private = private_dir(self.corpus.root, self.settings, Path(out))
-        self.store = DecisionStore(review_dir(self.private))
-        self.training = read_coding(self.corpus.root / self.settings.training_codes, self.codebook) if self.settings.training_codes else None
+        if segments is None:
+            run = load_run(out, self.corpus)
+            self.settings, self.codebook, segments = run.settings, run.codebook, run.segments
+        else:
+            self.settings = self.corpus.settings()
+            self.codebook = codebook or load_codebook(self.settings.codebook)
+        self.segments = segments.reset_index(drop=True)
+        self.private = private_dir(self.corpus.root, self.settings, Path(out) if out else None)
+        self.store = DecisionStore(store or review_dir(self.private))
+        given = self.settings.training_codes if use_training else ""
+        self.training = read_coding(self.corpus.root / given, self.codebook) if given else None
         self.refit_every, self.since_refit, self.refits = refit_every, 0, 0
         self.initiatives = {i.id: i.name for i in self.corpus.manifest.initiatives}
         self.thresholds = thresholds_from(self.segments, self.codebook.ids)
@@ -144,7 +159,10 @@ class ReviewSession:
 
     def decide(self, codes: list[str], comment: str = "") -> bool:
         """Save the decision on the current segment and move on; True when the coder learned again."""
-        row = self.visible().iloc[self.position]
+        rows = self.visible()
+        if not len(rows):
+            raise ReviewError("aucun segment à décider (filtres trop restrictifs, ou relecture finie)")
+        row = rows.iloc[self.position]
         unknown = set(codes) - set(self.codebook.ids)
         if unknown:
             raise ReviewError(f"codes inconnus de la grille {self.codebook.id} : {', '.join(sorted(unknown))}")
@@ -168,11 +186,13 @@ class ReviewSession:
         learned = training_set(self.segments, self.training, self.store.load(self.codebook.id))
         coder.fit(learned.rows, learned.codes)
         pending = ~self.queue["segment_id"].isin(list(self._decisions()))
+        self.since_refit, self.refits = 0, self.refits + 1
+        if not pending.any():
+            return
         fresh = coder.predict(self.queue.loc[pending, self.segments.columns])
         columns = ["codes", "evidence", *(f"score_{c}" for c in self.codebook.ids)]
         self.queue.loc[pending, columns] = fresh[columns].to_numpy()
         self.thresholds = {c: coder.threshold(c) for c in self.codebook.ids}
-        self.since_refit, self.refits = 0, self.refits + 1
 
     # --- helpers -----------------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ class ReviewWidget(anywidget.AnyWidget):
     Parameters
     ----------
     session : the review session to show (:class:`ReviewSession`).
+    kwargs : passed to ``anywidget.AnyWidget`` (a layout, say).
     """
 
     _esm = HERE / "review.js"
