@@ -19,6 +19,7 @@ import re
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -331,14 +332,35 @@ def main() -> None:
         + yaml.safe_dump(manifest, allow_unicode=True, sort_keys=False, width=100),
         encoding="utf-8",
     )
-    write_gold(coded_by_doc)
+    write_review_sample(write_gold(coded_by_doc))
 
 
-def write_gold(coded_by_doc: dict[str, list[dict]]) -> None:
+REVIEW_SAMPLE = 200
+
+
+def write_review_sample(gold: pd.DataFrame) -> None:
+    """A SIMULATED random review: segments drawn at random among the coded ones (speech), with the
+    gold codes ("" for the greetings and small talk the gold leaves uncoded)."""
     from enquete.corpus import load_corpus
     from enquete.ingest import ingest_corpus
+    from enquete.schema import speech_rows
+    from enquete.settings import Settings
 
-    segments, rejects = ingest_corpus(load_corpus(DEMO))
+    segments, _ = ingest_corpus(load_corpus(DEMO), Settings())
+    speech = segments.loc[speech_rows(segments), "segment_id"].to_numpy()
+    drawn = sorted(np.random.default_rng(2021).choice(speech, size=REVIEW_SAMPLE, replace=False))
+    codes = dict(zip(gold["segment_id"], gold["codes"]))
+    sample = pd.DataFrame({"segment_id": drawn, "codes": [codes.get(s, "") for s in drawn], "note": "relecture simulée (codage de référence)"})
+    sample.to_csv(DEMO / "echantillon_controle.csv", index=False, encoding="utf-8", lineterminator="\n")
+    print(f"review sample: {len(sample)} segments drawn at random, {(sample['codes'] != '').sum()} with codes")
+
+
+def write_gold(coded_by_doc: dict[str, list[dict]]) -> pd.DataFrame:
+    from enquete.corpus import load_corpus
+    from enquete.ingest import ingest_corpus
+    from enquete.settings import Settings
+
+    segments, rejects = ingest_corpus(load_corpus(DEMO), Settings())  # reading needs no setting; the sample file comes next
     if len(rejects):
         raise SystemExit(f"the demo corpus has rejects:\n{rejects}")
     rows = []
@@ -357,6 +379,7 @@ def write_gold(coded_by_doc: dict[str, list[dict]]) -> None:
     gold = pd.DataFrame(rows).sort_values("segment_id", kind="stable")
     gold.to_csv(DEMO / "gold_codes.csv", index=False, encoding="utf-8", lineterminator="\n")
     print(f"{len(segments)} segments, {len(gold)} coded by hand ({(gold['codes'] != '').sum()} with codes)")
+    return gold
 
 
 def _codes(value) -> list[str]:

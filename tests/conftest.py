@@ -52,7 +52,8 @@ HOSTILE_MESSAGES = ('=HYPERLINK("http://exemple.invalid";"cliquez ici")', "+ de 
 
 def small_corpus(root: Path) -> Path:
     """Two interviews and one WhatsApp group of the demo (with spreadsheet formulas in messages),
-    copied to ``root``: a whole run takes a few seconds."""
+    copied to ``root``, trained on the gold file but without the random review sample: a whole
+    run takes a few seconds."""
     import shutil
 
     import yaml
@@ -60,6 +61,7 @@ def small_corpus(root: Path) -> Path:
     manifest = yaml.safe_load((DEMO / "corpus.yaml").read_text(encoding="utf-8"))
     whatsapp = "whatsapp/Discussion WhatsApp avec Les Voisins du Square.txt"
     manifest["documents"] = [d for d in manifest.get("documents", []) if d["id"] in SMALL_DOCUMENTS]
+    manifest["settings"].pop("review_sample")  # no random review: the first-pass report
     kept = {d["file"] for d in manifest["documents"]} | {whatsapp, "gold_codes.csv"}
     for relpath in sorted(kept):
         (root / relpath).parent.mkdir(parents=True, exist_ok=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 
@@ -44,10 +45,13 @@ def test_report_structure(demo_run):
         "Dynamiques des groupes WhatsApp", "Leviers d'action et engagements municipaux", "Annexes",
     ]
     level2 = headings(document, 2)
-    assert all(code.label in level2 for code in FACTORS.codes)
+    assert all(code.label in level2 for code in FACTORS.codes) and "Fiabilité du codage" in level2
     xml = document.element.xml
-    assert 'TOC \\o "1-3"' in xml and "SEQ Figure" in xml and "SEQ Tableau" in xml
-    assert len(document.inline_shapes) >= 9
+    assert 'TOC \\o "1-2"' in xml and "SEQ Figure" in xml and "SEQ Tableau" in xml
+    assert "updateFields" in document.settings.element.xml  # Word adds the page numbers on opening
+    contents = next(p for p in document.paragraphs if "TOC" in p._p.xml and "instrText" in p._p.xml)
+    assert all(title in contents.text for title in ("Synthèse", "Fiabilité du codage", "Le sens", "Annexes"))  # filled at once
+    assert len(document.inline_shapes) >= 10
     assert all(shape.width == docx.shared.Cm(15) for shape in document.inline_shapes)
     initiatives = document.tables[0]
     assert [c.text for c in initiatives.rows[0].cells] == ["Initiative", "Localisation", "Création", "Description"]
@@ -64,8 +68,39 @@ def test_synthesis_is_written_from_the_figures(demo_run):
     document = docx.Document(str(out / "rapport_restitution.docx"))
     text = "\n".join(p.text for p in document.paragraphs)
     assert "12 entretiens et 4 groupes WhatsApp" in text
+    assert "Corrigés par l'échantillon tiré au hasard, les facteurs les plus présents sont" in text  # the demo's simulated random review
     bullets = [p.text for p in document.paragraphs if p.style.name == "List Bullet"]
-    assert len(bullets) == 3 and all(any(ch.isdigit() for ch in b) for b in bullets)
+    assert 1 <= len(bullets) <= 3 and all(any(ch.isdigit() for ch in b) for b in bullets)
+
+
+def test_reliability_section_and_corrected_shares_with_their_intervals(demo_run):
+    import pandas as pd
+
+    _, out = demo_run
+    document = docx.Document(str(out / "rapport_restitution.docx"))
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert "200 segments tirés au hasard ont été codés à la main (sans que le codeur en apprenne)" in text
+    assert "Aucun échantillon tiré au hasard" not in text
+    captions = [p.text for p in document.paragraphs if p.style.name == "Caption"]
+    assert any("sur l'échantillon tiré au hasard (200 segments)" in c for c in captions)
+    reliability = next(t for t in document.tables if t.rows[0].cells[0].text == "Code" and t.rows[0].cells[2].text == "Précision")
+    assert [r.cells[0].text for r in reliability.rows][-1] == "Moyenne" and len(reliability.rows) == 12
+    shares = next(t for t in document.tables if t.rows[0].cells[-1].text == "IC à 95 %")
+    assert all(" à " in r.cells[-1].text for r in shares.rows[1:])
+    table = pd.read_csv(out / "tables" / "parts_corrigees.csv", encoding="utf-8-sig")
+    overall = table[table["selon"] == "ensemble"]
+    assert len(overall) == 10 and (overall["borne_basse"] <= overall["part_corrigee"]).all() and (overall["part_corrigee"] <= overall["borne_haute"]).all()
+    assert (out / "tables" / "fiabilite_codage.csv").is_file() and (out / "figures" / "facteurs_corriges.png").is_file()
+    assert {"part_corrigee", "borne_basse", "borne_haute"} <= set(pd.read_csv(out / "tables" / "facteurs_par_initiative.csv", encoding="utf-8-sig").columns)
+
+
+def test_without_a_random_sample_the_report_says_it_is_a_first_pass(tmp_path):
+    corpus = small_corpus(tmp_path / "corpus")
+    assert runner.invoke(app, ["run", str(corpus), "--out", str(tmp_path / "out")]).exit_code == 0
+    text = "\n".join(p.text for p in docx.Document(str(tmp_path / "out" / "rapport_restitution.docx")).paragraphs)
+    assert "Aucun échantillon tiré au hasard n'a été codé à la main : les chiffres de ce rapport sont un premier" in text
+    assert "environ 308 segments tirés au hasard (±10 points : 77)" in text
+    assert not (tmp_path / "out" / "tables" / "parts_corrigees.csv").exists()
 
 
 def test_no_personal_data_in_the_report(demo_run):
@@ -133,12 +168,13 @@ def test_pdf_render(demo_run, tmp_path):
     assert 12 <= pages <= 60
     text = subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
     for title in ("Synthèse", "Méthodologie", "Résultats par facteur", "Ce dont parlent les habitants", "Annexes"):
-        assert title in text
+        assert text.count(title) >= 2  # in the table of contents and as a heading
+    assert not re.search(r"\b(NaT|nan|None)\b", text)
     subprocess.run(["pdftoppm", "-png", "-r", "50", "-f", "1", "-l", "5", str(pdf), str(tmp_path / "page")], check=True, timeout=120)
     assert len(list(tmp_path.glob("page-*.png"))) == 5
 
 
-def test_review_decisions_give_an_agreement_paragraph_and_annex(demo_run, tmp_path):
+def test_targeted_review_decisions_are_applied_but_said_not_to_measure_the_coder(demo_run, tmp_path):
     import pandas as pd
 
     corpus, out = demo_run
@@ -152,9 +188,10 @@ def test_review_decisions_give_an_agreement_paragraph_and_annex(demo_run, tmp_pa
     assert result.exit_code == 0, result.output
     document = docx.Document(str(tmp_path / "o2" / "rapport_restitution.docx"))
     text = "\n".join(p.text for p in document.paragraphs)
-    assert "segments relus, l'accord entre codage automatique et décisions humaines" in text
-    assert "Accord du codage" in headings(document, 2)
-    assert (tmp_path / "o2" / "tables" / "accord_codage.csv").is_file()
+    assert "segments ont été relus par une personne" in text
+    assert "200 segments tirés au hasard" in text  # the random sample still measures (its segments stay drawn at random)
+    segments = pd.read_parquet(tmp_path / "o2" / "segments.parquet")
+    assert segments["revision"].eq("humain").sum() > 200 and segments["review_draw"].eq("random").sum() == 200
 
 
 def test_both_languages_have_every_sentence_with_the_same_placeholders():

@@ -55,7 +55,8 @@ def test_segments_a_person_already_coded_and_short_ones_are_not_proposed(coded):
     human = coded.iloc[:300][["segment_id", "codes"]]
     chosen = select_for_review(coded, FACTORS, 500, human=human)
     assert not set(chosen["segment_id"]) & set(human["segment_id"])
-    assert (chosen["text"].str.split().str.len() >= 4).all()
+    targeted = chosen[chosen["draw"] == "targeted"]
+    assert (targeted["text"].str.split().str.len() >= 4).all() and targeted["text"].is_unique
 
 
 def test_the_command_writes_the_selection_and_its_random_draw_is_remembered(coded, tmp_path):
@@ -73,3 +74,6 @@ def test_the_command_writes_the_selection_and_its_random_draw_is_remembered(code
     store = DecisionStore(tmp_path / "revue")
     stored = store.add(decisions, FACTORS.id)
     assert (stored["draw"] == "random").sum() == 6 and (stored["draw"] == "targeted").sum() == 24
+    later = decisions.assign(draw="targeted", codes="sens")  # all coded again from a targeted workbook
+    again = store.add(later, FACTORS.id)
+    assert (again["draw"] == "random").sum() == 6 and again["codes"].eq("sens").all()  # drawn at random stays so

@@ -112,6 +112,7 @@ def test_the_page_in_a_real_browser(study, tmp_path):
         bare.request("GET", "/")  # without the token: sent to the login page, no segment
         refused = bare.getresponse()
         assert refused.status in (302, 403) and "enq-review" not in refused.read().decode("utf-8", "replace")
+        bare.close()
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
             page = browser.new_page(viewport={"width": 1100, "height": 1000})
@@ -134,6 +135,7 @@ def test_the_page_in_a_real_browser(study, tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=30)
+        server.stdout.close()
 
 
 def _address(server: subprocess.Popen, timeout: float = 120) -> str:

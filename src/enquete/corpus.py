@@ -127,7 +127,7 @@ class Corpus:
     def settings(self, **overrides: Any) -> Settings:
         """Default settings, then the manifest's, then the given overrides; checked now (ConfigError)."""
         settings = make_settings(**{**self.manifest.settings, **{k: v for k, v in overrides.items() if v is not None}})
-        for name in ("training_codes", "report_template"):
+        for name in ("training_codes", "review_sample", "report_template"):
             value = getattr(settings, name)
             if value and not (self.root / value).is_file():
                 raise ConfigError(f"réglages invalides : {name} : fichier introuvable « {value} » (chemin relatif au corpus)")

@@ -18,7 +18,7 @@ import pandas as pd
 from enquete import __version__
 from enquete.analysis import analyse, write_analyses, write_figures
 from enquete.codebook import Codebook, load_codebook
-from enquete.coding import Coder, DecisionStore, agreement, code_segments, export_review
+from enquete.coding import Coder, DecisionStore, code_segments, export_review, sample_decisions
 from enquete.corpus import OUTPUT_MARKER, Corpus, load_corpus
 from enquete.errors import ConfigError, OutputError
 from enquete.exports import read_coding, write_exports
@@ -53,7 +53,7 @@ class RunResult:
     codebook: Codebook | None = None
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     topics: Topics | None = None
-    agreement: pd.DataFrame | None = None
+    coding: dict = field(default_factory=dict)  # how the codes were made: training, codes learned, segments reviewed
     mask: Callable[[str], str] = str  # pseudonymises a name (file names in the manifest, say)
     project: dict = field(default_factory=dict)  # REFI-QDA project name, initiative names, document attributes
 
@@ -140,7 +140,7 @@ def _inputs(result: RunResult) -> dict[str, Path]:
     """Every file the run read, by (pseudonymised) name relative to the corpus."""
     corpus, settings = result.corpus, result.settings
     files = [corpus.root / "corpus.yaml", *(d.path for d in corpus.documents)]
-    for extra in (settings.training_codes, settings.report_template, settings.codebook):
+    for extra in (settings.training_codes, settings.review_sample, settings.report_template, settings.codebook):
         if extra and (corpus.root / extra).is_file():
             files.append(corpus.root / extra)
     return {result.mask(p.relative_to(corpus.root).as_posix()): p for p in files if p.is_file()}
@@ -188,6 +188,7 @@ def load_run(out_dir: str | Path, corpus: str | Path | Corpus | None = None) -> 
     segments = internal(pd.read_parquet(out / "segments.parquet"))
     result = RunResult(loaded, settings, out, segments, read_table(out / "rejets.csv"), tables=tables, project=summary.get("project", {}))
     result.codebook = load_codebook(summary.get("codebook") or settings.codebook)
+    result.coding = summary.get("coding", {})
     pseudo = out / "pseudonymisation.csv"
     result.pseudonymisation = read_table(pseudo) if pseudo.is_file() else None
     return result
@@ -224,7 +225,7 @@ def report_data(result: RunResult) -> ReportData:
         context=config.context,
         initiatives=initiatives,
         pseudonymisation=result.pseudonymisation,
-        agreement=result.agreement if result.agreement is not None else result.tables.get("accord_codage"),
+        coding=result.coding,
         settings=result.settings.model_dump(),
         language=result.settings.language,
     )
@@ -280,14 +281,21 @@ def _code(result: RunResult, private: Path) -> None:
                   workers=worker_count(settings, len(result.segments) // 500))
     training = read_coding(corpus.root / settings.training_codes, codebook) if settings.training_codes else None  # checked at load
     decisions = DecisionStore(review_dir(private)).load(codebook.id)
+    if settings.review_sample:
+        sample = sample_decisions(read_coding(corpus.root / settings.review_sample, codebook), result.segments, codebook, result.mask(settings.review_sample))
+        decisions = pd.concat([sample, decisions], ignore_index=True)
     result.segments = code_segments(result.segments, coder, training, decisions)
     result.codebook = codebook
+    reviewed = result.segments["revision"].eq("human")
+    drawn = int((reviewed & result.segments["review_draw"].eq("random")).sum())
+    learned = coder.learning_.loc[coder.learning_["learned"], "code"].tolist() if coder.fitted_ else []
+    result.coding = {
+        "training_rows": len(coder.training_), "training_by_id": coder.training_.by_id, "training_by_text": coder.training_.by_text,
+        "learned": learned, "reviewed": int(reviewed.sum()), "random_sample": drawn,
+    }
     result.notices.append(f"codage : {coder.training_.describe()}" + (f" ; {coder.describe_learning()}" if coder.fitted_ else ""))
-    reviewed = result.segments[result.segments["revision"] == "human"]
-    if len(reviewed):
-        result.notices.append(f"{len(reviewed)} décision(s) humaine(s) appliquée(s) au codage")
-        result.agreement = agreement(reviewed[["segment_id", "codes"]], reviewed[["segment_id", "codes_auto"]].rename(columns={"codes_auto": "codes"}), codebook.ids)
-        result.tables["accord_codage"] = result.agreement
+    if reviewed.any():
+        result.notices.append(f"{int(reviewed.sum())} décision(s) humaine(s) appliquée(s) au codage, dont {drawn} sur un échantillon tiré au hasard")
 
 
 def _codebook_path(corpus: Corpus, name: str) -> str | Path:
@@ -363,6 +371,7 @@ def _write_outputs(result: RunResult) -> None:
                     else {}
                 ),
                 "codebook": result.codebook.id if result.codebook is not None else None,
+                "coding": result.coding,
                 "codes_applied": code_counts(segments["codes"]).sort_index().to_dict() if "codes" in segments else {},
                 "settings": result.settings.model_dump(),
                 "project": result.project,  # what `enquete export qdpx` needs to rebuild the run's project

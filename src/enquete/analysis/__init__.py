@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from enquete.analysis import figures
+from enquete.analysis.reliability import corrected_shares, reliability
 from enquete.analysis.tables import (
     cooccurrence,
     cooccurrence_matrix,
@@ -54,6 +55,17 @@ def analyse(
         "cooccurrences": cooccurrence(coded, codebook),
         "verbatims": verbatims(coded, codebook, initiatives=initiatives, language=language),
     }
+    measured = reliability(coded, codebook)
+    if len(measured):
+        tables["fiabilite_codage"] = measured
+    if len(measured) and measured["sample"].iloc[0] == "random":
+        tables["parts_corrigees"] = shares = pd.concat(
+            [corrected_shares(coded, codebook, by).assign(by=name) for name, by in (("all", None), ("initiative", "initiative"), ("source", "source_type"))],
+            ignore_index=True,
+        )
+        for name, column, by in (("facteurs_par_initiative", "initiative", "initiative"), ("facteurs_par_source", "source", "source")):
+            part = shares.loc[shares["by"] == by, ["group", "code", "corrected", "low", "high"]].rename(columns={"group": column})
+            tables[name] = tables[name].assign(**{column: tables[name][column].fillna("").astype(str)}).merge(part, on=["code", column], how="left")
     for target in ("engagements_municipaux", "leviers_action"):
         if any(target in c.maps_to for c in codebook.codes):
             tables[target] = mapping_table(coded, codebook, load_codebook(target), language)
@@ -119,6 +131,9 @@ def write_figures(
         (figures.bars_by_source, (tables["facteurs_par_source"], codebook, language), folder / "facteurs_par_source"),
         (figures.cooccurrence_heatmap, (matrix, codebook, language), folder / "cooccurrences"),
     ]
+    if "parts_corrigees" in tables:
+        overall = tables["parts_corrigees"][tables["parts_corrigees"]["by"] == "all"]
+        jobs.append((figures.corrected_shares, (overall, codebook, language), folder / "facteurs_corriges"))
     if "whatsapp_semaines" in tables:
         jobs.append((figures.activity_timeline, (tables["whatsapp_semaines"], language), folder / "whatsapp_activite"))
         for group in sorted(tables["whatsapp_reponses"]["group"].unique()):

@@ -27,6 +27,7 @@ WIDTH_CM = 15.0
 NETWORK_MEMBERS = 30  # a reply network shows at most this many members (the most connected)
 NETWORK_EDGES = 120  # ...and at most this many reply links (the strongest)
 CM = 1 / 2.54
+TITLE_WIDTH = 64  # characters per title line: a 15 cm figure never cuts its title
 LABELS = {
     "fr": {
         "share": "Part des segments codés (%)",
@@ -41,6 +42,10 @@ LABELS = {
         "messages_per_week": "Messages par semaine",
         "network": "Qui répond à qui",
         "most_connected": "les {n} membres les plus liés",
+        "corrected_title": "Part de chaque facteur, corrigée par l'échantillon tiré au hasard (IC à 95 %)",
+        "automatic": "codage automatique",
+        "corrected": "part corrigée et IC à 95 %",
+        "by_source_corrected": "Fréquence des facteurs selon la source (part corrigée, IC à 95 %)",
     },
     "en": {
         "share": "Share of coded segments (%)",
@@ -55,6 +60,10 @@ LABELS = {
         "messages_per_week": "Messages per week",
         "network": "Who answers whom",
         "most_connected": "the {n} most connected members",
+        "corrected_title": "Share of each factor, corrected by the random sample (95% CI)",
+        "automatic": "automatic coding",
+        "corrected": "corrected share and 95% CI",
+        "by_source_corrected": "Factor frequency by source (corrected share, 95% CI)",
     },
 }
 
@@ -113,7 +122,10 @@ def heatmap_by_initiative(table: pd.DataFrame, codebook: Codebook, initiatives: 
     names = [str((initiatives or {}).get(c, c)) for c in pivot.columns]
     fig, ax = new_figure(2.0 + 0.75 * len(codebook.ids))
     image = ax.imshow(pivot.to_numpy(dtype=float), cmap="Blues", aspect="auto", vmin=0)
-    ax.set_xticks(range(len(names)), [_wrap(n, 22) for n in names], rotation=25, ha="right", rotation_mode="anchor")
+    if len(names) <= 6:  # a few initiatives: their names wrapped under their own column, never over the next one
+        ax.set_xticks(range(len(names)), [_wrap(n, max(10, 64 // len(names))) for n in names], fontsize=7)
+    else:
+        ax.set_xticks(range(len(names)), [_wrap(n, 28) for n in names], rotation=90, fontsize=7)
     ax.set_yticks(range(len(codebook.ids)), [_labels(codebook, language)[c] for c in codebook.ids])
     for label, code in zip(ax.get_yticklabels(), codebook.ids):
         label.set_color(codebook[code].color)
@@ -121,7 +133,7 @@ def heatmap_by_initiative(table: pd.DataFrame, codebook: Codebook, initiatives: 
     for (i, j), value in np.ndenumerate(values):
         if not np.isnan(value):
             ax.text(j, i, f"{value:.0f}", ha="center", va="center", color="white" if value > np.nanmax(values) * 0.6 else "black")
-    ax.set_title(text["factors_by_initiative"])
+    ax.set_title(_wrap(text["factors_by_initiative"], TITLE_WIDTH))
     fig.colorbar(image, ax=ax, label=text["share"], shrink=0.8)
     return fig
 
@@ -129,7 +141,11 @@ def heatmap_by_initiative(table: pd.DataFrame, codebook: Codebook, initiatives: 
 def bars_by_source(table: pd.DataFrame, codebook: Codebook, language: str = "fr"):
     """Horizontal bars per factor (its colour): interviews solid, WhatsApp hatched."""
     text = LABELS[language]
-    pivot = table.pivot(index="code", columns="source", values="share").reindex(codebook.ids).fillna(0) * 100
+    corrected = "corrected" in table and table["corrected"].notna().any()
+    pivot = table.pivot(index="code", columns="source", values="corrected" if corrected else "share").reindex(codebook.ids).fillna(0) * 100
+    if corrected:
+        low = pivot - table.pivot(index="code", columns="source", values="low").reindex(codebook.ids).fillna(0) * 100
+        high = table.pivot(index="code", columns="source", values="high").reindex(codebook.ids).fillna(0) * 100 - pivot
     fig, ax = new_figure(2.0 + 0.9 * len(codebook.ids))
     y = np.arange(len(codebook.ids))
     sources = [s for s in ("interview", "whatsapp") if s in pivot.columns]
@@ -144,12 +160,35 @@ def bars_by_source(table: pd.DataFrame, codebook: Codebook, language: str = "fr"
             hatch=None if source == "interview" else "///",
             edgecolor="white",
             label=text[source],
+            xerr=[low[source].clip(lower=0), high[source].clip(lower=0)] if corrected else None,
+            error_kw={"elinewidth": 0.8, "capsize": 2, "ecolor": "#333333"},
         )
     ax.set_yticks(y, [_labels(codebook, language)[c] for c in codebook.ids])
     ax.invert_yaxis()
     ax.set_xlabel(text["share"])
-    ax.set_title(text["factors_by_source"])
+    ax.set_title(_wrap(text["by_source_corrected" if corrected else "factors_by_source"], TITLE_WIDTH))
     ax.legend(frameon=False, loc="lower right")
+    return fig
+
+
+def corrected_shares(shares: pd.DataFrame, codebook: Codebook, language: str = "fr"):
+    """Each factor's automatic share (bar) and corrected share with its 95 % interval (dot and whiskers)."""
+    text = LABELS[language]
+    shares = shares.set_index("code").reindex(codebook.ids) * 1
+    fig, ax = new_figure(2.0 + 0.8 * len(codebook.ids))
+    y = np.arange(len(codebook.ids))
+    ax.barh(y, shares["share"] * 100, height=0.55, color=[codebook[c].color for c in codebook.ids], alpha=0.35, label=text["automatic"])
+    ax.errorbar(
+        shares["corrected"] * 100, y, xerr=[(shares["corrected"] - shares["low"]) * 100, (shares["high"] - shares["corrected"]) * 100],
+        fmt="o", color="#222222", markersize=4, elinewidth=1, capsize=3, label=text["corrected"],
+    )
+    ax.set_yticks(y, [_labels(codebook, language)[c] for c in codebook.ids])
+    for label, code in zip(ax.get_yticklabels(), codebook.ids):
+        label.set_color(codebook[code].color)
+    ax.invert_yaxis()
+    ax.set_xlabel(text["share"])
+    ax.set_title(_wrap(text["corrected_title"], TITLE_WIDTH))
+    ax.legend(frameon=False, loc="lower right", fontsize=7)
     return fig
 
 
@@ -168,7 +207,7 @@ def cooccurrence_heatmap(matrix: pd.DataFrame, codebook: Codebook, language: str
     for (i, j), value in np.ndenumerate(values):
         if not np.isnan(value):
             ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=6)
-    ax.set_title(text["cooccurrence"])
+    ax.set_title(_wrap(text["cooccurrence"], TITLE_WIDTH))
     fig.colorbar(image, ax=ax, shrink=0.7)
     return fig
 
@@ -181,7 +220,7 @@ def activity_timeline(weekly: pd.DataFrame, language: str = "fr"):
         ax.plot(rows["week"], rows["messages"], label=group, linewidth=1)
     ax.set_xlabel(text["week"])
     ax.set_ylabel(text["messages_per_week"])
-    ax.set_title(text["timeline"])
+    ax.set_title(_wrap(text["timeline"], TITLE_WIDTH))
     ax.legend(frameon=False, fontsize=7)
     fig.autofmt_xdate()
     return fig
@@ -215,7 +254,7 @@ def reply_network(edges: pd.DataFrame, group: str, seed: int = 42, language: str
         nx.draw_networkx_edges(graph, layout, ax=ax, width=widths, alpha=0.4, arrows=True, arrowsize=6, node_size=sizes)
         nx.draw_networkx_nodes(graph, layout, ax=ax, node_size=sizes, node_color="#2E86C1", alpha=0.85)
         nx.draw_networkx_labels(graph, layout, ax=ax, font_size=6)
-    ax.set_title(title)
+    ax.set_title(_wrap(title, TITLE_WIDTH))
     ax.axis("off")
     return fig
 

@@ -146,8 +146,8 @@ class DecisionStore:
 
     def add(self, decisions: pd.DataFrame, codebook: str) -> pd.DataFrame:
         """Merge new decisions (the newest wins for a segment) and save."""
-        merged = pd.concat([self.load(codebook), _decision_table(decisions)], ignore_index=True)
-        merged = merged.drop_duplicates("segment_id", keep="last").sort_values("segment_id").reset_index(drop=True)
+        merged = latest_decisions(pd.concat([self.load(codebook), _decision_table(decisions)], ignore_index=True))
+        merged = merged.sort_values("segment_id").reset_index(drop=True)
         self.folder.mkdir(parents=True, exist_ok=True)
         write_table(merged, self.path(codebook)).chmod(0o600)
         return merged
@@ -156,6 +156,16 @@ class DecisionStore:
 def _decision_table(decisions: pd.DataFrame) -> pd.DataFrame:
     """Decisions with every column (stores and imports made before ``draw`` existed have none)."""
     return decisions.assign(**{c: "" for c in DECISION_COLUMNS if c not in decisions})[DECISION_COLUMNS]
+
+
+def latest_decisions(decisions: pd.DataFrame) -> pd.DataFrame:
+    """The newest decision on each segment; a segment once drawn at random stays so (how it was
+    chosen does not change when a person codes it again)."""
+    table = _decision_table(decisions)
+    drawn = set(table.loc[table["draw"].eq("random"), "segment_id"])
+    latest = table.drop_duplicates("segment_id", keep="last").copy()
+    latest.loc[latest["segment_id"].isin(drawn), "draw"] = "random"
+    return latest
 
 
 def apply_decisions(coded: pd.DataFrame, decisions: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
@@ -170,9 +180,10 @@ def apply_decisions(coded: pd.DataFrame, decisions: pd.DataFrame, codebook: Code
     out = coded.copy()
     out["revision"] = "auto"
     out["codes_auto"] = out["codes"]
+    out["review_draw"] = ""
     if decisions.empty:
         return out
-    table = decisions.drop_duplicates("segment_id", keep="last").set_index("segment_id")
+    table = latest_decisions(decisions).set_index("segment_id")
     ids = out["segment_id"].astype(str)
     hashes = out["text"].fillna("").map(text_key)
     match = ids.isin(table.index) & (hashes == ids.map(table[HASH]).fillna(""))
@@ -186,4 +197,5 @@ def apply_decisions(coded: pd.DataFrame, decisions: pd.DataFrame, codebook: Code
         note = f" ({decision[COMMENT]})" if decision[COMMENT] else ""
         out.at[i, "evidence"] = "décision humaine" + note
         out.at[i, "revision"] = "human"
+        out.at[i, "review_draw"] = decision["draw"] if isinstance(decision["draw"], str) else ""
     return out

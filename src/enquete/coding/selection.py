@@ -8,8 +8,11 @@ worse than random in the simulated review of ``benchmarks/eval_coder.py``: a cod
 from few examples codes worse than the codebook alone.)
 Documents and speakers are spread (each pick from a document or a speaker lowers the next
 ones' priority), near-duplicates and very short segments are left out. A seeded random draw
-(``random_share``, 20 % by default) is interleaved, so that any first part of the list keeps
-the share. Every row says why it was chosen (``why``) and how (``draw``).
+(``random_share``, 20 % by default) among *all* the coded segments not yet reviewed (short
+ones included: it must be a fair sample of the corpus, the one that measures the coder and
+corrects the factor shares, :mod:`enquete.analysis.reliability`) is interleaved, so that any
+first part of the list keeps the share. Every row says why it was chosen (``why``) and how
+(``draw``).
 """
 
 from __future__ import annotations
@@ -70,19 +73,19 @@ def select_for_review(
     known = human if human is not None else pd.DataFrame({"segment_id": [], "codes": []})
     if "revision" in coded:
         known = pd.concat([known[["segment_id", "codes"]], coded.loc[coded["revision"].eq("human").fillna(False), ["segment_id", "codes"]]])
-    pool = _pool(coded, set(known["segment_id"].astype(str)))
-    n = min(n, len(pool))
+    population = _unreviewed(coded, set(known["segment_id"].astype(str)))
+    n = min(n, len(population))
     rng = np.random.default_rng(seed)
     n_random = int(round(n * random_share))
-    drawn = np.sort(rng.choice(len(pool), size=n_random, replace=False)) if n_random else np.array([], dtype=int)
-    rest = pool.drop(index=pool.index[drawn])
+    drawn = population.index[np.sort(rng.choice(len(population), size=n_random, replace=False))] if n_random else population.index[:0]
+    rest = _teaching(population.drop(index=drawn))
     positives = code_indicators(known["codes"], codes).sum().to_numpy() if len(known) else np.zeros(len(codes))
     negatives = len(known) - positives
     targeted, why = _targeted(rest, codebook, n - n_random, thresholds, positives, negatives, min_positives)
     random_why = f"tirage aléatoire ({random_share * 100:.0f}\u00a0% de la sélection : mesure non biaisée de la fiabilité du codage)"
     chosen = _interleave(
         [(i, w, "targeted") for i, w in zip(targeted, why)],
-        [(pool.index[k], random_why, "random") for k in drawn],
+        [(i, random_why, "random") for i in drawn],
     )
     selected = coded.loc[[i for i, _, _ in chosen]].copy()
     selected["why"] = [w for _, w, _ in chosen]
@@ -90,10 +93,14 @@ def select_for_review(
     return selected
 
 
-def _pool(coded: pd.DataFrame, reviewed: set[str]) -> pd.DataFrame:
-    """Speech long enough to teach something, not reviewed yet, one row per distinct text."""
+def _unreviewed(coded: pd.DataFrame, reviewed: set[str]) -> pd.DataFrame:
+    """The coded segments (speech with codes) no person has coded yet."""
     rows = coded[speech_rows(coded) & coded["codes"].notna().to_numpy(dtype=bool)]
-    rows = rows[~rows["segment_id"].astype(str).isin(reviewed)]
+    return rows[~rows["segment_id"].astype(str).isin(reviewed)]
+
+
+def _teaching(rows: pd.DataFrame) -> pd.DataFrame:
+    """Segments long enough to teach something, one per distinct text."""
     rows = rows[rows["text"].str.split().str.len() >= MIN_WORDS]
     return rows[~rows["text"].map(text_key).duplicated()]
 

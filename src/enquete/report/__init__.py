@@ -15,7 +15,7 @@ from pathlib import Path
 from enquete.errors import ReportError
 from enquete.io import atomic_path, reproducible_zip
 from enquete.report.sections import ReportData, findings, write_sections
-from enquete.report.writer import Texts, Writer, check_template
+from enquete.report.writer import Texts, Writer, check_template, fill_contents
 from enquete.settings import REPORT_SECTIONS
 
 SECTIONS = REPORT_SECTIONS
@@ -39,6 +39,7 @@ def build_report(data: ReportData, path: str | Path, template: str | Path | None
     texts = Texts(data.language)
     document = check_template(template)
     write_sections(Writer(document, texts), data, sections)
+    fill_contents(document)
     props = document.core_properties
     props.title = data.title or texts("default_title")
     props.language = data.language

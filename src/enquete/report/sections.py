@@ -13,9 +13,10 @@ from docx.shared import Pt
 
 from enquete.codebook import Codebook, load_codebook
 from enquete.io import word_counts
+from enquete.report import trust
 from enquete.report.writer import Texts, Writer
 from enquete.settings import REPORT_SECTIONS
-from enquete.vocabulary import internal, value_label
+from enquete.vocabulary import internal
 
 
 @dataclass
@@ -34,7 +35,7 @@ class ReportData:
     context: str = ""
     initiatives: pd.DataFrame | None = None  # name, localisation, creation, description
     pseudonymisation: pd.DataFrame | None = None  # counts per document and entity
-    agreement: pd.DataFrame | None = None
+    coding: dict = field(default_factory=dict)  # how the codes were made (pipeline's RunResult.coding)
     settings: dict = field(default_factory=dict)
     language: str = "fr"
 
@@ -47,8 +48,9 @@ def _title_page(w: Writer, data: ReportData) -> None:
         if line:
             w.para(line)
     w.para(w.t("pseudonymised_note"), italic=True)
+    w.para(w.t("toc_title"), "TOC Heading" if "TOC Heading" in {s.name for s in w.doc.styles} else None).runs[0].bold = True
     toc = w.para()
-    w.field(toc, 'TOC \\o "1-3" \\h \\z \\u', w.t("toc_placeholder"))
+    w.field(toc, 'TOC \\o "1-2" \\h \\z \\u', w.t("toc_placeholder"))
     toc.runs[-1].add_break(WD_BREAK.PAGE)
 
 
@@ -68,24 +70,30 @@ def findings(data: ReportData) -> list[str]:
     out = []
     by_initiative = data.tables["facteurs_par_initiative"]
     names = _initiative_names(data)
-    top = by_initiative.sort_values(["share", "code"], ascending=[False, True]).groupby("initiative").head(1)
-    if top["code"].nunique() == 1 and len(top) > 1:
+    ranked = by_initiative.sort_values(["share", "code"], ascending=[False, True]).groupby("initiative", sort=True)
+    leads = [(group.iloc[0], trust.above(group.iloc[0], group.iloc[1], data.coding)) for _, group in ranked if len(group) > 1]
+    top = pd.DataFrame([row for row, clear in leads if clear])  # an initiative's leading factor, where it clearly leads
+    if len(top) == len(leads) > 1 and top["code"].nunique() == 1:
         factor = labels[top["code"].iloc[0]]
         out.append(t("finding_same_top", factor=factor, low=t.percent(top["share"].min()), high=t.percent(top["share"].max())))
     elif len(top):
         parts = [t("finding_top_part", initiative=names.get(r.initiative, r.initiative), factor=labels[r.code].lower(), part=t.percent(r.share)) for r in top.itertuples()]
         out.append(t("finding_top_varies", parts=t("list_separator").join(parts)))
-    source = data.tables["facteurs_par_source"].pivot(index="code", columns="source", values="share").fillna(0)
-    if {"interview", "whatsapp"} <= set(source.columns):
-        gap = (source["whatsapp"] - source["interview"]).sort_values()
+    source = data.tables["facteurs_par_source"].set_index(["code", "source"])
+    if {"interview", "whatsapp"} <= set(source.index.get_level_values("source")):
+        gap = (source.xs("whatsapp", level="source")["share"] - source.xs("interview", level="source")["share"]).sort_values()
         wa, iv = gap.index[-1], gap.index[0]
-        out.append(
-            t(
-                "finding_sources",
-                wa_factor=labels[wa].lower(), wa_part=t.percent(source.loc[wa, "whatsapp"]), wa_interview_part=t.percent(source.loc[wa, "interview"]),
-                iv_factor=labels[iv].lower(), iv_part=t.percent(source.loc[iv, "interview"]), iv_whatsapp_part=t.percent(source.loc[iv, "whatsapp"]),
+        if trust.above(source.loc[(wa, "whatsapp")], source.loc[(wa, "interview")], data.coding) and trust.above(
+            source.loc[(iv, "interview")], source.loc[(iv, "whatsapp")], data.coding
+        ):
+            out.append(
+                t(
+                    "finding_sources",
+                    wa_factor=labels[wa].lower(), wa_part=t.percent(source.loc[(wa, "whatsapp"), "share"]),
+                    wa_interview_part=t.percent(source.loc[(wa, "interview"), "share"]), iv_factor=labels[iv].lower(),
+                    iv_part=t.percent(source.loc[(iv, "interview"), "share"]), iv_whatsapp_part=t.percent(source.loc[(iv, "whatsapp"), "share"]),
+                )
             )
-        )
     pairs = data.tables["cooccurrences"]
     if len(pairs) and pairs["segments"].iloc[0] > 0:
         best = pairs.sort_values(["lift", "segments"], ascending=False).query("segments >= 5").head(1)
@@ -113,14 +121,18 @@ def _synthesis(w: Writer, data: ReportData) -> None:
             coded=w.t.count("n_coded", int(seg["codes"].fillna("").ne("").sum())),
         )
     )
-    order = counts.sort_values(ascending=False)
-    w.para(
-        w.t(
-            "most_least",
-            first=labels[order.index[0]].lower(), first_n=order.iloc[0], second=labels[order.index[1]].lower(), second_n=order.iloc[1],
-            last=labels[order.index[-1]].lower(), last_n=order.iloc[-1],
-        )
-    )
+    shares = trust.factor_shares(data)
+    corrected = "corrected" in shares
+    order = shares["corrected" if corrected else "share"].sort_values(ascending=False, kind="stable").index
+    first, second, last = (labels[order[k]].lower() for k in (0, 1, -1))
+    if corrected:
+        part = {f"{name}_{field}": w.t.percent(shares.loc[order[k], column]) for name, k in (("first", 0), ("second", 1), ("last", -1))
+                for field, column in (("part", "corrected"), ("low", "low"), ("high", "high"))}
+        w.para(w.t("most_least_corrected", first=first, second=second, last=last, **part))
+    else:
+        w.para(w.t("most_least", first=first, first_n=counts[order[0]], second=second, second_n=counts[order[1]], last=last, last_n=counts[order[-1]]))
+    if not trust.above(shares.loc[order[0]], shares.loc[order[1]], data.coding):
+        w.para(w.t("comparable_top", first=first, second=second))
     w.para(w.t("three_findings"))
     for finding in findings(data)[:3]:
         w.bullet(finding)
@@ -150,17 +162,14 @@ def _method(w: Writer, data: ReportData, numbers: dict) -> None:
         w.table(groups[list(columns)].rename(columns=columns), t("groups_caption"), _next(numbers, "table"))
     w.heading(t("h_pseudonymisation"), 2)
     if data.pseudonymisation is not None and len(data.pseudonymisation):
-        table = internal(data.pseudonymisation)
-        names = table["entity"].map(lambda entity: value_label("entity", entity, data.language).lower().replace("_", " "))
-        totals = table.groupby(names)["replacements"].sum()
-        w.para(t("pseudonymised", counts=", ".join(f"{n} {name}" for name, n in totals.items())))
+        totals = internal(data.pseudonymisation).groupby("entity")["replacements"].sum()
+        counts = sorted((t.count(f"entity_{entity}", int(n)) for entity, n in totals.items()), key=lambda text: -int(text.split()[0]))
+        w.para(t("pseudonymised", counts=", ".join(counts)))
     else:
         w.para(t("not_pseudonymised"))
     w.heading(t("h_coding"), 2)
     w.para(t("coding_method", codebook=data.codebook.display_label(data.language)))
-    if data.agreement is not None and len(data.agreement):
-        macro = data.agreement.set_index("code").loc["macro"]
-        w.para(t("coding_agreement", segments=int(macro["segments"]), kappa=f"{macro['kappa']:.2f}", f1=f"{macro['f1']:.2f}"))
+    trust.section(w, data, numbers, _next)
     themes = data.tables.get("themes")
     if themes is not None:
         w.heading(t("h_topic_settings"), 2)
@@ -177,6 +186,7 @@ def _results(w: Writer, data: ReportData, numbers: dict) -> None:
     w.heading(t("h_results"), 1)
     w.figure(data.figures / "facteurs_par_initiative.png", t("fig_by_initiative"), _next(numbers, "figure"))
     w.figure(data.figures / "facteurs_par_source.png", t("fig_by_source"), _next(numbers, "figure"))
+    trust.corrected_table(w, data, numbers, _next)
     verbatims = data.tables["verbatims"]
     by_initiative = data.tables["facteurs_par_initiative"]
     names = _initiative_names(data)
@@ -193,6 +203,11 @@ def _results(w: Writer, data: ReportData, numbers: dict) -> None:
                 t("col_speakers"): rows["speakers"],
             }
         )
+        if "corrected" in rows:
+            frame[f"{t('col_share_corrected')} ({t('col_interval')})"] = [
+                "" if pd.isna(c) else f"{t.percent(c)} ({t('interval', low=t.percent(lo), high=t.percent(hi))})"
+                for c, lo, hi in zip(rows["corrected"], rows["low"], rows["high"])
+            ]
         w.para(t("factor_total", total=int(rows["segments"].sum())))
         w.table(frame, t("factor_caption", factor=label), _next(numbers, "table"))
         quotes = verbatims[verbatims["code"] == code.id].head(5)
@@ -277,13 +292,10 @@ def _annexes(w: Writer, data: ReportData, numbers: dict) -> None:
         type=("source_type", "first"), role=("respondent_role", "first"), date=("document_date", "first"), segments=("segment_id", "size"),
     )
     docs["words"] = word_counts(data.segments["text"]).groupby(data.segments["document_id"]).sum().astype("int64")
+    docs["type"] = docs["type"].map(lambda kind: t(f"source_{kind}"))
     docs = docs.reset_index()
     docs.columns = [t("col_document"), t("col_type"), t("col_role"), t("col_date"), t("col_segments"), t("col_words_count")]
     w.table(docs, t("documents_caption"), _next(numbers, "table"))
-    if data.agreement is not None and len(data.agreement):
-        w.heading(t("h_agreement"), 2)
-        columns = {"code": t("col_code"), "segments": t("col_segments"), "agreement_pct": t("col_agreement_pct"), "kappa": t("col_kappa"), "alpha": t("col_alpha"), "f1": t("col_f1")}
-        w.table(data.agreement[list(columns)].rename(columns=columns), t("agreement_caption"), _next(numbers, "table"))
 
 
 def _next(numbers: dict, kind: str) -> int:

@@ -19,6 +19,7 @@ from enquete.errors import ReportError
 REQUIRED_STYLES = ("Normal", "Title", "Subtitle", "Heading 1", "Heading 2", "Heading 3", "Caption", "Quote", "Table Grid", "List Bullet")
 FIGURE_WIDTH = Cm(15)
 LANGUAGES = ("fr", "en")
+KEEP_TOGETHER_ROWS = 20
 
 
 @lru_cache(maxsize=1)
@@ -100,8 +101,9 @@ class Writer:
                     element.set(qn("w:dirty"), "true")
             run._r.append(element)
 
-    def caption(self, kind: str, text: str, number: int):
+    def caption(self, kind: str, text: str, number: int, keep_with_next: bool = False):
         p = self.para(style="Caption")
+        p.paragraph_format.keep_with_next = keep_with_next  # a table's caption stays on the table's page
         p.add_run(f"{kind} ")
         self.field(p, f"SEQ {kind} \\* ARABIC", str(number))
         p.add_run(f"{self.t('caption_separator')}{text}")
@@ -110,11 +112,12 @@ class Writer:
         if not path.is_file():
             return False
         self.doc.add_picture(str(path), width=FIGURE_WIDTH)
+        self.doc.paragraphs[-1].paragraph_format.keep_with_next = True  # the figure stays with its caption
         self.caption(self.t("figure"), text, number)
         return True
 
     def table(self, frame: pd.DataFrame, text: str, number: int, widths: list[float] | None = None):
-        self.caption(self.t("table"), text, number)
+        self.caption(self.t("table"), text, number, keep_with_next=True)
         table = self.doc.add_table(rows=1, cols=len(frame.columns), style="Table Grid")
         for cell, name in zip(table.rows[0].cells, frame.columns):
             cell.text = ""
@@ -132,12 +135,43 @@ class Writer:
             for row in table.rows:
                 for cell, width in zip(row.cells, widths):
                     cell.width = Cm(width)
+        if len(table.rows) <= KEEP_TOGETHER_ROWS:  # a short table is never split over two pages
+            for row in table.rows[:-1]:
+                for cell in row.cells:
+                    for paragraph in cell.paragraphs:
+                        paragraph.paragraph_format.keep_with_next = True
         self.para()
         return table
 
 
+def fill_contents(document) -> None:
+    """Write the table of contents' entries (the level 1 and 2 headings) into its field, so that
+    every reader shows them at once; Word adds the page numbers when it updates the fields on
+    opening (``updateFields``), as LibreOffice does with Tools > Update."""
+    headings = [(p.text, int(p.style.name[-1])) for p in document.paragraphs if p.style.name in ("Heading 1", "Heading 2") and p.text]
+    for text in document.element.body.iter(qn("w:instrText")):
+        if text.text.strip().startswith("TOC"):
+            run = text.getparent()
+            placeholder = run.find(qn("w:t"))
+            index = list(run).index(placeholder)
+            run.remove(placeholder)
+            for k, (title, level) in enumerate(headings):
+                if k:
+                    run.insert(index, OxmlElement("w:br"))
+                    index += 1
+                entry = OxmlElement("w:t")
+                entry.set(qn("xml:space"), "preserve")
+                entry.text = ("\u2003" * (level - 1)) + title
+                run.insert(index, entry)
+                index += 1
+            break
+    update = OxmlElement("w:updateFields")
+    update.set(qn("w:val"), "true")
+    document.settings.element.append(update)
+
+
 def format_cell(value) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
+    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and pd.isna(value)):
         return ""
     if isinstance(value, float):
         return f"{value:.2f}"

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from enquete.codebook import Codebook, load_codebook
-from enquete.coding import Coder, DecisionStore, training_set
+from enquete.coding import Coder, DecisionStore, learning_set
 from enquete.coding.review import COMMENT, HASH
 from enquete.coding.selection import RANDOM_SHARE, select_for_review, thresholds_from
 from enquete.corpus import Corpus, load_corpus
@@ -183,7 +183,7 @@ class ReviewSession:
     def refit(self) -> None:
         """Learn again from every human coding, and refresh the suggestions of the segments not yet decided."""
         coder = Coder(self.codebook, model=self.settings.spacy_model, cache_dir=cache_dir(self.private), seed=self.settings.seed)
-        learned = training_set(self.segments, self.training, self.store.load(self.codebook.id))
+        learned = learning_set(self.segments, self.training, self.store.load(self.codebook.id))
         coder.fit(learned.rows, learned.codes)
         pending = ~self.queue["segment_id"].isin(list(self._decisions()))
         self.since_refit, self.refits = 0, self.refits + 1
