@@ -13,8 +13,14 @@ the fold's held-out segments are scored; both curves are printed, with the macro
 training on all of a fold's segments. With --transfer, the coder learns from the gold of half
 of the demo's initiatives (as another study's coding, by text) and is scored on the other half.
 
+With --llm-url and --llm-model, the language-model coder (coding.llm) on the same gold instead,
+each segment in its context from the demo corpus, the nearest examples drawn from the other
+folds only, beside the offline coder (zero-shot) on the same segments; --llm-limit N scores
+the first N gold segments only (a quick look at a slow server).
+
     uv run python benchmarks/eval_coder.py [--codebook facteurs_reussite] [--folds 5] [--learning-curve]
         [--simulate-review] [--transfer]
+    uv run python benchmarks/eval_coder.py --llm-url http://127.0.0.1:11434/v1 --llm-model mistral-small [--llm-limit 100]
 """
 
 from __future__ import annotations
@@ -41,11 +47,18 @@ def scores_table(truth: np.ndarray, predicted: np.ndarray, codes: list[str]) -> 
         precision = tp / (tp + fp) if tp + fp else 0.0
         recall = tp / (tp + fn) if tp + fn else 0.0
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        rows.append((code, int(t.sum()), precision, recall, f1))
-    table = pd.DataFrame(rows, columns=["code", "n", "precision", "recall", "f1"])
-    macro = table[["precision", "recall", "f1"]].mean()
-    table.loc[len(table)] = ["macro", int(truth.sum()), macro["precision"], macro["recall"], macro["f1"]]
+        rows.append((code, int(t.sum()), precision, recall, f1, _kappa(t, p)))
+    table = pd.DataFrame(rows, columns=["code", "n", "precision", "recall", "f1", "kappa"])
+    macro = table[["precision", "recall", "f1", "kappa"]].mean()
+    table.loc[len(table)] = ["macro", int(truth.sum()), macro["precision"], macro["recall"], macro["f1"], macro["kappa"]]
     return table
+
+
+def _kappa(truth: np.ndarray, predicted: np.ndarray) -> float:
+    """Cohen's kappa of two 0/1 codings (1 when both are constant and equal)."""
+    observed = float(np.mean(truth == predicted))
+    expected = truth.mean() * predicted.mean() + (1 - truth.mean()) * (1 - predicted.mean())
+    return 1.0 if expected == 1 else (observed - expected) / (1 - expected)
 
 
 def keyword_baseline(texts: list[str], codebook) -> np.ndarray:
@@ -125,6 +138,42 @@ def transfer(gold: pd.DataFrame, codebook, cache: Path) -> tuple[float, float, i
     return zero, macro_f1(coder, gold, truth, target), int(source.sum()), len(target)
 
 
+def llm_evaluation(gold: pd.DataFrame, codebook, args, folds: int) -> dict[str, pd.DataFrame]:
+    """The language-model coder and the offline zero-shot coder on the same gold segments, each
+    in its context; the examples shown to the model come from the other folds."""
+    from enquete.coding import Coder
+    from enquete.coding.llm import LLMCoder
+    from enquete.corpus import load_corpus
+    from enquete.ingest import ingest_corpus
+    from enquete.settings import LLMSettings, Settings
+
+    corpus = ingest_corpus(load_corpus(ROOT / "corpora" / "demo"), Settings())[0]
+    settings = LLMSettings(url=args.llm_url, model=args.llm_model, key_env=args.llm_key_env or "", votes=args.llm_votes,
+                           examples=args.llm_examples, only_uncertain=args.llm_only_uncertain, allow_remote=args.llm_allow_remote)
+    scored = gold.iloc[: args.llm_limit] if args.llm_limit else gold
+    cache = Path(tempfile.mkdtemp(prefix="enquete-eval-llm-"))
+    truth = Coder(codebook).label_matrix(scored["codes"])
+    predicted = np.zeros_like(truth)
+    offline = Coder(codebook, cache_dir=cache)
+    zero = offline.label_matrix(offline.predict(scored)["codes"])
+    reports = []
+    for train, test in KFold(folds, shuffle=True, random_state=0).split(gold):
+        test = test[test < len(scored)]
+        if not len(test):
+            continue
+        coder = LLMCoder(codebook, settings, offline=Coder(codebook, cache_dir=cache), cache_dir=cache)
+        coder.examples_ = gold.iloc[train][["text", "codes"]].reset_index(drop=True)  # other folds only, never the segment itself
+        asked = corpus["segment_id"].isin(gold["segment_id"].iloc[test]).to_numpy()
+        coded = coder.predict(corpus, rows=asked).set_index("segment_id")["codes"]
+        predicted[test] = coder.label_matrix(coded.reindex(gold["segment_id"].iloc[test]).fillna("").tolist())
+        reports.append(coder.report_)
+    print(f"modèle {args.llm_model} sur {reports[0]['host']} : {sum(r['sent'] for r in reports)} requête(s) envoyée(s), "
+          f"{sum(r['invented_quotes'] for r in reports)} code(s) écarté(s) pour citation inventée, "
+          f"{sum(r['failed'] for r in reports)} segment(s) sans réponse lisible")
+    return {"zéro-shot hors ligne (mêmes segments)": scores_table(truth, zero, codebook.ids),
+            f"modèle de langue {args.llm_model}": scores_table(truth, predicted, codebook.ids)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--codebook", default="facteurs_reussite")
@@ -133,6 +182,14 @@ def main() -> None:
     parser.add_argument("--learning-curve", action="store_true", help="also train on 1/4, 1/2, 3/4 of each fold")
     parser.add_argument("--simulate-review", action="store_true", help="review by batches of 25: selection vs random")
     parser.add_argument("--transfer", action="store_true", help="train on half of the initiatives, score the other half")
+    parser.add_argument("--llm-url", help="an OpenAI-compatible server: evaluate the language-model coder instead")
+    parser.add_argument("--llm-model")
+    parser.add_argument("--llm-key-env")
+    parser.add_argument("--llm-votes", type=int, default=1)
+    parser.add_argument("--llm-examples", type=int, default=4)
+    parser.add_argument("--llm-only-uncertain", action="store_true")
+    parser.add_argument("--llm-allow-remote", action="store_true")
+    parser.add_argument("--llm-limit", type=int, default=0, help="score only the first N gold segments")
     args = parser.parse_args()
     os.environ.setdefault("ENQUETE_PROGRESS", "0")
     from enquete.coding import Coder
@@ -141,6 +198,11 @@ def main() -> None:
     coder = Coder(args.codebook)
     truth = coder.label_matrix(gold["codes"])
     pd.set_option("display.float_format", "{:.2f}".format)
+    if args.llm_url:
+        for name, table in llm_evaluation(gold, coder.codebook, args, args.folds).items():
+            print(f"\n== {name}: macro-F1 {table['f1'].iloc[-1]:.3f}, kappa {table['kappa'].iloc[-1]:.3f}")
+            print(table.to_string(index=False))
+        return
     results = {}
 
     results["mots-clés"] = scores_table(truth, keyword_baseline(gold["text"].tolist(), coder.codebook), coder.codes)

@@ -134,7 +134,7 @@ def ingest(
     console.print(f"{len(segments)} segments écrits dans {out} ; {len(rejected)} rejet(s) dans {rejects_path}")
 
 
-def _run(corpus: Path, out: Path, pseudonymise: bool, codebook: str | None, strict: bool, language: str | None = None) -> None:
+def _run(corpus: Path, out: Path, pseudonymise: bool, codebook: str | None, strict: bool, language: str | None = None, llm: dict | None = None) -> None:
     from enquete.codebook import load_codebook
     from enquete.pipeline import run
 
@@ -147,8 +147,7 @@ def _run(corpus: Path, out: Path, pseudonymise: bool, codebook: str | None, stri
     with user_errors():
         if codebook:
             load_codebook(codebook)
-        overrides = {"language": language} if language else {}
-        result = run(corpus, out, pseudonymise=pseudonymise, codebook=codebook, strict=strict, **overrides)
+        result = run(corpus, out, pseudonymise=pseudonymise, codebook=codebook, strict=strict, language=language, llm=llm)
     for notice in result.notices:
         err.print(f"[yellow]Note :[/yellow] {notice}", highlight=False)
     table = Table("étape", "secondes", title=f"enquete run : {result.corpus.root}")
@@ -179,6 +178,12 @@ def run_summary_lines(result) -> list[str]:
         f"{int(counts.sum())} codes appliqués à {int(segments['codes'].fillna('').ne('').sum()) if 'codes' in segments else 0} segments"
         + (" : " + ", ".join(f"{c} {n}" for c, n in counts.items()) if len(counts) else ""),
     ]
+    measured = result.tables.get("fiabilite_codage")
+    if measured is not None and len(measured):
+        mean = measured.set_index("code").loc["macro"]
+        sample = "échantillon tiré au hasard" if mean["sample"] == "random" else "relecture ciblée, pas un échantillon au hasard"
+        lines.append(f"Accord du codage automatique avec le codage humain ({sample}, {int(mean['segments'])} segments) : "
+                     f"F1 moyen {mean['f1']:.2f}, kappa moyen {mean['kappa']:.2f}".replace(".", ","))
     if result.topics is not None:
         lines.append(f"{len(result.topics.topics)} thèmes")
     lines.append(f"{len(result.files)} fichiers écrits dans {result.out_dir}")
@@ -195,6 +200,35 @@ StrictOption = Annotated[bool, typer.Option(help="Code de sortie 3 si un fichier
 LanguageOption = Annotated[str | None, typer.Option(help="Langue du rapport, des figures et des libellés : fr ou en (défaut : réglage `language` du corpus).")]
 
 
+LLM_PANEL = "Modèle de langue (optionnel, sur votre serveur)"
+LlmUrl = Annotated[str | None, typer.Option("--llm-url", help="Coder avec un modèle de langue : adresse OpenAI-compatible de VOTRE serveur (Ollama : http://127.0.0.1:11434/v1). Seul du texte pseudonymisé est envoyé.", rich_help_panel=LLM_PANEL)]
+LlmModel = Annotated[str | None, typer.Option("--llm-model", help="Nom du modèle sur ce serveur.", rich_help_panel=LLM_PANEL)]
+LlmKeyEnv = Annotated[str | None, typer.Option("--llm-key-env", help="Variable d'environnement qui contient la clé du serveur (jamais écrite nulle part).", rich_help_panel=LLM_PANEL)]
+LlmOnlyUncertain = Annotated[bool, typer.Option("--llm-only-uncertain", help="Ne soumettre au modèle que les segments où le codeur hors ligne hésite.", rich_help_panel=LLM_PANEL)]
+LlmVotes = Annotated[int | None, typer.Option("--llm-votes", min=1, max=15, help="Réponses par segment ; le score est la part de celles qui donnent le code.", rich_help_panel=LLM_PANEL)]
+LlmAllowRemote = Annotated[bool, typer.Option("--llm-allow-remote", help="Accepter un serveur qui n'est ni cette machine ni une adresse privée.", rich_help_panel=LLM_PANEL)]
+LlmDryRun = Annotated[bool, typer.Option("--llm-dry-run", help="N'envoyer rien : afficher une requête complète, le nombre de requêtes et de tokens.", rich_help_panel=LLM_PANEL)]
+
+
+def llm_options(url, model, key_env, only_uncertain, votes, allow_remote) -> dict:
+    """The language-model options given on the command line (None: the corpus's setting stays)."""
+    given = {"url": url, "model": model, "key_env": key_env, "only_uncertain": only_uncertain or None, "votes": votes, "allow_remote": allow_remote or None}
+    return {k: v for k, v in given.items() if v is not None}
+
+
+def print_plan(plan) -> None:
+    """What a language-model run would send (--llm-dry-run)."""
+    console.print(f"[bold]Requête 1 sur {plan.requests}[/bold] (rien n'est envoyé) :", highlight=False)
+    for message in plan.messages:
+        console.print(f"[dim]--- {message['role']} ---[/dim]", highlight=False)
+        console.print(message["content"], highlight=False, markup=False)
+    console.print(
+        f"{plan.segments} segment(s) à soumettre, {plan.requests} requête(s), environ {plan.tokens:,} tokens envoyés et reçus".replace(",", "\u202f")
+        + (f" ; {plan.offline_confident} segment(s) laissé(s) au codeur hors ligne, sûr de lui" if plan.offline_confident else ""),
+        highlight=False,
+    )
+
+
 @app.command("run")
 def run_command(
     corpus: Annotated[Path, typer.Argument(help="Dossier du corpus.")],
@@ -203,9 +237,23 @@ def run_command(
     codebook: CodebookOption = None,
     strict: StrictOption = False,
     language: LanguageOption = None,
+    llm_url: LlmUrl = None,
+    llm_model: LlmModel = None,
+    llm_key_env: LlmKeyEnv = None,
+    llm_only_uncertain: LlmOnlyUncertain = False,
+    llm_votes: LlmVotes = None,
+    llm_allow_remote: LlmAllowRemote = False,
+    llm_dry_run: LlmDryRun = False,
 ) -> None:
     """Exécuter toute la chaîne sur un corpus et écrire les sorties."""
-    _run(corpus, out, pseudonymise, codebook, strict, language)
+    llm = llm_options(llm_url, llm_model, llm_key_env, llm_only_uncertain, llm_votes, llm_allow_remote)
+    if llm_dry_run:
+        from enquete.pipeline import llm_plan
+
+        with user_errors():
+            print_plan(llm_plan(corpus, llm=llm, codebook=codebook, language=language))
+        return
+    _run(corpus, out, pseudonymise, codebook, strict, language, llm)
 
 
 def demo_corpus() -> Path:
@@ -242,6 +290,7 @@ def pseudonymise_command(
     from enquete.io import read_table, write_table
     from enquete.private import KEY_FILE, REPLACEMENTS_FILE, cache_dir, private_dir, write_private
     from enquete.pseudonymise import pseudonymise
+    from enquete.reproducibility import mark_pseudonymised
     from enquete.schema import coerce, validate_segments
     from enquete.settings import make_settings
     from enquete.vocabulary import localise, value_label
@@ -266,6 +315,7 @@ def pseudonymise_command(
         )
         language = settings.language
         write_table(localise(done.segments, language), out)
+        mark_pseudonymised(out)
         summary_path = out.with_name(out.stem + ".resume.csv")
         write_table(done.summary(language), summary_path)
         if not irreversible:
@@ -285,7 +335,15 @@ def code_command(
     out: Annotated[Path, typer.Option("--out", "-o", help="Table codée (.csv, .parquet ou .xlsx).")],
     codebook: Annotated[str, typer.Option(help="Grille : nom fourni ou chemin d'un .yaml.")] = "facteurs_reussite",
     train: Annotated[Path | None, typer.Option(help="Codage fait à la main pour entraîner le codeur : table (codes, avec segment_id ou text, même d'un autre corpus) ou projet REFI-QDA (.qdpx).")] = None,
-    cache: Annotated[Path | None, typer.Option(help="Dossier du cache de l'analyse spaCy (défaut : ./.enquete-private/cache).")] = None,
+    cache: Annotated[Path | None, typer.Option(help="Dossier du cache de l'analyse spaCy et des réponses du modèle (défaut : ./.enquete-private/cache).")] = None,
+    llm_url: LlmUrl = None,
+    llm_model: LlmModel = None,
+    llm_key_env: LlmKeyEnv = None,
+    llm_only_uncertain: LlmOnlyUncertain = False,
+    llm_votes: LlmVotes = None,
+    llm_allow_remote: LlmAllowRemote = False,
+    llm_dry_run: LlmDryRun = False,
+    allow_raw_text: Annotated[bool, typer.Option("--allow-raw-text", help="Envoyer au modèle une table qui n'est pas une sortie pseudonymisée d'enquete (à vos risques).", rich_help_panel=LLM_PANEL)] = False,
 ) -> None:
     """Coder chaque segment : colonnes codes, score_<code> et evidence ajoutées."""
     from enquete.coding import Coder, code_segments
@@ -293,12 +351,28 @@ def code_command(
     from enquete.io import read_table, write_table
     from enquete.private import cache_dir, private_dir
     from enquete.schema import code_counts, conform
-    from enquete.settings import DEFAULTS
+    from enquete.settings import DEFAULTS, make_settings
     from enquete.vocabulary import localise
 
     with user_errors():
         segments = conform(read_table(table), where=str(table))
-        coder = Coder(codebook, cache_dir=cache or cache_dir(private_dir(Path.cwd(), DEFAULTS, out)))
+        folder = cache or cache_dir(private_dir(Path.cwd(), DEFAULTS, out))
+        coder = Coder(codebook, cache_dir=folder)
+        llm = make_settings(llm=llm_options(llm_url, llm_model, llm_key_env, llm_only_uncertain, llm_votes, llm_allow_remote)).llm
+        if llm.enabled:
+            from enquete.coding.llm import LLMCoder
+            from enquete.errors import PrivacyError
+            from enquete.reproducibility import is_pseudonymised
+
+            if not allow_raw_text and not is_pseudonymised(table):
+                raise PrivacyError(
+                    f"{table} n'est pas, telle quelle, une sortie pseudonymisée d'enquete (enquete run ou enquete pseudonymise) : "
+                    "rien n'est envoyé au modèle. Pseudonymisez-la d'abord, ou passez --allow-raw-text si son texte est déjà anonyme."
+                )
+            coder = LLMCoder(coder.codebook, llm, offline=coder, cache_dir=folder, allow_raw_text=allow_raw_text)
+            if llm_dry_run:
+                print_plan(coder.plan(segments))
+                return
         coded = code_segments(segments, coder, read_coding(train, coder.codebook) if train else None)
         write_table(localise(coded, DEFAULTS.language), out)
     applied = code_counts(coded["codes"])
@@ -306,6 +380,8 @@ def code_command(
     console.print(f"Entraînement{f' ({train.name})' if train else ''} : {coder.training_.describe()}", highlight=False)
     if coder.fitted_:
         console.print(f"Codes : {coder.describe_learning()}", highlight=False)
+    if llm.enabled:
+        console.print(f"Modèle de langue : {coder.describe_asking()}", highlight=False)
     console.print(", ".join(f"{code} : {n}" for code, n in applied.items()) or "aucun code appliqué")
 
 

@@ -125,8 +125,15 @@ class Corpus:
         return {i.id: i for i in self.manifest.initiatives}
 
     def settings(self, **overrides: Any) -> Settings:
-        """Default settings, then the manifest's, then the given overrides; checked now (ConfigError)."""
-        settings = make_settings(**{**self.manifest.settings, **{k: v for k, v in overrides.items() if v is not None}})
+        """Default settings, then the manifest's, then the given overrides (a block such as ``llm``
+        is merged field by field); checked now (ConfigError)."""
+        values = dict(self.manifest.settings)
+        for key, value in overrides.items():
+            if isinstance(value, dict):
+                values[key] = {**values.get(key, {}), **{k: v for k, v in value.items() if v is not None}}
+            elif value is not None:
+                values[key] = value
+        settings = make_settings(**values)
         for name in ("training_codes", "review_sample", "report_template"):
             value = getattr(settings, name)
             if value and not (self.root / value).is_file():

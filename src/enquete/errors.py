@@ -17,7 +17,9 @@ for the environment), so ``except ValueError`` keeps working::
     ├── TopicError       topics cannot be computed from these segments (too few)
     ├── ReportError      the report cannot be built (a template without the needed styles)
     ├── VerifyError      a run folder cannot be verified (no manifest, corpus not found)
-    └── ModelError       the spaCy model is not installed (RuntimeError)
+    ├── PrivacyError     text that is not pseudonymised would leave the machine, or go to a remote host
+    ├── ModelError       the spaCy model is not installed (RuntimeError)
+    └── LLMError         the language-model server cannot be used: unreachable, model unknown, refusing (RuntimeError)
 
 Warnings say what was decided and deserves a look, without stopping anything; the command
 line always shows them (``Attention : …``)::
@@ -109,3 +111,11 @@ class ReadingWarning(EnqueteWarning):
 
 class OutputWarning(EnqueteWarning):
     """A file was written within a limit of its format (a workbook cell cut at Excel's maximum)."""
+
+
+class PrivacyError(EnqueteError, ValueError):
+    """Text that is not pseudonymised would leave the machine, or go to a host that is not local."""
+
+
+class LLMError(EnqueteError, RuntimeError):
+    """The language-model server cannot be used: unreachable, the model unknown, or answering errors."""

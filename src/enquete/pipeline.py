@@ -18,9 +18,9 @@ import pandas as pd
 from enquete import __version__
 from enquete.analysis import analyse, write_analyses, write_figures
 from enquete.codebook import Codebook, load_codebook
-from enquete.coding import Coder, DecisionStore, code_segments, export_review, sample_decisions
+from enquete.coding import Coder, DecisionStore, code_segments, export_review, learning_set, sample_decisions
 from enquete.corpus import OUTPUT_MARKER, Corpus, load_corpus
-from enquete.errors import ConfigError, OutputError
+from enquete.errors import ConfigError, OutputError, PrivacyError
 from enquete.exports import read_coding, write_exports
 from enquete.ingest import ingest_corpus, worker_count
 from enquete.io import read_table, write_json, write_table
@@ -101,6 +101,7 @@ def run(corpus_path: str | Path, out_dir: str | Path, **overrides) -> RunResult:
     settings = corpus.settings(**overrides)
     out = Path(out_dir)
     private = private_dir(corpus.root, settings, out)
+    check_llm(settings)
     out.mkdir(parents=True, exist_ok=True)
     (out / OUTPUT_MARKER).touch()
     timings: dict[str, float] = {}
@@ -132,7 +133,8 @@ def run(corpus_path: str | Path, out_dir: str | Path, **overrides) -> RunResult:
         result.files += write_exports(result.segments, result.codebook, out / "exports", result.project["name"], initiatives, settings.language, attributes)
     with _Timer(timings, "outputs"):
         _write_outputs(result)  # last: the segment table with its topics, then the manifest
-    write_manifest(out, build_manifest(corpus.root, _inputs(result), settings.model_dump(), out, timings, result.files))
+    sent_to = {k: result.coding["llm"][k] for k in ("host", "model", "prompt_hash")} if "llm" in result.coding else None
+    write_manifest(out, build_manifest(corpus.root, _inputs(result), settings.model_dump(), out, timings, result.files, sent_to))
     return result
 
 
@@ -277,8 +279,7 @@ def topics_stage(
 def _code(result: RunResult, private: Path) -> None:
     corpus, settings = result.corpus, result.settings
     codebook = load_codebook(_codebook_path(corpus, settings.codebook))
-    coder = Coder(codebook, model=settings.spacy_model, cache_dir=cache_dir(private), seed=settings.seed,
-                  workers=worker_count(settings, len(result.segments) // 500))
+    coder = _coder(result, codebook, private)
     training = read_coding(corpus.root / settings.training_codes, codebook) if settings.training_codes else None  # checked at load
     decisions = DecisionStore(review_dir(private)).load(codebook.id)
     if settings.review_sample:
@@ -294,8 +295,57 @@ def _code(result: RunResult, private: Path) -> None:
         "learned": learned, "reviewed": int(reviewed.sum()), "random_sample": drawn,
     }
     result.notices.append(f"codage : {coder.training_.describe()}" + (f" ; {coder.describe_learning()}" if coder.fitted_ else ""))
+    if settings.llm.enabled:
+        result.coding["llm"] = coder.report_
+        result.notices.append(f"modèle de langue : {coder.describe_asking()}")
     if reviewed.any():
         result.notices.append(f"{int(reviewed.sum())} décision(s) humaine(s) appliquée(s) au codage, dont {drawn} sur un échantillon tiré au hasard")
+
+
+def llm_plan(corpus_path: str | Path, **overrides):
+    """What coding the corpus with its language model would send (:class:`~enquete.coding.llm.Plan`),
+    sending nothing: the corpus is read and pseudonymised, as a run would, in memory."""
+    corpus = load_corpus(corpus_path)
+    settings = corpus.settings(**overrides)
+    if not settings.llm.enabled:
+        raise ConfigError("--llm-dry-run sans serveur de modèle : donnez --llm-url et --llm-model (ou settings.llm)")
+    private = private_dir(corpus.root, settings, None)
+    segments, rejects = ingest_corpus(corpus, settings)
+    result = RunResult(corpus, settings, Path(), segments, rejects)
+    if settings.pseudonymise:
+        _pseudonymise(result, private)
+    codebook = load_codebook(_codebook_path(corpus, settings.codebook))
+    coder = _coder(result, codebook, private)
+    training = read_coding(corpus.root / settings.training_codes, codebook) if settings.training_codes else None
+    learned = learning_set(result.segments, training, DecisionStore(review_dir(private)).load(codebook.id))
+    if len(learned):
+        coder.fit(learned.rows, learned.codes)
+    return coder.plan(result.segments)
+
+
+def check_llm(settings: Settings) -> None:
+    """Before anything is read: a language model is only sent pseudonymised text, on a local or
+    private host unless the user confirmed another."""
+    if settings.llm.enabled:
+        from enquete.coding.llm import endpoint_host
+
+        if not settings.pseudonymise:
+            raise PrivacyError("codage par modèle de langue refusé sans pseudonymisation : seul du texte pseudonymisé quitte la machine")
+        endpoint_host(settings.llm.url, settings.llm.allow_remote)
+
+
+def _coder(result: RunResult, codebook: Codebook, private: Path):
+    """The offline coder, or the language-model coder over it when ``settings.llm`` names a server
+    (pseudonymised text only)."""
+    settings = result.settings
+    coder = Coder(codebook, model=settings.spacy_model, cache_dir=cache_dir(private), seed=settings.seed,
+                  workers=worker_count(settings, len(result.segments) // 500))
+    if not settings.llm.enabled:
+        return coder
+    check_llm(settings)
+    from enquete.coding.llm import LLMCoder
+
+    return LLMCoder(codebook, settings.llm, offline=coder, cache_dir=cache_dir(private), language=settings.language, seed=settings.seed)
 
 
 def _codebook_path(corpus: Corpus, name: str) -> str | Path:

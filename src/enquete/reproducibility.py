@@ -50,8 +50,10 @@ def library_versions() -> dict[str, str]:
 
 
 
-def build_manifest(corpus_root: Path, inputs: dict[str, Path], settings: dict, out_dir: Path, timings: dict[str, float], files: list[Path]) -> dict:
-    """The manifest of a run; ``inputs`` maps a (pseudonymised) name to each input file."""
+def build_manifest(corpus_root: Path, inputs: dict[str, Path], settings: dict, out_dir: Path, timings: dict[str, float], files: list[Path],
+                   language_model: dict | None = None) -> dict:
+    """The manifest of a run; ``inputs`` maps a (pseudonymised) name to each input file;
+    ``language_model``: where the text was sent, when a model coded it (host, model, prompt hash)."""
     root = out_dir.resolve()
     written = sorted({p.resolve() for p in files if p.is_file() and root in p.resolve().parents})
     return {
@@ -65,6 +67,7 @@ def build_manifest(corpus_root: Path, inputs: dict[str, Path], settings: dict, o
         "inputs": {name: sha256(path) for name, path in sorted(inputs.items())},
         "outputs": {p.relative_to(root).as_posix(): sha256(p) for p in written},
         "timings_seconds": {k: round(v, 2) for k, v in timings.items()},
+        **({"language_model": language_model} if language_model else {}),
     }
 
 
@@ -136,3 +139,28 @@ def verify(out_dir: str | Path, corpus: str | Path | None = None) -> pd.DataFram
         result = run(corpus_path, Path(tmp) / "sorties", **before["settings"])
         after = read_manifest(result.out_dir)
     return compare(before, after)
+
+
+PSEUDONYMISED_MARK = ".pseudonymise.json"  # beside a table written by `enquete pseudonymise`
+
+
+def mark_pseudonymised(table: str | Path) -> Path:
+    """Record, beside a table, that enquete pseudonymised it (with its hash: an edited table loses the mark)."""
+    table = Path(table)
+    return write_json(table.with_name(table.name + PSEUDONYMISED_MARK), {"enquete": __version__, "pseudonymised": True, "sha256": sha256(table)})
+
+
+def is_pseudonymised(table: str | Path) -> bool:
+    """Whether a table is, unchanged, a pseudonymised output of enquete: marked by `enquete
+    pseudonymise`, or listed in the manifest of a run made with pseudonymisation."""
+    table = Path(table).resolve()
+    mark = table.with_name(table.name + PSEUDONYMISED_MARK)
+    if mark.is_file():
+        record = json.loads(mark.read_text(encoding="utf-8"))
+        return bool(record.get("pseudonymised")) and record.get("sha256") == sha256(table)
+    for folder in table.parents[:3]:
+        if (folder / MANIFEST).is_file():
+            manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+            listed = manifest.get("outputs", {}).get(table.relative_to(folder).as_posix())
+            return bool(manifest.get("settings", {}).get("pseudonymise")) and listed == sha256(table)
+    return False

@@ -10,7 +10,7 @@ import importlib.util
 from pathlib import Path
 from typing import Annotated, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from enquete.errors import ConfigError
 
@@ -19,6 +19,35 @@ ReportSection = Literal["synthese", "contexte", "methodologie", "resultats", "th
 REPORT_SECTIONS: tuple[str, ...] = get_args(ReportSection)
 #: How topics embed segments: TF-IDF (default), spaCy vectors, or a model2vec model (optional extra).
 TOPIC_EMBEDDINGS = r"^(tfidf|spacy|model2vec:.+)$"
+
+
+class LLMSettings(BaseModel):
+    """Coding with a language model on the user's own server (off while ``url`` is empty)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: Annotated[str, Field(pattern=r"^(https?://\S+)?$")] = ""  # OpenAI-compatible base, e.g. http://127.0.0.1:11434/v1
+    model: str = ""
+    key_env: Annotated[str, Field(pattern=r"^([A-Za-z_][A-Za-z0-9_]*)?$")] = ""  # the environment variable holding the key, if any
+    only_uncertain: bool = False  # ask only where the offline coder hesitates
+    votes: int = Field(1, ge=1, le=15)  # answers per segment; the score is the share of them giving the code
+    examples: int = Field(4, ge=0, le=20)  # nearest human-coded segments shown in each prompt
+    allow_remote: bool = False  # a host that is not loopback or private must be confirmed
+    concurrency: int = Field(2, ge=1, le=32)
+    timeout: float = Field(120.0, gt=0)
+    retries: int = Field(4, ge=0, le=10)
+
+    @model_validator(mode="after")
+    def _model_with_url(self) -> "LLMSettings":
+        if self.url and not self.model:
+            raise ValueError("llm.model est requis avec llm.url (nom du modèle sur le serveur)")
+        if "@" in self.url.split("//", 1)[-1].split("/", 1)[0]:
+            raise ValueError("pas d'identifiant ni de mot de passe dans llm.url (il serait écrit dans le manifeste) : donnez la clé par une variable d'environnement (llm.key_env)")
+        return self
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.url)
 
 
 class Settings(BaseModel):
@@ -48,6 +77,7 @@ class Settings(BaseModel):
     report_sections: list[ReportSection] = Field(default_factory=lambda: list(REPORT_SECTIONS))
     report_template: str = ""  # the agency's .docx template, relative to the corpus
     workers: int = Field(0, ge=0, description="processes for per-document stages; 0 = automatic")
+    llm: LLMSettings = Field(default_factory=LLMSettings)
     review_workbook_rows: int = Field(
         50_000, ge=0, description="above this many coded segments the review file is a .csv, not an .xlsx (slow, 1,048,576 rows at most)"
     )

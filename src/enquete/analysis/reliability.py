@@ -39,7 +39,13 @@ def benchmark() -> dict:
 
 def sample_size(half_width: float, disagreement: float | None = None) -> int:
     """Random segments to code by hand for 95 % intervals of ± ``half_width`` on every share
-    (the variance of human − automatic is at most the rate at which they disagree)."""
+    (the variance of human − automatic is at most the rate at which they disagree).
+
+    Parameters
+    ----------
+    half_width : the interval's half width, as a share (0.05 for ± 5 points).
+    disagreement : the largest rate at which automatic and human codes differ (default: the benchmark's).
+    """
     rate = disagreement if disagreement is not None else max(benchmark()["disagreement"].values())
     return math.ceil(Z95**2 * rate / half_width**2)
 

@@ -1,0 +1,330 @@
+"""LLMCoder: the codebook applied by a language model on the user's own server, with the
+offline :class:`~enquete.coding.coder.Coder`'s shape (``fit``/``predict``, ``codes``,
+``score_<id>``, ``evidence``), so that review, analysis, report and exports work unchanged.
+
+Only the segment's (pseudonymised) text, the previous segment's text as context and the
+nearest segments the team coded on this corpus are sent: no file name, speaker name, date
+or document metadata. The offline coder runs too: with ``only_uncertain`` it decides where it
+is confident, and it codes the segments whose answer could not be read.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from enquete.codebook import Codebook, load_codebook
+from enquete.coding.coder import Coder
+from enquete.coding.llm.client import AnswerCache, ChatClient, endpoint_host
+from enquete.coding.llm.prompt import (
+    UnreadableAnswer,
+    answer_schema,
+    check_codes,
+    parse_answer,
+    prompt_hash,
+    system_prompt,
+    texts,
+    user_prompt,
+)
+from enquete.coding.training import FOREIGN_ID
+from enquete.errors import ConfigError, LLMError
+from enquete.schema import speech_rows, split_codes
+from enquete.settings import LLMSettings
+
+UNCERTAIN = 0.15  # a score this close to its code's threshold: the offline coder hesitates
+CONTEXT_TYPES = ("turn", "text", "paragraph", "poll")  # rows that can be a segment's context
+CHARS_PER_TOKEN = 4  # for the dry run's estimate
+ANSWER_TOKENS = 80
+MAX_FAILED_SHARE = 0.1  # more segments than this without an answer: the run stops
+DROPPED = {
+    "invented_quotes": "code(s) écarté(s) : citation absente du segment",
+    "unknown_codes": "code(s) hors grille ignoré(s)",
+    "unreadable": "réponse(s) illisible(s)",
+    "failed": "segment(s) codé(s) hors ligne faute de réponse lisible",
+}
+
+
+@dataclass
+class Request:
+    """One question to the model: a distinct segment text in its context, one vote."""
+
+    text: str
+    context: str
+    question: bool
+    vote: int
+    examples: list[tuple[str, list[str]]] = field(default_factory=list)
+
+
+@dataclass
+class Plan:
+    """What a run would send (``--dry-run``): requests, an estimate of the tokens, one prompt."""
+
+    segments: int
+    requests: int
+    tokens: int
+    messages: list[dict]
+    offline_confident: int = 0
+
+
+class LLMCoder:
+    """Multi-label coding by a language model served over the OpenAI chat API.
+
+    Parameters
+    ----------
+    codebook : a codebook, a bundled codebook's name or a .yaml path.
+    settings : the server, the model and how to ask (:class:`~enquete.settings.LLMSettings`).
+    offline : the offline coder (created from the codebook when not given).
+    cache_dir : the private folder where answers are cached (``llm_answers.sqlite``).
+    language : the language the prompt is written in.
+    seed : sent to the server (deterministic sampling where it supports it).
+    allow_raw_text : accept human-coded examples from another table (their text may not be pseudonymised).
+    progress : show a progress bar with the rate and the time left.
+    backoff : seconds before the first retry after a transient failure (doubled each time).
+    """
+
+    def __init__(self, codebook: Codebook | str | Path = "facteurs_reussite", settings: LLMSettings | None = None, *,
+                 offline: Coder | None = None, cache_dir: str | Path | None = None, language: str = "fr", seed: int = 0,
+                 allow_raw_text: bool = False, progress: bool = True, backoff: float = 1.0):
+        self.codebook = codebook if isinstance(codebook, Codebook) else load_codebook(codebook)
+        self.settings = settings or LLMSettings()
+        if not self.settings.enabled:
+            raise ConfigError("codage par modèle de langue : adresse du serveur manquante (--llm-url, settings.llm.url)")
+        self.host = endpoint_host(self.settings.url, self.settings.allow_remote)
+        self.offline = offline or Coder(self.codebook, cache_dir=cache_dir, seed=seed)
+        self.codes = self.codebook.ids
+        self.cache_dir, self.language, self.seed = cache_dir, language, seed
+        self.allow_raw_text, self.progress, self.backoff = allow_raw_text, progress, backoff
+        self.system = system_prompt(self.codebook, language)
+        self.prompt_hash = prompt_hash(self.codebook, language)
+        self.examples_ = pd.DataFrame({"text": pd.Series(dtype=str), "codes": pd.Series(dtype=str)})
+        self.report_: dict = {}
+        self._sent = self._cached = 0
+
+    # --- the offline coder's shape ------------------------------------------------
+
+    @property
+    def fitted_(self) -> bool:
+        return self.offline.fitted_
+
+    @property
+    def learning_(self) -> pd.DataFrame:
+        return self.offline.learning_
+
+    def describe_learning(self) -> str:
+        return self.offline.describe_learning()
+
+    def label_matrix(self, codes) -> np.ndarray:
+        """(n, codes) 0/1 matrix, as :meth:`Coder.label_matrix`."""
+        return self.offline.label_matrix(codes)
+
+    def fit(self, segments: pd.DataFrame, codes) -> "LLMCoder":
+        """Fit the offline coder, and keep the human-coded segments of this corpus as the examples
+        shown to the model (the nearest ones in each prompt)."""
+        self.offline.fit(segments, codes)
+        labels = [";".join(c for c in self.codes if c in set(split_codes(v)) or (isinstance(v, (list, set, tuple)) and c in v)) for v in codes]
+        examples = pd.DataFrame({"segment_id": segments["segment_id"].astype(str).to_numpy() if "segment_id" in segments else "",
+                                 "text": segments["text"].fillna("").astype(str).to_numpy(), "codes": labels})
+        own = ~examples["segment_id"].str.startswith(FOREIGN_ID.format("")) | self.allow_raw_text
+        self.examples_ = examples[own & examples["text"].str.strip().ne("")][["text", "codes"]].reset_index(drop=True)
+        return self
+
+    def description(self) -> dict:
+        """Where the text went and what was asked: for the run summary and the manifest (no key)."""
+        return {"host": self.host, "model": self.settings.model, "prompt_hash": self.prompt_hash, "votes": self.settings.votes,
+                "only_uncertain": self.settings.only_uncertain, "examples": self.settings.examples}
+
+    def describe_asking(self) -> str:
+        """What the model was asked and what came back, in a sentence (French, as the command line speaks)."""
+        r = self.report_
+        text = (f"{r['model']} sur {r['host']} : {r['segments']} segment(s) soumis, {r['requests']} requête(s) "
+                f"({r['sent']} envoyée(s), {r['from_cache']} du cache)")
+        if r["offline_confident"]:
+            text += f" ; {r['offline_confident']} segment(s) laissé(s) au codeur hors ligne, sûr de lui"
+        dropped = [f"{r[key]} {label}" for key, label in DROPPED.items() if r[key]]
+        return text + (" ; " + ", ".join(dropped) if dropped else "")
+
+    # --- what to ask --------------------------------------------------------------
+
+    def _requests(self, segments: pd.DataFrame, offline: pd.DataFrame, rows: np.ndarray | None = None) -> tuple[np.ndarray, list[Request], np.ndarray]:
+        """Rows to ask about, the requests (``votes`` per distinct text in its context), and
+        each asked row's distinct text."""
+        ask = speech_rows(segments) if rows is None else speech_rows(segments) & rows
+        if self.settings.only_uncertain:
+            ask &= self._uncertain(offline)
+        context, question = contexts(segments)
+        keys = pd.Series(list(zip(segments["text"].fillna("").astype(str), context, question)), index=segments.index)[ask]
+        distinct, first_vote = pd.factorize(keys) if len(keys) else (np.array([], dtype=int), [])
+        examples = self._nearest([k[0] for k in first_vote])
+        votes = self.settings.votes
+        requests = [Request(text, ctx, q, vote, examples[i]) for i, (text, ctx, q) in enumerate(first_vote) for vote in range(votes)]
+        return ask, requests, np.asarray(distinct)
+
+    def _uncertain(self, offline: pd.DataFrame) -> np.ndarray:
+        scores = offline[[f"score_{c}" for c in self.codes]].to_numpy(dtype=float)
+        thresholds = np.array([self.offline.threshold(c) for c in self.codes])
+        return (np.abs(scores - thresholds) < UNCERTAIN).any(axis=1)
+
+    def _nearest(self, queries: list[str]) -> list[list[tuple[str, list[str]]]]:
+        """The ``settings.examples`` human-coded segments nearest each query (character n-grams),
+        never the query's own text."""
+        k = self.settings.examples
+        if not k or self.examples_.empty or not queries:
+            return [[] for _ in queries]
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)
+        known = vectorizer.fit_transform(self.examples_["text"])
+        similarity = (vectorizer.transform(queries) @ known.T).toarray()
+        similarity[np.equal.outer(np.array(queries, dtype=object), self.examples_["text"].to_numpy(dtype=object))] = -1.0
+        order = np.argsort(-similarity, axis=1, kind="stable")[:, :k]
+        texts_, codes = self.examples_["text"].tolist(), self.examples_["codes"].tolist()
+        return [[(texts_[j], split_codes(codes[j])) for j in row if similarity[i, j] > 0] for i, row in enumerate(order)]
+
+    def _messages(self, request: Request) -> list[dict]:
+        user = user_prompt(request.text, request.context, request.question, request.examples, self.language)
+        return [{"role": "system", "content": self.system}, {"role": "user", "content": user}]
+
+    def plan(self, segments: pd.DataFrame) -> Plan:
+        """What :meth:`predict` would send, without sending anything."""
+        offline = self.offline.predict(segments) if self.settings.only_uncertain else segments
+        ask, requests, _ = self._requests(segments, offline)
+        characters = sum(len(m["content"]) for r in requests for m in self._messages(r))
+        confident = int((speech_rows(segments) & ~ask).sum())
+        return Plan(int(ask.sum()), len(requests), math.ceil(characters / CHARS_PER_TOKEN) + ANSWER_TOKENS * len(requests),
+                    self._messages(requests[0]) if requests else [], confident)
+
+    # --- asking -------------------------------------------------------------------
+
+    def predict(self, segments: pd.DataFrame, rows: np.ndarray | None = None) -> pd.DataFrame:
+        """segments + ``codes``, ``score_<id>`` and ``evidence``, from the model's answers.
+
+        Parameters
+        ----------
+        segments : the segment table (whole documents: each segment's context is read in it).
+        rows : a boolean mask of the segments to ask about (default: every speech row); the others keep the offline codes.
+        """
+        offline = self.offline.predict(segments)
+        ask, requests, distinct = self._requests(segments, offline, rows)
+        answers = self._ask(requests) if requests else []
+        votes, t = self.settings.votes, texts(self.language)
+        tally = {"invented_quotes": 0, "unknown_codes": 0, "unreadable": 0}
+        per_text = [self._combine(requests[i : i + votes], answers[i : i + votes], tally) for i in range(0, len(requests), votes)]
+        out = offline.copy()
+        labels = self.codebook.labels(self.language)
+        for index, text in zip(out.index[ask], distinct):
+            answer = per_text[text]
+            if answer is None:
+                out.at[index, "evidence"] = f"{t['fallback']} : {out.at[index, 'evidence']}"
+                continue
+            applied, scores, evidence = answer
+            out.at[index, "codes"] = ";".join(c for c in self.codes if c in applied)
+            for code in self.codes:
+                out.at[index, f"score_{code}"] = round(scores[code], 4)
+            out.at[index, "evidence"] = _evidence(self.settings.model, evidence, labels, self.language)
+        confident = speech_rows(segments) & ~ask & (rows if rows is not None else True)
+        out.loc[confident, "evidence"] = [f"{t['confident']} : {e}" for e in out.loc[confident, "evidence"]]
+        self.report_ = {**self.description(), "segments": int(ask.sum()), "distinct_texts": len(per_text), "requests": len(requests),
+                        "sent": self._sent, "from_cache": self._cached, "offline_confident": int(confident.sum()),
+                        "failed": sum(a is None for a in per_text), **tally}
+        return out
+
+    def _ask(self, requests: list[Request]) -> list[str | LLMError]:
+        key = os.environ.get(self.settings.key_env) if self.settings.key_env else None
+        if self.settings.key_env and not key:
+            raise ConfigError(f"variable d'environnement {self.settings.key_env} vide ou absente (clé du serveur de modèle)")
+        cache = AnswerCache(Path(self.cache_dir) / "llm_answers.sqlite" if self.cache_dir else None)
+        schema = answer_schema(self.codebook)
+        temperature = 0.0 if self.settings.votes == 1 else 0.7
+        with ChatClient(self.settings.url, self.settings.model, key=key, timeout=self.settings.timeout,
+                        retries=self.settings.retries, backoff=self.backoff, cache=cache) as client:
+            client.check_model()
+
+            def one(request: Request) -> str | LLMError:
+                messages = self._messages(request)
+                try:
+                    answer = client.complete(messages, schema=schema, seed=self.seed + request.vote, temperature=temperature)
+                    try:
+                        parse_answer(answer)
+                    except UnreadableAnswer:  # ask once more, saying what was wrong
+                        repair = [*messages, {"role": "assistant", "content": answer}, {"role": "user", "content": texts(self.language)["repair"]}]
+                        answer = client.complete(repair, schema=schema, seed=self.seed + request.vote, temperature=temperature)
+                    return answer
+                except LLMError as exc:
+                    return exc
+
+            with ThreadPoolExecutor(self.settings.concurrency) as pool:
+                answers = list(_progress(pool.map(one, requests), len(requests), self.progress))
+            self._sent, self._cached = client.sent, client.from_cache
+        errors = [a for a in answers if isinstance(a, LLMError)]
+        if errors and len(errors) > MAX_FAILED_SHARE * len(answers):
+            raise LLMError(f"{len(errors)} requête(s) sur {len(answers)} sans réponse ({errors[0]}) ; les réponses reçues sont "
+                           "gardées en cache : relancez quand le serveur répond")
+        return answers
+
+    def _combine(self, requests: list[Request], answers: list, tally: dict) -> tuple[set, dict, dict] | None:
+        """One text's answers → the codes applied, a score per code (the stated confidence, or
+        the share of the votes giving it), and one quote per code applied; None when no answer
+        could be read."""
+        given = {c: [] for c in self.codes}
+        evidence: dict[str, dict] = {}
+        read = 0
+        for request, answer in zip(requests, answers):
+            if isinstance(answer, LLMError):
+                continue
+            try:
+                codes = parse_answer(answer)
+            except UnreadableAnswer:
+                tally["unreadable"] += 1
+                continue
+            read += 1
+            checked = check_codes(codes, request.text, self.codebook)
+            tally["invented_quotes"] += len(checked.invented_quotes)
+            tally["unknown_codes"] += len(checked.unknown)
+            for item in checked.codes:
+                given[item["code"]].append(item["confidence"])
+                evidence.setdefault(item["code"], item)
+        if not read:
+            return None
+        if len(requests) == 1:
+            return set(evidence), {c: (v[0] if v else 0.0) for c, v in given.items()}, evidence
+        shares = {c: len(v) / read for c, v in given.items()}
+        applied = {c for c, share in shares.items() if share >= 0.5}
+        return applied, shares, {c: e for c, e in evidence.items() if c in applied}
+
+
+def contexts(segments: pd.DataFrame) -> tuple[list[str], list[bool]]:
+    """Each row's context: the text of the previous turn or message of its document, and
+    whether it is the interviewer's question."""
+    order = segments.sort_values(["document_id", "position"], kind="stable") if {"document_id", "position"} <= set(segments) else segments
+    has_text = order["text"].fillna("").str.strip().ne("")
+    if "message_type" in order:
+        has_text &= order["message_type"].isin(CONTEXT_TYPES).fillna(True)
+    document = order["document_id"] if "document_id" in order else pd.Series("", index=order.index)
+    role = order["speaker_role"] if "speaker_role" in order else pd.Series("", index=order.index)
+    previous_text = order["text"].where(has_text).groupby(document).transform(lambda s: s.shift().ffill())
+    previous_role = role.where(has_text).groupby(document).transform(lambda s: s.shift().ffill())
+    previous_text, previous_role = previous_text.reindex(segments.index), previous_role.reindex(segments.index)
+    return previous_text.fillna("").astype(str).tolist(), previous_role.eq("interviewer").fillna(False).astype(bool).tolist()
+
+
+def _evidence(model: str, found: dict[str, dict], labels: dict[str, str], language: str) -> str:
+    t = texts(language)
+    if not found:
+        return t["evidence_none"].format(model=model)
+    parts = [t["evidence_code"].format(label=labels[c], quote=found[c]["quote"], why=found[c]["justification"]) for c in labels if c in found]
+    return t["evidence"].format(model=model, codes=" ; ".join(parts))
+
+
+def _progress(items, total: int, show: bool):
+    """Items as they come, with a progress bar (rate and time left) when asked."""
+    if not show:
+        return items
+    from tqdm.auto import tqdm
+
+    return tqdm(items, total=total, unit="requête", desc="modèle de langue", leave=False)
