@@ -3,7 +3,8 @@
 The sources hold the interviews and WhatsApp threads as written (and coded) by the
 authors; this script renders them into the file formats a survey team really collects
 (.docx, .txt, .vtt, noScribe .html; Android and iOS WhatsApp exports, French and English,
-.txt and .zip), writes corpus.yaml, then reads the corpus back with enquete and writes
+.txt and .zip; an observation notebook in Markdown, statutes as PDF, minutes as .docx, a
+Telegram Desktop export), writes corpus.yaml, then reads the corpus back with enquete and writes
 gold_codes.csv (segment_id, text, codes) from the codes given in the sources.
 
     uv run python scripts/build_demo.py
@@ -288,6 +289,123 @@ def _squash(text: str) -> str:
     return re.sub(r"\s+", " ", text.replace(PARA, " ")).strip()
 
 
+# --- observation notes, documents, social-network group ------------------------------------
+
+
+def render_notebook_md(source: dict, path: Path) -> None:
+    lines = [f"# {source['title']}", ""]
+    for block in source["blocks"]:
+        lines += [f"## {block['heading']}" if "heading" in block else block["text"], ""]
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def render_document_docx(source: dict, path: Path) -> None:
+    import docx
+
+    document = docx.Document()
+    props = document.core_properties
+    props.author, props.title = source["attributes"]["auteur"], source["title"]
+    props.created = props.modified = dt.datetime(2022, 6, 1)
+    for k, block in enumerate(source["blocks"]):
+        if "heading" in block:
+            document.add_heading(block["heading"], level=1 if k == 0 else 2)
+        else:
+            document.add_paragraph(block["text"])
+    document.save(path)
+    _fix_zip_times(path)
+
+
+PDF_WIDTH, PDF_HEIGHT, PDF_MARGIN, PDF_LEADING, PDF_CHARS = 595, 842, 64, 15, 92
+
+
+def render_document_pdf(source: dict, path: Path) -> None:
+    """A text-only PDF (Helvetica, WinAnsi), the way an office suite prints a short document."""
+    import textwrap
+
+    lines: list[tuple[str, str]] = []  # (font, text); "" text: a blank line
+    for block in source["blocks"]:
+        if "heading" in block:
+            lines += [("F2", block["heading"]), ("F1", "")]
+        else:
+            lines += [("F1", line) for line in textwrap.wrap(block["text"], PDF_CHARS)] + [("F1", "")]
+    per_page = (PDF_HEIGHT - 2 * PDF_MARGIN) // PDF_LEADING
+    pages = [lines[i : i + per_page] for i in range(0, len(lines), per_page)]
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"", b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>"]
+    kids = []
+    for page in pages:
+        y, ops = PDF_HEIGHT - PDF_MARGIN, []
+        for font, text in page:
+            if text:
+                escaped = text.encode("cp1252").replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
+                ops.append(b"BT /%s %d Tf %d %d Td (%s) Tj ET" % (font.encode(), 12 if font == "F2" else 10, PDF_MARGIN, y, escaped))
+            y -= PDF_LEADING
+        stream = b"\n".join(ops)
+        objects.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream))
+        objects.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %d %d] /Resources << /Font << /F1 3 0 R /F2 4 0 R >> >> /Contents %d 0 R >>"
+                       % (PDF_WIDTH, PDF_HEIGHT, len(objects)))
+        kids.append(len(objects))
+    objects[1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % k for k in kids), len(kids))
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1) + b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    path.write_bytes(bytes(out))
+
+
+def render_telegram(source: dict, path: Path) -> list[dict]:
+    """A Telegram Desktop export (result.json) of the source's group; returns the coded messages."""
+    import json
+
+    when = dt.datetime.fromisoformat(source["start"])
+    messages, coded = [], []
+    for number, item in enumerate(source["messages"], start=1):
+        when += dt.timedelta(days=item.get("days", 0), minutes=item.get("minutes", 0) or (0 if item.get("days") else 7))
+        base = {"id": number, "type": "message", "date": when.isoformat(), "date_unixtime": str(int(when.replace(tzinfo=dt.timezone(dt.timedelta(hours=2))).timestamp()))}
+        if "system" in item:
+            message = {**base, "type": "service", "actor": item["who"], "actor_id": f"user{sum(map(ord, item['who'])) * 7919}", "action": item["system"],
+                       "title": source["group"], "members": item.get("members", []), "text": "", "text_entities": []}
+        else:
+            message = {**base, "from": item["from"], "from_id": f"user{sum(map(ord, item['from'])) * 7919}"}
+            if "reply" in item:
+                message["reply_to_message_id"] = item["reply"] + 1
+            if item.get("photo"):
+                message.update(photo="(File not included. Change data exporting settings to download.)", width=1280, height=960)
+            if item.get("voice"):
+                message.update(file="(File not included. Change data exporting settings to download.)", media_type="voice_message", mime_type="audio/ogg", duration_seconds=14)
+            if "poll" in item:
+                message["poll"] = {"question": item["poll"], "closed": False, "total_voters": 0, "answers": [{"text": a, "voters": 0, "chosen": False} for a in item["answers"]]}
+            text = item.get("text", "")
+            message.update(text=text, text_entities=[{"type": "plain", "text": text}] if text else [])
+            if "codes" in item:
+                coded.append({"text": text, "codes": item["codes"]})
+        messages.append(message)
+    export = {"name": source["group"], "type": "private_supergroup", "id": 1900000042, "messages": messages}
+    path.write_text(json.dumps(export, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return coded
+
+
+FIELD_RENDERERS = {"md": render_notebook_md, "docx": render_document_docx, "pdf": render_document_pdf}
+
+
+def write_field(source: dict) -> tuple[dict, list[dict]]:
+    """Render an observation notebook, a document or a social-network export; its corpus.yaml entry and coded texts."""
+    path = DEMO / source["file"]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    entry = {"file": source["file"], "id": source["id"], "initiative": source["initiative"], "kind": source["kind"]}
+    if source["kind"] == "social":
+        return {**entry, "title": source["group"], "attributes": {"format": source["format"]}}, render_telegram(source, path)
+    FIELD_RENDERERS[source["format"]](source, path)
+    entry.update({"title": source["title"], **({"date": source["date"]} if "date" in source else {})})
+    if source["kind"] == "observation":
+        entry["interviewer"] = [source["observer"]]
+    entry["attributes"] = {"format": source["format"], **source.get("attributes", {})}
+    return entry, [{"text": b["text"], "codes": b["codes"]} for b in source["blocks"] if "codes" in b]
+
+
 def main() -> None:
     meta = yaml.safe_load((SOURCE / "corpus.yaml").read_text("utf-8"))
     coded_by_doc: dict[str, list[dict]] = {}
@@ -325,6 +443,10 @@ def main() -> None:
                 "attributes": {"format": source["style"]},
             }
         )
+    for src_path in sorted((SOURCE / "field").glob("*.yaml")):
+        source = yaml.safe_load(src_path.read_text("utf-8"))
+        entry, coded_by_doc[source["id"]] = write_field(source)
+        documents.append(entry)
     manifest = {**meta, "documents": documents}
     (DEMO / "corpus.yaml").write_text(
         "# Corpus de démonstration d'enquete : initiatives, personnes, numéros et adresses sont FICTIFS.\n"

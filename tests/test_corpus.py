@@ -10,7 +10,7 @@ CHAT = ["26/09/2023 22:41 - Amélie: Bonjour à tous", "26/09/2023 22:42 - Karim
 def test_demo_manifest_loads_with_initiatives_and_documents():
     corpus = load_corpus(DEMO)
     assert len(corpus.manifest.initiatives) == 4
-    assert {d.kind for d in corpus.documents} == {"interview", "whatsapp"}
+    assert {d.kind for d in corpus.documents} == {"interview", "whatsapp", "observation", "document", "social"}
     assert all(d.in_manifest for d in corpus.documents)
     e01 = next(d for d in corpus.documents if d.id == "E01")
     assert e01.initiative == "voisins_square" and e01.respondent_role == "habitante motrice"

@@ -59,7 +59,7 @@ def test_gold_codes_are_valid_and_cover_every_factor(demo_segments):
     merged = gold.merge(segments[["segment_id", "text", "source_type"]], on="segment_id", suffixes=("", "_seg"))
     assert len(merged) == len(gold)
     assert (merged["text"] == merged["text_seg"]).all()
-    assert set(merged["source_type"]) == {"interview", "whatsapp"}
+    assert set(merged["source_type"]) == {"interview", "whatsapp", "observation", "document", "social"}
     codes = gold["codes"].str.split(";").explode()
     ids = load_codebook("facteurs_reussite").ids
     assert set(codes[codes != ""]) == set(ids)

@@ -94,7 +94,7 @@ def test_run_completes_and_reports_every_bad_file_with_its_reason(hostile_run):
     assert result.exit_code == 0, result.output
     summary = " ".join(result.output.split())
     assert f"{len(bad)} rejet(s) (voir rejets.csv)" in summary and "codes appliqués à" in summary
-    assert "entretiens," in summary and "groupes WhatsApp)" in summary and "fichiers écrits dans" in summary
+    assert "entretien(s)," in summary and "groupe(s) WhatsApp)" in summary and "fichiers écrits dans" in summary
     assert "feuille revue : 2 cellule(s) de la colonne text coupée(s) à 32767 caractères" in summary  # said, not silent
     rejects = pd.read_csv(hostile_run[0] / "out" / "rejets.csv", encoding="utf-8-sig")
     reasons = dict(zip(rejects["source_path"], rejects["reason"]))

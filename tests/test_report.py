@@ -61,6 +61,9 @@ def test_report_structure(demo_run):
     assert all(p.text.startswith("« ") and p.text.endswith(" »") for p in quotes)
     attributions = [p.text for p in document.paragraphs if p.text.startswith("— E") or p.text.startswith("— WA")]
     assert any("habitante motrice, Les Voisins du Square" in a for a in attributions)
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert ("Le corpus comprend aussi 1 carnet d'observation (11 notes), 2 documents (12 passages) "
+            "et 1 groupe de réseau social (17 messages de membres).") in text
 
 
 def test_synthesis_is_written_from_the_figures(demo_run):

@@ -73,6 +73,8 @@ def main(
 @corpus_app.command("info")
 def corpus_info(corpus: Annotated[Path, typer.Argument(help="Dossier du corpus (avec ou sans corpus.yaml).")]) -> None:
     """Valider un corpus et le résumer : initiatives, documents, lecture de chaque document, rejets."""
+    import pandas as pd
+
     from enquete.corpus import load_corpus
     from enquete.ingest import describe_reading, ingest_corpus
 
@@ -103,8 +105,10 @@ def corpus_info(corpus: Annotated[Path, typer.Argument(help="Dossier du corpus (
         )
     console.print(table)
     by_type = segments["message_type"].value_counts().to_dict() if len(segments) else {}
+    per_source = pd.Series(kinds).value_counts() if len(segments) else pd.Series(dtype=int)
+    sources = ", ".join(f"{per_source[kind]} {name}" for kind, name in SOURCE_NAMES.items() if kind in per_source)
     console.print(
-        f"{len(loaded.documents)} documents, {len(segments)} segments "
+        f"{len(loaded.documents)} documents ({sources or 'aucun lu'}), {len(segments)} segments "
         f"({', '.join(f'{k} : {v}' for k, v in sorted(by_type.items()))}), {len(rejects)} rejet(s)"
     )
     for info in reading:
@@ -161,6 +165,10 @@ def _run(corpus: Path, out: Path, pseudonymise: bool, codebook: str | None, stri
         raise typer.Exit(3)
 
 
+SOURCE_NAMES = {"interview": "entretien(s)", "whatsapp": "groupe(s) WhatsApp", "social": "groupe(s) de réseau social",
+                "observation": "carnet(s) d'observation", "document": "document(s)"}
+
+
 def run_summary_lines(result) -> list[str]:
     """What a run did, in a few lines: documents, segments by type, rejects, codes, topics, files."""
     import pandas as pd
@@ -169,10 +177,11 @@ def run_summary_lines(result) -> list[str]:
 
     segments = result.segments
     kinds = segments.groupby("source_type")["document_id"].nunique().to_dict()
+    sources = ", ".join(f"{kinds[kind]} {name}" for kind, name in SOURCE_NAMES.items() if kinds.get(kind)) or "aucun lu"
     by_type = ", ".join(f"{n} {kind}" for kind, n in segments["message_type"].value_counts().items())
     counts = code_counts(segments["codes"]) if "codes" in segments else pd.Series(dtype=int)
     lines = [
-        f"{segments['document_id'].nunique()} documents ({kinds.get('interview', 0)} entretiens, {kinds.get('whatsapp', 0)} groupes WhatsApp), "
+        f"{segments['document_id'].nunique()} documents ({sources}), "
         f"{len(segments)} segments : {by_type}",
         f"{len(result.rejects)} rejet(s)" + (" (voir rejets.csv)" if len(result.rejects) else ""),
         f"{int(counts.sum())} codes appliqués à {int(segments['codes'].fillna('').ne('').sum()) if 'codes' in segments else 0} segments"
@@ -307,7 +316,7 @@ def pseudonymise_command(
             style=settings.pseudonym_style,
             seed=settings.seed,
             names=[*(config.names if config else []), *(name or [])],
-            allow=[*(config.allow if config else []), *(allow or [])],
+            allow=[*(loaded.manifest.kept_names() if loaded else []), *(allow or [])],
             deny=config.deny if config else [],
             previous_key=read_table(key_path) if key_path.is_file() and not irreversible else None,
             model=settings.spacy_model,

@@ -30,7 +30,9 @@ MANIFEST_NAME = "corpus.yaml"
 OUTPUT_MARKER = ".enquete-sorties"
 TRANSCRIPT_SUFFIXES = (".docx", ".odt", ".txt", ".md", ".srt", ".vtt", ".html", ".htm", ".json", ".otr")
 WHATSAPP_SUFFIXES = (".zip", ".txt")
-SUPPORTED_SUFFIXES = tuple(sorted(set(TRANSCRIPT_SUFFIXES + WHATSAPP_SUFFIXES)))
+DOCUMENT_SUFFIXES = (".pdf", ".docx", ".odt", ".html", ".htm", ".txt", ".md")  # documents and observation notes
+SOCIAL_SUFFIXES = (".json",)  # Telegram Desktop, Facebook (groups, pages, Messenger)
+SUPPORTED_SUFFIXES = tuple(sorted(set(TRANSCRIPT_SUFFIXES + WHATSAPP_SUFFIXES + DOCUMENT_SUFFIXES + SOCIAL_SUFFIXES)))
 #: Files never taken for documents (besides hidden files and folders).
 IGNORED_PATTERNS = (MANIFEST_NAME, "README*", "*.csv", "*.xlsx", "*.parquet")
 
@@ -59,7 +61,7 @@ class DocumentEntry(_Model):
     file: str
     id: str = ""
     initiative: str = ""
-    kind: Literal["interview", "whatsapp", ""] = ""
+    kind: Literal["interview", "whatsapp", "observation", "document", "social", ""] = ""
     date: dt.date | None = None
     title: str = ""
     respondent_role: str = ""
@@ -93,6 +95,12 @@ class Manifest(_Model):
     pseudonymisation: PseudonymisationConfig = Field(default_factory=PseudonymisationConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
     settings: dict[str, Any] = Field(default_factory=dict)
+
+    def kept_names(self) -> list[str]:
+        """Names pseudonymisation leaves as they are: ``pseudonymisation.allow`` and the
+        initiatives' names (public, and named in the report anyway: a document signed by
+        the association keeps its signature)."""
+        return [*self.pseudonymisation.allow, *(i.name for i in self.initiatives)]
 
 
 @dataclass

@@ -364,7 +364,7 @@ def _pseudonymise(result: RunResult, private: Path) -> None:
         style=settings.pseudonym_style,
         seed=settings.seed,
         names=config.names,
-        allow=config.allow,
+        allow=corpus.manifest.kept_names(),
         deny=config.deny,
         previous_key=previous,
         model=settings.spacy_model,

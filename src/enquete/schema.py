@@ -20,8 +20,8 @@ import pyarrow.compute as pc
 
 from enquete.errors import SchemaError
 
-SOURCE_TYPES = ("interview", "whatsapp")
-SPEAKER_ROLES = ("interviewer", "respondent", "member", "system", "unknown")
+SOURCE_TYPES = ("interview", "whatsapp", "observation", "document", "social")
+SPEAKER_ROLES = ("interviewer", "respondent", "member", "observer", "author", "system", "unknown")
 MESSAGE_TYPES = (
     "turn",  # an interview speaker turn
     "paragraph",  # an interview paragraph, when no speaker labels were found
@@ -34,6 +34,8 @@ MESSAGE_TYPES = (
     "location",
     "contact",
     "call",  # a voice or video call notice
+    "note",  # an entry or paragraph of the researcher's observation notes
+    "passage",  # a paragraph of a document (statutes, minutes, flyer, deliberation, article)
 )
 
 
@@ -48,15 +50,15 @@ class Column:
 COLUMNS: tuple[Column, ...] = (
     Column("document_id", "string", "Document code (manifest id or file stem), e.g. E04."),
     Column("segment_id", "string", "Stable id: '<document_id>-<position, 6 digits>'."),
-    Column("source_type", "string", "interview | whatsapp."),
+    Column("source_type", "string", "interview | whatsapp | observation | document | social."),
     Column("source_path", "string", "Path of the file, relative to the corpus folder."),
     Column("initiative", "string", "Initiative id from the manifest, empty when unknown."),
     Column("position", "Int64", "Order of the segment in its document, from 0."),
     Column("speaker", "string", "Speaker label or WhatsApp sender; empty for system lines."),
-    Column("speaker_role", "string", "interviewer | respondent | member | system | unknown."),
+    Column("speaker_role", "string", "interviewer | respondent | member | observer | author | system | unknown."),
     Column("timestamp", "datetime64[ns]", "Date and time (timezone-naive); missing if unknown."),
     Column("time_offset", "Float64", "Seconds from the start of the recording (interviews)."),
-    Column("message_type", "string", "turn | paragraph | metadata | text | media | deleted | system | poll | location | contact | call."),
+    Column("message_type", "string", "turn | paragraph | metadata | text | media | deleted | system | poll | location | contact | call | note | passage."),
     Column("text", "string", "The segment's text, exactly as written (after pseudonymisation)."),
     Column("start_char", "Int64", "Offset of text in the document's plain text."),
     Column("end_char", "Int64", "End offset (exclusive) of text in the document's plain text."),
@@ -64,6 +66,9 @@ COLUMNS: tuple[Column, ...] = (
     Column("attachment", "string", "WhatsApp: attached or omitted file name, if any."),
     Column("media", "boolean", "WhatsApp: the message carried a photo, video, audio, sticker or file (its caption, if any, is the text)."),
     Column("annotations", "string", "Transcription conventions found in the text, ';'-separated."),
+    Column("section", "string", "The entry, heading or thread a segment belongs to: an observation entry ('AG de l'amicale, salle commune'), a document's heading, a chat's name."),
+    Column("page", "Int64", "Documents: the page of the passage (PDF)."),
+    Column("reply_to", "string", "Social groups: the segment_id of the post or message this one answers."),
 )
 COLUMN_NAMES = tuple(c.name for c in COLUMNS)
 DTYPES = {c.name: c.dtype for c in COLUMNS}
@@ -83,13 +88,15 @@ ADDED_COLUMNS: tuple[Column, ...] = (
 )
 #: Message types that carry someone's words (coded, counted in the analyses).
 SPEECH_TYPES = frozenset({"turn", "paragraph", "text", "poll"})
-#: Roles whose words are not the residents' (never coded).
-NOT_SPEECH_ROLES = frozenset({"interviewer", "system"})
+#: Roles whose words are not the residents' (never counted as their speech).
+NOT_SPEECH_ROLES = frozenset({"interviewer", "system", "observer", "author"})
+#: The researcher's notes and documents' passages: coded, shown as their own sources, not residents' speech.
+FIELD_TYPES = frozenset({"note", "passage"})
 
 
 
 def speech_rows(segments: pd.DataFrame) -> np.ndarray:
-    """Which rows are residents' speech, the rows that are coded and counted: respondents'
+    """Which rows are residents' speech, counted as theirs in the analyses: respondents'
     turns, unattributed paragraphs, members' messages and polls, with some text (every row
     whose text is not empty, if the table does not say its types and roles)."""
     mask = np.ones(len(segments), dtype=bool)
@@ -98,6 +105,14 @@ def speech_rows(segments: pd.DataFrame) -> np.ndarray:
     if "speaker_role" in segments:
         mask &= ~segments["speaker_role"].isin(NOT_SPEECH_ROLES).fillna(False).to_numpy(dtype=bool)
     return mask & (segments["text"].fillna("").str.strip().str.len() > 0).to_numpy(dtype=bool)
+
+
+def coded_rows(segments: pd.DataFrame) -> np.ndarray:
+    """Which rows are coded: residents' speech (:func:`speech_rows`), and the observation notes
+    and document passages with some text."""
+    field = segments["message_type"].isin(FIELD_TYPES).fillna(False).to_numpy(dtype=bool) if "message_type" in segments else False
+    has_text = (segments["text"].fillna("").str.strip().str.len() > 0).to_numpy(dtype=bool)
+    return speech_rows(segments) | (field & has_text)
 
 
 def split_codes(value) -> list[str]:

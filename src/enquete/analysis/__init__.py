@@ -23,7 +23,7 @@ from enquete.analysis.tables import (
     mapping_table,
     verbatims,
 )
-from enquete.analysis.whatsapp import group_summary, member_centrality, monthly_members, reply_edges, rhythms, weekly_activity
+from enquete.analysis.whatsapp import GROUP_SOURCES, group_summary, member_centrality, monthly_members, reply_edges, rhythms, weekly_activity
 from enquete.codebook import Codebook, load_codebook
 from enquete.io import atomic_path, write_table, write_workbook
 from enquete.vocabulary import localise
@@ -69,7 +69,7 @@ def analyse(
     for target in ("engagements_municipaux", "leviers_action"):
         if any(target in c.maps_to for c in codebook.codes):
             tables[target] = mapping_table(coded, codebook, load_codebook(target), language)
-    if (coded["source_type"] == "whatsapp").any():
+    if coded["source_type"].isin(GROUP_SOURCES).any():
         edges = reply_edges(coded, reply_window_minutes)
         tables.update(
             {

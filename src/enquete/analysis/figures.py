@@ -27,6 +27,8 @@ WIDTH_CM = 15.0
 NETWORK_MEMBERS = 30  # a reply network shows at most this many members (the most connected)
 NETWORK_EDGES = 120  # ...and at most this many reply links (the strongest)
 CM = 1 / 2.54
+#: How each source's bars are drawn (opacity, hatch), in the order of the legend.
+SOURCE_STYLES = {"interview": (1.0, None), "whatsapp": (0.55, "///"), "social": (0.55, "\\\\"), "observation": (0.4, ".."), "document": (0.4, "xx")}
 TITLE_WIDTH = 64  # characters per title line: a 15 cm figure never cuts its title
 LABELS = {
     "fr": {
@@ -34,6 +36,9 @@ LABELS = {
         "segments": "Segments codés",
         "interview": "Entretiens",
         "whatsapp": "WhatsApp",
+        "social": "Réseaux sociaux",
+        "observation": "Notes d'observation",
+        "document": "Documents",
         "factors_by_initiative": "Facteurs de réussite par initiative (part des segments codés, %)",
         "factors_by_source": "Fréquence des facteurs selon la source",
         "cooccurrence": "Co-occurrence des facteurs dans un même segment (indice de Jaccard)",
@@ -45,13 +50,16 @@ LABELS = {
         "corrected_title": "Part de chaque facteur, corrigée par l'échantillon tiré au hasard (IC à 95 %)",
         "automatic": "codage automatique",
         "corrected": "part corrigée et IC à 95 %",
-        "by_source_corrected": "Fréquence des facteurs selon la source (part corrigée, IC à 95 %)",
+        "by_source_corrected": "Fréquence des facteurs selon la source (part corrigée là où un échantillon existe, IC à 95 %)",
     },
     "en": {
         "share": "Share of coded segments (%)",
         "segments": "Coded segments",
         "interview": "Interviews",
         "whatsapp": "WhatsApp",
+        "social": "Social networks",
+        "observation": "Observation notes",
+        "document": "Documents",
         "factors_by_initiative": "Success factors by initiative (share of coded segments, %)",
         "factors_by_source": "Factor frequency by source",
         "cooccurrence": "Factors co-occurring in a segment (Jaccard index)",
@@ -63,7 +71,7 @@ LABELS = {
         "corrected_title": "Share of each factor, corrected by the random sample (95% CI)",
         "automatic": "automatic coding",
         "corrected": "corrected share and 95% CI",
-        "by_source_corrected": "Factor frequency by source (corrected share, 95% CI)",
+        "by_source_corrected": "Factor frequency by source (corrected where a sample exists, 95% CI)",
     },
 }
 
@@ -139,16 +147,17 @@ def heatmap_by_initiative(table: pd.DataFrame, codebook: Codebook, initiatives: 
 
 
 def bars_by_source(table: pd.DataFrame, codebook: Codebook, language: str = "fr"):
-    """Horizontal bars per factor (its colour): interviews solid, WhatsApp hatched."""
+    """Horizontal bars per factor (its colour), one per source: interviews solid, the others lighter and hatched."""
     text = LABELS[language]
     corrected = "corrected" in table and table["corrected"].notna().any()
-    pivot = table.pivot(index="code", columns="source", values="corrected" if corrected else "share").reindex(codebook.ids).fillna(0) * 100
-    if corrected:
-        low = pivot - table.pivot(index="code", columns="source", values="low").reindex(codebook.ids).fillna(0) * 100
-        high = table.pivot(index="code", columns="source", values="high").reindex(codebook.ids).fillna(0) * 100 - pivot
+    shown = table.assign(value=table["corrected"].fillna(table["share"]) if corrected else table["share"])  # sources without a sample: as coded
+    pivot = shown.pivot(index="code", columns="source", values="value").reindex(codebook.ids).fillna(0) * 100
+    if corrected:  # whiskers only where there is an interval
+        low = (pivot - table.pivot(index="code", columns="source", values="low").reindex(codebook.ids) * 100).fillna(0)
+        high = (table.pivot(index="code", columns="source", values="high").reindex(codebook.ids) * 100 - pivot).fillna(0)
     fig, ax = new_figure(2.0 + 0.9 * len(codebook.ids))
     y = np.arange(len(codebook.ids))
-    sources = [s for s in ("interview", "whatsapp") if s in pivot.columns]
+    sources = [s for s in SOURCE_STYLES if s in pivot.columns]
     height = 0.8 / max(1, len(sources))
     for k, source in enumerate(sources):
         ax.barh(
@@ -156,8 +165,8 @@ def bars_by_source(table: pd.DataFrame, codebook: Codebook, language: str = "fr"
             pivot[source],
             height=height,
             color=[codebook[c].color for c in codebook.ids],
-            alpha=1.0 if source == "interview" else 0.55,
-            hatch=None if source == "interview" else "///",
+            alpha=SOURCE_STYLES[source][0],
+            hatch=SOURCE_STYLES[source][1],
             edgecolor="white",
             label=text[source],
             xerr=[low[source].clip(lower=0), high[source].clip(lower=0)] if corrected else None,
@@ -166,7 +175,7 @@ def bars_by_source(table: pd.DataFrame, codebook: Codebook, language: str = "fr"
     ax.set_yticks(y, [_labels(codebook, language)[c] for c in codebook.ids])
     ax.invert_yaxis()
     ax.set_xlabel(text["share"])
-    ax.set_title(_wrap(text["by_source_corrected" if corrected else "factors_by_source"], TITLE_WIDTH))
+    ax.set_title(_wrap(text["by_source_corrected" if corrected else "factors_by_source"], TITLE_WIDTH * 3 // 4))
     ax.legend(frameon=False, loc="lower right")
     return fig
 

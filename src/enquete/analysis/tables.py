@@ -13,6 +13,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from enquete import schema
 from enquete.codebook import Codebook, load_codebook
 from enquete.io import word_counts
 from enquete.schema import code_indicators, speech_rows
@@ -20,16 +21,17 @@ from enquete.schema import code_indicators, speech_rows
 ROLE_WHATSAPP = "whatsapp_member"
 
 
-def coded_rows(coded: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
-    """Rows that went through coding (respondents' and members' speech); ``columns`` only, if given
-    (a million-row table is not copied whole for the few columns a table needs)."""
-    mask = coded["codes"].notna().to_numpy(dtype=bool) & speech_rows(coded)
+def coded_rows(coded: pd.DataFrame, columns: list[str] | None = None, speech_only: bool = True) -> pd.DataFrame:
+    """Rows that went through coding: residents' speech (respondents' and members'), and with
+    ``speech_only=False`` the observation notes and document passages too; ``columns`` only, if
+    given (a million-row table is not copied whole for the few columns a table needs)."""
+    mask = coded["codes"].notna().to_numpy(dtype=bool) & (speech_rows(coded) if speech_only else schema.coded_rows(coded))
     return coded.loc[mask, coded.columns if columns is None else [c for c in dict.fromkeys(columns) if c in coded]]
 
 
-def long_codes(coded: pd.DataFrame, codebook: Codebook, columns: list[str] | None = None) -> pd.DataFrame:
+def long_codes(coded: pd.DataFrame, codebook: Codebook, columns: list[str] | None = None, speech_only: bool = True) -> pd.DataFrame:
     """One row per (segment, applied code) with the segment's context columns (``columns`` only, if given)."""
-    rows = coded_rows(coded, None if columns is None else ["codes", *columns])
+    rows = coded_rows(coded, None if columns is None else ["codes", *columns], speech_only)
     row, column = np.nonzero(code_indicators(rows["codes"], codebook.ids).to_numpy())
     return rows.iloc[row].assign(code=np.asarray(codebook.ids, dtype=object)[column]).reset_index(drop=True)
 
@@ -43,9 +45,9 @@ def speaker_key(df: pd.DataFrame) -> pd.Series:
     return speaker.where(df["source_type"] == "whatsapp", df["document_id"].astype(str) + "|" + speaker)
 
 
-def _by(coded: pd.DataFrame, codebook: Codebook, group: str, label: str, language: str = "fr") -> pd.DataFrame:
-    totals = coded_rows(coded, [group]).groupby(group, dropna=False).size()
-    long = long_codes(coded, codebook, [group, "segment_id", *SPEAKER_COLUMNS])
+def _by(coded: pd.DataFrame, codebook: Codebook, group: str, label: str, language: str = "fr", speech_only: bool = True) -> pd.DataFrame:
+    totals = coded_rows(coded, [group], speech_only).groupby(group, dropna=False).size()
+    long = long_codes(coded, codebook, [group, "segment_id", *SPEAKER_COLUMNS], speech_only)
     long = long.assign(speaker_key=speaker_key(long))
     counts = long.groupby(["code", group], dropna=False).agg(segments=("segment_id", "size"), speakers=("speaker_key", "nunique"))
     index = pd.MultiIndex.from_product([codebook.ids, totals.index], names=["code", group])
@@ -61,8 +63,9 @@ def factors_by_initiative(coded: pd.DataFrame, codebook: Codebook | None = None,
 
 
 def factors_by_source(coded: pd.DataFrame, codebook: Codebook | None = None, language: str = "fr") -> pd.DataFrame:
-    """Per factor and source type (interview / whatsapp)."""
-    return _by(coded, codebook or load_codebook("facteurs_reussite"), "source_type", "source", language)
+    """Per factor and source type (interview, whatsapp, social; observation notes and documents
+    too: coded, though not residents' speech)."""
+    return _by(coded, codebook or load_codebook("facteurs_reussite"), "source_type", "source", language, speech_only=False)
 
 
 def factors_by_role(coded: pd.DataFrame, codebook: Codebook | None = None, language: str = "fr") -> pd.DataFrame:

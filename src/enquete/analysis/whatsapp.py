@@ -1,4 +1,5 @@
-"""WhatsApp group dynamics: activity over time, concentration, media mix, rhythms, replies."""
+"""Group dynamics of WhatsApp and social-network groups: activity over time, concentration,
+media mix, rhythms, replies."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ import numpy as np
 import pandas as pd
 
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+GROUP_SOURCES = ("whatsapp", "social")  # sources whose documents are groups of members
 
 
 def messages(segments: pd.DataFrame) -> pd.DataFrame:
-    """Members' messages (system lines excluded) with a timestamp."""
-    wa = segments[(segments["source_type"] == "whatsapp") & (segments["speaker_role"] == "member")]
+    """Members' messages (system lines excluded) with a timestamp, in WhatsApp and social-network groups."""
+    wa = segments[segments["source_type"].isin(GROUP_SOURCES) & (segments["speaker_role"] == "member")]
     return wa[wa["timestamp"].notna()].copy()
 
 
@@ -78,20 +80,21 @@ def rhythms(segments: pd.DataFrame) -> pd.DataFrame:
 
 
 def reply_edges(segments: pd.DataFrame, window_minutes: int = 30) -> pd.DataFrame:
-    """Who answers whom: a message within ``window_minutes`` after another member's message.
+    """Who answers whom: the author of the message a message answers, when the export says
+    (``reply_to``: Telegram replies), else the author of the previous message when it came
+    within ``window_minutes`` (WhatsApp).
 
-    Each message counts once, towards the previous message's author when that author is
-    someone else. Returns weighted edges (group, sender, recipient, replies).
+    Each message counts once, towards someone else. Returns weighted edges (group, sender, recipient, replies).
     """
     wa = messages(segments).sort_values(["document_id", "timestamp", "position"], kind="stable")
     previous_speaker = wa.groupby("document_id")["speaker"].shift()
     previous_time = wa.groupby("document_id")["timestamp"].shift()
-    is_reply = (
-        previous_speaker.notna()
-        & (previous_speaker != wa["speaker"])
-        & ((wa["timestamp"] - previous_time) <= pd.Timedelta(minutes=window_minutes))
-    )
-    edges = pd.DataFrame({"group": wa["document_id"], "sender": wa["speaker"], "recipient": previous_speaker})[is_reply]
+    recent = (wa["timestamp"] - previous_time) <= pd.Timedelta(minutes=window_minutes)
+    answered = wa["reply_to"].map(segments.set_index("segment_id")["speaker"]) if "reply_to" in wa else pd.Series(pd.NA, index=wa.index)
+    explicit = wa["reply_to"].notna() if "reply_to" in wa else pd.Series(False, index=wa.index)
+    recipient = answered.where(explicit, previous_speaker.where(recent))
+    is_reply = recipient.notna() & (recipient != wa["speaker"])
+    edges = pd.DataFrame({"group": wa["document_id"], "sender": wa["speaker"], "recipient": recipient})[is_reply.fillna(False).astype(bool)]
     return edges.groupby(["group", "sender", "recipient"]).size().rename("replies").reset_index()
 
 

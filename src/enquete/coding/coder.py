@@ -25,7 +25,7 @@ from enquete.coding.lexicon import build_lexicons, cue_features, without_negativ
 from enquete.errors import CodebookError
 from enquete.io import cached, content_key
 from enquete.nlp import ANALYSIS_VERSION, analyse, model_info
-from enquete.schema import speech_rows, split_codes
+from enquete.schema import coded_rows, split_codes
 
 THRESHOLDS = np.round(np.arange(0.15, 0.86, 0.05), 2)
 VECTOR_WEIGHT = 1.0
@@ -174,7 +174,7 @@ class Coder:
     def predict(self, segments: pd.DataFrame) -> pd.DataFrame:
         """segments + ``codes`` (';'-separated ids), ``score_<id>`` (0..1) and ``evidence``."""
         out = segments.copy()
-        mask = speech_rows(segments)
+        mask = coded_rows(segments)
         # each distinct text is scored and explained once ("ok merci" recurs), then spread to its rows
         rows, texts = pd.factorize(segments["text"].fillna("").astype(str))
         analysis, cues, found = self._analyse(texts.tolist())
@@ -187,7 +187,7 @@ class Coder:
         scores[~mask] = 0.0
         applied = scores >= thresholds
         out["codes"] = pd.array([";".join(c for c, a in zip(self.codes, row) if a) for row in applied], dtype="string")
-        out.loc[~mask, "codes"] = pd.NA  # not speech: not coded (the schema's rule)
+        out.loc[~mask, "codes"] = pd.NA  # not coded (the schema's rule: speech, notes and passages are)
         for j, code in enumerate(self.codes):
             out[f"score_{code}"] = np.round(scores[:, j], 4)
         out["evidence"] = [explained[r] if m else "" for r, m in zip(rows, mask)]

@@ -17,7 +17,7 @@ import pandas as pd
 from enquete.codebook import Codebook
 from enquete.errors import ReviewError
 from enquete.io import atomic_path, read_table, spreadsheet_restore, write_table, write_workbook
-from enquete.schema import code_indicators, speech_rows, split_codes
+from enquete.schema import code_indicators, coded_rows, split_codes
 from enquete.vocabulary import internal, localise
 from enquete.words import text_key
 
@@ -34,7 +34,7 @@ NO = {"", "0", "0.0", "non", "n", "no", "false", "faux", "nan", "none", "<na>"}
 def review_table(coded: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
     """The coded segments (speech) as a review sheet: context (with ``why`` and ``draw`` for a
     selection, :func:`enquete.coding.selection.select_for_review`), one 0/1 column per code."""
-    rows = coded[speech_rows(coded)]
+    rows = coded[coded_rows(coded)]
     sheet = rows.reindex(columns=[c for c in CONTEXT_COLUMNS if c in rows.columns]).copy()
     sheet[codebook.ids] = code_indicators(rows["codes"], codebook.ids).astype(int).to_numpy()
     sheet[REVIEWED] = ""

@@ -22,7 +22,7 @@ import pandas as pd
 
 from enquete.codebook import Codebook
 from enquete.coding.coder import MIN_POSITIVES
-from enquete.schema import code_indicators, speech_rows
+from enquete.schema import code_indicators, coded_rows
 from enquete.words import text_key
 
 RANDOM_SHARE = 0.2
@@ -95,7 +95,7 @@ def select_for_review(
 
 def _unreviewed(coded: pd.DataFrame, reviewed: set[str]) -> pd.DataFrame:
     """The coded segments (speech with codes) no person has coded yet."""
-    rows = coded[speech_rows(coded) & coded["codes"].notna().to_numpy(dtype=bool)]
+    rows = coded[coded_rows(coded) & coded["codes"].notna().to_numpy(dtype=bool)]
     return rows[~rows["segment_id"].astype(str).isin(reviewed)]
 
 

@@ -15,7 +15,7 @@ from enquete.corpus import slugify
 from enquete.errors import SchemaError
 from enquete.exports.refi_qda import QdpxImport, RefiQdaError, attributes_from_json, coded_selections, export_qdc, export_qdpx, import_qdpx
 from enquete.io import SPACES, read_table, write_table, write_text
-from enquete.schema import code_indicators, speech_rows
+from enquete.schema import code_indicators, coded_rows
 from enquete.vocabulary import localise
 
 __all__ = [
@@ -69,14 +69,14 @@ def _clean(texts: pd.Series) -> pd.Series:
 
 
 def iramuteq_corpus(coded: pd.DataFrame) -> str:
-    """The corpus in IRaMuTeQ's Alceste format: one text per document (speech of the people
-    interviewed, or the members' messages), introduced by ``**** *doc_X *initiative_Y *source_Z *role_W``."""
-    speech = coded[speech_rows(coded)]
+    """The corpus in IRaMuTeQ's Alceste format: one text per document (what is coded: speech of
+    the people interviewed, members' messages, observation notes, document passages), introduced by ``**** *doc_X *initiative_Y *source_Z *role_W``."""
+    speech = coded[coded_rows(coded)]
     speech = speech.assign(text=_clean(speech["text"]))
     parts = []
     for document_id, doc in speech.sort_values(["document_id", "position"], kind="stable").groupby("document_id", sort=True):
         first = doc.iloc[0]
-        role = first.get("respondent_role") if first["source_type"] == "interview" else "membre_whatsapp"
+        role = {"interview": first.get("respondent_role"), "whatsapp": "membre_whatsapp"}.get(first["source_type"], first["source_type"])
         header = (
             f"**** *doc_{_modality(document_id)} *initiative_{_modality(first.get('initiative'))} "
             f"*source_{_modality(first['source_type'])} *role_{_modality(role)}"

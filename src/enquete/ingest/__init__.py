@@ -15,11 +15,14 @@ from pathlib import Path
 import pandas as pd
 
 from enquete import schema
-from enquete.corpus import TRANSCRIPT_SUFFIXES, Corpus, Document
+from enquete.corpus import SUPPORTED_SUFFIXES, Corpus, Document
 from enquete.errors import IngestError
 from enquete.ingest.common import Reject, rejects_frame
+from enquete.ingest.field import PARAGRAPH_READERS, looks_like_observation, read_field_document, read_observation
+from enquete.ingest.social import load_json, read_social, social_format
 from enquete.ingest.text import read_text
 from enquete.ingest.transcripts import read_transcript
+from enquete.ingest.turns import build_turns
 from enquete.ingest.whatsapp import looks_like_chat, read_whatsapp
 from enquete.progress import track
 from enquete.settings import DEFAULTS, Settings
@@ -38,20 +41,32 @@ __all__ = [
 
 
 def detect_kind(path: Path) -> str:
-    """'whatsapp' or 'interview' for a file, from its extension and (.txt) its first lines.
+    """'whatsapp', 'social', 'document', 'observation' or 'interview' for a file, from its
+    extension and its content.
 
     A .txt is a chat when its first lines hold message headers (in any format WhatsApp
     writes, or date, time and a name in a form it does not know: the WhatsApp reader
     then rejects it with the reason), never by the share of such lines: a chat of long
-    multi-line messages is still a chat.
+    multi-line messages is still a chat. A .json is a social-network export when it has
+    Telegram's or Facebook's shape, else a transcript; a .pdf is a document. Notes without
+    speaker labels whose paragraphs open dated entries are observation notes.
     """
     suffix = path.suffix.lower()
     if suffix == ".zip":
         return "whatsapp"
-    if suffix != ".txt":
-        return "interview"
-    text, _ = read_text(path)
-    return "whatsapp" if looks_like_chat(text.split("\n", 400)[:400]) else "interview"
+    if suffix == ".pdf":
+        return "document"
+    if suffix == ".json":
+        return "social" if social_format(load_json(path)) else "interview"
+    if suffix == ".txt":
+        text, _ = read_text(path)
+        if looks_like_chat(text.split("\n", 400)[:400]):
+            return "whatsapp"
+    if suffix in PARAGRAPH_READERS:
+        lines = PARAGRAPH_READERS[suffix](path)
+        if looks_like_observation(lines) and build_turns(lines, [])[1].layout == "none":
+            return "observation"
+    return "interview"
 
 
 def read_document(
@@ -62,11 +77,17 @@ def read_document(
     if not path.exists():
         raise IngestError(path, "fichier introuvable")
     suffix = path.suffix.lower()
-    if suffix not in TRANSCRIPT_SUFFIXES and suffix != ".zip":
+    if suffix not in SUPPORTED_SUFFIXES:
         raise IngestError(path, f"format non pris en charge ({suffix or 'sans extension'})")
     kind = document.kind or detect_kind(path)
     if kind == "whatsapp":
         return read_whatsapp(path, document, settings, rejects)
+    if kind == "social":
+        return read_social(path, document)
+    if kind == "observation":
+        return read_observation(path, document)
+    if kind == "document":
+        return read_field_document(path, document)
     return read_transcript(path, document)
 
 
@@ -175,10 +196,20 @@ TIMES_WORDS = {"single": "heures", "range": "plages horaires", "format": "heures
 ROLE_WORDS = {"corpus.yaml": "rôles : corpus.yaml", "libellés": "rôles : libellés", "déduit": "rôles déduits"}
 
 
+SOCIAL_WORDS = {"telegram": "Telegram", "messenger": "Facebook Messenger", "facebook": "Facebook (publications et commentaires)"}
+
+
 def describe_reading(info: dict) -> str:
     """How a document was read, in a few French words (for ``enquete corpus info``)."""
     if "header_format" in info:
         return f"WhatsApp {info['header_format']}, dates {info.get('date_order', '?')}, langue {info.get('language', '?')}"
+    layout = info.get("layout", "")
+    if layout == "observation":
+        return f"notes d'observation : {info['entries']} entrée(s), {info['dated']} ligne(s) datée(s)"
+    if layout == "document":
+        return f"document : {info['passages']} passage(s)" + (f" sur {info['pages']} page(s)" if info.get("pages") else "")
+    if layout in ("telegram", "messenger", "facebook"):
+        return f"export {SOCIAL_WORDS[layout]} : {info['messages']} message(s), {info['replies']} réponse(s) rattachée(s)"
     parts = [LAYOUT_WORDS.get(info.get("layout", ""), info.get("layout", "")), TIMES_WORDS.get(info.get("times", ""), "")]
     parts.append(ROLE_WORDS.get(info.get("roles", ""), ""))
     return ", ".join(p for p in parts if p)

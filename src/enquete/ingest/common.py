@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -11,6 +13,26 @@ import pyarrow as pa
 
 from enquete import schema
 from enquete.corpus import Document, slugify
+
+MONTHS = {m: i for i, m in enumerate(
+    "janvier février mars avril mai juin juillet août septembre octobre novembre décembre".split(), start=1)}
+FRENCH_DATE = re.compile(r"\b(\d{1,2})(?:er)?\s+(" + "|".join(MONTHS) + r")\s+(\d{4})\b", re.IGNORECASE)
+NUMERIC_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
+ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+
+
+def written_date(text: str) -> dt.date | None:
+    """The first date written in a text the French way ("14 mars 2022", "14/03/2022") or as ISO."""
+    for pattern, order in ((FRENCH_DATE, "dmy"), (NUMERIC_DATE, "dmy"), (ISO_DATE, "ymd")):
+        found = pattern.search(text)
+        if not found:
+            continue
+        day, month, year = found.groups() if order == "dmy" else found.groups()[::-1]
+        try:
+            return dt.date(int(year), MONTHS.get(month.lower()) or int(month), int(day))
+        except ValueError:
+            continue
+    return None
 
 
 @dataclass(frozen=True)

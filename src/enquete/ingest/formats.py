@@ -33,12 +33,13 @@ class Line:
     start: float | None = None  # seconds from the start of the recording
     cue: bool = False  # a timed cue: consecutive cues of one speaker make one turn
     metadata: bool = False  # a title, note or header: not speech
+    heading: bool = False  # styled as a heading (Word/OpenDocument heading, Markdown #)
 
 
 def split_lines(line: Line) -> list[Line]:
     """A paragraph with line breaks as one Line per line (the first keeps what the format gave)."""
     first, *rest = line.text.split("\n")
-    head = Line(first, line.speaker, line.label, line.start, line.cue, line.metadata)
+    head = Line(first, line.speaker, line.label, line.start, line.cue, line.metadata, line.heading)
     return [head, *(Line(text, metadata=line.metadata) for text in rest)]
 
 
@@ -65,9 +66,10 @@ def _docx_paragraph(paragraph) -> list[Line]:
             break
         bold.append(run.text)
     label = "".join(bold).strip().rstrip(LABEL_DECORATION)
-    if 0 < len(label) <= 40 and "\n" not in label and len(label.split()) <= 4:
+    heading = (paragraph.style.name or "").lower().startswith(("heading", "titre", "title")) if paragraph.style is not None else False
+    if 0 < len(label) <= 40 and "\n" not in label and len(label.split()) <= 4 and not heading:
         return split_lines(Line(paragraph.text, label=label))
-    return split_lines(Line(paragraph.text))
+    return split_lines(Line(paragraph.text, heading=heading))
 
 
 TABLE_HEADERS = {"locuteur", "locutrice", "speaker", "intervenant", "texte", "text", "transcription", "temps", "time", "timecode", "horodatage", "nom", "name", "propos", "verbatim"}
@@ -129,7 +131,7 @@ def read_odt(path: Path) -> list[Line]:
     def walk(node) -> None:
         for child in node.childNodes:
             if getattr(child, "qname", None) in wanted:
-                out.extend(split_lines(Line(teletype.extractText(child))))
+                out.extend(split_lines(Line(teletype.extractText(child), heading=child.qname == (TEXTNS, "h"))))
             elif child.nodeType == child.ELEMENT_NODE:
                 walk(child)
 
@@ -157,7 +159,8 @@ def read_markdown(path: Path) -> list[Line]:
         text = _MD_MARKUP.sub("", line.text)
         m = _MD_LABEL.match(text)
         plain = _MD_EMPHASIS.sub(r"\2", text)
-        out.append(Line(plain, label=m.group("label").strip() if m and plain.startswith(m.group("label")) else None))
+        heading = line.text.lstrip().startswith("#")
+        out.append(Line(plain, label=m.group("label").strip() if m and plain.startswith(m.group("label")) and not heading else None, heading=heading))
     return out
 
 

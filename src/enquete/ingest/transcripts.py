@@ -11,8 +11,6 @@ frame's ``attrs["reading"]``.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
-import re
 import warnings
 from pathlib import Path
 
@@ -21,13 +19,8 @@ import pandas as pd
 from enquete.corpus import TRANSCRIPT_SUFFIXES, Document
 from enquete.errors import IngestError, ReadingWarning
 from enquete.ingest import formats
-from enquete.ingest.common import document_for, finish
+from enquete.ingest.common import document_for, finish, written_date
 from enquete.ingest.turns import Turn, annotations, assign_roles, build_turns
-
-MONTHS = {m: i for i, m in enumerate(
-    "janvier février mars avril mai juin juillet août septembre octobre novembre décembre".split(), start=1)}
-FRENCH_DATE = re.compile(r"\b(\d{1,2})(?:er)?\s+(" + "|".join(MONTHS) + r")\s+(\d{4})\b", re.IGNORECASE)
-NUMERIC_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
 
 READERS = {
     ".docx": formats.read_docx,
@@ -50,16 +43,9 @@ def header_metadata(turns: list[Turn]) -> dict:
     if header:
         found["title"] = header[0].split("\n")[0][:200]
     for line in header:
-        m = FRENCH_DATE.search(line)
-        n = NUMERIC_DATE.search(line)
-        try:
-            if m:
-                found["date"] = dt.date(int(m.group(3)), MONTHS[m.group(2).lower()], int(m.group(1)))
-            elif n:
-                found["date"] = dt.date(int(n.group(3)), int(n.group(2)), int(n.group(1)))
-        except ValueError:
-            continue
-        if "date" in found:
+        date = written_date(line)
+        if date:
+            found["date"] = date
             break
     return found
 

@@ -68,7 +68,7 @@ def pseudonymise(
 
     Parameters
     ----------
-    segments : the segment table (``text`` and ``speaker`` are replaced, and file names and ids).
+    segments : the segment table (``text``, ``speaker``, ``section`` and titles are replaced, and file names and ids).
     style : "names" (realistic pseudonyms) or "tags" (``[PERSONNE_07]``).
     seed : draws the pseudonyms (the same seed gives the same pseudonyms).
     names : person names to replace besides those found (corpus.yaml ``pseudonymisation.names``).
@@ -113,7 +113,7 @@ def pseudonymise(
     def text_of(value: str) -> str:
         return replacer.replace(value)[0]
 
-    for column, swap in (("attachment", text_of), ("document_title", text_of), ("source_path", replacer.loose), ("document_id", replacer.loose)):
+    for column, swap in (("attachment", text_of), ("document_title", text_of), ("section", text_of), ("source_path", replacer.loose), ("document_id", replacer.loose)):
         if column in out:  # a value repeats on every row of its document: each distinct one is replaced once
             out[column] = out[column].map({v: swap(v) for v in out[column].dropna().unique()}, na_action="ignore").astype("string")
     out["segment_id"] = [schema.make_segment_id(d, int(p)) for d, p in zip(out["document_id"], out["position"])]
@@ -121,6 +121,8 @@ def pseudonymise(
     replacements = pd.DataFrame(records, columns=["document_id", "segment_id", "column", "entity", "original", "pseudonym"])
     replacements["document_id"] = replacements["document_id"].map(ids)
     new_ids = dict(zip(segments["segment_id"], out["segment_id"]))
+    if "reply_to" in out:
+        out["reply_to"] = out["reply_to"].map(new_ids, na_action="ignore").astype("string")
     replacements["segment_id"] = replacements["segment_id"].map(new_ids)
     return Pseudonymisation(schema.with_offsets(out), replacements, _key(people, style), replacer)
 

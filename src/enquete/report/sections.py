@@ -144,6 +144,23 @@ def _context(w: Writer, data: ReportData) -> None:
         w.para(paragraph.strip())
 
 
+def _other_sources(w: Writer, seg) -> None:
+    """The observation notes, documents and social-network groups of the corpus, in a sentence."""
+    t = w.t
+    parts = []
+    for source, unit in (("observation", "n_notes"), ("document", "n_passages"), ("social", "n_social_messages")):
+        rows = seg[seg["source_type"] == source]
+        if len(rows):
+            coded = rows["message_type"].isin(["note", "passage"]) | (rows["speaker_role"] == "member")
+            parts.append(f"{t.count(f'n_{source}_documents', rows['document_id'].nunique())} ({t.count(unit, int(coded.sum()))})")
+    if parts:
+        w.para(t("other_sources", sources=_enumerate(parts, t("and"))))
+
+
+def _enumerate(parts: list[str], conjunction: str) -> str:
+    return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} {conjunction} {parts[-1]}"
+
+
 def _method(w: Writer, data: ReportData, numbers: dict) -> None:
     t = w.t
     w.heading(t("h_method"), 1)
@@ -160,6 +177,7 @@ def _method(w: Writer, data: ReportData, numbers: dict) -> None:
     if groups is not None and len(groups):
         columns = {"group": t("col_group"), "first_message": t("col_from"), "last_message": t("col_to"), "messages": t("col_messages"), "active_members": t("col_active_members")}
         w.table(groups[list(columns)].rename(columns=columns), t("groups_caption"), _next(numbers, "table"))
+    _other_sources(w, seg)
     w.heading(t("h_pseudonymisation"), 2)
     if data.pseudonymisation is not None and len(data.pseudonymisation):
         totals = internal(data.pseudonymisation).groupby("entity")["replacements"].sum()

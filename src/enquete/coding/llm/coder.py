@@ -34,7 +34,7 @@ from enquete.coding.llm.prompt import (
 )
 from enquete.coding.training import FOREIGN_ID
 from enquete.errors import ConfigError, LLMError
-from enquete.schema import speech_rows, split_codes
+from enquete.schema import coded_rows, split_codes
 from enquete.settings import LLMSettings
 
 UNCERTAIN = 0.15  # a score this close to its code's threshold: the offline coder hesitates
@@ -154,7 +154,7 @@ class LLMCoder:
     def _requests(self, segments: pd.DataFrame, offline: pd.DataFrame, rows: np.ndarray | None = None) -> tuple[np.ndarray, list[Request], np.ndarray]:
         """Rows to ask about, the requests (``votes`` per distinct text in its context), and
         each asked row's distinct text."""
-        ask = speech_rows(segments) if rows is None else speech_rows(segments) & rows
+        ask = coded_rows(segments) if rows is None else coded_rows(segments) & rows
         if self.settings.only_uncertain:
             ask &= self._uncertain(offline)
         context, question = contexts(segments)
@@ -195,7 +195,7 @@ class LLMCoder:
         offline = self.offline.predict(segments) if self.settings.only_uncertain else segments
         ask, requests, _ = self._requests(segments, offline)
         characters = sum(len(m["content"]) for r in requests for m in self._messages(r))
-        confident = int((speech_rows(segments) & ~ask).sum())
+        confident = int((coded_rows(segments) & ~ask).sum())
         return Plan(int(ask.sum()), len(requests), math.ceil(characters / CHARS_PER_TOKEN) + ANSWER_TOKENS * len(requests),
                     self._messages(requests[0]) if requests else [], confident)
 
@@ -227,7 +227,7 @@ class LLMCoder:
             for code in self.codes:
                 out.at[index, f"score_{code}"] = round(scores[code], 4)
             out.at[index, "evidence"] = _evidence(self.settings.model, evidence, labels, self.language)
-        confident = speech_rows(segments) & ~ask & (rows if rows is not None else True)
+        confident = coded_rows(segments) & ~ask & (rows if rows is not None else True)
         out.loc[confident, "evidence"] = [f"{t['confident']} : {e}" for e in out.loc[confident, "evidence"]]
         self.report_ = {**self.description(), "segments": int(ask.sum()), "distinct_texts": len(per_text), "requests": len(requests),
                         "sent": self._sent, "from_cache": self._cached, "offline_confident": int(confident.sum()),
