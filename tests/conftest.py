@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import warnings
 from pathlib import Path
 
@@ -16,6 +17,10 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "corpora" / "demo"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+#: Debian's Chromium (.ci/run installs it), driven headless by Playwright.
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture(scope="session")
@@ -54,7 +59,6 @@ def small_corpus(root: Path) -> Path:
     """Two interviews and one WhatsApp group of the demo (with spreadsheet formulas in messages),
     copied to ``root``, trained on the gold file but without the random review sample: a whole
     run takes a few seconds."""
-    import shutil
 
     import yaml
 

@@ -20,13 +20,10 @@ from typer.testing import CliRunner
 from enquete.cli import app
 from enquete.coding import DecisionStore
 from enquete.review import ReviewSession
-from tests.conftest import DEMO
+from tests.conftest import CHROMIUM, CHROMIUM_FLAGS, DEMO
 
 pytestmark = pytest.mark.slow  # full runs of the demo corpus, a page in Chromium
 runner = CliRunner()
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture(scope="module")

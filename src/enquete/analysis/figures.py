@@ -21,6 +21,7 @@ import pandas as pd  # noqa: E402
 
 from enquete.analysis.whatsapp import reply_graph  # noqa: E402
 from enquete.codebook import Codebook  # noqa: E402
+from enquete.datafiles import package_yaml  # noqa: E402
 from enquete.io import atomic_path  # noqa: E402
 
 WIDTH_CM = 15.0
@@ -30,50 +31,7 @@ CM = 1 / 2.54
 #: How each source's bars are drawn (opacity, hatch), in the order of the legend.
 SOURCE_STYLES = {"interview": (1.0, None), "whatsapp": (0.55, "///"), "social": (0.55, "\\\\"), "observation": (0.4, ".."), "document": (0.4, "xx")}
 TITLE_WIDTH = 64  # characters per title line: a 15 cm figure never cuts its title
-LABELS = {
-    "fr": {
-        "share": "Part des segments codés (%)",
-        "segments": "Segments codés",
-        "interview": "Entretiens",
-        "whatsapp": "WhatsApp",
-        "social": "Réseaux sociaux",
-        "observation": "Notes d'observation",
-        "document": "Documents",
-        "factors_by_initiative": "Facteurs de réussite par initiative (part des segments codés, %)",
-        "factors_by_source": "Fréquence des facteurs selon la source",
-        "cooccurrence": "Co-occurrence des facteurs dans un même segment (indice de Jaccard)",
-        "timeline": "Activité des groupes WhatsApp",
-        "week": "Semaine",
-        "messages_per_week": "Messages par semaine",
-        "network": "Qui répond à qui",
-        "most_connected": "les {n} membres les plus liés",
-        "corrected_title": "Part de chaque facteur, corrigée par l'échantillon tiré au hasard (IC à 95 %)",
-        "automatic": "codage automatique",
-        "corrected": "part corrigée et IC à 95 %",
-        "by_source_corrected": "Fréquence des facteurs selon la source (part corrigée là où un échantillon existe, IC à 95 %)",
-    },
-    "en": {
-        "share": "Share of coded segments (%)",
-        "segments": "Coded segments",
-        "interview": "Interviews",
-        "whatsapp": "WhatsApp",
-        "social": "Social networks",
-        "observation": "Observation notes",
-        "document": "Documents",
-        "factors_by_initiative": "Success factors by initiative (share of coded segments, %)",
-        "factors_by_source": "Factor frequency by source",
-        "cooccurrence": "Factors co-occurring in a segment (Jaccard index)",
-        "timeline": "WhatsApp group activity",
-        "week": "Week",
-        "messages_per_week": "Messages per week",
-        "network": "Who answers whom",
-        "most_connected": "the {n} most connected members",
-        "corrected_title": "Share of each factor, corrected by the random sample (95% CI)",
-        "automatic": "automatic coding",
-        "corrected": "corrected share and 95% CI",
-        "by_source_corrected": "Factor frequency by source (corrected where a sample exists, 95% CI)",
-    },
-}
+LABELS = package_yaml("enquete.analysis", "figures.yaml")  # every word a figure shows, per language
 
 plt.rcParams.update(
     {
@@ -130,10 +88,7 @@ def heatmap_by_initiative(table: pd.DataFrame, codebook: Codebook, initiatives: 
     names = [str((initiatives or {}).get(c, c)) for c in pivot.columns]
     fig, ax = new_figure(2.0 + 0.75 * len(codebook.ids))
     image = ax.imshow(pivot.to_numpy(dtype=float), cmap="Blues", aspect="auto", vmin=0)
-    if len(names) <= 6:  # a few initiatives: their names wrapped under their own column, never over the next one
-        ax.set_xticks(range(len(names)), [_wrap(n, max(10, 64 // len(names))) for n in names], fontsize=7)
-    else:
-        ax.set_xticks(range(len(names)), [_wrap(n, 28) for n in names], rotation=90, fontsize=7)
+    column_labels(ax, names)
     ax.set_yticks(range(len(codebook.ids)), [_labels(codebook, language)[c] for c in codebook.ids])
     for label, code in zip(ax.get_yticklabels(), codebook.ids):
         label.set_color(codebook[code].color)
@@ -141,7 +96,7 @@ def heatmap_by_initiative(table: pd.DataFrame, codebook: Codebook, initiatives: 
     for (i, j), value in np.ndenumerate(values):
         if not np.isnan(value):
             ax.text(j, i, f"{value:.0f}", ha="center", va="center", color="white" if value > np.nanmax(values) * 0.6 else "black")
-    ax.set_title(_wrap(text["factors_by_initiative"], TITLE_WIDTH))
+    fig.suptitle(wrap_text(text["factors_by_initiative"], TITLE_WIDTH))  # above the colour bar too
     fig.colorbar(image, ax=ax, label=text["share"], shrink=0.8)
     return fig
 
@@ -152,9 +107,9 @@ def bars_by_source(table: pd.DataFrame, codebook: Codebook, language: str = "fr"
     corrected = "corrected" in table and table["corrected"].notna().any()
     shown = table.assign(value=table["corrected"].fillna(table["share"]) if corrected else table["share"])  # sources without a sample: as coded
     pivot = shown.pivot(index="code", columns="source", values="value").reindex(codebook.ids).fillna(0) * 100
-    if corrected:  # whiskers only where there is an interval
-        low = (pivot - table.pivot(index="code", columns="source", values="low").reindex(codebook.ids) * 100).fillna(0)
-        high = (table.pivot(index="code", columns="source", values="high").reindex(codebook.ids) * 100 - pivot).fillna(0)
+    if corrected:  # whiskers only where there is an interval (NaN draws none)
+        low = pivot - table.pivot(index="code", columns="source", values="low").reindex(codebook.ids) * 100
+        high = table.pivot(index="code", columns="source", values="high").reindex(codebook.ids) * 100 - pivot
     fig, ax = new_figure(2.0 + 0.9 * len(codebook.ids))
     y = np.arange(len(codebook.ids))
     sources = [s for s in SOURCE_STYLES if s in pivot.columns]
@@ -175,8 +130,8 @@ def bars_by_source(table: pd.DataFrame, codebook: Codebook, language: str = "fr"
     ax.set_yticks(y, [_labels(codebook, language)[c] for c in codebook.ids])
     ax.invert_yaxis()
     ax.set_xlabel(text["share"])
-    ax.set_title(_wrap(text["by_source_corrected" if corrected else "factors_by_source"], TITLE_WIDTH * 3 // 4))
-    ax.legend(frameon=False, loc="lower right")
+    ax.set_title(wrap_text(text["by_source_corrected" if corrected else "factors_by_source"], TITLE_WIDTH * 3 // 4))
+    fig.legend(frameon=False, loc="outside lower center", ncol=min(3, len(sources)))  # under the bars, never over them
     return fig
 
 
@@ -196,7 +151,7 @@ def corrected_shares(shares: pd.DataFrame, codebook: Codebook, language: str = "
         label.set_color(codebook[code].color)
     ax.invert_yaxis()
     ax.set_xlabel(text["share"])
-    ax.set_title(_wrap(text["corrected_title"], TITLE_WIDTH))
+    ax.set_title(wrap_text(text["corrected_title"], TITLE_WIDTH))
     ax.legend(frameon=False, loc="lower right", fontsize=7)
     return fig
 
@@ -208,7 +163,7 @@ def cooccurrence_heatmap(matrix: pd.DataFrame, codebook: Codebook, language: str
     values = matrix.to_numpy(dtype=float)
     image = ax.imshow(values, cmap="Purples", vmin=0)
     labels = [_labels(codebook, language)[c] for c in codebook.ids]
-    ax.set_xticks(range(len(labels)), [_wrap(x, 14) for x in labels], rotation=90)
+    column_labels(ax, labels)
     ax.set_yticks(range(len(labels)), labels)
     for tick_labels in (ax.get_xticklabels(), ax.get_yticklabels()):
         for label, code in zip(tick_labels, codebook.ids):
@@ -216,22 +171,27 @@ def cooccurrence_heatmap(matrix: pd.DataFrame, codebook: Codebook, language: str
     for (i, j), value in np.ndenumerate(values):
         if not np.isnan(value):
             ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=6)
-    ax.set_title(_wrap(text["cooccurrence"], TITLE_WIDTH))
-    fig.colorbar(image, ax=ax, shrink=0.7)
+    fig.suptitle(wrap_text(text["cooccurrence"], TITLE_WIDTH))  # above the colour bar too
+    fig.colorbar(image, ax=ax, shrink=0.7, label=text["jaccard"])
     return fig
 
 
 def activity_timeline(weekly: pd.DataFrame, language: str = "fr"):
-    """Messages per week, one line per WhatsApp group."""
+    """Messages per week of each group, one panel per group on shared axes: the weeks as light
+    bars, their four-week mean as a line (a group's rhythm reads at a glance, none hides another)."""
     text = LABELS[language]
-    fig, ax = new_figure(7.5)
-    for group, rows in weekly.groupby("group", sort=True):
-        ax.plot(rows["week"], rows["messages"], label=group, linewidth=1)
-    ax.set_xlabel(text["week"])
-    ax.set_ylabel(text["messages_per_week"])
-    ax.set_title(_wrap(text["timeline"], TITLE_WIDTH))
-    ax.legend(frameon=False, fontsize=7)
-    fig.autofmt_xdate()
+    groups = sorted(weekly["group"].unique())
+    fig, axes = plt.subplots(len(groups), 1, sharex=True, sharey=True, squeeze=False, layout="constrained",
+                             figsize=(WIDTH_CM * CM, (2.0 + 2.4 * len(groups)) * CM))
+    colours = plt.get_cmap("tab10")
+    for k, (ax, group) in enumerate(zip(axes[:, 0], groups)):
+        rows = weekly[weekly["group"] == group].sort_values("week")
+        ax.bar(rows["week"], rows["messages"], width=6, color=colours(k % 10), alpha=0.3, linewidth=0)
+        ax.plot(rows["week"], rows["messages"].rolling(4, min_periods=1).mean(), color=colours(k % 10), linewidth=1.2)
+        ax.set_title(group, loc="left", fontsize=7)
+    axes[-1, 0].set_xlabel(text["week"])
+    fig.supylabel(text["messages_per_week"], fontsize=8)
+    fig.suptitle(wrap_text(text["timeline"], TITLE_WIDTH))
     return fig
 
 
@@ -252,7 +212,7 @@ def reply_network(edges: pd.DataFrame, group: str, seed: int = 42, language: str
     if graph.number_of_edges() > NETWORK_EDGES:
         weakest = sorted(graph.edges(data="weight"), key=lambda e: (e[2], e[0], e[1]))[: graph.number_of_edges() - NETWORK_EDGES]
         graph.remove_edges_from([(a, b) for a, b, _ in weakest])
-    fig, ax = new_figure(12.0)
+    fig, ax = new_figure(9.0)  # two to a page of the report
     if graph.number_of_nodes():
         layout = nx.spring_layout(graph, seed=seed, weight="weight")
         received = dict(graph.in_degree(weight="weight"))
@@ -263,12 +223,21 @@ def reply_network(edges: pd.DataFrame, group: str, seed: int = 42, language: str
         nx.draw_networkx_edges(graph, layout, ax=ax, width=widths, alpha=0.4, arrows=True, arrowsize=6, node_size=sizes)
         nx.draw_networkx_nodes(graph, layout, ax=ax, node_size=sizes, node_color="#2E86C1", alpha=0.85)
         nx.draw_networkx_labels(graph, layout, ax=ax, font_size=6)
-    ax.set_title(_wrap(title, TITLE_WIDTH))
+    ax.set_title(wrap_text(title, TITLE_WIDTH))
     ax.axis("off")
     return fig
 
 
-def _wrap(text: str, width: int) -> str:
+def column_labels(ax, labels: list[str], fontsize: float = 7) -> None:
+    """Column names of a heatmap, never over one another: a few columns get their names
+    wrapped horizontally under them, more columns get them upright, on two lines at most."""
+    if len(labels) <= 6:
+        ax.set_xticks(range(len(labels)), [wrap_text(n, max(10, 64 // len(labels))) for n in labels], fontsize=fontsize)
+    else:
+        ax.set_xticks(range(len(labels)), [wrap_text(n, max(24, (len(n) + 1) // 2)) for n in labels], rotation=90, fontsize=fontsize)
+
+
+def wrap_text(text: str, width: int) -> str:
     words, lines, line = text.split(), [], ""
     for word in words:
         if line and len(line) + len(word) + 1 > width:
@@ -277,3 +246,34 @@ def _wrap(text: str, width: int) -> str:
         else:
             line = f"{line} {word}".strip()
     return "\n".join(lines + [line])
+
+
+def text_collisions(fig, tolerance: float = 1.0) -> list[str]:
+    """The texts of a figure (titles, axis and tick labels, annotations, legend entries,
+    colour bar labels) that overlap one another or leave the figure, as matplotlib draws them."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    texts = [*fig.texts, *([fig._suptitle] if fig._suptitle else [])]
+    for legend in fig.legends:
+        texts += [legend.get_title(), *legend.get_texts()]
+    for ax in fig.axes:
+        texts += [ax.title, ax._left_title, ax._right_title, *ax.texts]
+        if ax.axison:
+            for axis in (ax.xaxis, ax.yaxis):
+                if axis.get_visible():
+                    low, high = sorted(axis.get_view_interval())
+                    shown = [label for at, label in zip(axis.get_majorticklocs(), axis.get_majorticklabels()) if low - 1e-9 <= at <= high + 1e-9]
+                    texts += [axis.label, *shown]
+        if ax.get_legend() is not None:
+            texts += [ax.get_legend().get_title(), *ax.get_legend().get_texts()]
+    boxes = [(t, t.get_window_extent(renderer)) for t in dict.fromkeys(texts) if t.get_visible() and t.get_text().strip()]
+    frame = fig.bbox
+    problems = [f"« {t.get_text()[:40]} » est incliné ({t.get_rotation():.0f}°) : seuls 0° et 90° se vérifient exactement"
+                for t, _ in boxes if t.get_rotation() % 90]
+    problems += [f"« {t.get_text()[:40]} » dépasse de la figure" for t, b in boxes
+                if b.x0 < frame.x0 - tolerance or b.y0 < frame.y0 - tolerance or b.x1 > frame.x1 + tolerance or b.y1 > frame.y1 + tolerance]
+    for i, (a, box_a) in enumerate(boxes):
+        for b, box_b in boxes[i + 1 :]:
+            if min(box_a.x1, box_b.x1) - max(box_a.x0, box_b.x0) > tolerance and min(box_a.y1, box_b.y1) - max(box_a.y0, box_b.y0) > tolerance:
+                problems.append(f"« {a.get_text()[:40]} » chevauche « {b.get_text()[:40]} »")
+    return problems

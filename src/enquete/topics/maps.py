@@ -6,32 +6,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib.dates import ConciseDateFormatter
 
-from enquete.analysis.figures import CM, WIDTH_CM, new_figure, plt, save_all
+from enquete.analysis.figures import LABELS, TITLE_WIDTH, column_labels, new_figure, plt, save_all, wrap_text
 from enquete.codebook import Codebook
 from enquete.io import atomic_path
 from enquete.topics.model import Topics
 
-TITLES = {
-    "fr": {
-        "map": "Carte des thèmes abordés (chaque point est un segment)",
-        "factors": "Thèmes × facteurs (part des segments du thème, %)",
-        "initiatives": "Thèmes × initiatives (part des segments de l'initiative, %)",
-        "time": "Thèmes dans les groupes WhatsApp, par mois",
-        "month": "Mois",
-        "unknown": "initiative inconnue",
-        "messages": "Messages",
-    },
-    "en": {
-        "map": "Map of the topics (each dot is a segment)",
-        "factors": "Topics × factors (share of the topic's segments, %)",
-        "initiatives": "Topics × initiatives (share of the initiative's segments, %)",
-        "time": "Topics in the WhatsApp groups, by month",
-        "month": "Month",
-        "unknown": "unknown initiative",
-        "messages": "Messages",
-    },
-}
+FULL_WINDOW = "<style>html, body { height: 100%; margin: 0; overflow: hidden; }</style>"  # the map fills the window, no scroll bar
 
 
 def _colours(n: int):
@@ -45,36 +27,64 @@ def static_map(assignments: pd.DataFrame, topics: pd.DataFrame, language: str = 
     ids = sorted(topics["topic"])
     colours = dict(zip(ids, _colours(len(ids))))
     labels = dict(zip(topics["topic"], topics["label"]))
+    notes = []
     for topic, rows in assignments.groupby("topic", sort=True):
         ax.scatter(rows["x"], rows["y"], s=4, color=colours[topic], alpha=0.6, linewidths=0)
         cx, cy = rows["x"].median(), rows["y"].median()
         words = " · ".join(labels[topic].split(" · ")[:2])
-        ax.annotate(f"{topic} {words}", (cx, cy), fontsize=6, ha="center", weight="bold",
-                    bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": colours[topic], "alpha": 0.8})
-    ax.set_title(TITLES[language]["map"])
+        notes.append(ax.annotate(f"{topic} {words}", (cx, cy), xytext=(0, 0), textcoords="offset points", fontsize=6, ha="center",
+                                 weight="bold", bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": colours[topic], "alpha": 0.8},
+                                 arrowprops={"arrowstyle": "-", "color": colours[topic], "lw": 0.6}))
+    ax.set_title(LABELS[language]["topic_map"])
     ax.set_xticks([])
     ax.set_yticks([])
+    spread_labels(fig, notes)
     return fig
+
+
+def spread_labels(fig, notes: list, step: float = 2.0, rounds: int = 200) -> None:
+    """Move the labels that cover one another apart, up and down from their topic's centre
+    (a thin line keeps each tied to its place)."""
+    renderer = fig.canvas.get_renderer()
+    for _ in range(rounds):
+        fig.canvas.draw()
+        boxes = [n.get_window_extent(renderer) for n in notes]
+        moved = False
+        for i, a in enumerate(boxes):
+            for j in range(i + 1, len(boxes)):
+                b = boxes[j]
+                if min(a.x1, b.x1) > max(a.x0, b.x0) and min(a.y1, b.y1) > max(a.y0, b.y0):
+                    lower, upper = (notes[i], notes[j]) if a.y0 <= b.y0 else (notes[j], notes[i])
+                    lower.xyann = (lower.xyann[0], lower.xyann[1] - step)
+                    upper.xyann = (upper.xyann[0], upper.xyann[1] + step)
+                    moved = True
+        if not moved:
+            return
 
 
 def topic_factor_heatmap(by_factor: pd.DataFrame, topics: pd.DataFrame, codebook: Codebook, language: str = "fr"):
     """Topics (rows, with their label) × factors (columns, in their colours)."""
     order = topics["topic"].tolist()
     matrix = by_factor.set_index("topic").reindex(order)[codebook.ids].to_numpy(dtype=float) * 100
-    fig, ax = new_figure(3.0 + 0.55 * len(order))
+    fig, ax = new_figure(5.0 + 0.8 * len(order))
     image = ax.imshow(matrix, cmap="Greens", aspect="auto", vmin=0)
     labels = codebook.labels(language)
-    ax.set_xticks(range(len(codebook.ids)), [labels[c] for c in codebook.ids], rotation=40, ha="right", rotation_mode="anchor", fontsize=6)
+    column_labels(ax, [labels[c] for c in codebook.ids], fontsize=6)
     for tick, code in zip(ax.get_xticklabels(), codebook.ids):
         tick.set_color(codebook[code].color)
-    names = dict(zip(topics["topic"], topics["label"]))
-    ax.set_yticks(range(len(order)), [f"{t} · {names[t][:38]}" for t in order], fontsize=6)
+    _topic_rows(ax, order, topics)
     for (i, j), value in np.ndenumerate(matrix):
         if not np.isnan(value) and value >= 1:
             ax.text(j, i, f"{value:.0f}", ha="center", va="center", fontsize=5)
-    ax.set_title(TITLES[language]["factors"])
-    fig.colorbar(image, ax=ax, shrink=0.6)
+    fig.suptitle(wrap_text(LABELS[language]["topics_by_factor"], TITLE_WIDTH))
+    fig.colorbar(image, ax=ax, shrink=0.6, label=LABELS[language]["topic_share"])
     return fig
+
+
+def _topic_rows(ax, order: list[int], topics: pd.DataFrame) -> None:
+    """Each row named by its topic's number and label (wrapped, never cut)."""
+    names = dict(zip(topics["topic"], topics["label"]))
+    ax.set_yticks(range(len(order)), [wrap_text(f"{t} · {names[t]}", 34) for t in order], fontsize=6)
 
 
 def topic_initiative_heatmap(by_initiative: pd.DataFrame, topics: pd.DataFrame, initiatives: dict[str, str] | None = None, language: str = "fr"):
@@ -82,17 +92,16 @@ def topic_initiative_heatmap(by_initiative: pd.DataFrame, topics: pd.DataFrame, 
     order = topics["topic"].tolist()
     pivot = by_initiative.pivot(index="topic", columns="initiative", values="segments").reindex(order).fillna(0)
     shares = pivot / pivot.sum(axis=0).replace(0, np.nan) * 100
-    fig, ax = new_figure(3.0 + 0.55 * len(order))
+    fig, ax = new_figure(3.0 + 0.8 * len(order))
     image = ax.imshow(shares.to_numpy(dtype=float), cmap="Oranges", aspect="auto", vmin=0)
-    names = [str((initiatives or {}).get(c, c)) if isinstance(c, str) else TITLES[language]["unknown"] for c in shares.columns]
-    ax.set_xticks(range(len(names)), names, rotation=25, ha="right", rotation_mode="anchor", fontsize=6)
-    labels = dict(zip(topics["topic"], topics["label"]))
-    ax.set_yticks(range(len(order)), [f"{t} · {labels[t][:38]}" for t in order], fontsize=6)
+    names = [str((initiatives or {}).get(c, c)) if isinstance(c, str) else LABELS[language]["unknown_initiative"] for c in shares.columns]
+    column_labels(ax, names, fontsize=6)
+    _topic_rows(ax, order, topics)
     for (i, j), value in np.ndenumerate(shares.to_numpy(dtype=float)):
         if not np.isnan(value) and value >= 1:
             ax.text(j, i, f"{value:.0f}", ha="center", va="center", fontsize=5)
-    ax.set_title(TITLES[language]["initiatives"])
-    fig.colorbar(image, ax=ax, shrink=0.6)
+    fig.suptitle(wrap_text(LABELS[language]["topics_by_initiative"], TITLE_WIDTH))
+    fig.colorbar(image, ax=ax, shrink=0.6, label=LABELS[language]["topic_share"])
     return fig
 
 
@@ -106,11 +115,11 @@ def topics_timeline(over_time: pd.DataFrame, topics: pd.DataFrame, top: int = 6,
         rows = over_time[over_time["topic"] == topic].sort_values("period")
         ax.plot(pd.to_datetime(rows["period"]), rows["messages"], marker="o", markersize=2, linewidth=1,
                 color=colours[topic], label=f"{topic} · {' · '.join(labels[topic].split(' · ')[:2])}")
-    ax.set_xlabel(TITLES[language]["month"])
-    ax.set_ylabel(TITLES[language]["messages"])
-    ax.set_title(TITLES[language]["time"])
+    ax.set_xlabel(LABELS[language]["month"])
+    ax.set_ylabel(LABELS[language]["messages"])
+    ax.set_title(LABELS[language]["topics_in_time"])
     ax.legend(frameon=False, fontsize=6)
-    fig.autofmt_xdate()
+    ax.xaxis.set_major_formatter(ConciseDateFormatter(ax.xaxis.get_major_locator()))  # level, never tilted
     return fig
 
 
@@ -126,14 +135,15 @@ def interactive_figure(assignments: pd.DataFrame, topics: pd.DataFrame, texts: p
         fig.add_trace(
             go.Scattergl(
                 x=rows["x"], y=rows["y"], mode="markers", marker={"size": 5, "opacity": 0.7},
-                name=f"{topic} · {labels[topic]}",
+                name=wrap_text(f"{topic} · {labels[topic]}", 34).replace("\n", "<br>"),
                 text=[f"<b>{topic} · {labels[topic]}</b><br>{h}" for h in hover.loc[rows.index]],
                 hoverinfo="text",
             )
         )
-    fig.update_layout(
-        title=TITLES[language]["map"], template="simple_white", width=int(WIDTH_CM / CM * 100), height=700,
-        xaxis={"visible": False}, yaxis={"visible": False}, legend={"font": {"size": 10}},
+    fig.update_layout(  # no fixed size: the page fills the window; the map keeps its proportions
+        title=LABELS[language]["topic_map"], template="simple_white", autosize=True, margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        xaxis={"visible": False}, yaxis={"visible": False, "scaleanchor": "x", "scaleratio": 1},
+        legend={"font": {"size": 11}, "itemsizing": "constant"},
     )
     return fig
 
@@ -143,8 +153,10 @@ def interactive_map(assignments: pd.DataFrame, topics: pd.DataFrame, texts: pd.S
     path = Path(path)
     fig = interactive_figure(assignments, topics, texts, language)
     with atomic_path(path) as tmp:
-        fig.write_html(tmp, include_plotlyjs=False, full_html=True, div_id="carte-themes", config={"displaylogo": False})
-        html = tmp.read_text(encoding="utf-8").replace("<head>", '<head><meta charset="utf-8" /><script src="plotly.min.js"></script>', 1)
+        fig.write_html(tmp, include_plotlyjs=False, full_html=True, div_id="carte-themes", default_width="100%", default_height="100%",
+                       config={"displaylogo": False, "responsive": True})
+        page = '<head><meta charset="utf-8" /><meta name="viewport" content="width=device-width, initial-scale=1" /><script src="plotly.min.js"></script>'
+        html = tmp.read_text(encoding="utf-8").replace("<head>", page + FULL_WINDOW, 1)
         tmp.write_text(html, encoding="utf-8")
     _write_plotly_js(path.parent / "plotly.min.js")
     return path

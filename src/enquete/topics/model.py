@@ -283,13 +283,29 @@ def _topic_table(topic_words: dict[int, list[str]], labels: np.ndarray, vectors:
             {
                 "topic": int(topic),
                 "size": int(len(members)),
-                "label": " · ".join(words[:4]),
+                "label": " · ".join(label_terms(words)),
                 "words": ", ".join(words),
                 "quotes": " | ".join(quotes),
                 "representative_segment": rows["segment_id"].iloc[order[0]],
             }
         )
     return pd.DataFrame(out).sort_values(["size", "topic"], ascending=[False, True], kind="stable").reset_index(drop=True)
+
+
+def label_terms(words: list[str], size: int = 4) -> list[str]:
+    """A topic's label: its best words, a phrase standing for the words it holds ("voisin square"
+    rather than "voisin · square · voisin square"), ``size`` words at most in all."""
+    chosen: list[str] = []
+    for term in words:
+        parts = term.split()
+        if any(set(parts) <= set(kept.split()) for kept in chosen):
+            continue  # already said by a phrase
+        if len(parts) > 1:
+            chosen = [kept for kept in chosen if kept not in parts]
+        if sum(len(k.split()) for k in chosen) + len(parts) > size:
+            break
+        chosen.append(term)
+    return chosen
 
 
 def _excerpt(text: str, words: int = 35) -> str:
