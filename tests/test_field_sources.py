@@ -121,6 +121,7 @@ def test_a_telegram_group_with_its_replies_media_poll_and_edits():
     assert chat.loc[2, "reply_to"] == chat.loc[1, "segment_id"] and chat.loc[4, "reply_to"] == chat.loc[3, "segment_id"]
     assert bool(chat.loc[3, "media"]) and bool(chat.loc[3, "edited"]) and chat.loc[5, "text"] == "Quel jour pour planter ? / Samedi / Dimanche"
     assert chat["section"].eq("Voisins de la rue Hoche").all() and chat["timestamp"].is_monotonic_increasing
+    assert chat.loc[1, "reactions"] == 4 and chat.loc[2, "reactions"] is pd.NA
 
 
 def test_a_whole_telegram_account_gives_each_chat_its_section():
@@ -136,6 +137,7 @@ def test_facebook_messenger_is_repaired_put_in_order_and_nothing_is_lost():
     assert thread["message_type"].tolist() == ["system", "deleted", "text", "media", "text"]
     assert thread.loc[2, "speaker"] == "Hélène Marchal" and thread.loc[2, "text"].endswith("très réussi ! 🎉")
     assert thread.loc[3, "attachment"] == "278_1234.jpg" and repair("Ã©tÃ©") == "été" and repair("déjà") == "déjà"
+    assert thread.loc[2, "reactions"] == 1
 
 
 def test_facebook_group_posts_and_comments_name_their_author_and_group():
@@ -192,3 +194,8 @@ def test_the_other_sources_are_coded_shown_as_sources_and_pseudonymised(tmp_path
     assert social["reply_to"].dropna().isin(segments["segment_id"]).all() and social["reply_to"].notna().sum() == 7
     edges = pd.read_csv(tmp_path / "out" / "tables" / "whatsapp_reponses.csv", encoding="utf-8-sig")
     assert (edges.iloc[:, 0] == "SOC_peupliers").any()  # the reply network reaches the Telegram group
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "out" / "exports" / "projet.qdpx") as project:
+        sources = set(re.findall(r'<TextSource [^>]*name="([^"]+)"', project.read("project.qde").decode("utf-8")))
+    assert {"OBS_batiment_c", "DOC_statuts_batiment_c", "DOC_cr_bailleur", "SOC_peupliers"} <= sources  # REFI-QDA text sources

@@ -74,6 +74,7 @@ def test_the_interactive_map_fills_a_window_with_its_legend_and_hover_texts(draw
             return {width: svg.width, height: svg.height, scrollWidth: document.documentElement.scrollWidth,
                     scrollHeight: document.documentElement.scrollHeight, legend: [legend.left, legend.top, legend.right, legend.bottom],
                     hover: plot._fullData.every((trace, i) => plot.data[i].text.length === trace._length && plot.data[i].text[0].includes('<b>')),
+                    factors: plot.data.some(trace => trace.text.some(t => /<i>(Facteurs :|Factors:) /.test(t))),
                     traces: plot.data.length};
         }""")
         page.screenshot(path=str(tmp_path / "carte.png"))
@@ -82,4 +83,4 @@ def test_the_interactive_map_fills_a_window_with_its_legend_and_hover_texts(draw
     assert 1000 <= sizes["width"] <= 1280 and 600 <= sizes["height"] <= 800  # it fills the window
     left, top, right, bottom = sizes["legend"]
     assert 0 <= left < right <= 1280 and 0 <= top < bottom <= 800  # every topic's name in sight
-    assert sizes["hover"] and sizes["traces"] >= 5 and outside == []
+    assert sizes["hover"] and sizes["factors"] and sizes["traces"] >= 5 and outside == []  # topic, text and factors on hover

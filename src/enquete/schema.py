@@ -69,6 +69,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("section", "string", "The entry, heading or thread a segment belongs to: an observation entry ('AG de l'amicale, salle commune'), a document's heading, a chat's name."),
     Column("page", "Int64", "Documents: the page of the passage (PDF)."),
     Column("reply_to", "string", "Social groups: the segment_id of the post or message this one answers."),
+    Column("reactions", "Int64", "Social groups: reactions (likes, emoji) the post or message received, when the export says."),
 )
 COLUMN_NAMES = tuple(c.name for c in COLUMNS)
 DTYPES = {c.name: c.dtype for c in COLUMNS}

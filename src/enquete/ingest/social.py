@@ -83,7 +83,7 @@ def read_social(path: str | Path, document: Document | None = None) -> pd.DataFr
 
 
 def _columns(rows: list[dict]) -> dict:
-    names = ("speaker", "speaker_role", "timestamp", "message_type", "text", "section", "attachment", "media", "edited")
+    names = ("speaker", "speaker_role", "timestamp", "message_type", "text", "section", "attachment", "media", "edited", "reactions")
     return {name: [r.get(name) for r in rows] for name in names}
 
 
@@ -122,13 +122,14 @@ def _telegram_message(message: dict, chat: str, chat_id) -> dict:
         members = ", ".join(str(m) for m in message.get("members", []) if m)
         return _row("", when, "system", " ".join(p for p in (str(message.get("actor") or ""), action, members, text) if p), chat, key=key)
     media = next((k for k in TELEGRAM_MEDIA if message.get(k)), None)
+    reactions = sum(int(r.get("count", 1)) for r in message.get("reactions", []) if isinstance(r, dict)) if "reactions" in message else None
     if "poll" in message:
         poll = message["poll"]
         body = " / ".join([str(poll.get("question", "")), *(str(a.get("text", "")) for a in poll.get("answers", []))])
-        return _row(message.get("from"), when, "poll", body, chat, key=key, parent=parent)
+        return _row(message.get("from"), when, "poll", body, chat, key=key, parent=parent, reactions=reactions)
     attachment = Path(str(message.get("file") or message.get("photo") or "")).name if media in ("photo", "file") else None
     kind = "text" if text.strip() else ("media" if media else "text")
-    return _row(message.get("from"), when, kind, text, chat, key=key, parent=parent, media=bool(media),
+    return _row(message.get("from"), when, kind, text, chat, key=key, parent=parent, media=bool(media), reactions=reactions,
                 attachment=attachment if attachment and not attachment.startswith("(") else None, edited="edited" in message)
 
 
@@ -182,7 +183,8 @@ def _messenger(data: dict) -> list[dict]:
             files = message.get(media) if media else None
             uri = (files[0] if isinstance(files, list) and files else files or {}).get("uri", "") if isinstance(files, (list, dict)) else ""
             kind = "text" if text.strip() else ("media" if media else "text")
-            rows.append(_row(sender, when, kind, text, title, media=bool(media) and media != "share", attachment=Path(uri).name or None))
+            rows.append(_row(sender, when, kind, text, title, media=bool(media) and media != "share", attachment=Path(uri).name or None,
+                             reactions=len(message.get("reactions", []))))
     return rows
 
 

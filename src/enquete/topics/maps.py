@@ -11,6 +11,7 @@ from matplotlib.dates import ConciseDateFormatter
 from enquete.analysis.figures import LABELS, TITLE_WIDTH, column_labels, new_figure, plt, save_all, wrap_text
 from enquete.codebook import Codebook
 from enquete.io import atomic_path
+from enquete.schema import split_codes
 from enquete.topics.model import Topics
 
 FULL_WINDOW = "<style>html, body { height: 100%; margin: 0; overflow: hidden; }</style>"  # the map fills the window, no scroll bar
@@ -123,13 +124,26 @@ def topics_timeline(over_time: pd.DataFrame, topics: pd.DataFrame, top: int = 6,
     return fig
 
 
-def interactive_figure(assignments: pd.DataFrame, topics: pd.DataFrame, texts: pd.Series, language: str = "fr"):
-    """The topic map as a plotly figure: each point a segment, its text on hover (``fig.show()`` in JupyterLab)."""
+def interactive_figure(assignments: pd.DataFrame, topics: pd.DataFrame, texts: pd.Series, language: str = "fr", factors: pd.Series | None = None):
+    """The topic map as a plotly figure: each point a segment, its topic, text and factors on
+    hover (``fig.show()`` in JupyterLab).
+
+    Parameters
+    ----------
+    assignments : each segment's topic and place (``segment_id``, ``topic``, ``x``, ``y``).
+    topics : the topics table (``topic``, ``label``).
+    texts : the (pseudonymised) text of each segment, by segment_id.
+    language : the language of the title.
+    factors : the factors coded on each segment, by segment_id, in words (shown under its text).
+    """
     import plotly.graph_objects as go
 
     labels = dict(zip(topics["topic"], topics["label"]))
     hover = pd.Series(texts.reindex(assignments["segment_id"]).fillna("").to_numpy(), index=assignments.index)
     hover = hover.map(lambda t: "<br>".join(_lines(t)))
+    if factors is not None:
+        named = pd.Series(factors.reindex(assignments["segment_id"]).fillna("").to_numpy(), index=assignments.index)
+        hover = hover + named.map(lambda f: f"<br><i>{LABELS[language]['factors']} {f}</i>" if f else "")
     fig = go.Figure()
     for topic, rows in assignments.groupby("topic", sort=True):
         fig.add_trace(
@@ -148,10 +162,11 @@ def interactive_figure(assignments: pd.DataFrame, topics: pd.DataFrame, texts: p
     return fig
 
 
-def interactive_map(assignments: pd.DataFrame, topics: pd.DataFrame, texts: pd.Series, path: str | Path, language: str = "fr") -> Path:
-    """An HTML page (plotly) with plotly.js written beside it: no CDN, works offline."""
+def interactive_map(assignments: pd.DataFrame, topics: pd.DataFrame, texts: pd.Series, path: str | Path, language: str = "fr",
+                    factors: pd.Series | None = None) -> Path:
+    """An HTML page (plotly) with plotly.js written beside it: no CDN, works offline (see :func:`interactive_figure`)."""
     path = Path(path)
-    fig = interactive_figure(assignments, topics, texts, language)
+    fig = interactive_figure(assignments, topics, texts, language, factors)
     with atomic_path(path) as tmp:
         fig.write_html(tmp, include_plotlyjs=False, full_html=True, div_id="carte-themes", default_width="100%", default_height="100%",
                        config={"displaylogo": False, "responsive": True})
@@ -215,5 +230,7 @@ def write_topics(
         jobs.append((topics_timeline, (tables["themes_dans_le_temps"], tables["themes"], 6, language), folder / "themes_dans_le_temps"))
     paths = save_all(jobs, workers)
     texts = coded.set_index("segment_id")["text"]
-    paths.append(interactive_map(result.assignments, tables["themes"], texts, folder / "carte_themes.html", language))
+    names = codebook.labels(language)
+    factors = coded.set_index("segment_id")["codes"].fillna("").map(lambda codes: ", ".join(names[c] for c in split_codes(codes) if c in names))
+    paths.append(interactive_map(result.assignments, tables["themes"], texts, folder / "carte_themes.html", language, factors))
     return [*paths, folder / "plotly.min.js"]
