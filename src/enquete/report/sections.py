@@ -257,7 +257,8 @@ def _whatsapp(w: Writer, data: ReportData, numbers: dict) -> None:
     if groups is None or not len(groups):
         return
     t = w.t
-    w.heading(t("h_whatsapp"), 1)
+    social = (data.segments["source_type"] == "social").any()
+    w.heading(t("h_groups_social" if social else "h_whatsapp"), 1)
     w.figure(data.figures / "whatsapp_activite.png", t("fig_activity"), _next(numbers, "figure"))
     columns = {
         "group": t("col_group"), "messages": t("col_messages"), "active_members": t("col_active_members"), "top1_share": t("col_top1"),
