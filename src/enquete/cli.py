@@ -174,6 +174,7 @@ def run_summary_lines(result) -> list[str]:
     import pandas as pd
 
     from enquete.schema import code_counts
+    from enquete.vocabulary import decimal
 
     segments = result.segments
     kinds = segments.groupby("source_type")["document_id"].nunique().to_dict()
@@ -192,7 +193,7 @@ def run_summary_lines(result) -> list[str]:
         mean = measured.set_index("code").loc["macro"]
         sample = "échantillon tiré au hasard" if mean["sample"] == "random" else "relecture ciblée, pas un échantillon au hasard"
         lines.append(f"Accord du codage automatique avec le codage humain ({sample}, {int(mean['segments'])} segments) : "
-                     f"F1 moyen {mean['f1']:.2f}, kappa moyen {mean['kappa']:.2f}".replace(".", ","))
+                     f"F1 moyen {decimal(mean['f1'])}, kappa moyen {decimal(mean['kappa'])}")
     if result.topics is not None:
         lines.append(f"{len(result.topics.topics)} thèmes")
     lines.append(f"{len(result.files)} fichiers écrits dans {result.out_dir}")

@@ -27,6 +27,12 @@ def label(name: str, language: str) -> str:
     return _vocabulary()["columns"].get(name, {}).get(language, name)
 
 
+def decimal(value: float, language: str = "fr") -> str:
+    """A score or an agreement figure as the language writes it, two decimals ("0,53" in French)."""
+    text = f"{value:.2f}"
+    return text.replace(".", ",") if language == "fr" else text
+
+
 def value_label(column: str, value: str, language: str) -> str:
     """A value of one of the columns enquete fills itself, in a language."""
     return _vocabulary()["values"].get(column, {}).get(value, {}).get(language, value)

@@ -22,10 +22,11 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from enquete.analysis.tables import coded_rows
 from enquete.codebook import Codebook
 from enquete.coding.agreement import agreement
 from enquete.datafiles import package_yaml
-from enquete.schema import code_indicators, speech_rows
+from enquete.schema import code_indicators
 
 Z95 = 1.959964
 MIN_SAMPLE = 2  # below this many sampled segments in a group, no interval
@@ -50,11 +51,6 @@ def sample_size(half_width: float, disagreement: float | None = None) -> int:
     return math.ceil(Z95**2 * rate / half_width**2)
 
 
-def coded(segments: pd.DataFrame) -> pd.DataFrame:
-    """The coded segments (speech with codes), the population the shares are taken over."""
-    return segments[speech_rows(segments) & segments["codes"].notna().to_numpy(dtype=bool)]
-
-
 def _kinds(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """(in the random sample, coded by a person outside it) per row."""
     human = rows["revision"].eq("human").fillna(False).to_numpy(dtype=bool) if "revision" in rows else np.zeros(len(rows), bool)
@@ -66,7 +62,7 @@ def reliability(segments: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
     """The automatic codes against a person's, per code (N, precision, recall, F1, kappa...):
     on the random sample when there is one, else on every reviewed segment (``sample`` says
     which: "random" or "targeted"); empty when no segment was reviewed."""
-    rows = coded(segments)
+    rows = coded_rows(segments)  # the population the shares are taken over: residents' coded speech
     sampled, chosen = _kinds(rows)
     reviewed, kind = (rows[sampled], "random") if sampled.any() else (rows[chosen], "targeted")
     if not len(reviewed):
@@ -83,7 +79,7 @@ def corrected_shares(segments: pd.DataFrame, codebook: Codebook, by: str | None 
 
     Columns: group ('' overall), code, segments, sampled, share (the final codes, human where
     decided), corrected, low, high. ``corrected`` is missing in a group with fewer than 2 sampled segments."""
-    rows = coded(segments)
+    rows = coded_rows(segments)  # the population the shares are taken over: residents' coded speech
     groups = rows[by].fillna("").astype(str) if by else pd.Series("", index=rows.index)
     out = []
     for group, part in rows.groupby(groups, sort=True):

@@ -23,6 +23,7 @@ import pandas as pd
 from enquete.codebook import Codebook
 from enquete.coding.coder import MIN_POSITIVES
 from enquete.schema import code_indicators, coded_rows
+from enquete.vocabulary import decimal
 from enquete.words import text_key
 
 RANDOM_SHARE = 0.2
@@ -136,12 +137,9 @@ def _targeted(
     for i in picked:
         j = best[i]
         few = f", {int(positives[j])} exemple(s) humain(s) sur {min_positives}" if positives[j] < min_positives else ""
-        reasons.append(f"hésitation sur {codes[j]} : score {_decimal(scores[i, j])}, seuil {_decimal(cut[j])}{few}")
+        reasons.append(f"hésitation sur {codes[j]} : score {decimal(scores[i, j])}, seuil {decimal(cut[j])}{few}")  # read in French
     return [pool.index[i] for i in picked], reasons
 
-
-def _decimal(value: float) -> str:
-    return f"{value:.2f}".replace(".", ",")  # French decimals: the reasons are read by the person reviewing
 
 
 def _interleave(targeted: list, drawn: list) -> list:

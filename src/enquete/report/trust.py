@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-from enquete.analysis.reliability import benchmark, coded, sample_size
+from enquete.analysis.reliability import benchmark, sample_size
+from enquete.analysis.tables import coded_rows
 from enquete.report.writer import Writer
 from enquete.schema import code_indicators
+from enquete.vocabulary import decimal
 
 
 def random_sample(tables: dict[str, pd.DataFrame]) -> bool:
@@ -40,7 +42,7 @@ def factor_shares(data) -> pd.DataFrame:
     shares = overall(data.tables)
     if shares is not None:
         return shares
-    rows = coded(data.segments)
+    rows = coded_rows(data.segments, ["codes"])
     return pd.DataFrame({"share": code_indicators(rows["codes"], data.codebook.ids).mean()})
 
 
@@ -71,9 +73,9 @@ def section(w: Writer, data, numbers: dict, next_number) -> None:
         kind = measured["sample"].iloc[0]
         n = int(macro["segments"])
         if kind == "random":
-            w.para(t("reliability_random", n=n, f1=_decimal(macro["f1"], t), kappa=_decimal(macro["kappa"], t)))
+            w.para(t("reliability_random", n=n, f1=decimal(macro["f1"], t.language), kappa=decimal(macro["kappa"], t.language)))
         else:
-            w.para(t("reliability_targeted", n=n, f1=_decimal(macro["f1"], t)))
+            w.para(t("reliability_targeted", n=n, f1=decimal(macro["f1"], t.language)))
         columns = {"code": t("col_code"), "segments": t("col_segments"), "precision": t("col_precision"), "recall": t("col_recall"),
                    "f1": t("col_f1"), "kappa": t("col_kappa")}
         labels = {**data.codebook.labels(data.language), "macro": t("mean")}
@@ -81,7 +83,7 @@ def section(w: Writer, data, numbers: dict, next_number) -> None:
         w.table(frame, t("reliability_caption", sample=t(f"sample_{kind}", n=n)), next_number(numbers, "table"), [5.4, 1.9, 1.9, 1.9, 1.9, 1.9])
     if not random_sample(tables):
         scores = benchmark()["macro_f1"]
-        w.para(t("first_pass", f1=_decimal(scores["fitted" if coding.get("learned") else "zero_shot"], t),
+        w.para(t("first_pass", f1=decimal(scores["fitted" if coding.get("learned") else "zero_shot"], t.language),
                  margin=round(100 * margin(coding)), n5=sample_size(0.05), n10=sample_size(0.10)))
 
 
@@ -102,8 +104,3 @@ def corrected_table(w: Writer, data, numbers: dict, next_number) -> None:
     )
     w.figure(data.figures / "facteurs_corriges.png", t("fig_corrected"), next_number(numbers, "figure"))
     w.table(frame, t("corrected_caption", n=int(shares["sampled"].iloc[0])), next_number(numbers, "table"), [6.0, 3.0, 3.0, 3.5])
-
-
-def _decimal(value: float, t) -> str:
-    text = f"{value:.2f}"
-    return text.replace(".", ",") if t.language == "fr" else text
