@@ -280,12 +280,7 @@ def _code(result: RunResult, private: Path) -> None:
     corpus, settings = result.corpus, result.settings
     codebook = load_codebook(_codebook_path(corpus, settings.codebook))
     coder = _coder(result, codebook, private)
-    training = read_coding(corpus.root / settings.training_codes, codebook) if settings.training_codes else None  # checked at load
-    decisions = DecisionStore(review_dir(private)).load(codebook.id)
-    if settings.review_sample:
-        sample = sample_decisions(read_coding(corpus.root / settings.review_sample, codebook), result.segments, codebook, result.mask(settings.review_sample))
-        decisions = pd.concat([sample, decisions], ignore_index=True)
-    result.segments = code_segments(result.segments, coder, training, decisions)
+    result.segments = code_segments(result.segments, coder, *_human_coding(result, codebook, private))
     result.codebook = codebook
     reviewed = result.segments["revision"].eq("human")
     drawn = int((reviewed & result.segments["review_draw"].eq("random")).sum())
@@ -309,6 +304,7 @@ def llm_plan(corpus_path: str | Path, **overrides):
     settings = corpus.settings(**overrides)
     if not settings.llm.enabled:
         raise ConfigError("--llm-dry-run sans serveur de modèle : donnez --llm-url et --llm-model (ou settings.llm)")
+    check_llm(settings)
     private = private_dir(corpus.root, settings, None)
     segments, rejects = ingest_corpus(corpus, settings)
     result = RunResult(corpus, settings, Path(), segments, rejects)
@@ -316,8 +312,7 @@ def llm_plan(corpus_path: str | Path, **overrides):
         _pseudonymise(result, private)
     codebook = load_codebook(_codebook_path(corpus, settings.codebook))
     coder = _coder(result, codebook, private)
-    training = read_coding(corpus.root / settings.training_codes, codebook) if settings.training_codes else None
-    learned = learning_set(result.segments, training, DecisionStore(review_dir(private)).load(codebook.id))
+    learned = learning_set(result.segments, *_human_coding(result, codebook, private))  # as code_segments learns
     if len(learned):
         coder.fit(learned.rows, learned.codes)
     return coder.plan(result.segments)
@@ -332,6 +327,18 @@ def check_llm(settings: Settings) -> None:
         if not settings.pseudonymise:
             raise PrivacyError("codage par modèle de langue refusé sans pseudonymisation : seul du texte pseudonymisé quitte la machine")
         endpoint_host(settings.llm.url, settings.llm.allow_remote)
+
+
+def _human_coding(result: RunResult, codebook: Codebook, private: Path) -> tuple[pd.DataFrame | None, pd.DataFrame]:
+    """What people coded for this corpus: the training coding (``settings.training_codes``) and the
+    review decisions, the random control sample (``settings.review_sample``) first."""
+    corpus, settings = result.corpus, result.settings
+    training = read_coding(corpus.root / settings.training_codes, codebook) if settings.training_codes else None  # checked at load
+    decisions = DecisionStore(review_dir(private)).load(codebook.id)
+    if settings.review_sample:
+        sample = sample_decisions(read_coding(corpus.root / settings.review_sample, codebook), result.segments, codebook, result.mask(settings.review_sample))
+        decisions = pd.concat([sample, decisions], ignore_index=True)
+    return training, decisions
 
 
 def _coder(result: RunResult, codebook: Codebook, private: Path):

@@ -127,7 +127,7 @@ class LLMCoder:
         """Fit the offline coder, and keep the human-coded segments of this corpus as the examples
         shown to the model (the nearest ones in each prompt)."""
         self.offline.fit(segments, codes)
-        labels = [";".join(c for c in self.codes if c in set(split_codes(v)) or (isinstance(v, (list, set, tuple)) and c in v)) for v in codes]
+        labels = [";".join(c for c, on in zip(self.codes, row) if on) for row in self.label_matrix(codes)]
         examples = pd.DataFrame({"segment_id": segments["segment_id"].astype(str).to_numpy() if "segment_id" in segments else "",
                                  "text": segments["text"].fillna("").astype(str).to_numpy(), "codes": labels})
         own = ~examples["segment_id"].str.startswith(FOREIGN_ID.format("")) | self.allow_raw_text
@@ -207,7 +207,7 @@ class LLMCoder:
         Parameters
         ----------
         segments : the segment table (whole documents: each segment's context is read in it).
-        rows : a boolean mask of the segments to ask about (default: every speech row); the others keep the offline codes.
+        rows : a boolean mask of the segments to ask about (default: every coded row); the others keep the offline codes.
         """
         offline = self.offline.predict(segments)
         ask, requests, distinct = self._requests(segments, offline, rows)
