@@ -84,20 +84,15 @@ def blocks_from_lines(lines: list[formats.Line], wrapped: bool) -> list[Block]:
 
 def html_blocks(path: Path) -> list[Block]:
     """Headings, paragraphs and list items of an HTML page, in order (scripts and styles left out)."""
-    import lxml.html
-
     text, _ = formats.read_text(path)
-    try:
-        root = lxml.html.fromstring(text or "<div></div>")
-    except Exception as exc:
-        raise IngestError(path, f"HTML illisible ({exc})") from None
+    root = formats.html_root(text, path)
     for junk in root.xpath("//script|//style|//nav|//footer"):
         junk.drop_tree()
     out = []
     for node in root.xpath("//h1|//h2|//h3|//h4|//h5|//h6|//p|//li|//blockquote"):
         body = " ".join(node.text_content().split())
         if body:
-            out.append(Block(body, heading=node.tag.startswith("h")))
+            out.append(Block(body, heading=node.tag.startswith("h") or _is_entry(body)))
     return out
 
 
@@ -119,7 +114,7 @@ def pdf_blocks(path: Path) -> list[Block]:
     empty = [str(i) for i, p in enumerate(pages, start=1) if not p.strip()]
     if empty:
         warnings.warn(f"{path.name} : page(s) sans texte (scannées ?), non lues : {', '.join(empty)}", ReadingWarning, stacklevel=2)
-    return [Block(text, _looks_like_heading(text), number) for number, page in enumerate(pages, start=1) for text in pdf_paragraphs(page)]
+    return [Block(text, _looks_like_heading(text) or _is_entry(text), number) for number, page in enumerate(pages, start=1) for text in pdf_paragraphs(page)]
 
 
 def pdf_paragraphs(page: str) -> list[str]:
@@ -190,8 +185,8 @@ def read_observation(path: str | Path, document: Document | None = None) -> pd.D
     observer = document.interviewer[0] if document.interviewer else ""
     rows = {"speaker": [], "speaker_role": [], "timestamp": [], "message_type": [], "text": [], "section": []}
     when, section = pd.NaT, ""
-    for block in document_blocks(path):
-        entry = ENTRY.match(block.text) if block.heading or _is_entry(block.text) else None
+    for block in document_blocks(path):  # a dated entry is a heading in every format
+        entry = ENTRY.match(block.text) if block.heading else None
         if block.heading:
             when = _entry_time(entry) if entry else when
             section = (entry.group("title").strip() if entry and entry.group("title").strip() else block.text)[:200]

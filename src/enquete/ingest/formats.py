@@ -249,7 +249,8 @@ _TS_ANCHOR = re.compile(r"ts_(\d+)_(\d+)(?:_(\w+))?")
 _VISIBLE_LABEL = re.compile(r"^\s*[^\W\d_][\w.'’\- ]{0,39}?\s*:")
 
 
-def _html_paragraphs(markup: str, path: Path):
+def html_root(markup: str, path: Path):
+    """An HTML page parsed with lxml (IngestError if it cannot be), its line breaks kept as breaks."""
     import lxml.html
 
     try:
@@ -258,7 +259,7 @@ def _html_paragraphs(markup: str, path: Path):
         raise IngestError(path, f"HTML illisible ({exc})") from None
     for br in root.iter("br"):  # a line break is a line break, not nothing
         br.tail = "\n" + (br.tail or "")
-    return root, root.xpath("//p")
+    return root
 
 
 def read_noscribe(path: Path) -> list[Line]:
@@ -268,7 +269,7 @@ def read_noscribe(path: Path) -> list[Line]:
     name a person typed over the code ("Expérimentateur :") wins.
     """
     text, _ = read_text(path)
-    _, ps = _html_paragraphs(text, path)
+    ps = html_root(text, path).xpath("//p")
     out: list[Line] = []
     for i, p in enumerate(ps):
         body = p.text_content().replace("\u2028", "\n").strip("\n")
@@ -296,7 +297,7 @@ def read_otr(path: Path) -> list[Line]:
         raise IngestError(path, f"fichier .otr invalide ({exc.msg})", exc.lineno) from None
     if not isinstance(data, dict) or not isinstance(data.get("text"), str):
         raise IngestError(path, "fichier .otr sans champ « text »")
-    _, ps = _html_paragraphs(data["text"], path)
+    ps = html_root(data["text"], path).xpath("//p")
     out = []
     for p in ps:
         start = None

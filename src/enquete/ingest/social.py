@@ -93,10 +93,15 @@ def _reply_ids(rows: list[dict], segment_ids: pd.Series) -> pd.Series:
     return pd.Series([by_key.get(r.get("parent")) for r in rows], dtype="string")
 
 
-def _row(speaker, when, kind, text, section, **extra) -> dict:
-    member = kind != "system"
-    return {"speaker": speaker or "", "speaker_role": "member" if member else "system", "timestamp": when, "message_type": kind,
-            "text": text, "section": section, "media": kind == "media" or extra.pop("media", False), **extra}
+def _row(speaker, when, kind, text, section, media: bool = False, **extra) -> dict:
+    role = "system" if kind == "system" else "member"
+    return {"speaker": speaker or "", "speaker_role": role, "timestamp": when, "message_type": kind, "text": text, "section": section,
+            "media": media or kind == "media", **extra}
+
+
+def _kind(text: str, media) -> str:
+    """A message's type: its text is the message (a caption too); without text, its media."""
+    return "media" if media and not text.strip() else "text"
 
 
 # --- Telegram --------------------------------------------------------------------------------
@@ -128,8 +133,7 @@ def _telegram_message(message: dict, chat: str, chat_id) -> dict:
         body = " / ".join([str(poll.get("question", "")), *(str(a.get("text", "")) for a in poll.get("answers", []))])
         return _row(message.get("from"), when, "poll", body, chat, key=key, parent=parent, reactions=reactions)
     attachment = Path(str(message.get("file") or message.get("photo") or "")).name if media in ("photo", "file") else None
-    kind = "text" if text.strip() else ("media" if media else "text")
-    return _row(message.get("from"), when, kind, text, chat, key=key, parent=parent, media=bool(media), reactions=reactions,
+    return _row(message.get("from"), when, _kind(text, media), text, chat, key=key, parent=parent, media=bool(media), reactions=reactions,
                 attachment=attachment if attachment and not attachment.startswith("(") else None, edited="edited" in message)
 
 
@@ -181,9 +185,9 @@ def _messenger(data: dict) -> list[dict]:
         else:
             media = next((k for k in MESSENGER_MEDIA if message.get(k)), None)
             files = message.get(media) if media else None
-            uri = (files[0] if isinstance(files, list) and files else files or {}).get("uri", "") if isinstance(files, (list, dict)) else ""
-            kind = "text" if text.strip() else ("media" if media else "text")
-            rows.append(_row(sender, when, kind, text, title, media=bool(media) and media != "share", attachment=Path(uri).name or None,
+            first = files[0] if isinstance(files, list) and files else files
+            uri = first.get("uri", "") if isinstance(first, dict) else ""
+            rows.append(_row(sender, when, _kind(text, media), text, title, media=bool(media) and media != "share", attachment=Path(uri).name or None,
                              reactions=len(message.get("reactions", []))))
     return rows
 
@@ -200,13 +204,13 @@ def _facebook(data) -> list[dict]:
             if "comment" in item and isinstance(item["comment"], dict):
                 comment = item["comment"]
                 body = str(comment.get("comment") or "")
-                kind = "text" if body.strip() or not entry.get("attachments") else "media"
-                rows.append(_row(comment.get("author") or _author(title, verbs), _epoch(comment.get("timestamp") or entry.get("timestamp")), kind,
+                rows.append(_row(comment.get("author") or _author(title, verbs), _epoch(comment.get("timestamp") or entry.get("timestamp")),
+                                 _kind(body, entry.get("attachments")),
                                  body, str(comment.get("group") or "")))
             elif "post" in item:
-                rows.append(_row(_author(title, verbs), when, "text", str(item["post"]), _where(title, verbs)))
+                rows.append(_row(_author(title, verbs), when, "text", str(item["post"]), _where(title)))
         if not any("post" in i or "comment" in i for i in entry.get("data", [])) and entry.get("attachments"):
-            rows.append(_row(_author(title, verbs), when, "media", "", _where(title, verbs), media=True))
+            rows.append(_row(_author(title, verbs), when, "media", "", _where(title), media=True))
     return [r for r in rows if r["text"].strip() or r["message_type"] != "text"]
 
 
@@ -216,7 +220,7 @@ def _author(title: str, verbs: list[str]) -> str:
     return title[:cut].strip() if cut > 0 else ""
 
 
-def _where(title: str, verbs: list[str]) -> str:
+def _where(title: str) -> str:
     """The group or page an entry's title names after its verb ("… dans Voisins du 11e.")."""
     for marker in (" dans ", " in "):
         if marker in title:
