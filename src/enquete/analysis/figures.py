@@ -253,7 +253,7 @@ def text_collisions(fig, tolerance: float = 1.0) -> list[str]:
     colour bar labels) that overlap one another or leave the figure, as matplotlib draws them."""
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
-    texts = [*fig.texts, *([fig._suptitle] if fig._suptitle else [])]
+    texts = list(fig.texts)  # the suptitle and supylabel are among them
     for legend in fig.legends:
         texts += [legend.get_title(), *legend.get_texts()]
     for ax in fig.axes:
@@ -266,7 +266,7 @@ def text_collisions(fig, tolerance: float = 1.0) -> list[str]:
                     texts += [axis.label, *shown]
         if ax.get_legend() is not None:
             texts += [ax.get_legend().get_title(), *ax.get_legend().get_texts()]
-    boxes = [(t, t.get_window_extent(renderer)) for t in dict.fromkeys(texts) if t.get_visible() and t.get_text().strip()]
+    boxes = [(t, t.get_window_extent(renderer)) for t in texts if t.get_visible() and t.get_text().strip()]
     frame = fig.bbox
     problems = [f"« {t.get_text()[:40]} » est incliné ({t.get_rotation():.0f}°) : seuls 0° et 90° se vérifient exactement"
                 for t, _ in boxes if t.get_rotation() % 90]

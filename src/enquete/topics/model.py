@@ -1,13 +1,5 @@
-"""Topics stage: what residents talk about, discovered bottom-up with BERTopic.
-
-Offline and without torch: BERTopic gets precomputed embeddings (by default TF-IDF + SVD
-over the cached lemmas; spaCy vectors or a model2vec model on request), a seeded
-reduction (PCA by default, UMAP on request), a KMeans clustering whose number of topics
-scales with the corpus (so no outliers), and a CountVectorizer over lemmas without French
-stop words and oral fillers (c-TF-IDF then reads as words, not inflections). The defaults
-were chosen by measurement (benchmarks/bench_topics.py). The same input gives the same
-topics.
-"""
+"""The topic model: embeddings, reduction, clustering, each topic's words, label and
+representative segments (the choices are told in the package's docstring, :mod:`enquete.topics`)."""
 
 from __future__ import annotations
 
