@@ -266,7 +266,7 @@ def text_collisions(fig, tolerance: float = 1.0) -> list[str]:
                     texts += [axis.label, *shown]
         if ax.get_legend() is not None:
             texts += [ax.get_legend().get_title(), *ax.get_legend().get_texts()]
-    boxes = [(t, t.get_window_extent(renderer)) for t in texts if t.get_visible() and t.get_text().strip()]
+    boxes = [(t, matplotlib.text.Text.get_window_extent(t, renderer)) for t in texts if t.get_visible() and t.get_text().strip()]  # an annotation's own box, not its arrow
     frame = fig.bbox
     problems = [f"« {t.get_text()[:40]} » est incliné ({t.get_rotation():.0f}°) : seuls 0° et 90° se vérifient exactement"
                 for t, _ in boxes if t.get_rotation() % 90]

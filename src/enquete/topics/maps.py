@@ -35,7 +35,7 @@ def static_map(assignments: pd.DataFrame, topics: pd.DataFrame, language: str = 
         words = " · ".join(labels[topic].split(" · ")[:2])
         notes.append(ax.annotate(f"{topic} {words}", (cx, cy), xytext=(0, 0), textcoords="offset points", fontsize=6, ha="center",
                                  weight="bold", bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": colours[topic], "alpha": 0.8},
-                                 arrowprops={"arrowstyle": "-", "color": colours[topic], "lw": 0.6}))
+                                 arrowprops={"arrowstyle": "-", "color": colours[topic], "lw": 0.6}, in_layout=False))
     ax.set_title(LABELS[language]["topic_map"])
     ax.set_xticks([])
     ax.set_yticks([])
@@ -43,24 +43,29 @@ def static_map(assignments: pd.DataFrame, topics: pd.DataFrame, language: str = 
     return fig
 
 
-def spread_labels(fig, notes: list, step: float = 2.0, rounds: int = 200) -> None:
-    """Move the labels that cover one another apart, up and down from their topic's centre
-    (a thin line keeps each tied to its place)."""
+def spread_labels(fig, notes: list) -> None:
+    """Move the labels that would cover one another apart: from the lowest up, each label rises
+    just above those already placed that it overlaps (a thin line keeps it tied to its topic's
+    centre). The figure is laid out once; the labels stay out of the layout."""
+    fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
-    for _ in range(rounds):
-        fig.canvas.draw()
-        boxes = [n.get_window_extent(renderer) for n in notes]
-        moved = False
-        for i, a in enumerate(boxes):
-            for j in range(i + 1, len(boxes)):
-                b = boxes[j]
-                if min(a.x1, b.x1) > max(a.x0, b.x0) and min(a.y1, b.y1) > max(a.y0, b.y0):
-                    lower, upper = (notes[i], notes[j]) if a.y0 <= b.y0 else (notes[j], notes[i])
-                    lower.xyann = (lower.xyann[0], lower.xyann[1] - step)
-                    upper.xyann = (upper.xyann[0], upper.xyann[1] + step)
-                    moved = True
-        if not moved:
-            return
+    points_per_pixel = 72 / fig.dpi
+
+    def box(note):  # the label's framed box, without its line to the centre
+        note.update_positions(renderer)
+        note.update_bbox_position_size(renderer)
+        return note.get_bbox_patch().get_window_extent(renderer)
+
+    placed = []
+    for note in sorted(notes, key=lambda n: box(n).y0):
+        for _ in range(len(notes)):
+            here = box(note)
+            below = [b for b in placed if min(here.x1, b.x1) > max(here.x0, b.x0) and min(here.y1, b.y1) > max(here.y0, b.y0)]
+            if not below:
+                break
+            rise = max(b.y1 for b in below) - here.y0 + 1
+            note.xyann = (note.xyann[0], note.xyann[1] + rise * points_per_pixel)
+        placed.append(box(note))
 
 
 def topic_factor_heatmap(by_factor: pd.DataFrame, topics: pd.DataFrame, codebook: Codebook, language: str = "fr"):
