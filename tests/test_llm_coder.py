@@ -97,7 +97,7 @@ def test_codes_quotes_and_context_and_a_rerun_sends_nothing(server, tmp_path):
     coded = first.predict(INTERVIEW)
     assert coded["codes"].tolist()[1] == "facilitateurs;faire_ensemble;lieu" and pd.isna(coded["codes"][0])  # the question is not coded
     assert "« jardin »" in coded.loc[1, "evidence"] and coded.loc[1, "score_lieu"] == 0.9 and coded.loc[1, "score_sens"] == 0
-    asked = server.requests[0]
+    asked = next(r for r in server.requests if "On a fait le jardin" in r["messages"][1]["content"])  # requests run two at a time: any order
     assert asked["temperature"] == 0 and asked["response_format"]["type"] == "json_schema"
     assert "Question posée juste avant (contexte) : « Comment est né le jardin ? »" in asked["messages"][1]["content"]
     assert first.report_["sent"] == 3 and first.report_["from_cache"] == 0
@@ -181,7 +181,7 @@ def test_examples_are_the_nearest_coded_segments_of_this_corpus_only(server, tmp
                              "text": ["Le jardin du square est à tout le monde.", "Merci !", "Paul Martin a lancé le jardin."]})
     coding.fit(training, ["lieu", "", "moteurs"])
     coding.predict(INTERVIEW)
-    prompt = server.requests[0]["messages"][1]["content"]
+    prompt = next(m for r in server.requests if "On a fait le jardin" in (m := r["messages"][1]["content"]))
     assert "« Le jardin du square est à tout le monde. » → lieu" in prompt and "Paul Martin" not in prompt  # a foreign text may be raw
 
 
