@@ -44,6 +44,16 @@ EXPECTED = {
     "corpus_socioling_fr.txt": (7, ("E", "L"), "E", None, None, "inline"),
     "noscribe_renomme_fr.html": (6, ("Expérimentateur", "Mme Rolland"), "Expérimentateur", 4.1, 70.65, "inline"),
     "entretien_noms_fr.txt": (6, ("Sophie", "Mohamed"), "Sophie", None, None, "inline"),
+    "artisans_24.10.03_01.docx": (36, ("Chercheur", "Interviewe"), "Chercheur", 1.0, 1304.0, "label_line"),
+    "artisans_25.01.15_04.docx": (47, ("Checheur", "Interviewe"), "Checheur", 2.0, 746.0, "label_line"),
+    "artisans_25.04.02.docx": (18, ("Chercheur", "Interviewe"), "Chercheur", 0.0, 961.0, "label_line"),
+    "entretien_annotations_fr.txt": (15, ("E", "L"), "E", None, None, "inline"),
+    "noscribe_libelle_heure_fr.html": (7, ("Expérimentateur", "SC01"), "Expérimentateur", 2.13, 1668.98, "inline"),
+    "otter_resume_fr.txt": (6, ("Claire Martin", "Speaker 1"), "Claire Martin", 3.0, 55.0, "label_line"),
+    "otter_resume_fr.docx": (6, ("Karim Haddad", "Josiane Perret"), "Karim Haddad", 0.0, 47.0, "label_line"),
+    "pseudobsidian_entretien_01.srt": (0, (), None, 1.0, 22.5, "none"),
+    "pseudobsidian_entretien_03.md": (12, ("INV", "PAR"), "INV", None, None, "inline"),
+    "pseudobsidian_juste_leblanc.html": (12, ("S00", "S01"), "S01", 88.08, 133.25, "inline"),
 }
 
 
