@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from enquete import schema
+from enquete import nlp, schema
 from enquete.errors import ConfigError
 from enquete.pseudonymise.detect import common_words, find_people, may_name
 from enquete.pseudonymise.names import People, pseudonym_for
@@ -83,7 +83,8 @@ def pseudonymise(
         raise ConfigError(f"style de pseudonymisation inconnu « {style} » (attendu : {', '.join(STYLES)})")
     allow = list(allow)
     common = common_words(segments["text"].dropna().unique())
-    people = find_people(segments, names, allow, use_ner, model, workers, common, cache_dir)
+    language = nlp.dictionary(model) if use_ner else frozenset()
+    people = find_people(segments, names, allow, use_ner, model, workers, common, cache_dir, language)
     reserved = {w for p in people.persons for form in p.forms for w in re.findall(r"[\w'’-]+", form)}
     previous = None
     if previous_key is not None and len(previous_key):
@@ -91,7 +92,7 @@ def pseudonymise(
         previous = {o: (first, last) for o, first, last in rows.itertuples(index=False) if first or last}
     people.learn_titles(segments["text"].dropna().unique())
     people.assign_pseudonyms(seed, reserved, previous)
-    replacer = Replacer(people, style, allow, deny, common)
+    replacer = Replacer(people, style, allow, deny, common, language)
     out = segments.copy()
     records: list[tuple[str, str, str, str, str, str]] = []
     new_texts = []
@@ -113,7 +114,7 @@ def pseudonymise(
     def text_of(value: str) -> str:
         return replacer.replace(value)[0]
 
-    for column, swap in (("attachment", text_of), ("document_title", text_of), ("section", text_of), ("source_path", replacer.loose), ("document_id", replacer.loose)):
+    for column, swap in (("attachment", replacer.loose), ("document_title", text_of), ("section", text_of), ("source_path", replacer.loose), ("document_id", replacer.loose)):
         if column in out:  # a value repeats on every row of its document: each distinct one is replaced once
             out[column] = out[column].map({v: swap(v) for v in out[column].dropna().unique()}, na_action="ignore").astype("string")
     out["segment_id"] = [schema.make_segment_id(d, int(p)) for d, p in zip(out["document_id"], out["position"])]
