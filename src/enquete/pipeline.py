@@ -24,8 +24,8 @@ from enquete.errors import ConfigError, OutputError, PrivacyError
 from enquete.exports import read_coding, write_exports
 from enquete.ingest import ingest_corpus, worker_count
 from enquete.io import read_table, write_json, write_table
-from enquete.private import KEY_FILE, REJECTED_CONTENT_FILE, REPLACEMENTS_FILE, cache_dir, private_dir, review_dir, write_private
-from enquete.pseudonymise import pseudonymise
+from enquete.private import KEY_FILE, REJECTED_CONTENT_FILE, REPLACEMENTS_FILE, REVIEW_FILE, cache_dir, private_dir, review_dir, write_private
+from enquete.pseudonymise import pseudonymise, review_notice
 from enquete.report import ReportData, build_report
 from enquete.reproducibility import build_manifest, write_manifest
 from enquete.schema import code_counts, speech_rows
@@ -50,6 +50,7 @@ class RunResult:
     timings: dict[str, float] = field(default_factory=dict)
     notices: list[str] = field(default_factory=list)
     pseudonymisation: pd.DataFrame | None = None
+    review: pd.DataFrame | None = None  # the replaced forms to check, without originals
     codebook: Codebook | None = None
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     topics: Topics | None = None
@@ -193,6 +194,7 @@ def load_run(out_dir: str | Path, corpus: str | Path | Corpus | None = None) -> 
     result.coding = summary.get("coding", {})
     pseudo = out / "pseudonymisation.csv"
     result.pseudonymisation = read_table(pseudo) if pseudo.is_file() else None
+    result.review = read_table(out / REVIEW_FILE) if (out / REVIEW_FILE).is_file() else None
     return result
 
 
@@ -227,6 +229,7 @@ def report_data(result: RunResult) -> ReportData:
         context=config.context,
         initiatives=initiatives,
         pseudonymisation=result.pseudonymisation,
+        review=result.review,
         coding=result.coding,
         settings=result.settings.model_dump(),
         language=result.settings.language,
@@ -386,10 +389,13 @@ def _pseudonymise(result: RunResult, private: Path) -> None:
         content=pd.NA,
     )
     result.pseudonymisation = done.summary(settings.language)  # as written in outputs/
+    result.review = done.review(settings.language)
     result.mask = done.mask
+    if len(result.review):
+        result.notices.append(review_notice(result.review, private / REVIEW_FILE if settings.keep_pseudonym_key else None))
     if settings.keep_pseudonym_key:
         write_private(private, {KEY_FILE: localise(done.key, settings.language), REPLACEMENTS_FILE: localise(done.replacements, settings.language),
-                                REJECTED_CONTENT_FILE: raw_rejects})
+                                REJECTED_CONTENT_FILE: raw_rejects, REVIEW_FILE: done.review(settings.language, originals=True)})
     else:
         result.notices.append("mode irréversible : aucune table de correspondance n'est conservée")
 
@@ -413,6 +419,7 @@ def _write_outputs(result: RunResult) -> None:
         files.append(export_review(segments, result.codebook, out / ("revue_codage.csv" if too_many else "revue_codage.xlsx")))
     if result.pseudonymisation is not None:
         files.append(write_table(result.pseudonymisation, out / "pseudonymisation.csv"))
+        files.append(write_table(result.review, out / REVIEW_FILE))
     files.append(
         write_json(
             out / RUN_SUMMARY,
