@@ -76,7 +76,7 @@ def corpus_info(corpus: Annotated[Path, typer.Argument(help="Dossier du corpus (
     import pandas as pd
 
     from enquete.corpus import load_corpus
-    from enquete.ingest import describe_reading, ingest_corpus
+    from enquete.ingest import describe_reading, ingest_corpus, speaker_flags, speakers_by_document
 
     with user_errors():
         loaded = load_corpus(corpus)
@@ -111,6 +111,14 @@ def corpus_info(corpus: Annotated[Path, typer.Argument(help="Dossier du corpus (
         f"{len(loaded.documents)} documents ({sources or 'aucun lu'}), {len(segments)} segments "
         f"({', '.join(f'{k} : {v}' for k, v in sorted(by_type.items()))}), {len(rejects)} rejet(s)"
     )
+    speakers_table = speakers_by_document(segments)
+    if len(speakers_table):
+        table = Table("document", "locuteur", "rôle", "tours", title="Locuteurs des transcriptions")
+        for row in speakers_table.itertuples(index=False):
+            table.add_row(row.document_id, row.speaker, row.speaker_role, str(row.turns))
+        console.print(table)
+    for flag in speaker_flags(segments):
+        err.print(f"[yellow]À vérifier :[/yellow] {flag}", highlight=False)
     for info in reading:
         if info.get("uncertain"):
             err.print(f"[yellow]À vérifier :[/yellow] {info['source_path']} : rôles incertains ({info['uncertain']}) ; "
@@ -298,10 +306,10 @@ def pseudonymise_command(
     """Pseudonymiser une table de segments : personnes, téléphones, courriels, adresses, codes."""
     from enquete.corpus import load_corpus
     from enquete.io import read_table, write_table
-    from enquete.private import KEY_FILE, REPLACEMENTS_FILE, cache_dir, private_dir, write_private
-    from enquete.pseudonymise import pseudonymise
+    from enquete.private import KEY_FILE, REPLACEMENTS_FILE, REVIEW_FILE, cache_dir, private_dir, write_private
+    from enquete.pseudonymise import pseudonymise, review_notice
     from enquete.reproducibility import mark_pseudonymised
-    from enquete.schema import coerce, validate_segments
+    from enquete.schema import coerce, conform, validate_segments
     from enquete.settings import make_settings
     from enquete.vocabulary import localise, value_label
 
@@ -310,7 +318,7 @@ def pseudonymise_command(
         settings = loaded.settings(pseudonym_style=style) if loaded else make_settings(pseudonym_style=style)
         config = loaded.manifest.pseudonymisation if loaded else None
         folder = private_dir(loaded.root if loaded else Path.cwd(), settings, out, given=private_dir_option)
-        segments = validate_segments(coerce(read_table(table)))
+        segments = validate_segments(coerce(conform(read_table(table), where=str(table))))  # empty texts read back as NA become ''
         key_path = folder / KEY_FILE
         done = pseudonymise(
             segments,
@@ -328,11 +336,16 @@ def pseudonymise_command(
         mark_pseudonymised(out)
         summary_path = out.with_name(out.stem + ".resume.csv")
         write_table(done.summary(language), summary_path)
+        review = done.review(language)
+        write_table(review, out.with_name(out.stem + ".a_verifier.csv"))
         if not irreversible:
-            write_private(folder, {KEY_FILE: localise(done.key, language), REPLACEMENTS_FILE: localise(done.replacements, language)})
+            write_private(folder, {KEY_FILE: localise(done.key, language), REPLACEMENTS_FILE: localise(done.replacements, language),
+                                   REVIEW_FILE: done.review(language, originals=True)})
     counts = done.summary().groupby("entity")["replacements"].sum().rename(lambda entity: value_label("entity", entity, language))
     console.print(f"{len(done.segments)} segments pseudonymisés dans {out} ; résumé : {summary_path}")
     console.print(", ".join(f"{entity} : {n}" for entity, n in counts.items()) or "rien à remplacer")
+    if len(review):
+        err.print(f"[yellow]À vérifier :[/yellow] {review_notice(review, None if irreversible else folder / REVIEW_FILE)}", highlight=False)
     if irreversible:
         console.print("Mode irréversible : aucune table de correspondance n'a été conservée.")
     else:

@@ -22,7 +22,7 @@ from enquete.coding import Coder, DecisionStore, code_segments, export_review, l
 from enquete.corpus import OUTPUT_MARKER, Corpus, load_corpus
 from enquete.errors import ConfigError, OutputError, PrivacyError
 from enquete.exports import read_coding, write_exports
-from enquete.ingest import ingest_corpus, worker_count
+from enquete.ingest import ingest_corpus, speaker_flags, worker_count
 from enquete.io import read_table, write_json, write_table
 from enquete.private import KEY_FILE, REJECTED_CONTENT_FILE, REPLACEMENTS_FILE, REVIEW_FILE, cache_dir, private_dir, review_dir, write_private
 from enquete.pseudonymise import pseudonymise, review_notice
@@ -114,6 +114,7 @@ def run(corpus_path: str | Path, out_dir: str | Path, **overrides) -> RunResult:
             _pseudonymise(result, private)
     else:
         result.notices.append("PSEUDONYMISATION DÉSACTIVÉE : les sorties contiennent les données personnelles du corpus")
+    result.notices += [f"locuteurs à vérifier : {flag}" for flag in speaker_flags(result.segments)]  # labels pseudonymised
     with _Timer(timings, "code"):
         _code(result, private)
     initiatives = {i.id: i.name for i in corpus.manifest.initiatives}

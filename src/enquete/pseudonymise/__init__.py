@@ -64,10 +64,10 @@ class Pseudonymisation:
             else:
                 continue
             rows.append((entity, found_by, original, pseudonym, len(group), group["document_id"].nunique()))
-        table = pd.DataFrame(rows, columns=["entity", "found_by", "original", "pseudonym", "occurrences", "documents"])
-        table = table.sort_values(["entity", "occurrences", "pseudonym"], ascending=[True, False, True], kind="stable").reset_index(drop=True)
+        table = pd.DataFrame(rows, columns=["entity", "found_by", "form", "replaced_by", "occurrences", "documents"])
+        table = table.sort_values(["entity", "occurrences", "replaced_by"], ascending=[True, False, True], kind="stable").reset_index(drop=True)
         if not originals:
-            table = table.drop(columns="original").groupby(["entity", "found_by", "pseudonym"], as_index=False, sort=False).sum()
+            table = table.drop(columns="form").groupby(["entity", "found_by", "replaced_by"], as_index=False, sort=False).sum()
         return localise(table, language)
 
     def mask(self, text: str) -> str:
