@@ -16,7 +16,7 @@ from enquete.datafiles import package_yaml
 from enquete.pseudonymise.names import name_lists
 from enquete.words import fold
 
-_CAP = r"[A-ZÀ-Þ][\w'’]*"
+_CAP = r"[A-ZÀ-Þ][\w'’]+"
 _S = r"[ \t\u00a0\u202f]"  # a space within a line
 _PARTICLE = rf"(?:de{_S}+la|de{_S}+l['’]|d['’]|de|du|des)"
 
@@ -51,7 +51,8 @@ def place_spans(text: str) -> list[tuple[int, int, bool]]:
         particle = fold(m.group("particle") or "").strip()
         if particle and name_lists().is_first_name(m.group("name")):
             continue  # "la place de Nadia": hers
-        of_town = particle in ("de", "d'", "d’") and " " not in m.group("name")  # "CHU de Montpellier", "mairie de Toulouse"
+        of_town = (particle in ("de", "d'", "d’") or re.match(r"[ \u00a0]\d", text[m.end() :])) and " " not in m.group("name")
+        # "CHU de Montpellier", "mairie de Toulouse", "université Lyon 2": the town's own name
         spans.append((m.start("name"), m.end("name"), not of_town))
     spans += [(m.start(), m.end(), False) for m in words.compound.finditer(text) if not any(s <= m.start() < e for s, e, _ in spans)]
     return sorted(spans)
