@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 from enquete import nlp
 from enquete.cli import app
 from enquete.corpus import load_corpus
-from enquete.ingest import ingest_corpus, ingest_paths, read_transcript, speaker_flags, speakers_by_document
+from enquete.ingest import ingest_paths, read_transcript, speaker_flags, speakers_by_document
 from enquete.io import read_table
 from enquete.labels import is_role_label
 from enquete.pseudonymise import pseudonymise
