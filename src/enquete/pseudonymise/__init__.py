@@ -107,7 +107,7 @@ def pseudonymise(
     if style not in STYLES:
         raise ConfigError(f"style de pseudonymisation inconnu « {style} » (attendu : {', '.join(STYLES)})")
     allow = list(allow)
-    common = common_words(segments["text"].dropna().unique())
+    common = common_words(segments.loc[segments["message_type"] != "metadata", "text"].dropna().unique())  # not titles, paths, tool headers
     language = nlp.dictionary(model) if use_ner else frozenset()
     people = find_people(segments, names, allow, use_ner, model, workers, common, cache_dir, language)
     reserved = {w for p in people.persons for form in p.forms for w in re.findall(r"[\w'’-]+", form)}
@@ -122,10 +122,13 @@ def pseudonymise(
     records: list[tuple[str, str, str, str, str, str]] = []
     new_texts = []
     replaced: dict[str, tuple[str, list]] = {}  # each distinct text is searched once ("ok merci" recurs)
-    for seg_id, doc_id, text in zip(out["segment_id"].tolist(), out["document_id"].tolist(), out["text"].tolist()):
+    metadata = (out["message_type"] == "metadata").fillna(False).tolist()
+    for seg_id, doc_id, text, header in zip(out["segment_id"].tolist(), out["document_id"].tolist(), out["text"].tolist(), metadata):
         if text not in replaced:
             replaced[text] = replacer.replace(text)
         new, done = replaced[text]
+        if header:  # a title or a tool's header names files ("juste-leblanc.mp3"): names in any case go
+            new = replacer.loose(text)
         new_texts.append(new)
         records.extend((doc_id, seg_id, "text", e, o, r) for e, o, r in done)
     out["text"] = pd.array(new_texts, dtype="string")

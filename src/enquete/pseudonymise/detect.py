@@ -215,7 +215,7 @@ def common_words(texts: Iterable[str]) -> frozenset[str]:
     """Words the corpus writes in lower case (folded): ordinary words, not names."""
     words: set[str] = set()
     for chunk in joined(texts):  # distinct words collected, then folded once each
-        words.update(re.findall(r"(?<![\w'’.@/])[a-zà-ÿ][a-zà-ÿ'’-]+", chunk))
+        words.update(re.findall(r"(?<![\w'’.@/\-])[a-zà-ÿ][a-zà-ÿ'’-]+", chunk))  # not inside a path or a file name
     return frozenset(fold(w) for w in words)
 
 
