@@ -178,6 +178,8 @@ def _mentions(texts: Iterable[str]) -> tuple[list[str], list[str]]:
         if "@" in text:
             for m in patterns.MENTION.finditer(text):
                 name = (m.group(1) or m.group(2) or "").strip()
+                if m.start() and (text[m.start() - 1].isalnum() or text[m.start() - 1] in "._-+"):
+                    continue  # an email address ("contact@habitat-des-ormes.fr"), not a mention
                 if m.group(2) and not patterns.PHONE.fullmatch(name) and not name[:1].isupper() and HANDLE.fullmatch(name):
                     handles.append(name)
                     continue

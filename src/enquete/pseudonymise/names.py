@@ -39,7 +39,9 @@ class NameLists:
 @lru_cache(maxsize=1)
 def name_lists() -> NameLists:
     data = package_yaml("enquete.pseudonymise", "noms.yaml")
-    words = {k: data[k].split() for k in ("female", "male", "ambiguous")}
+    words = {k: data[k].split() for k in ("female", "male", "ambiguous", "more_female", "more_male")}
+    words["female"] += words["more_female"]  # recognised, not drawn (see _pools)
+    words["male"] += words["more_male"]
     return NameLists(
         female=frozenset(fold(w) for w in words["female"]),
         male=frozenset(fold(w) for w in words["male"]),

@@ -89,6 +89,8 @@ class Replacer:
         out = []
         for (s, e), kind in sorted(found.items()):
             name = text[s:e]
+            if name in self.variants and name not in self.places:
+                continue  # "à ton tour Karim": a person the corpus knows, not a place
             kind = "named" if self.places.get(name) == "named" else kind
             out.append((s, e, self._place_tag(name) if kind == "named" else None))
         return out
