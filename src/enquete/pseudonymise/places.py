@@ -17,6 +17,7 @@ from enquete.pseudonymise.names import name_lists
 from enquete.words import fold
 
 _CAP = r"[A-ZÀ-Þ][\w'’]+"
+WORDS = re.compile(r"[^\W\d_][\w-]*")
 _S = r"[ \t\u00a0\u202f]"  # a space within a line
 _PARTICLE = rf"(?:de{_S}+la|de{_S}+l['’]|d['’]|de|du|des)"
 
@@ -26,6 +27,7 @@ class PlaceWords:
     named: re.Pattern  # a place word and the name after it (group "name")
     compound: re.Pattern  # Saint-X, X-de-Y
     not_persons: frozenset[str]
+    first_words: frozenset[str]  # the place words' first words, lower case: a text without any needs no search
 
 
 @lru_cache(maxsize=1)
@@ -39,7 +41,8 @@ def place_words() -> PlaceWords:
     compound = re.compile(
         rf"(?<![\w\-])(?:(?i:{saints})-{_CAP}(?:-[\w'’]+)*|{_CAP}(?:-(?:{connectors})(?:-|['’]){_CAP})+(?:-[\w'’]+)*)(?![\w\-])"
     )
-    return PlaceWords(named, compound, frozenset(fold(w) for w in data["not_persons"]))
+    first_words = frozenset(w.split()[0].lower() for w in data["place_words"])
+    return PlaceWords(named, compound, frozenset(fold(w) for w in data["not_persons"]), first_words | {f"{w}s" for w in first_words})
 
 
 def place_spans(text: str) -> list[tuple[int, int, bool]]:
@@ -47,14 +50,19 @@ def place_spans(text: str) -> list[tuple[int, int, bool]]:
     word (an institution, a street, a quartier), else a town-like compound."""
     words = place_words()
     spans = []
-    for m in words.named.finditer(text):
+    lower = text.lower()
+    maybe = any(word in lower for word in words.first_words)  # a cheap test before looking for where
+    at = [w.start() for w in WORDS.finditer(lower) if w.group() in words.first_words] if maybe else []
+    for m in filter(None, (words.named.match(text, i) for i in at)):
         particle = fold(m.group("particle") or "").strip()
         if particle and name_lists().is_first_name(m.group("name")):
             continue  # "la place de Nadia": hers
         of_town = (particle in ("de", "d'", "d’") or re.match(r"[ \u00a0]\d", text[m.end() :])) and " " not in m.group("name")
         # "CHU de Montpellier", "mairie de Toulouse", "université Lyon 2": the town's own name
-        spans.append((m.start("name"), m.end("name"), not of_town))
-    spans += [(m.start(), m.end(), False) for m in words.compound.finditer(text) if not any(s <= m.start() < e for s, e, _ in spans)]
+        if not spans or spans[-1][:2] != (m.start("name"), m.end("name")):  # "maison de quartier X" matches twice
+            spans.append((m.start("name"), m.end("name"), not of_town))
+    compounds = words.compound.finditer(text) if "-" in text else ()
+    spans += [(m.start(), m.end(), False) for m in compounds if not any(s <= m.start() < e for s, e, _ in spans)]
     return sorted(spans)
 
 
