@@ -88,7 +88,7 @@ class ReportConfig(_Model):
 class Manifest(_Model):
     title: str = ""
     description: str = ""
-    language: Literal["fr", "en"] = "fr"
+    language: Literal["fr", "en"] | None = None  # the same as settings.language (either place, not two values)
     initiatives: list[Initiative] = Field(default_factory=list)
     documents: list[DocumentEntry] = Field(default_factory=list)
     exclude: list[str] = Field(default_factory=list)
@@ -136,6 +136,11 @@ class Corpus:
         """Default settings, then the manifest's, then the given overrides (a block such as ``llm``
         is merged field by field); checked now (ConfigError)."""
         values = dict(self.manifest.settings)
+        if self.manifest.language:
+            if values.get("language", self.manifest.language) != self.manifest.language:
+                raise ConfigError(f"{MANIFEST_NAME} : deux langues données, « language: {self.manifest.language} » et "
+                                  f"« settings: language: {values['language']} » : n'en gardez qu'une")
+            values["language"] = self.manifest.language
         for key, value in overrides.items():
             if isinstance(value, dict):
                 values[key] = {**values.get(key, {}), **{k: v for k, v in value.items() if v is not None}}
