@@ -20,7 +20,7 @@ __version__ = "0.1.0"
 _HOMES = {
     "Study": "enquete.study",
     "load_run": "enquete.runfolder",
-    "verify": "enquete.verify",
+    "verify": "enquete.verification",
     "load_corpus": "enquete.corpus",
     "ingest_paths": "enquete.ingest",
     "pseudonymise": "enquete.pseudonymise",

@@ -315,7 +315,7 @@ def pseudonymise_command(
     from enquete.reproducibility import mark_pseudonymised
     from enquete.schema import coerce, validate_segments
     from enquete.study import Study
-    from enquete.vocabulary import internal, localise, value_label
+    from enquete.vocabulary import localise, value_label
 
     with user_errors():
         options = {"pseudonym_style": style, "keep_pseudonym_key": False if irreversible else None,
@@ -326,13 +326,12 @@ def pseudonymise_command(
         config.allow += allow or []
         folder = private_dir(study.root, study.settings, out)  # apart from the output
         pseudonymised = study.segments(validate_segments(coerce(read_table(table))))
-        done = study.pseudonymisation
         language = study.settings.language
         write_table(localise(pseudonymised, language), out)
         mark_pseudonymised(out)
         summary_path = out.with_name(out.stem + ".resume.csv")
-        write_table(done, summary_path)
-    counts = internal(done).groupby("entity")["replacements"].sum().rename(lambda entity: value_label("entity", entity, language))
+        write_table(study.pseudonymisation.summary(language), summary_path)
+    counts = study.pseudonymisation.summary().groupby("entity")["replacements"].sum().rename(lambda entity: value_label("entity", entity, language))
     console.print(f"{len(pseudonymised)} segments pseudonymisés dans {out} ; résumé : {summary_path}")
     console.print(", ".join(f"{entity} : {n}" for entity, n in counts.items()) or "rien à remplacer")
     if irreversible:
@@ -645,7 +644,7 @@ def verify_command(
     corpus: Annotated[Path | None, typer.Option(help="Corpus, s'il a changé de place depuis le run.")] = None,
 ) -> None:
     """Refaire le run décrit par manifest.json dans un dossier temporaire et comparer, fichier par fichier."""
-    from enquete.verify import verify
+    from enquete.verification import verify
     from enquete.vocabulary import value_label
 
     with user_errors():

@@ -19,16 +19,16 @@ coded. The command line and the notebooks call the same methods, so they give th
 
 from __future__ import annotations
 
+import contextlib
 import time
 import warnings
-from collections.abc import Callable
 from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from enquete.corpus import OUTPUT_MARKER, Corpus, load_corpus
-from enquete.errors import ConfigError, PrivacyError
+from enquete.errors import ConfigError, EnqueteWarning, PrivacyError
 from enquete.private import KEY_FILE, REJECTED_CONTENT_FILE, REPLACEMENTS_FILE, cache_dir, private_dir, review_dir, write_private
 from enquete.settings import REPORT_SECTIONS, Settings, setting_sources
 
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from enquete.codebook import Codebook
+    from enquete.pseudonymise import Pseudonymisation
     from enquete.runfolder import RunResult
     from enquete.topics import Topics
 
@@ -53,25 +54,24 @@ class Study:
         ``llm={...}`` is merged field by field; None leaves a setting as it is).
 
     After a stage ran, the study keeps what it learnt on the way: ``rejects`` and ``reading``
-    (ingest), ``pseudonymisation`` (its count summary; the key stays in the private folder),
-    ``coding`` (what the coder learnt from), ``notices`` (what a run prints).
+    (ingest), ``pseudonymisation`` (:class:`~enquete.pseudonymise.Pseudonymisation`: its ``summary()``
+    has counts only, its ``key`` is private), ``coding`` (what the coder learnt from), ``notices``
+    (what a run prints) and ``warnings`` (every warning about the corpus, also shown as it comes;
+    :meth:`warnings_table`).
     """
 
     def __init__(self, corpus: str | Path | Corpus, **overrides: Any):
-        with warnings.catch_warnings(record=True) as noticed:  # a setting's error comes first, then the corpus's warnings
-            warnings.simplefilter("always")
+        self.warnings: list[dict] = []
+        with self._warnings("corpus"):  # a setting's error comes alone, without the corpus's warnings
             self.corpus = corpus if isinstance(corpus, Corpus) else load_corpus(corpus)
-        self.settings: Settings = self.corpus.settings(**overrides)
+            self.settings: Settings = self.corpus.settings(**overrides)
+            self.codebook  # noqa: B018 - checked now, not after an hour of reading
         self.sources = setting_sources(self.corpus.manifest, overrides)
-        self.codebook  # noqa: B018 - checked now, not after an hour of reading
-        for warning in noticed:
-            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
         self.rejects: pd.DataFrame | None = None
         self.reading: list[dict] = []
-        self.pseudonymisation: pd.DataFrame | None = None
+        self.pseudonymisation: Pseudonymisation | None = None
         self.coding: dict = {}
         self.notices: list[str] = []
-        self.mask: Callable[[str], str] = str  # pseudonymises a name outside the table (a file name)
 
     @classmethod
     def outside_corpus(cls, folder: str | Path = ".", **overrides: Any) -> Study:
@@ -85,6 +85,27 @@ class Study:
         return f"Study({str(self.root)!r}, {len(self.corpus.documents)} documents)"
 
     # --- what the corpus says ---------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _warnings(self, stage: str):
+        """Keep enquete's warnings in ``self.warnings`` and show them once the block is done (not if it fails)."""
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", EnqueteWarning)
+            yield
+        for warning in caught:
+            if issubclass(warning.category, EnqueteWarning):
+                self.warnings.append({"stage": stage, "kind": warning.category.__name__, "message": str(warning.message)})
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+
+    def warnings_table(self) -> pd.DataFrame:
+        """The warnings about the corpus so far: stage, kind (reading, corpus, output) and message."""
+        import pandas as pd
+
+        return pd.DataFrame(self.warnings, columns=["stage", "kind", "message"])
+
+    def mask(self, name: str) -> str:
+        """A name outside the segment table (a file name) pseudonymised as the table was."""
+        return self.pseudonymisation.mask(name) if self.pseudonymisation is not None else name
 
     @property
     def root(self) -> Path:
@@ -134,7 +155,8 @@ class Study:
         from enquete.ingest import ingest_corpus
 
         self.reading = []
-        segments, self.rejects = ingest_corpus(self.corpus, self.settings, self.reading)
+        with self._warnings("ingest"):
+            segments, self.rejects = ingest_corpus(self.corpus, self.settings, self.reading)
         return segments
 
     def segments(self, raw: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -181,8 +203,7 @@ class Study:
                 reason=raw_rejects["reason"].map(done.mask).astype("string"),
                 content=pd.NA,
             )
-        self.pseudonymisation = done.summary(settings.language)  # as written in outputs/
-        self.mask = done.mask
+        self.pseudonymisation = done
         if settings.keep_pseudonym_key:
             private_tables = {KEY_FILE: localise(done.key, settings.language), REPLACEMENTS_FILE: localise(done.replacements, settings.language)}
             if raw_rejects is not None:
@@ -312,14 +333,27 @@ class Study:
                           model=settings.spacy_model, cache_dir=cache or cache_dir(self.private), workers=worker_count(settings, len(speech) // 500))
 
     def topic_tables(self, topics: Topics, coded: pd.DataFrame) -> dict[str, pd.DataFrame]:
-        """The topic tables: topics with their words and quotes, topics × factors, topics × initiatives."""
+        """The topic tables: topics with their words and quotes, topics × factors, topics × initiatives.
+
+        Parameters
+        ----------
+        topics : the fitted topics (:meth:`topics`).
+        coded : the coded segment table they were fitted on.
+        """
         from enquete.topics import topic_tables
 
         return topic_tables(topics, coded, self.codebook.ids)
 
     def write_topics(self, topics: Topics, coded: pd.DataFrame, tables_dir: str | Path, figures_dir: str | Path) -> tuple[dict[str, pd.DataFrame], list[Path]]:
         """Write the topic tables (``themes*.csv``, ``themes.xlsx``) and the maps (figures and the
-        offline interactive page); return the tables and the files written."""
+        offline interactive page); return the tables and the files written.
+
+        Parameters
+        ----------
+        topics : the fitted topics (:meth:`topics`).
+        coded : the coded segment table they were fitted on.
+        tables_dir, figures_dir : where the tables and the figures go (the same folder is fine).
+        """
         from enquete.analysis import write_analyses
         from enquete.ingest import worker_count
         from enquete.topics import write_topics
@@ -348,7 +382,13 @@ class Study:
 
     def write_report(self, result: RunResult, template: str | Path | None = None, title: str | None = None,
                      without: tuple[str, ...] = ()) -> Path:
-        """Write the report of a run (made or read back) in its output folder; see :meth:`report`."""
+        """Write the report of a run (made or read back) in its output folder.
+
+        Parameters
+        ----------
+        result : the run (:meth:`run`, or :func:`~enquete.runfolder.load_run`).
+        template, title, without : as for :meth:`report`.
+        """
         from enquete.report import build_report
         from enquete.runfolder import REPORT_FILE
 
@@ -425,7 +465,8 @@ class Study:
         else:
             segments = self.segments(segments)
         result = runfolder.RunResult(self.corpus, settings, out, segments, self.rejects, timings=timings, notices=self.notices)
-        result.pseudonymisation, result.mask = self.pseudonymisation, self.mask
+        if self.pseudonymisation is not None:
+            result.pseudonymisation, result.mask = self.pseudonymisation.summary(settings.language), self.mask  # counts only, as written
         with _timer(timings, "code"):
             result.segments = self.code(segments)
             result.codebook, result.coding = self.codebook, self.coding
