@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -21,13 +22,14 @@ from enquete.codebook import Codebook
 from enquete.coding import Coder, DecisionStore, learning_set
 from enquete.coding.review import COMMENT, HASH
 from enquete.coding.selection import RANDOM_SHARE, select_for_review, thresholds_from
-from enquete.corpus import Corpus
 from enquete.errors import ReviewError
 from enquete.private import cache_dir, private_dir
 from enquete.runfolder import load_run
 from enquete.schema import split_codes
-from enquete.study import Study
 from enquete.words import text_key
+
+if TYPE_CHECKING:
+    from enquete.study import Study
 
 CONTEXT_BEFORE, CONTEXT_AFTER = 3, 2
 REFIT_EVERY = 10
@@ -49,8 +51,8 @@ class ReviewSession:
 
     Parameters
     ----------
-    corpus : the study (or its corpus folder, or a loaded corpus): its private folder keeps the decisions,
-        its human codings (training, decisions, random control sample) are not proposed again.
+    study : the study (:class:`enquete.Study`): its private folder keeps the decisions, its human
+        codings (training, decisions, random control sample) are not proposed again.
     out : the run's output folder (``enquete run``): pseudonymised segments, codes, scores.
     segments, codebook : instead of a run, a coded segment table and its codebook (a notebook's).
     select : how many segments to propose (the selection of ``review export --select``).
@@ -63,7 +65,7 @@ class ReviewSession:
 
     def __init__(
         self,
-        corpus: str | Path | Corpus | Study,
+        study: Study,
         out: str | Path | None = "outputs",
         *,
         segments: pd.DataFrame | None = None,
@@ -75,8 +77,8 @@ class ReviewSession:
         store: str | Path | None = None,
         use_training: bool = True,
     ):
-        self.study = corpus if isinstance(corpus, Study) else Study(corpus)
-        self.corpus = self.study.corpus
+        self.study = study
+        self.corpus = study.corpus
         if segments is None:
             run = load_run(out, self.study)
             self.settings, self.codebook, segments = run.settings, run.codebook, run.segments
