@@ -23,7 +23,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from enquete.datafiles import YAMLError, read_yaml
 from enquete.errors import ConfigError, CorpusError, CorpusWarning
-from enquete.settings import Settings, make_settings, validation_message
+from enquete.settings import Settings, make_settings
+from enquete.validation import error_lines
 
 MANIFEST_NAME = "corpus.yaml"
 #: A folder holding this file is an enquete output folder: never read as part of a corpus.
@@ -205,7 +206,7 @@ def read_manifest(path: Path) -> Manifest:
     try:
         return Manifest(**data)
     except ValidationError as exc:
-        raise CorpusError(f"{path} : {validation_message(exc)}") from None
+        raise CorpusError(f"{path} : {'; '.join(error_lines(exc, Manifest, data))}") from None
 
 
 def _is_candidate(path: Path, root: Path, exclude: list[str]) -> bool:

@@ -13,6 +13,7 @@ from typing import Annotated, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from enquete.errors import ConfigError
+from enquete.validation import error_lines
 
 #: The sections of the report, in order (``--without`` and ``settings.report_sections`` name them).
 ReportSection = Literal["synthese", "contexte", "methodologie", "resultats", "themes", "whatsapp", "leviers", "annexes"]
@@ -100,7 +101,7 @@ def make_settings(**values) -> Settings:
     try:
         return Settings(**{k: v for k, v in values.items() if v is not None})
     except ValidationError as exc:
-        raise ConfigError(f"réglages invalides : {validation_message(exc)}") from None
+        raise ConfigError(f"réglages invalides : {'; '.join(error_lines(exc, Settings, values))} (la liste : enquete settings)") from None
 
 
 def describe_settings(settings: Settings) -> list[tuple[str, object, str]]:
@@ -125,12 +126,3 @@ def setting_sources(manifest, overrides: dict) -> dict[str, str]:
         if value is not None and value != {}:
             sources[name] = "option"
     return sources
-
-
-def validation_message(exc: ValidationError) -> str:
-    """A pydantic validation error as one readable line: 'field: message; ...'."""
-    parts = []
-    for err in exc.errors():
-        where = ".".join(str(p) for p in err["loc"])
-        parts.append(f"{where}: {err['msg']}" if where else err["msg"])
-    return "; ".join(parts)
