@@ -71,7 +71,7 @@ def main(
 
 
 @corpus_app.command("info")
-def corpus_info(corpus: Annotated[Path, typer.Argument(help="Dossier du corpus (avec ou sans corpus.yaml).")]) -> None:
+def corpus_info(corpus: Annotated[Path, typer.Argument(help="Dossier du corpus (défaut : le dossier courant).")] = Path(".")) -> None:
     """Valider un corpus et le résumer : initiatives, documents, lecture de chaque document, rejets."""
     import pandas as pd
 
@@ -155,6 +155,7 @@ def ingest(
 
 def _run(corpus: Path, out: Path, pseudonymise: bool, codebook: str | None, strict: bool, language: str | None = None, llm: dict | None = None) -> None:
     from enquete.study import Study
+    from enquete.vocabulary import word
 
     if not pseudonymise:
         err.print(
@@ -169,10 +170,11 @@ def _run(corpus: Path, out: Path, pseudonymise: bool, codebook: str | None, stri
         err.print(f"[yellow]Note :[/yellow] {notice}", highlight=False)
     table = Table("étape", "secondes", title=f"enquete run : {result.corpus.root}")
     for stage, secs in result.timings.items():
-        table.add_row(stage, f"{secs:.2f}")
+        table.add_row(word("stage", stage, "fr"), f"{secs:.1f}".replace(".", ","))
     console.print(table)
     for line in run_summary_lines(result):
         console.print(line, highlight=False)
+    console.print(next_steps(result), highlight=False)
     if study.settings.strict and len(result.rejects):
         err.print(f"[red]Mode strict :[/red] {len(result.rejects)} fichier(s) ou ligne(s) rejeté(s)")
         raise typer.Exit(3)
@@ -183,23 +185,23 @@ SOURCE_NAMES = {"interview": "entretien(s)", "whatsapp": "groupe(s) WhatsApp", "
 
 
 def run_summary_lines(result) -> list[str]:
-    """What a run did, in a few lines: documents, segments by type, rejects, codes, topics, files."""
+    """What a run did, in a few French lines: documents, segments by type, rejects, factors, agreement, topics."""
     import pandas as pd
 
     from enquete.schema import code_counts
-    from enquete.vocabulary import decimal
+    from enquete.vocabulary import decimal, word
 
     segments = result.segments
     kinds = segments.groupby("source_type")["document_id"].nunique().to_dict()
     sources = ", ".join(f"{kinds[kind]} {name}" for kind, name in SOURCE_NAMES.items() if kinds.get(kind)) or "aucun lu"
-    by_type = ", ".join(f"{n} {kind}" for kind, n in segments["message_type"].value_counts().items())
+    by_type = ", ".join(f"{n} {word('message_type', kind, 'fr')}" for kind, n in segments["message_type"].value_counts().items())
     counts = code_counts(segments["codes"]) if "codes" in segments else pd.Series(dtype=int)
+    labels = result.codebook.labels("fr") if result.codebook is not None else {}
     lines = [
-        f"{segments['document_id'].nunique()} documents ({sources}), "
-        f"{len(segments)} segments : {by_type}",
+        f"{segments['document_id'].nunique()} documents ({sources}), {len(segments)} segments : {by_type}",
         f"{len(result.rejects)} rejet(s)" + (" (voir rejets.csv)" if len(result.rejects) else ""),
         f"{int(counts.sum())} codes appliqués à {int(segments['codes'].fillna('').ne('').sum()) if 'codes' in segments else 0} segments"
-        + (" : " + ", ".join(f"{c} {n}" for c, n in counts.items()) if len(counts) else ""),
+        + (" : " + ", ".join(f"{labels.get(c, c)} {n}" for c, n in counts.items()) if len(counts) else ""),
     ]
     measured = result.tables.get("fiabilite_codage")
     if measured is not None and len(measured):
@@ -211,6 +213,18 @@ def run_summary_lines(result) -> list[str]:
         lines.append(f"{len(result.topics.topics)} thèmes")
     lines.append(f"{len(result.files)} fichiers écrits dans {result.out_dir}")
     return lines
+
+
+def next_steps(result) -> str:
+    """The end of a run: where the report is, what to check, what to do next."""
+    from enquete.runfolder import REPORT_FILE
+
+    corpus = result.corpus.root
+    lines = ["", f"[bold]Rapport :[/bold] {result.out_dir / REPORT_FILE}"]
+    if len(result.rejects):
+        lines.append(f"[bold]À vérifier :[/bold] {len(result.rejects)} fichier(s) ou ligne(s) non lu(s) : {result.out_dir / 'rejets.csv'}")
+    lines.append(f"[bold]Ensuite :[/bold] relire le codage (enquete revue {corpus} --out {result.out_dir}), puis relancer enquete run")
+    return "\n".join(lines)
 
 
 PseudoOption = Annotated[
@@ -255,7 +269,7 @@ def print_plan(plan) -> None:
 
 @app.command("run")
 def run_command(
-    corpus: Annotated[Path, typer.Argument(help="Dossier du corpus.")],
+    corpus: Annotated[Path, typer.Argument(help="Dossier du corpus (défaut : le dossier courant).")] = Path("."),
     out: Annotated[Path, typer.Option("--out", "-o", help="Dossier des sorties.")] = Path("outputs"),
     pseudonymise: PseudoOption = True,
     codebook: CodebookOption = None,
@@ -451,7 +465,7 @@ def review_import(
 
 @app.command("revue")
 def revue_command(
-    corpus: Annotated[Path, typer.Argument(help="Dossier du corpus : les décisions vont dans son dossier privé.")],
+    corpus: Annotated[Path, typer.Argument(help="Dossier du corpus (défaut : le dossier courant).")] = Path("."),
     out: Annotated[Path, typer.Option("--out", "-o", help="Dossier des sorties d'`enquete run` (segments pseudonymisés et codés).")] = Path("outputs"),
     select: Annotated[int, typer.Option(help="Nombre de segments proposés (ceux qui apprennent le plus au codeur, et une part tirée au hasard).")] = 200,
     port: Annotated[int, typer.Option(help="Port sur 127.0.0.1 (0 : un port libre).")] = 0,
@@ -506,7 +520,7 @@ def topics_command(
 
 @app.command("report")
 def report_command(
-    corpus: Annotated[Path, typer.Argument(help="Dossier du corpus (pour les initiatives et les réglages du rapport).")],
+    corpus: Annotated[Path, typer.Argument(help="Dossier du corpus (défaut : le dossier courant).")] = Path("."),
     out: Annotated[Path, typer.Option("--out", "-o", help="Dossier des sorties d'`enquete run` ; le rapport y est écrit.")] = Path("outputs"),
     template: Annotated[Path | None, typer.Option(help="Modèle Word de l'agence (.docx) : styles, en-tête, pied de page, logo.")] = None,
     title: Annotated[str | None, typer.Option(help="Titre du rapport (défaut : corpus.yaml).")] = None,
