@@ -70,6 +70,22 @@ def main(
     """enquete : du corpus d'entretiens et de fils WhatsApp au rapport de restitution."""
 
 
+@corpus_app.command("init")
+def corpus_init(
+    corpus: Annotated[Path, typer.Argument(help="Dossier des fichiers de l'enquête (défaut : le dossier courant).")] = Path("."),
+    places: Annotated[bool, typer.Option("--places/--no-places", help="Chercher les noms de lieux cités (pour les garder lors de la pseudonymisation).")] = True,
+) -> None:
+    """Écrire un premier corpus.yaml commenté, à compléter : documents trouvés, enquêteurs devinés, lieux cités."""
+    from enquete.starter import init_corpus
+
+    with user_errors():
+        path, found = init_corpus(corpus, places=places)
+    documents = found["documents"]
+    console.print(f"{path} écrit : {len(documents)} document(s), {sum(not d['read'] for d in documents)} non lu(s), "
+                  f"{len(found['places'])} lieu(x) proposé(s) à garder.", highlight=False)
+    console.print("Complétez-le (initiatives, dates, rôles), puis vérifiez : enquete corpus info " + str(corpus), highlight=False)
+
+
 @corpus_app.command("info")
 def corpus_info(corpus: Annotated[Path, typer.Argument(help="Dossier du corpus (défaut : le dossier courant).")] = Path(".")) -> None:
     """Valider un corpus et le résumer : initiatives, documents, lecture de chaque document, rejets."""

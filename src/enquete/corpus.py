@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from enquete.datafiles import YAMLError, read_yaml
 from enquete.errors import ConfigError, CorpusError, CorpusWarning
@@ -64,7 +64,7 @@ class DocumentEntry(_Model):
     initiative: str = ""
     kind: Literal["interview", "whatsapp", "observation", "document", "social", ""] = ""
     date: dt.date | None = None
-    title: str = ""
+    name: str = Field("", validation_alias=AliasChoices("name", "title"))  # a readable name (a group's); "title" is read too
     respondent_role: str = ""
     interviewer: list[str] = Field(default_factory=list)
     date_order: Literal["DMY", "MDY", "YMD", ""] = ""
@@ -276,7 +276,7 @@ def load_corpus(path: str | Path) -> Corpus:
                 initiative=initiative,
                 kind=entry.kind,
                 date=entry.date,
-                title=entry.title,
+                title=entry.name,
                 respondent_role=entry.respondent_role,
                 interviewer=entry.interviewer,
                 date_order=entry.date_order,
