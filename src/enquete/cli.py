@@ -486,6 +486,7 @@ def revue_command(
     select: Annotated[int, typer.Option(help="Nombre de segments proposés (ceux qui apprennent le plus au codeur, et une part tirée au hasard).")] = 200,
     port: Annotated[int, typer.Option(help="Port sur 127.0.0.1 (0 : un port libre).")] = 0,
     browser: Annotated[bool, typer.Option("--browser/--no-browser", help="Ouvrir la page dans le navigateur.")] = True,
+    verbose: Annotated[bool, typer.Option("--verbose", help="Afficher le journal du serveur (Voilà, Jupyter).")] = False,
 ) -> None:
     """Relire le codage dans une page locale : un segment à la fois dans son contexte, raccourcis clavier, décisions enregistrées aussitôt."""
     from enquete.errors import OutputError
@@ -499,11 +500,10 @@ def revue_command(
             raise OutputError(f"{out} : pas les sorties d'un run (lancez d'abord enquete run {corpus})")
 
     def announce(url: str) -> None:
-        console.print(f"Page de relecture : {url}", highlight=False, soft_wrap=True)
-        console.print("Elle montre le corpus (pseudonymisé) : elle n'écoute que 127.0.0.1 et n'ouvre qu'avec le jeton de l'adresse. "
-                      "Ctrl+C pour l'arrêter.", highlight=False)
+        console.print(f"Page de relecture (prête dans quelques secondes) : {url}", highlight=False, soft_wrap=True)
+        console.print("Elle n'est visible que sur cet ordinateur, avec le jeton de l'adresse. Ctrl+C pour l'arrêter.", highlight=False)
 
-    serve(corpus, out, select=select, port=port, open_browser=browser, announce=announce)
+    serve(corpus, out, select=select, port=port, open_browser=browser, announce=announce, verbose=verbose)
 
 
 @app.command("topics")
