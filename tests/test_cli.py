@@ -102,3 +102,11 @@ def test_codebooks_lists_and_shows():
     assert result.exit_code == 0 and "facteurs_reussite" in result.output
     result = runner.invoke(app, ["codebooks", "leviers_action"])
     assert result.exit_code == 0 and "composter" in result.output
+
+
+def test_help_speaks_french():
+    for command in ([], ["run"], ["corpus", "init"]):
+        result = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "120"})
+        assert result.exit_code == 0
+        assert "Utilisation : enquete" in result.output and "Afficher cette aide." in result.output
+        assert not any(word in result.output for word in ("Usage:", "Show this message", "[default:"))

@@ -18,6 +18,34 @@ from rich.table import Table
 from enquete import __version__
 from enquete.errors import CorpusError, EnqueteError, EnqueteWarning
 
+
+def _help_in_french() -> None:
+    """Typer's own words in the help pages (panel titles, defaults, the help option, usage), in French."""
+    import typer._click.decorators as decorators
+    import typer._click.formatting as formatting
+    import typer.rich_utils as rich_utils
+
+    rich_utils.ARGUMENTS_PANEL_TITLE, rich_utils.OPTIONS_PANEL_TITLE, rich_utils.COMMANDS_PANEL_TITLE = "Arguments", "Options", "Commandes"
+    rich_utils.DEFAULT_STRING, rich_utils.REQUIRED_LONG_STRING = "[défaut : {}]", "[obligatoire]"
+    rich_utils.ERRORS_PANEL_TITLE, rich_utils.ABORTED_TEXT = "Erreur", "Interrompu."
+    rich_utils.RICH_HELP = "Aide : [blue]{command_path} {help_option}[/]"
+    english_help_option, english_usage = decorators.help_option, formatting.HelpFormatter.write_usage
+
+    def help_option(param_decls):
+        def add(command):
+            command = english_help_option(param_decls)(command)
+            command.params[-1].help = "Afficher cette aide."
+            return command
+
+        return add
+
+    def write_usage(self, prog, args="", prefix=None):
+        return english_usage(self, prog, args, "Utilisation : " if prefix is None else prefix)
+
+    decorators.help_option, formatting.HelpFormatter.write_usage = help_option, write_usage
+
+
+_help_in_french()
 app = typer.Typer(
     help="enquete : enquêtes qualitatives sur le lien social (entretiens, groupes WhatsApp).",
     no_args_is_help=True,
