@@ -14,7 +14,7 @@ COMMANDS = [[], ["corpus"], ["corpus", "info"], ["run"], ["demo"], ["ingest"], [
 def test_every_command_has_help(command):
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0, result.output
-    assert "Usage" in result.output and len(result.output) > 200
+    assert "Utilisation :" in result.output and len(result.output) > 200
 
 
 def test_version():
@@ -108,5 +108,5 @@ def test_help_speaks_french():
     for command in ([], ["run"], ["corpus", "init"]):
         result = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "120"})
         assert result.exit_code == 0
-        assert "Utilisation : enquete" in result.output and "Afficher cette aide." in result.output
+        assert "Utilisation :" in result.output and "Afficher cette aide." in result.output
         assert not any(word in result.output for word in ("Usage:", "Show this message", "[default:"))
