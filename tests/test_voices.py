@@ -245,3 +245,9 @@ def test_run_writes_the_review_list_and_counts_it_in_the_method_section(tmp_path
     assert f"{len(public)} formes remplacées sans avoir été données" in report
     segments = pd.read_parquet(out / "segments.parquet")
     assert "lycée [LIEU_" in " ".join(segments["text"]) and "Saint-Gaudens" in " ".join(segments["text"])
+
+
+def test_a_member_named_like_a_town_stays_a_person():
+    result = pseudonymise(_group([("Nancy Martin", "Bonjour"), ("Paul Roche", "Merci Nancy, on se voit au lycée Jean Jaurès, à Toulouse")]))
+    first = result.key.set_index("original").loc["Nancy Martin", "pseudo_first"]
+    assert result.segments["text"].iloc[1] == f"Merci {first}, on se voit au lycée [LIEU_01], à Toulouse"

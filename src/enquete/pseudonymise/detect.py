@@ -77,9 +77,13 @@ def _entity_names(doc: nlp.Tagged, allow: re.Pattern | None, lowercase_words: fr
     found = []
     for ent in doc.ents:
         if ent.label_ in ("LOC", "ORG", "MISC") and not _titled_or_first(doc.tokens[ent.start : ent.end]):
-            if ent.label_ == "LOC" and not any(t.i in in_place for t in doc.tokens[ent.start : ent.end]):
-                name = doc.span(ent.start, ent.end)
-                if name[:1].isupper() and not _ordinary(name, words_of_language, lowercase_words):
+            tokens = list(doc.tokens[ent.start : ent.end])
+            while tokens and (fold(tokens[0].text) in NOT_NAMES or not tokens[0].text[:1].isupper()):
+                tokens = tokens[1:]  # "Merci Nancy": the place, if any, is after the greeting
+            if ent.label_ == "LOC" and tokens and not any(t.i in in_place for t in tokens):
+                name = doc.span(tokens[0].i, tokens[-1].i + 1)
+                alone_first_name = len(tokens) == 1 and name_lists().is_first_name(name)
+                if not alone_first_name and not _ordinary(name, words_of_language, lowercase_words):
                     places.setdefault(name, "town")
             continue
         for run in _name_runs(doc.tokens[ent.start : ent.end]):
@@ -270,5 +274,6 @@ def find_people(
         people.add_anonymous(label).sources.add("speaker")
     for handle in dict.fromkeys(handles):
         people.add_handle(handle)
-    people.places = {name: kind for name, kind in places.items() if not (allow_rx and allow_rx.fullmatch(name))}
+    known = {n for p in people.persons if p.sources - {"ner"} for n in (*p.forms, p.first, p.last) if n}  # a member named like a town stays a person
+    people.places = {name: kind for name, kind in places.items() if name not in known and not (allow_rx and allow_rx.fullmatch(name))}
     return people
