@@ -232,11 +232,7 @@ def print_plan(plan) -> None:
     for message in plan.messages:
         console.print(f"[dim]--- {message['role']} ---[/dim]", highlight=False)
         console.print(message["content"], highlight=False, markup=False)
-    console.print(
-        f"{plan.segments} segment(s) à soumettre, {plan.requests} requête(s), environ {plan.tokens:,} tokens envoyés et reçus".replace(",", "\u202f")
-        + (f" ; {plan.offline_confident} segment(s) laissé(s) au codeur hors ligne, sûr de lui" if plan.offline_confident else ""),
-        highlight=False,
-    )
+    console.print(plan.describe(), highlight=False)
 
 
 @app.command("run")

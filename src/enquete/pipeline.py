@@ -133,7 +133,7 @@ def run(corpus_path: str | Path, out_dir: str | Path, **overrides) -> RunResult:
         result.files += write_exports(result.segments, result.codebook, out / "exports", result.project["name"], initiatives, settings.language, attributes)
     with _Timer(timings, "outputs"):
         _write_outputs(result)  # last: the segment table with its topics, then the manifest
-    sent_to = {k: result.coding["llm"][k] for k in ("host", "model", "prompt_hash")} if "llm" in result.coding else None
+    sent_to = {k: result.coding["llm"][k] for k in ("host", "model", "prompt_hash", "tokens")} if "llm" in result.coding else None
     write_manifest(out, build_manifest(corpus.root, _inputs(result), settings.model_dump(), out, timings, result.files, sent_to))
     return result
 
