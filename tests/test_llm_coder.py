@@ -150,7 +150,7 @@ def test_an_answer_never_readable_leaves_the_segment_to_the_offline_coder(server
 
 def test_a_timeout_is_not_resent_unchanged(server, tmp_path):
     server.behaviours = {"mairie": "slow"}  # too slow (2 s) the first time only
-    with pytest.raises(LLMError, match=r"n'a pas répondu en 1 s \(--llm-timeout"):  # at temperature 0 the same request would run as long
+    with pytest.raises(LLMError, match=r"n'a pas répondu en 1 s à une requête de 1290 tokens de réponse au plus : allongez le délai \(--llm-timeout"):  # at temperature 0 the same request would run as long
         coder(server, tmp_path, timeout=1.0).predict(INTERVIEW)
     assert len([r for r in server.requests if "mairie" in r["messages"][1]["content"]]) == 1
     server.requests.clear()
@@ -220,6 +220,23 @@ def test_examples_are_the_nearest_coded_segments_of_this_corpus_only(server, tmp
     coding.predict(INTERVIEW)
     prompt = next(m for r in server.requests if "On a fait le jardin" in (m := r["messages"][1]["content"]))
     assert "« Le jardin du square est à tout le monde. » → lieu" in prompt and "Paul Martin" not in prompt  # a foreign text may be raw
+
+
+def test_both_coders_have_the_shape_the_pipeline_reads(server, tmp_path):
+    from enquete.coding import Coder, code_segments
+    from enquete.coding.coder import SegmentCoder
+    from tests.conftest import DEMO
+
+    gold = pd.read_csv(DEMO / "gold_codes.csv", keep_default_na=False).head(60)
+    for model in (Coder(FACTORS, cache_dir=tmp_path / "cache"), coder(server, tmp_path, examples=2)):
+        assert not model.fitted_ and not isinstance(model, SegmentCoder)  # no learned state before fit
+        coded = code_segments(INTERVIEW, model, gold)
+        assert isinstance(model, SegmentCoder) and model.fitted_ and len(model.training_) == 60
+        assert list(model.learning_.columns) == ["code", "positives", "negatives", "learned"] and model.label_matrix(coded["codes"].fillna("")).shape == (6, 10)
+    # the gold rows are another table's (their ids are not this one's): their text may be raw, so none is shown
+    assert model.describe_learning().startswith("aucun exemple montré au modèle ; codeur hors ligne (tri et repli) : 0 code(s) appris")
+    model.fit(INTERVIEW, ["", "lieu;faire_ensemble", "", "rencontres", "", "lieu"])
+    assert model.describe_learning().startswith("6 segment(s) codé(s) par l'équipe, dont les 2 plus proches montrés au modèle")
 
 
 def test_the_run_sends_only_pseudonymised_text_and_records_where_it_went(server, tmp_path):

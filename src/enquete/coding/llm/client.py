@@ -187,7 +187,9 @@ class ChatClient:
                     self.sent += 1
                 # the same request would run as long again: at temperature 0 it is not resent; above, with another seed
                 if body["temperature"] == 0 or attempt == self.retries:
-                    raise LLMError(f"le serveur {self.url} n'a pas répondu en {self.timeout:g} s (--llm-timeout, settings.llm.timeout)") from None
+                    raise LLMError(f"le serveur {self.url} n'a pas répondu en {self.timeout:g} s à une requête de {body['max_tokens']} tokens de réponse "
+                                   "au plus : allongez le délai (--llm-timeout, settings.llm.timeout) ou donnez au serveur au moins autant de requêtes "
+                                   "simultanées que settings.llm.concurrency (llama.cpp : --parallel), l'attente dans sa file comptant dans le délai") from None
                 body["seed"] += RESEED
                 continue
             except httpx.HTTPError as exc:
