@@ -35,7 +35,7 @@ def progress_bar(description: str, total: float, unit: str, show: bool = True) -
     if not (show and enabled()):
         yield lambda amount=1, note="": None
         return
-    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn(f"{{task.completed:.0f}}/{{task.total:.0f}} {unit}"),
+    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn(f"{{task.completed:.0f}}/{{task.total:.0f}} {unit}s"),
                TextColumn("{task.fields[per]}"), TimeElapsedColumn(), TextColumn("reste"), TimeRemainingColumn(), TextColumn("{task.fields[note]}"))
     with Progress(*columns, transient=True) as progress:
         task = progress.add_task(description, total=total, per="", note="")

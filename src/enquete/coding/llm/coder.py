@@ -393,13 +393,22 @@ def _sent(replies: list[Reply]) -> list[Answer]:
 
 
 def _note(done: list[Reply]) -> str:
-    """The progress bar's note: tokens per request so far, the share read from the server's cache."""
+    """The progress bar's note: tokens per request so far, the share the server read from its
+    cache, and how the dry run's estimate compares with its count on the first requests."""
     sent = _sent(done)
     prompt = sum(a.prompt_tokens for a in sent)
     if not prompt:
         return ""
-    cached = sum(a.cached_tokens for a in sent)
-    return f"{_n(prompt // len(sent))} tokens/requête, {cached / prompt:.0%} du cache du serveur, {_n(sum(a.completion_tokens for a in sent) // len(sent))} reçus"
+    cached, estimate = sum(a.cached_tokens for a in sent), _estimate_beside_count(done)
+    note = f"{_n(prompt // len(sent))} tokens/requête, {cached / prompt:.0%} du cache du serveur, {_n(sum(a.completion_tokens for a in sent) // len(sent))} reçus"
+    return note + (f", compte/estimation à sec ×{estimate['measured'] / estimate['estimated']:.2f}" if estimate else "")
+
+
+def _estimate_beside_count(replies: list[Reply]) -> dict:
+    """The dry run's estimate of the first MEASURED prompts sent, beside the server's count of them."""
+    first = [r for r in sorted(replies, key=lambda r: r.order) if r.answers and not r.answers[0].from_cache][:MEASURED]
+    measured = sum(r.answers[0].prompt_tokens for r in first)
+    return {"requests": len(first), "estimated": sum(r.estimated_tokens for r in first), "measured": measured} if measured else {}
 
 
 def _n(number: int) -> str:
@@ -413,8 +422,6 @@ def _costs(replies: list[Reply], texts_asked: int, seconds: float) -> dict:
     the first requests sent."""
     sent = _sent(replies)
     outcomes = [r.outcome for r in replies]
-    first = [r for r in sorted(replies, key=lambda r: r.order) if r.answers and not r.answers[0].from_cache][:MEASURED]
-    measured = sum(r.answers[0].prompt_tokens for r in first)
     return {
         "read": outcomes.count("read"), "repaired": outcomes.count("repaired"), "fallback": outcomes.count("fallback"),
         "cut": sum(a.cut for r in replies for a in r.answers),
@@ -424,5 +431,5 @@ def _costs(replies: list[Reply], texts_asked: int, seconds: float) -> dict:
                    "completion": sum(a.completion_tokens for a in sent)},
         "seconds": round(seconds, 1), "seconds_per_segment": round(seconds / texts_asked, 2) if texts_asked else 0.0,
         "slowest_seconds": max((a.seconds for a in sent), default=0.0),
-        "estimate": {"requests": len(first), "estimated": sum(r.estimated_tokens for r in first), "measured": measured} if measured else {},
+        "estimate": _estimate_beside_count(replies),
     }
