@@ -134,7 +134,7 @@ def test_every_way_a_server_misbehaves(server, tmp_path, behaviour, codes, count
         assert first["messages"][0] == repair["messages"][0] and repair["messages"][1]["content"].startswith(first["messages"][1]["content"])
         assert "bref : 3 codes au plus, justification et citation de 10 mots au plus" in repair["messages"][1]["content"]
         assert first["max_tokens"] == answer_tokens(FACTORS) > repair["max_tokens"] == answer_tokens(FACTORS, 3, 10)
-        assert "redemandée(s) plus brève(s) et lue(s)" in coding.describe_asking()
+        assert "réponse(s) redemandée(s) plus brève(s) puis lue(s)" in coding.describe_asking()
 
 
 @pytest.mark.parametrize(("behaviour", "counted"), [("prose", {"unreadable": 2}), ("loop", {"cut": 2})])

@@ -56,7 +56,7 @@ MAX_FAILED_SHARE = 0.1  # more segments than this without an answer: the run sto
 COUNTED = {
     "cut": "réponse(s) coupée(s) à la limite de longueur",
     "unreadable": "réponse(s) illisible(s)",
-    "repaired": "redemandée(s) plus brève(s) et lue(s)",
+    "repaired": "réponse(s) redemandée(s) plus brève(s) puis lue(s)",
     "no_answer": "requête(s) sans réponse (délai dépassé ou refus)",
     "invented_quotes": "code(s) écarté(s) : citation absente du segment",
     "unknown_codes": "code(s) hors grille ignoré(s)",
@@ -142,7 +142,8 @@ class LLMCoder:
         self.allow_raw_text, self.progress, self.backoff = allow_raw_text, progress, backoff
         self.system = system_prompt(self.codebook, language)
         self.prompt_hash = prompt_hash(self.codebook, language)
-        self.max_tokens = answer_tokens(self.codebook)
+        self.schema = answer_schema(self.codebook)
+        self.max_tokens, self.repair_tokens = answer_tokens(self.codebook), answer_tokens(self.codebook, REPAIR_CODES, REPAIR_WORDS)
         self.examples_ = pd.DataFrame({"text": pd.Series(dtype=str), "codes": pd.Series(dtype=str)})
         self.fitted_ = False
         self.report_: dict = {}
@@ -314,13 +315,11 @@ class LLMCoder:
     def _one(self, client: ChatClient, request: Request) -> Reply:
         """Ask, and once more for a shorter answer when the first was cut or unreadable."""
         user = self._user(request)
-        schema = answer_schema(self.codebook)
         temperature = 0.0 if self.settings.votes == 1 else 0.7
         reply = Reply(estimated_tokens=_estimate(self._messages(user)))
-        asks = ((user, self.max_tokens), (repair_prompt(user, self.language), answer_tokens(self.codebook, REPAIR_CODES, REPAIR_WORDS)))
         try:
-            for content, max_tokens in asks:
-                answer = client.complete(self._messages(content), max_tokens=max_tokens, schema=schema, seed=self.seed + request.vote,
+            for content, max_tokens in ((user, self.max_tokens), (repair_prompt(user, self.language), self.repair_tokens)):
+                answer = client.complete(self._messages(content), max_tokens=max_tokens, schema=self.schema, seed=self.seed + request.vote,
                                          temperature=temperature)
                 reply.answers.append(answer)
                 if answer.cut:
