@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
 @runtime_checkable
 class SegmentCoder(Protocol):
-    """What the pipeline, the command line and the benchmarks use of a coder: :class:`Coder` and
+    """What the study, the command line and the benchmarks use of a coder: :class:`Coder` and
     :class:`~enquete.coding.llm.LLMCoder` have this shape (scikit-learn's: parameters in
     ``__init__``, learned state, ending in ``_``, set by ``fit``)."""
 

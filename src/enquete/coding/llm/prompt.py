@@ -29,6 +29,7 @@ REPAIR_CODES, REPAIR_WORDS = 3, 10  # what a repair asks for, after an answer cu
 #: punctuation, the indentation models add), and per word of French: measured with Gemma 3's
 #: tokenizer on answers naming every code of the bundled codebooks (40 to 45, 1.4 to 1.5), then rounded up.
 ITEM_TOKENS, TOKENS_PER_WORD = 48, 2
+FRAME_TOKENS = 10  # {"codes": [ ... ]}
 #: Typographic characters a model may write for their plain form when it copies a quote.
 PLAIN = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "“": '"', "”": '"', "«": '"', "»": '"', "–": "-", "—": "-", "\u00a0": " ", "\u202f": " "})
 ELLIPSIS = re.compile(r"\s*(?:\[\s*(?:…|\.\.\.)\s*\]|\(\s*(?:…|\.\.\.)\s*\)|…|\.\.\.)\s*")
@@ -81,7 +82,7 @@ def answer_tokens(codebook: Codebook, codes: int | None = None, words: int = WOR
     """The longest answer asked for, in tokens (``max_tokens``): every code once (or ``codes`` of them),
     each with a justification and a quote of ``words`` words."""
     n = len(codebook.ids) if codes is None else min(codes, len(codebook.ids))
-    return 10 + n * (ITEM_TOKENS + 2 * words * TOKENS_PER_WORD)
+    return FRAME_TOKENS + n * (ITEM_TOKENS + 2 * words * TOKENS_PER_WORD)
 
 
 def answer_schema(codebook: Codebook) -> dict:
