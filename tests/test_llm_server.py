@@ -28,6 +28,9 @@ pytestmark = pytest.mark.slow
 
 FACTORS = load_codebook("facteurs_reussite")
 INTERVIEW = "E02"  # the deputy mayor's interview: names, a town hall, a party in the square
+#: Seconds to wait for an answer: the first request reads the codebook cold (26 s on an idle
+#: machine, over 100 s on a loaded one) while the next waits in the server's queue.
+TIMEOUT = "900"
 runner = CliRunner()
 
 
@@ -99,7 +102,7 @@ def test_enquete_code_asks_a_real_server_and_checks_its_quotes(recorder, tmp_pat
     raw, pseudo = tmp_path / "brut.csv", tmp_path / "pseudo.csv"
     assert runner.invoke(app, ["ingest", str(demo_interview(tmp_path / "corpus", 9)), "--out", str(raw)]).exit_code == 0
     assert runner.invoke(app, ["pseudonymise", str(raw), "--out", str(pseudo), "--private-dir", str(tmp_path / "prive")]).exit_code == 0
-    options = ["--llm-url", recorder.url, "--llm-model", GEMMA, "--cache", str(tmp_path / "cache")]
+    options = ["--llm-url", recorder.url, "--llm-model", GEMMA, "--llm-timeout", TIMEOUT, "--cache", str(tmp_path / "cache")]
     done = runner.invoke(app, ["code", str(pseudo), "--out", str(tmp_path / "code.csv"), *options])
     assert done.exit_code == 0, done.output
     said = " ".join(done.output.split())
@@ -133,7 +136,8 @@ def test_enquete_code_asks_a_real_server_and_checks_its_quotes(recorder, tmp_pat
 def test_enquete_run_asks_only_where_the_offline_coder_hesitates(recorder, tmp_path):
     corpus = demo_interview(tmp_path / "corpus", 13)
     out = tmp_path / "out"
-    done = runner.invoke(app, ["run", str(corpus), "--out", str(out), "--llm-url", recorder.url, "--llm-model", GEMMA, "--llm-only-uncertain"])
+    done = runner.invoke(app, ["run", str(corpus), "--out", str(out), "--llm-url", recorder.url, "--llm-model", GEMMA, "--llm-only-uncertain",
+                               "--llm-timeout", TIMEOUT])
     assert done.exit_code == 0, done.output
     posts = recorder.posts()
     llm = json.loads((out / "run_summary.json").read_text(encoding="utf-8"))["coding"]["llm"]
