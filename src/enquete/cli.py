@@ -18,6 +18,34 @@ from rich.table import Table
 from enquete import __version__
 from enquete.errors import CorpusError, EnqueteError, EnqueteWarning
 
+
+def _help_in_french() -> None:
+    """Typer's own words in the help pages (panel titles, defaults, the help option, usage), in French."""
+    import typer._click.decorators as decorators
+    import typer._click.formatting as formatting
+    import typer.rich_utils as rich_utils
+
+    rich_utils.ARGUMENTS_PANEL_TITLE, rich_utils.OPTIONS_PANEL_TITLE, rich_utils.COMMANDS_PANEL_TITLE = "Arguments", "Options", "Commandes"
+    rich_utils.DEFAULT_STRING, rich_utils.REQUIRED_LONG_STRING = "[défaut : {}]", "[obligatoire]"
+    rich_utils.ERRORS_PANEL_TITLE, rich_utils.ABORTED_TEXT = "Erreur", "Interrompu."
+    rich_utils.RICH_HELP = "Aide : [blue]{command_path} {help_option}[/]"
+    english_help_option, english_usage = decorators.help_option, formatting.HelpFormatter.write_usage
+
+    def help_option(param_decls):
+        def add(command):
+            command = english_help_option(param_decls)(command)
+            command.params[-1].help = "Afficher cette aide."
+            return command
+
+        return add
+
+    def write_usage(self, prog, args="", prefix=None):
+        return english_usage(self, prog, args, "Utilisation : " if prefix is None else prefix)
+
+    decorators.help_option, formatting.HelpFormatter.write_usage = help_option, write_usage
+
+
+_help_in_french()
 app = typer.Typer(
     help="enquete : enquêtes qualitatives sur le lien social (entretiens, groupes WhatsApp).",
     no_args_is_help=True,
@@ -486,6 +514,7 @@ def revue_command(
     select: Annotated[int, typer.Option(help="Nombre de segments proposés (ceux qui apprennent le plus au codeur, et une part tirée au hasard).")] = 200,
     port: Annotated[int, typer.Option(help="Port sur 127.0.0.1 (0 : un port libre).")] = 0,
     browser: Annotated[bool, typer.Option("--browser/--no-browser", help="Ouvrir la page dans le navigateur.")] = True,
+    verbose: Annotated[bool, typer.Option("--verbose", help="Afficher le journal du serveur (Voilà, Jupyter).")] = False,
 ) -> None:
     """Relire le codage dans une page locale : un segment à la fois dans son contexte, raccourcis clavier, décisions enregistrées aussitôt."""
     from enquete.errors import OutputError
@@ -499,11 +528,10 @@ def revue_command(
             raise OutputError(f"{out} : pas les sorties d'un run (lancez d'abord enquete run {corpus})")
 
     def announce(url: str) -> None:
-        console.print(f"Page de relecture : {url}", highlight=False, soft_wrap=True)
-        console.print("Elle montre le corpus (pseudonymisé) : elle n'écoute que 127.0.0.1 et n'ouvre qu'avec le jeton de l'adresse. "
-                      "Ctrl+C pour l'arrêter.", highlight=False)
+        console.print(f"Page de relecture (prête dans quelques secondes) : {url}", highlight=False, soft_wrap=True)
+        console.print("Elle n'est visible que sur cet ordinateur, avec le jeton de l'adresse. Ctrl+C pour l'arrêter.", highlight=False)
 
-    serve(corpus, out, select=select, port=port, open_browser=browser, announce=announce)
+    serve(corpus, out, select=select, port=port, open_browser=browser, announce=announce, verbose=verbose)
 
 
 @app.command("topics")
