@@ -301,12 +301,14 @@ LlmKeyEnv = Annotated[str | None, typer.Option("--llm-key-env", help="Variable d
 LlmOnlyUncertain = Annotated[bool, typer.Option("--llm-only-uncertain", help="Ne soumettre au modèle que les segments où le codeur hors ligne hésite.", rich_help_panel=LLM_PANEL)]
 LlmVotes = Annotated[int | None, typer.Option("--llm-votes", min=1, max=15, help="Réponses par segment ; le score est la part de celles qui donnent le code.", rich_help_panel=LLM_PANEL)]
 LlmAllowRemote = Annotated[bool, typer.Option("--llm-allow-remote", help="Accepter un serveur qui n'est ni cette machine ni une adresse privée.", rich_help_panel=LLM_PANEL)]
+LlmTimeout = Annotated[float | None, typer.Option("--llm-timeout", min=1, help="Secondes d'attente d'une réponse (défaut 120), file d'attente du serveur comprise.", rich_help_panel=LLM_PANEL)]
 LlmDryRun = Annotated[bool, typer.Option("--llm-dry-run", help="N'envoyer rien : afficher une requête complète, le nombre de requêtes et de tokens.", rich_help_panel=LLM_PANEL)]
 
 
-def llm_options(url, model, key_env, only_uncertain, votes, allow_remote) -> dict:
+def llm_options(url, model, key_env, only_uncertain, votes, allow_remote, timeout=None) -> dict:
     """The language-model options given on the command line (None: the corpus's setting stays)."""
-    given = {"url": url, "model": model, "key_env": key_env, "only_uncertain": only_uncertain or None, "votes": votes, "allow_remote": allow_remote or None}
+    given = {"url": url, "model": model, "key_env": key_env, "only_uncertain": only_uncertain or None, "votes": votes, "allow_remote": allow_remote or None,
+             "timeout": timeout}
     return {k: v for k, v in given.items() if v is not None}
 
 
@@ -316,11 +318,7 @@ def print_plan(plan) -> None:
     for message in plan.messages:
         console.print(f"[dim]--- {message['role']} ---[/dim]", highlight=False)
         console.print(message["content"], highlight=False, markup=False)
-    console.print(
-        f"{plan.segments} segment(s) à soumettre, {plan.requests} requête(s), environ {plan.tokens:,} tokens envoyés et reçus".replace(",", "\u202f")
-        + (f" ; {plan.offline_confident} segment(s) laissé(s) au codeur hors ligne, sûr de lui" if plan.offline_confident else ""),
-        highlight=False,
-    )
+    console.print(plan.describe(), highlight=False)
 
 
 @app.command("run")
@@ -337,10 +335,11 @@ def run_command(
     llm_only_uncertain: LlmOnlyUncertain = False,
     llm_votes: LlmVotes = None,
     llm_allow_remote: LlmAllowRemote = False,
+    llm_timeout: LlmTimeout = None,
     llm_dry_run: LlmDryRun = False,
 ) -> None:
     """Exécuter toute la chaîne sur un corpus et écrire les sorties."""
-    llm = llm_options(llm_url, llm_model, llm_key_env, llm_only_uncertain, llm_votes, llm_allow_remote)
+    llm = llm_options(llm_url, llm_model, llm_key_env, llm_only_uncertain, llm_votes, llm_allow_remote, llm_timeout)
     if llm_dry_run:
         from enquete.study import Study
 
@@ -428,6 +427,7 @@ def code_command(
     llm_only_uncertain: LlmOnlyUncertain = False,
     llm_votes: LlmVotes = None,
     llm_allow_remote: LlmAllowRemote = False,
+    llm_timeout: LlmTimeout = None,
     llm_dry_run: LlmDryRun = False,
     allow_raw_text: Annotated[bool, typer.Option("--allow-raw-text", help="Envoyer au modèle une table qui n'est pas une sortie pseudonymisée d'enquete (à vos risques).", rich_help_panel=LLM_PANEL)] = False,
 ) -> None:
@@ -441,7 +441,7 @@ def code_command(
     from enquete.vocabulary import localise
 
     with user_errors():
-        settings = make_settings(codebook=codebook, llm=llm_options(llm_url, llm_model, llm_key_env, llm_only_uncertain, llm_votes, llm_allow_remote))
+        settings = make_settings(codebook=codebook, llm=llm_options(llm_url, llm_model, llm_key_env, llm_only_uncertain, llm_votes, llm_allow_remote, llm_timeout))
         segments = conform(read_table(table), where=str(table))
         folder = cache or cache_dir(private_dir(Path.cwd(), settings, out))
         coder = Coder(settings.codebook, model=settings.spacy_model, cache_dir=folder, seed=settings.seed)

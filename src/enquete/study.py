@@ -504,7 +504,7 @@ class Study:
                                           settings.language, result.project["document_attributes"])
         with _timer(timings, "outputs"):
             runfolder.write_outputs(result)  # last: the segment table with its topics, then the manifest
-        sent_to = {k: self.coding["llm"][k] for k in ("host", "model", "prompt_hash")} if "llm" in self.coding else None
+        sent_to = {k: self.coding["llm"][k] for k in ("host", "model", "prompt_hash", "tokens")} if "llm" in self.coding else None
         write_manifest(out, build_manifest(self.root, self.inputs(), settings.model_dump(), out, timings, result.files, sent_to))
         return result
 
