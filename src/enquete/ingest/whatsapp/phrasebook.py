@@ -131,11 +131,13 @@ def phrases() -> Phrases:
     data = package_yaml("enquete.ingest", "whatsapp_phrases.yaml")
     who = r"[^:\n]+?"
 
-    def items(kind: str, languages=None) -> list[str]:
-        return [p.replace("{who}", who) for lang, table in data.items() if languages is None or lang in languages for p in table.get(kind, [])]
+    def items(*kinds: str, languages=None) -> list[str]:
+        return [
+            p.replace("{who}", who) for lang, table in data.items() if languages is None or lang in languages for kind in kinds for p in table.get(kind, [])
+        ]
 
-    def alternation(kind: str, languages=None) -> str:
-        return "|".join(f"(?:{p})" for p in items(kind, languages))
+    def alternation(*kinds: str, languages=None) -> str:
+        return "|".join(f"(?:{p})" for p in items(*kinds, languages=languages))
 
     def unnamed(pattern: str) -> str:
         return re.sub(r"\(\?P<\w+>", "(", pattern)
@@ -143,9 +145,9 @@ def phrases() -> Phrases:
     named = "|".join(f"(?:{p.replace('(?P<file>', f'(?P<file{i}>')})" for i, p in enumerate(items("media") + items("attachment")))
     languages = [lang for lang in data if lang != "any"]
     return Phrases(
-        system=alternation("system") + "|" + alternation("notice"),
+        system=alternation("system", "notice"),
         group_system=alternation("system"),
-        system_by_language={lang: re.compile(alternation("system", [lang]) + "|" + alternation("notice", [lang]), re.IGNORECASE) for lang in languages},
+        system_by_language={lang: re.compile(alternation("system", "notice", languages=[lang]), re.IGNORECASE) for lang in languages},
         notice=rf"(?i)^[{MARKS}]*(?:{unnamed(alternation('notice'))})",
         notice_hint=_hint([unnamed(p) for p in items("notice") if _literals(unnamed(p))[0]]),
         markup_hint=_hint([unnamed(p) for kind in ("deleted", "media", "attachment", "contact", "location", "poll", "call") for p in items(kind)]),
