@@ -19,18 +19,19 @@ REAL = FIXTURES / "real" / "whatsapp"
 
 # file: (messages by type, senders, first and last timestamp, header format, language ('' when no notice says))
 EXPECTED = {
-"WhatsR/englishandroid24h.txt": ({'location': 2, 'media': 2, 'system': 8, 'text': 38}, ('Alice', 'Bob', 'Carol', 'Dave', 'Mallory'), "2018-01-29 12:24", "2018-01-30 00:23", "android", "en"),
-    "WhatsR/englishandroidampm.txt": ({'location': 2, 'media': 2, 'system': 8, 'text': 38}, ('Alice', 'Bob', 'Carol', 'Dave', 'Mallory'), "2018-01-29 12:24", "2018-01-30 00:23", "android", "en"),
-    "WhatsR/englishios24h.txt": ({'location': 2, 'media': 2, 'system': 8, 'text': 38}, ('Alice', 'Bob', 'Carol', 'Dave', 'Mallory'), "2018-01-29 12:24", "2018-01-30 00:23", "ios", "en"),
-    "WhatsR/englishiosampm.txt": ({'location': 2, 'media': 2, 'system': 8, 'text': 38}, ('Alice', 'Bob', 'Carol', 'Dave', 'Mallory'), "2018-01-29 12:24", "2018-01-30 00:23", "ios", "en"),
-    "WhatsR/germanandroid24h.txt": ({'location': 2, 'media': 2, 'system': 8, 'text': 38}, ('Alice', 'Bob', 'Carol', 'Dave', 'Mallory'), "2018-01-29 12:24", "2018-01-30 00:13", "android", "de"),
-    "WhatsR/germanandroidampm.txt": ({'location': 2, 'media': 2, 'system': 8, 'text': 38}, ('Alice', 'Bob', 'Carol', 'Dave', 'Mallory'), "2018-01-29 12:24", "2018-01-30 00:23", "android", "de"),
-    "WhatsR/germanios24h.txt": ({'location': 2, 'media': 2, 'system': 8, 'text': 38}, ('Alice', 'Bob', 'Carol', 'Dave', 'Mallory'), "2018-01-29 12:24", "2018-01-30 00:13", "ios", "de"),
-    "WhatsR/germaniosampm.txt": ({'location': 2, 'media': 2, 'system': 8, 'text': 38}, ('Alice', 'Bob', 'Carol', 'Dave', 'Mallory'), "2018-01-29 12:24", "2018-01-30 00:23", "ios", "de"),
+"WhatsR/englishandroid24h.txt": ({'location': 2, 'media': 3, 'system': 8, 'text': 37}, ('Alice', 'Bob', 'Carol', 'Dave', 'Mallory'), "2018-01-29 12:24", "2018-01-30 00:23", "android", "en"),
+    "WhatsR/englishandroidampm.txt": ({'location': 2, 'media': 3, 'system': 8, 'text': 37}, ('Alice', 'Bob', 'Carol', 'Dave', 'Mallory'), "2018-01-29 12:24", "2018-01-30 00:23", "android", "en"),
+    "WhatsR/englishios24h.txt": ({'location': 2, 'media': 3, 'system': 8, 'text': 37}, ('Alice', 'Bob', 'Carol', 'Dave', 'Mallory'), "2018-01-29 12:24", "2018-01-30 00:23", "ios", "en"),
+    "WhatsR/englishiosampm.txt": ({'location': 2, 'media': 3, 'system': 8, 'text': 37}, ('Alice', 'Bob', 'Carol', 'Dave', 'Mallory'), "2018-01-29 12:24", "2018-01-30 00:23", "ios", "en"),
+    "WhatsR/germanandroid24h.txt": ({'location': 2, 'media': 3, 'system': 8, 'text': 37}, ('Alice', 'Bob', 'Carol', 'Dave', 'Mallory'), "2018-01-29 12:24", "2018-01-30 00:13", "android", "de"),
+    "WhatsR/germanandroidampm.txt": ({'location': 2, 'media': 3, 'system': 8, 'text': 37}, ('Alice', 'Bob', 'Carol', 'Dave', 'Mallory'), "2018-01-29 12:24", "2018-01-30 00:23", "android", "de"),
+    "WhatsR/germanios24h.txt": ({'location': 2, 'media': 3, 'system': 8, 'text': 37}, ('Alice', 'Bob', 'Carol', 'Dave', 'Mallory'), "2018-01-29 12:24", "2018-01-30 00:13", "ios", "de"),
+    "WhatsR/germaniosampm.txt": ({'location': 2, 'media': 3, 'system': 8, 'text': 37}, ('Alice', 'Bob', 'Carol', 'Dave', 'Mallory'), "2018-01-29 12:24", "2018-01-30 00:23", "ios", "de"),
     "cas/Discussion WhatsApp avec AG Amicale.txt": ({'text': 4}, ('Ahmed Benali', 'Josiane Perret', 'Marie-Claire Dubois'), "2023-09-04 20:15", "2023-09-05 09:10", "android", ""),
     "cas/Discussion WhatsApp avec Conseil citoyen.txt": ({'text': 5}, ('Hélène Morel', 'Rachid Amrani'), "2023-11-28 19:00", "2024-01-02 10:00", "android", ""),
     "cas/Discussion WhatsApp avec Deux téléphones.txt": ({'text': 24}, ('Amélie Durand',), "2023-10-01 10:00", "2023-10-07 21:11", "android+ios", ""),
-    "cas/Discussion WhatsApp avec Médias et appels.txt": ({'call': 2, 'deleted': 1, 'location': 2, 'media': 2, 'system': 2, 'text': 4}, ('Karim Haddad', 'Nadia Benali'), "2023-04-12 18:00", "2023-04-12 18:12", "android", "fr"),
+    "cas/Discussion WhatsApp avec Médias et appels.txt": ({'call': 2, 'deleted': 1, 'location': 2, 'media': 3, 'system': 2, 'text': 3}, ('Karim Haddad', 'Nadia Benali'), "2023-04-12 18:00", "2023-04-12 18:12", "android", "fr"),
+    "cas/Discussion WhatsApp avec Voisins du 8.txt": ({'media': 1, 'system': 4, 'text': 2}, ('Amélie Durand', 'Bruno Petit'), "2023-02-14 19:02", "2023-02-14 21:40", "android", "fr"),
     "cas/Komşular ile WhatsApp Sohbeti.txt": ({'call': 1, 'deleted': 1, 'location': 1, 'media': 1, 'system': 4, 'text': 1}, ('Ayşe Yılmaz', 'Mehmet Kaya'), "2023-03-14 09:00", "2023-03-14 09:15", "android", "tr"),
     "cas/WhatsApp Chat - Fatima.txt": ({'call': 1, 'media': 1, 'system': 2, 'text': 4}, ('Fatima', 'Sandrine Roux'), "2023-05-03 19:10", "2023-05-04 08:05", "ios", "fr"),
     "cas/WhatsApp Chat - Fatima.zip": ({'media': 1, 'text': 2}, ('Fatima', 'Sandrine Roux'), "2023-06-10 10:00", "2023-06-10 10:02", "ios", ""),
@@ -138,8 +139,16 @@ def test_media_captions_calls_view_once_and_empty_messages():
         ("Karim Haddad", "media", True, "IMG-20230412-WA0005.jpg (fichier joint)"),
     ]
     assert [t for t in df["message_type"].iloc[4:8]] == ["call", "call", "media", "location"]
-    assert got[8] == ("Karim Haddad", "text", False, "")  # "Karim Haddad:" with nothing after
+    assert got[8] == ("Karim Haddad", "media", True, "")  # "Karim Haddad:" with nothing after (the phrase table's `empty`)
     assert df["attachment"].iloc[2] == "IMG-20230412-WA0004.jpg"
+
+
+def test_an_empty_message_keeps_its_sender_even_when_it_is_their_only_one():
+    df = _read(REAL / "cas" / "Discussion WhatsApp avec Voisins du 8.txt")
+    bruno = df[df["speaker"] == "Bruno Petit"]
+    assert bruno[["message_type", "text", "speaker_role", "media"]].values.tolist() == [["media", "", "member", True]]
+    assert f"{bruno['timestamp'].iloc[0]:%H:%M}" == "19:07"
+    assert df.loc[df["message_type"] == "system", "text"].iloc[-1] == "Bruno Petit a quitté"
 
 
 def test_mixed_header_styles_are_both_read():

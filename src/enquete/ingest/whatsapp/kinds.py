@@ -27,7 +27,8 @@ def classify(texts: pa.Array | list[str], is_system: np.ndarray | None = None):
     """(message_type, text, edited, attachment, media) for message texts.
 
     The edited marker is removed from the text; a media marker followed by a caption
-    leaves the caption as the message's text (type text, ``media`` true).
+    leaves the caption as the message's text (type text, ``media`` true); an empty
+    message is of the type the phrase table gives (``empty``).
     """
     ph = phrases()
     texts = pa.array(texts, pa.large_string()) if isinstance(texts, list) else texts
@@ -39,6 +40,7 @@ def classify(texts: pa.Array | list[str], is_system: np.ndarray | None = None):
     texts = replace_rows(texts, candidates, lambda t: pc.utf8_ltrim(t, MARKS))
     view = replace_rows(texts, candidates, lambda t: pc.replace_substring_regex(t, f"[{MARKS}]", ""))  # "x.txt \u200edocument omitted"
     masks = {kind: mask(view, getattr(ph, kind), candidates) for kind in ("deleted", "media", "attachment", "contact", "location", "poll", "call")}
+    masks[ph.empty] |= pc.equal(pc.utf8_length(pc.utf8_trim(texts, f" \t\n{MARKS}")), 0).to_numpy(zero_copy_only=False) & ~is_system
     media = masks["media"] | masks["attachment"]
     codes = np.select(
         [is_system, masks["deleted"], masks["contact"], media, masks["location"], masks["poll"], masks["call"]],

@@ -33,6 +33,7 @@ class Phrases:
     poll: str
     call: str
     edited: str
+    empty: str  # the type of a message with nothing after "Name:"
     chat_file: re.Pattern  # an export's file name (stem)
     chat_names: tuple[re.Pattern, ...]  # the same, with the chat's name in the group `chat`
 
@@ -161,6 +162,7 @@ def phrases() -> Phrases:
         poll=rf"(?i)^(?:{alternation('poll')})",
         call=rf"(?i)^(?:{alternation('call')})\s*$",
         edited=rf"(?i)[ \x{{200e}}]*(?:{alternation('edited')})$",
+        empty=data["any"]["empty"],
         chat_file=re.compile(unnamed("|".join(f"(?:{p})" for p in items("file_name"))), re.IGNORECASE),
         chat_names=tuple(re.compile(p, re.IGNORECASE) for p in items("file_name") if "(?P<chat>" in p),
     )

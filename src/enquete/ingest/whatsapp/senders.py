@@ -29,8 +29,8 @@ def clean_senders(heads: pa.Array) -> pa.Array:
 def split_senders(messages: pa.Array, fmt: HeaderFormat, chat: str):
     """(speaker, text, is_system) of message bodies whose header was removed.
 
-    A body without "Name: " is a system notice, except "Name:" alone when Name is a
-    sender (an empty message). iOS writes group notices under the group's name with a
+    A body without "Name: " is a system notice, except "Name:" alone (Name's empty
+    message) and "Name:text" when Name is a sender. iOS writes group notices under the group's name with a
     direction mark: a sender all of whose messages start with one and say what
     notices say (or bear the chat's name) is the chat, not a member. A one-to-one
     export is named after the contact: that name is then a member like any other.
@@ -47,10 +47,12 @@ def split_senders(messages: pa.Array, fmt: HeaderFormat, chat: str):
     senders = clean_senders(head)
     known = set(pc.unique(pc.filter(senders, pa.array(has_sep))).to_pylist())
     lone = np.flatnonzero(~has_sep & mask(messages, r"^[^:\n]+:", np.flatnonzero(~has_sep)))
-    if len(lone):  # "Carol:" (an empty message) or "John Doe:." (no space): a known sender's message
-        split = pc.split_pattern(pc.take(messages, pa.array(lone)), ":", max_splits=1)
+    if len(lone):  # "Carol:" (an empty message, whoever Carol is) or "John Doe:." (no space: a known sender's)
+        bodies = pc.take(messages, pa.array(lone))
+        split = pc.split_pattern(bodies, ":", max_splits=1)
         names = clean_senders(pc.list_element(split, 0))
-        mine = isin(names, known)
+        empty = mask(bodies, rf"^[^:\n]+:[ \t{MARKS}]*$") & ~mask(bodies, starting(f"[{MARKS}]*", ph.system))
+        mine = isin(names, known) | empty
         if mine.any():
             rows = lone[mine]
             has_sep[rows] = True
