@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import zipfile
+from pathlib import PurePosixPath
 
 import pytest
 
@@ -75,7 +76,7 @@ EXPECTED = {
 
 def test_every_fixture_has_expectations():
     files = {p.relative_to(REAL).as_posix() for p in REAL.rglob("*") if p.is_file() and p.name != "SOURCES.md"}
-    assert files == set(EXPECTED) | {"cas/Discussion WhatsApp avec Format inconnu.txt"}
+    assert files == set(EXPECTED) | {"cas/Discussion WhatsApp avec Format inconnu.txt"} | set(YEARLESS)
 
 
 def _read(path, rejects=None):
@@ -111,6 +112,44 @@ def test_a_chat_in_an_unknown_header_form_is_rejected_never_read_as_an_interview
     with pytest.raises(IngestError, match="ressemble à une discussion.*pas un format WhatsApp connu") as err:
         _read(path)
     assert path.name in str(err.value) and err.value.line == 1
+
+
+# Old Android exports whose headers have no year (layouts of real exports, see SOURCES.md):
+# (year given in corpus.yaml, messages by type, senders, first and last timestamp), read from the files.
+YEARLESS = {
+    "cas/WhatsApp Chat with Potager des Lilas.txt": (2013, {"media": 1, "text": 7}, ("Anna Kowalska", "Paul Girard"), "2013-12-28 19:02", "2014-01-03 09:40"),
+    "cas/WhatsApp Chat with Amicale Voltaire.zip": (None, {"media": 1, "system": 5, "text": 4}, ("Josiane Perret", "Karim Haddad", "Sandrine Roux"),
+                                                    "2014-03-18 12:14", "2014-11-14 09:32"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(YEARLESS))
+def test_headers_without_a_year_take_it_from_corpus_yaml_or_the_zip_entry(tmp_path, name):
+    from enquete.corpus import load_corpus
+    from enquete.ingest import ingest_corpus
+
+    year, types, senders, first, last = YEARLESS[name]
+    shutil.copy(REAL / name, tmp_path / PurePosixPath(name).name)
+    entry = f"  - file: {PurePosixPath(name).name}\n" + (f"    year: {year}\n" if year else "")
+    (tmp_path / "corpus.yaml").write_text(f"documents:\n{entry}", encoding="utf-8")
+    with pytest.warns(ReadingWarning, match="en-têtes sans année.*" + ("corpus.yaml" if year else "date de la discussion dans le zip \\(20/11/2014\\)")):
+        df, rejects = ingest_corpus(load_corpus(tmp_path))
+    assert len(rejects) == 0
+    assert {k: int(v) for k, v in df["message_type"].value_counts().items()} == types
+    assert tuple(sorted(df["speaker"].dropna().unique())) == senders
+    assert (f"{df['timestamp'].iloc[0]:%Y-%m-%d %H:%M}", f"{df['timestamp'].iloc[-1]:%Y-%m-%d %H:%M}") == (first, last)
+    assert df["timestamp"].is_monotonic_increasing  # the year turns with the months (December, then January)
+
+
+def test_headers_without_a_year_and_nothing_to_date_them_are_rejected_never_an_interview(tmp_path):
+    path = REAL / "cas" / "WhatsApp Chat with Potager des Lilas.txt"
+    assert detect_kind(path) == "whatsapp"
+    segments, rejects = ingest_paths([path])
+    assert len(segments) == 0
+    assert rejects["reason"].tolist() == [
+        "en-têtes de messages sans année (« Dec 28, 7:02 PM - … ») : indiquez year: (l'année du premier message) "
+        "pour ce document dans corpus.yaml ; non lu"
+    ]
 
 
 def test_ios_one_to_one_keeps_the_contact_and_its_notices_are_system():

@@ -67,6 +67,7 @@ class DocumentEntry(_Model):
     respondent_role: str = ""
     interviewer: list[str] = Field(default_factory=list)
     date_order: Literal["DMY", "MDY", "YMD", ""] = ""
+    year: int | None = Field(None, ge=2009, le=2100)  # WhatsApp exports whose headers have no year: the first message's
     attributes: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -117,6 +118,7 @@ class Document:
     respondent_role: str = ""
     interviewer: list[str] = field(default_factory=list)
     date_order: str = ""
+    year: int | None = None
     attributes: dict[str, Any] = field(default_factory=dict)
     in_manifest: bool = True
 
@@ -274,6 +276,7 @@ def load_corpus(path: str | Path) -> Corpus:
                 respondent_role=entry.respondent_role,
                 interviewer=entry.interviewer,
                 date_order=entry.date_order,
+                year=entry.year,
                 attributes=entry.attributes,
             )
         )

@@ -3,14 +3,17 @@ and the timestamps."""
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 import warnings
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from enquete.errors import ReadingWarning
-from enquete.ingest.whatsapp.headers import MARKS, HeaderFormat
+from enquete.errors import IngestError, ReadingWarning
+from enquete.ingest.whatsapp.headers import MARKS, MONTH_HEADER, HeaderFormat
+from enquete.ingest.whatsapp.phrasebook import phrases
 from enquete.settings import Settings
 
 
@@ -126,3 +129,66 @@ def inferred_order(fields: pa.StructArray, fmt: HeaderFormat, settings: Settings
             stacklevel=4,
         )
     return order
+
+
+def month_number(word: str) -> int | None:
+    """1 to 12 for a month's name or abbreviation in a language of the phrase table ("Mar", "sept", "März")."""
+    word = word.strip(".")
+    return next((i for i, pattern in enumerate(phrases().months, start=1) if pattern.fullmatch(word)), None)
+
+
+def _month_header(line: str) -> tuple[re.Match, int, int] | None:
+    """(match, month, day) of a header written with the month's name."""
+    m = MONTH_HEADER.match(line) if line else None
+    if not m:
+        return None
+    month = month_number(m["month"] or m["month_first"])
+    return (m, month, int(m["day"] or m["day_after"])) if month else None
+
+
+def years_of(months: np.ndarray, days: np.ndarray, first_year: int | None = None, export: dt.datetime | None = None) -> np.ndarray:
+    """The year of each (month, day) of a chronological chat, from its first message's year or the export's date.
+
+    A new year starts each time the month goes back; the last message is not later than the export.
+    """
+    turns = np.r_[0, np.cumsum(np.diff(months) < 0)]
+    if first_year is not None:
+        return first_year + turns
+    last = export.year - ((months[-1], days[-1]) > (export.month, export.day))
+    return last - (turns[-1] - turns)
+
+
+def dated_month_headers(lines: pa.Array, document_year: int | None, export: dt.datetime | None, path: str) -> pa.Array:
+    """Lines whose headers written with the month's name are rewritten day first, with their year.
+
+    Old Android exports leave the year out ("Mar 5, 8:11 PM - ", "18 Mar 12:14 - "): it is
+    taken from ``document_year`` (the first message's year, ``year:`` in corpus.yaml) or
+    from ``export`` (the date of the chat in its .zip), with a warning; without either the
+    export is rejected with that reason. Message texts are untouched.
+    """
+    values = lines.to_pylist()
+    found = [(i, *h) for i, line in enumerate(values) if (h := _month_header(line))]
+    if not found:
+        return lines
+    months = np.array([month for _, _, month, _ in found])
+    days = np.array([day for _, _, _, day in found])
+    if all(m["year"] for _, m, _, _ in found):
+        years = np.array([int(m["year"]) for _, m, _, _ in found])
+    elif document_year is not None:
+        years = years_of(months, days, first_year=document_year)
+        warnings.warn(f"{path} : en-têtes sans année ; {document_year} (year: dans corpus.yaml) pour le premier message, "
+                      f"{years[-1]} pour le dernier", ReadingWarning, stacklevel=4)
+    elif export is not None:
+        years = years_of(months, days, export=export)
+        warnings.warn(f"{path} : en-têtes sans année ; années déduites de la date de la discussion dans le zip ({export:%d/%m/%Y}) : "
+                      f"{years[0]} pour le premier message, {years[-1]} pour le dernier ; si c'est faux, indiquez year: (l'année du "
+                      "premier message) pour ce document dans corpus.yaml", ReadingWarning, stacklevel=4)
+    else:
+        raise IngestError(path, f"en-têtes de messages sans année (« {found[0][1].group(0).strip()} … ») : indiquez year: (l'année du premier "
+                          "message) pour ce document dans corpus.yaml ; non lu", found[0][0] + 1)
+    for (i, m, month, day), year in zip(found, years):
+        year = int(m["year"]) if m["year"] else int(year)
+        time = f"{m['H']}:{m['M']}" + (f":{m['S']}" if m["S"] else "") + (f" {m['ampm'].strip()}" if m["ampm"] else "")
+        header = f"[{day}/{month}/{year}, {time}] " if m["bracket"] else f"{day}/{month}/{year}, {time} - "
+        values[i] = header + values[i][m.end():]
+    return pa.array(values, pa.large_string())

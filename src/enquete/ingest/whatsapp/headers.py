@@ -56,6 +56,16 @@ _DATE_ANY = (
     rf"|[^\W\d_]{{3,10}}\.?{_SPACE}{_DIGIT}{{1,2}},?{_SPACE}{_DIGIT}{{4}})"
 )
 _TIME_ANY = rf"{_DIGIT}{{1,2}}[:.h]{_DIGIT}{{2}}(?:[:.]{_DIGIT}{{2}})?"
+#: An old export's header with the month's name, its year often missing ("Mar 5, 8:11 PM - ",
+#: "18 Mar 12:14 - "); the word must be a month's name (:func:`.dates.month_number`).
+MONTH_HEADER = re.compile(
+    rf"^[{MARKS}]*(?P<bracket>\[)?[{MARKS}]*"
+    r"(?:(?P<day>\d{1,2})\.? (?P<month>[^\W\d_]{3,10})\.?|(?P<month_first>[^\W\d_]{3,10})\.? (?P<day_after>\d{1,2}))"
+    r"(?:,? (?P<year>\d{4}))?,? "
+    r"(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?"
+    rf"(?P<ampm>{_SPACE}?[aApP]\.?{_SPACE}?[mM]\.?)?"
+    rf"(?P<end>\][{MARKS}]?(?: [-–])? ?| [-–] )"
+)
 CHAT_LIKE = re.compile(
     rf"^[{MARKS}\[(]*(?:[^\W\d_]{{2,12}}\.?,?{_SPACE})?(?:{_DATE_ANY}.{{0,10}}?{_TIME_ANY}|{_TIME_ANY}.{{0,10}}?{_DATE_ANY})"
     rf".{{0,16}}?[^:\n]{{1,60}}?:\s"
@@ -160,6 +170,8 @@ def looks_like_chat(lines: list[str]) -> bool:
         return False
     known = sum(1 for line in spoken if HEADER_PROBE.match(line) or EXOTIC_HEADER.match(line))
     if known >= 3 or (known and (HEADER_PROBE.match(spoken[0]) or EXOTIC_HEADER.match(spoken[0]))):
+        return True
+    if sum(1 for line in spoken if MONTH_HEADER.match(line)) >= 3:
         return True
     return sum(1 for line in spoken if CHAT_LIKE.match(line)) >= 3
 

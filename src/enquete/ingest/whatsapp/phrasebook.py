@@ -34,6 +34,7 @@ class Phrases:
     call: str
     edited: str
     empty: str  # the type of a message with nothing after "Name:"
+    months: tuple[re.Pattern, ...]  # January to December, each a month's names and abbreviations in every language
     chat_file: re.Pattern  # an export's file name (stem)
     chat_names: tuple[re.Pattern, ...]  # the same, with the chat's name in the group `chat`
 
@@ -163,6 +164,7 @@ def phrases() -> Phrases:
         call=rf"(?i)^(?:{alternation('call')})\s*$",
         edited=rf"(?i)[ \x{{200e}}]*(?:{alternation('edited')})$",
         empty=data["any"]["empty"],
+        months=tuple(re.compile("|".join(f"(?:{table['months'][i]})" for table in data.values() if "months" in table), re.IGNORECASE) for i in range(12)),
         chat_file=re.compile(unnamed("|".join(f"(?:{p})" for p in items("file_name"))), re.IGNORECASE),
         chat_names=tuple(re.compile(p, re.IGNORECASE) for p in items("file_name") if "(?P<chat>" in p),
     )

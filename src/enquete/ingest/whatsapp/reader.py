@@ -3,6 +3,7 @@ the segment table."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import zipfile
 import zlib
@@ -17,10 +18,11 @@ from enquete.corpus import Document
 from enquete.errors import IngestError
 from enquete.ingest.common import Reject, document_for, finish
 from enquete.ingest.text import decode_bytes, looks_binary
-from enquete.ingest.whatsapp.dates import inferred_order, timestamps_of
+from enquete.ingest.whatsapp.dates import dated_month_headers, inferred_order, timestamps_of
 from enquete.ingest.whatsapp.headers import (
     EXOTIC_HEADER,
     HEADER_PROBE,
+    MONTH_HEADER,
     PROBE_LINES,
     TRUNCATED_TAIL,
     detect_formats,
@@ -33,8 +35,8 @@ from enquete.ingest.whatsapp.senders import split_senders
 from enquete.settings import DEFAULTS, Settings
 
 
-def _read_zip(path: Path, settings: Settings) -> tuple[bytes, str, list[str]]:
-    """(chat bytes, chat member name, media file names) of a WhatsApp .zip export."""
+def _read_zip(path: Path, settings: Settings) -> tuple[bytes, str, list[str], dt.datetime]:
+    """(chat bytes, chat member name, media file names, the chat's date) of a WhatsApp .zip export."""
     try:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
@@ -61,7 +63,7 @@ def _read_zip(path: Path, settings: Settings) -> tuple[bytes, str, list[str]]:
             if len(data) > settings.max_zip_bytes:
                 raise IngestError(path, "zip refusé : la discussion dépasse la taille maximale")
             media = sorted(PurePosixPath(i.filename).name for i in infos if i is not chat and not i.is_dir())
-            return data, chat.filename, media
+            return data, chat.filename, media, dt.datetime(*chat.date_time)
     except zipfile.BadZipFile as exc:
         raise IngestError(path, f"zip illisible ou tronqué ({exc})") from None
     except (zipfile.LargeZipFile, NotImplementedError, RuntimeError, EOFError, zlib.error) as exc:
@@ -107,9 +109,10 @@ def read_whatsapp(
     path = Path(path)
     document = document_for(path, document)
     media: list[str] | None = None
+    exported: dt.datetime | None = None
     chat = chat_name(path.name)
     if path.suffix.lower() == ".zip":
-        data, member, media = _read_zip(path, settings)
+        data, member, media, exported = _read_zip(path, settings)
         chat = chat_name(member) or chat
     else:
         try:
@@ -118,7 +121,7 @@ def read_whatsapp(
             raise IngestError(path, f"lecture impossible ({exc.strerror or exc})") from None
     lines, ends_with_newline = _lines(data, document.relpath)
     del data  # the lines hold their own copy: keep the peak memory low
-    return _parse_lines(lines, ends_with_newline, document, settings, rejects, date_order, chat, media)
+    return _parse_lines(lines, ends_with_newline, document, settings, rejects, date_order, chat, media, exported)
 
 
 def parse_whatsapp(
@@ -154,11 +157,15 @@ def _join_messages(lines: pa.Array, pattern: str, heads: np.ndarray, end: int) -
     return pc.binary_join(pa.LargeListArray.from_arrays(offsets, bodies), pa.scalar("\n", bodies.type))
 
 
-def _parse_lines(lines, ends_with_newline, document, settings, rejects, date_order, chat, media) -> pd.DataFrame:
+def _parse_lines(lines, ends_with_newline, document, settings, rejects, date_order, chat, media, exported=None) -> pd.DataFrame:
     path = document.relpath
     probe = lines.slice(0, PROBE_LINES).to_pylist()
-    if not any(HEADER_PROBE.match(line) for line in probe) and any(EXOTIC_HEADER.match(line) for line in probe):
-        lines, _ = standardise_headers(lines)
+    if not any(HEADER_PROBE.match(line) for line in probe):
+        if any(EXOTIC_HEADER.match(line) for line in probe):
+            lines, _ = standardise_headers(lines)
+        elif any(MONTH_HEADER.match(line) for line in probe):
+            lines = dated_month_headers(lines, document.year, exported, path)
+            date_order = "DMY"  # the headers were rewritten day first
         probe = lines.slice(0, PROBE_LINES).to_pylist()
     formats = detect_formats(probe, path)
     heads, formats, which = header_lines(lines, formats, path)
