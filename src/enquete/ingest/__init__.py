@@ -83,7 +83,7 @@ def read_document(
     if kind == "whatsapp":
         return read_whatsapp(path, document, settings, rejects)
     if kind == "social":
-        return read_social(path, document)
+        return read_social(path, document, settings)
     if kind == "observation":
         return read_observation(path, document)
     if kind == "document":
@@ -196,7 +196,7 @@ TIMES_WORDS = {"single": "heures", "range": "plages horaires", "format": "heures
 ROLE_WORDS = {"corpus.yaml": "rôles : corpus.yaml", "libellés": "rôles : libellés", "déduit": "rôles déduits"}
 
 
-SOCIAL_WORDS = {"telegram": "Telegram", "messenger": "Facebook Messenger", "facebook": "Facebook (publications et commentaires)"}
+SOCIAL_WORDS = {"telegram": "Telegram", "messenger": "Messenger ou Instagram", "facebook": "Facebook (publications et commentaires)"}
 
 
 def describe_reading(info: dict) -> str:

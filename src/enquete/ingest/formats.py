@@ -215,31 +215,108 @@ def read_subtitles(path: Path) -> list[Line]:
     return out
 
 
-def read_whisper_json(path: Path) -> list[Line]:
-    """Segments of a Whisper / WhisperX / faster-whisper .json transcript (a missing speaker is allowed)."""
+#: Where diarized JSON transcripts keep their segments, text, speaker and start time
+#: (Whisper and WhisperX, faster-whisper, pyannote scripts, AssemblyAI, Deepgram, Gladia, FunASR...).
+SEGMENT_LISTS = ("segments", "utterances", "sentence_info")
+TEXT_KEYS = ("text", "transcript", "sentence")
+SPEAKER_KEYS = ("speaker", "speaker_id", "spk", "speaker_label", "speaker_name")
+START_KEYS = ("start", "start_time", "startTime")
+END_KEYS = ("end", "end_time", "endTime")
+EXPECTED_JSON = (
+    "attendu : une transcription (Whisper, WhisperX, AssemblyAI, Deepgram, FunASR… : une liste « segments », « utterances » ou "
+    "« sentence_info » de segments avec leur texte) ou un export Telegram, Messenger, Instagram ou Facebook"
+)
+
+
+def describe_json(data) -> str:
+    """What a JSON document looks like, in a few French words (for a rejection)."""
+    if isinstance(data, dict):
+        keys = list(data)
+        text = f"un objet aux clés « {', '.join(keys[:8])}{', …' if len(keys) > 8 else ''} »" if keys else "un objet vide"
+        listed = next(((k, v) for k, v in data.items() if isinstance(v, list)), None)
+        return text + (f", dont « {listed[0]} » : {_describe_list(listed[1])}" if listed else "")
+    if isinstance(data, list):
+        return _describe_list(data)
+    return f"une valeur seule ({type(data).__name__})"
+
+
+def _describe_list(items: list) -> str:
+    keys = list(dict.fromkeys(k for item in items[:20] if isinstance(item, dict) for k in item))
+    if keys:
+        return f"une liste de {len(items)} objet(s) aux clés « {', '.join(keys[:8])}{', …' if len(keys) > 8 else ''} »"
+    return f"une liste de {len(items)} valeur(s)"
+
+
+def transcript_segments(data, depth: int = 0) -> list | None:
+    """The segments of a diarized JSON transcript: under a common key at the top or a few levels
+    down (Deepgram's ``results.utterances``), or the document itself when it is a list of them."""
+    if isinstance(data, list):
+        if data and isinstance(data[0], dict) and any(k in data[0] for k in TEXT_KEYS) and not any(k in data[0] for k in SEGMENT_LISTS):
+            return data
+        return transcript_segments(data[0], depth + 1) if len(data) == 1 and depth < 3 else None  # FunASR: [{"text", "sentence_info"}]
+    if isinstance(data, dict) and depth < 3:
+        for key in SEGMENT_LISTS:
+            if isinstance(data.get(key), list):
+                return data[key]
+        for value in data.values():
+            if isinstance(value, (dict, list)) and (found := transcript_segments(value, depth + 1)) is not None:
+                return found
+    return None
+
+
+def _first(segment: dict, keys: tuple[str, ...]):
+    return next((segment[k] for k in keys if segment.get(k) is not None), None)
+
+
+def _seconds_value(value) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _in_milliseconds(segments: list[dict]) -> bool:
+    """Whether times are milliseconds (AssemblyAI, FunASR): whole numbers whose segments last more than 100 units."""
+    starts = [_seconds_value(_first(s, START_KEYS)) for s in segments]
+    ends = [_seconds_value(_first(s, END_KEYS)) for s in segments]
+    known = [x for x in starts + ends if x is not None]
+    if not known or any(x != int(x) for x in known):
+        return False
+    spans = [e - b for b, e in zip(starts, ends) if b is not None and e is not None]
+    spans = spans or [b - a for a, b in zip(known, known[1:])]
+    return bool(spans) and sorted(spans)[len(spans) // 2] > 100
+
+
+def _speaker(value) -> str | None:
+    """A segment's speaker: a name or code as written; a number n (Deepgram, FunASR) as SPEAKER_0n."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float)) and value == int(value):
+        return f"SPEAKER_{int(value):02d}"
+    return str(value).strip() or None
+
+
+def read_json_transcript(path: Path) -> list[Line]:
+    """Segments of a JSON transcript (Whisper, WhisperX, AssemblyAI, Deepgram, FunASR...): text, speaker
+    (``speaker``, ``speaker_id``, ``spk``, ``speaker_label``, a number) and start (seconds or milliseconds)."""
     text, _ = read_text(path)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise IngestError(path, f"JSON invalide ({exc.msg})", exc.lineno) from None
-    segments = data.get("segments") if isinstance(data, dict) else data
-    if not isinstance(segments, list):
-        raise IngestError(path, "JSON sans liste « segments » : ce n'est pas une transcription Whisper")
+    segments = transcript_segments(data)
+    if not segments:
+        raise IngestError(path, f"JSON non reconnu : {describe_json(data)} ; {EXPECTED_JSON}")
+    scale = 1000 if _in_milliseconds([s for s in segments if isinstance(s, dict)]) else 1
     out = []
     for i, seg in enumerate(segments):
-        if not isinstance(seg, dict) or "text" not in seg:
-            raise IngestError(path, f"segment {i} sans texte")
-        body = str(seg["text"]).strip()
+        body = _first(seg, TEXT_KEYS) if isinstance(seg, dict) else None
+        if body is None:
+            raise IngestError(path, f"segment {i} sans texte ({describe_json(seg)})")
+        body = str(body).strip()
         if body:
-            start, speaker = seg.get("start"), seg.get("speaker")
-            out.append(
-                Line(
-                    body,
-                    speaker=str(speaker).strip() or None if speaker is not None else None,
-                    start=float(start) if isinstance(start, (int, float)) else None,
-                    cue=True,
-                )
-            )
+            start = _seconds_value(_first(seg, START_KEYS))
+            out.append(Line(body, speaker=_speaker(_first(seg, SPEAKER_KEYS)), start=None if start is None else start / scale, cue=True))
     return out
 
 
