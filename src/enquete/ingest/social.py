@@ -96,7 +96,10 @@ def social_format(data) -> str:
 
 
 def _facebook_entries(items: list) -> bool:
-    return bool(items) and all(isinstance(i, dict) and "timestamp" in i for i in items[:20])
+    """Facebook's entries: a Unix time and what was posted, its attachments or its title."""
+    return bool(items) and all(
+        isinstance(i, dict) and isinstance(i.get("timestamp"), (int, float)) and any(k in i for k in ("data", "attachments", "title")) for i in items[:20]
+    )
 
 
 def load_json(path: Path):
