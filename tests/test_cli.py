@@ -44,7 +44,7 @@ def test_run_with_an_unknown_codebook_is_one_line(tmp_path):
 
 
 def test_missing_argument_is_a_usage_error():
-    result = runner.invoke(app, ["corpus", "info"])
+    result = runner.invoke(app, ["agreement"])
     assert result.exit_code == 2
 
 

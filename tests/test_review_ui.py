@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+import enquete
 from enquete.cli import app
 from enquete.coding import DecisionStore
 from enquete.review import ReviewSession
@@ -45,7 +46,7 @@ def store_of(corpus: Path) -> DecisionStore:
 
 def test_each_decision_is_saved_at_once_and_the_next_run_applies_it(study, tmp_path):
     corpus, out, _ = study
-    session = ReviewSession(corpus, out, select=30, refit_every=0)
+    session = ReviewSession(enquete.Study(corpus), out, select=30, refit_every=0)
     item = session.item()
     assert item["segment_id"] not in set(pd.read_csv(corpus / "gold_codes.csv")["segment_id"])  # never what a person coded already
     assert item["before"] and "text" in item["before"][-1] and item["why"] and len(item["codes"]) == 10
@@ -61,7 +62,7 @@ def test_each_decision_is_saved_at_once_and_the_next_run_applies_it(study, tmp_p
 
 def test_the_coder_learns_again_and_the_suggestions_change(study):
     corpus, out, gold = study
-    session = ReviewSession(corpus, out, select=60, refit_every=8)
+    session = ReviewSession(enquete.Study(corpus), out, select=60, refit_every=8)
     before = session.queue.set_index("segment_id")[[f"score_{c}" for c in session.codebook.ids]].copy()
     truth = gold.set_index("segment_id")["codes"]
     refitted = []
@@ -79,7 +80,7 @@ def test_the_widget_sends_decisions_and_filters_to_the_session(study):
     from enquete.review import ReviewWidget
 
     corpus, out, _ = study
-    widget = ReviewWidget(ReviewSession(corpus, out, select=40, refit_every=0))
+    widget = ReviewWidget(ReviewSession(enquete.Study(corpus), out, select=40, refit_every=0))
     first = widget.item["segment_id"]
     assert widget.texts["validate"] == "Valider (Entrée)" and len(widget.options["codes"]) == 10
     widget._on_message(widget, {"type": "decide", "codes": ["rencontres"], "comment": ""}, [])

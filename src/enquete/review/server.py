@@ -35,10 +35,7 @@ def page_notebook(folder: Path, corpus: Path, out: Path, select: int) -> Path:
     """The one-cell notebook the page runs."""
     import nbformat
 
-    cell = (
-        "from enquete.review import ReviewSession, ReviewWidget\n"
-        f"ReviewWidget(ReviewSession({str(corpus)!r}, {str(out)!r}, select={int(select)}))"
-    )
+    cell = f"import enquete\nenquete.Study({str(corpus)!r}).review({str(out)!r}, select={int(select)})"
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell)])
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     path = folder / "revue.ipynb"
