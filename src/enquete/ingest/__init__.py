@@ -47,9 +47,10 @@ def detect_kind(path: Path) -> str:
     A .txt is a chat when its first lines hold message headers (in any format WhatsApp
     writes, or date, time and a name in a form it does not know: the WhatsApp reader
     then rejects it with the reason), never by the share of such lines: a chat of long
-    multi-line messages is still a chat. A .json is a social-network export when it has
-    Telegram's or Facebook's shape, else a transcript; a .pdf is a document. Notes without
-    speaker labels whose paragraphs open dated entries are observation notes.
+    multi-line messages is still a chat. A .json is a social-network export when its messages
+    or entries are Telegram's, Messenger's, Instagram's or Facebook's, else a transcript; a
+    .pdf is a document. Notes without speaker labels whose paragraphs open dated entries
+    are observation notes.
     """
     suffix = path.suffix.lower()
     if suffix == ".zip":

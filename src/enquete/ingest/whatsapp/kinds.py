@@ -40,7 +40,8 @@ def classify(texts: pa.Array | list[str], is_system: np.ndarray | None = None):
     texts = replace_rows(texts, candidates, lambda t: pc.utf8_ltrim(t, MARKS))
     view = replace_rows(texts, candidates, lambda t: pc.replace_substring_regex(t, f"[{MARKS}]", ""))  # "x.txt \u200edocument omitted"
     masks = {kind: mask(view, getattr(ph, kind), candidates) for kind in ("deleted", "media", "attachment", "contact", "location", "poll", "call")}
-    masks[ph.empty] |= pc.equal(pc.utf8_length(pc.utf8_trim(texts, f" \t\n{MARKS}")), 0).to_numpy(zero_copy_only=False) & ~is_system
+    short = np.flatnonzero(pc.less_equal(pc.binary_length(texts), 16).to_numpy(zero_copy_only=False) & ~is_system)  # no full-length copy
+    masks[ph.empty] |= mask(texts, f"^[ \\t\\n{MARKS}]*$", short)
     media = masks["media"] | masks["attachment"]
     codes = np.select(
         [is_system, masks["deleted"], masks["contact"], media, masks["location"], masks["poll"], masks["call"]],
