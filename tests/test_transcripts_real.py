@@ -51,6 +51,16 @@ EXPECTED = {
     "aws_transcribe_fr.json": (4, ("spk_0", "spk_1"), "spk_0", 0.32, 18.9, "format"),
     "markdown_participants_fr.md": (6, ("Enquêtrice", "Mme Roux"), "Enquêtrice", None, None, "decorated"),
     "markdown_horodate_es.md": (4, ("Entrevistadora", "SPEAKER_01"), "Entrevistadora", 5.0, 80.0, "inline"),
+    "artisans_24.10.03_01.docx": (36, ("Chercheur", "Interviewe"), "Chercheur", 1.0, 1304.0, "label_line"),
+    "artisans_25.01.15_04.docx": (47, ("Checheur", "Interviewe"), "Checheur", 2.0, 746.0, "label_line"),
+    "artisans_25.04.02.docx": (18, ("Chercheur", "Interviewe"), "Chercheur", 0.0, 961.0, "label_line"),
+    "entretien_annotations_fr.txt": (15, ("E", "L"), "E", None, None, "inline"),
+    "noscribe_libelle_heure_fr.html": (7, ("Expérimentateur", "SC01"), "Expérimentateur", 2.13, 1668.98, "inline"),
+    "otter_resume_fr.txt": (6, ("Claire Martin", "Speaker 1"), "Claire Martin", 3.0, 55.0, "label_line"),
+    "otter_resume_fr.docx": (6, ("Karim Haddad", "Josiane Perret"), "Karim Haddad", 0.0, 47.0, "label_line"),
+    "pseudobsidian_entretien_01.srt": (0, (), None, 1.0, 22.5, "none"),
+    "pseudobsidian_entretien_03.md": (12, ("INV", "PAR"), "INV", None, None, "inline"),
+    "pseudobsidian_juste_leblanc.html": (12, ("S00", "S01"), "S01", 88.08, 133.25, "inline"),
 }
 #: Known misreadings left to the speaker-label decisions (issue #30): they fail until it is fixed.
 ROLES_PENDING = {"assemblyai_fr.json": "AssemblyAI's speaker letters are read as role words (« A » = answer): B is taken for the interviewer"}

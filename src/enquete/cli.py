@@ -18,6 +18,34 @@ from rich.table import Table
 from enquete import __version__
 from enquete.errors import CorpusError, EnqueteError, EnqueteWarning
 
+
+def _help_in_french() -> None:
+    """Typer's own words in the help pages (panel titles, defaults, the help option, usage), in French."""
+    import typer._click.decorators as decorators
+    import typer._click.formatting as formatting
+    import typer.rich_utils as rich_utils
+
+    rich_utils.ARGUMENTS_PANEL_TITLE, rich_utils.OPTIONS_PANEL_TITLE, rich_utils.COMMANDS_PANEL_TITLE = "Arguments", "Options", "Commandes"
+    rich_utils.DEFAULT_STRING, rich_utils.REQUIRED_LONG_STRING = "[défaut : {}]", "[obligatoire]"
+    rich_utils.ERRORS_PANEL_TITLE, rich_utils.ABORTED_TEXT = "Erreur", "Interrompu."
+    rich_utils.RICH_HELP = "Aide : [blue]{command_path} {help_option}[/]"
+    english_help_option, english_usage = decorators.help_option, formatting.HelpFormatter.write_usage
+
+    def help_option(param_decls):
+        def add(command):
+            command = english_help_option(param_decls)(command)
+            command.params[-1].help = "Afficher cette aide."
+            return command
+
+        return add
+
+    def write_usage(self, prog, args="", prefix=None):
+        return english_usage(self, prog, args, "Utilisation : " if prefix is None else prefix)
+
+    decorators.help_option, formatting.HelpFormatter.write_usage = help_option, write_usage
+
+
+_help_in_french()
 app = typer.Typer(
     help="enquete : enquêtes qualitatives sur le lien social (entretiens, groupes WhatsApp).",
     no_args_is_help=True,
@@ -91,7 +119,7 @@ def corpus_info(corpus: Annotated[Path, typer.Argument(help="Dossier du corpus (
     """Valider un corpus et le résumer : initiatives, documents, lecture de chaque document, rejets."""
     import pandas as pd
 
-    from enquete.ingest import describe_reading
+    from enquete.ingest import describe_reading, speaker_flags, speakers_by_document
     from enquete.study import Study
 
     with user_errors():
@@ -126,6 +154,14 @@ def corpus_info(corpus: Annotated[Path, typer.Argument(help="Dossier du corpus (
         f"{len(loaded.documents)} documents ({sources or 'aucun lu'}), {len(segments)} segments "
         f"({', '.join(f'{k} : {v}' for k, v in sorted(by_type.items()))}), {len(rejects)} rejet(s)"
     )
+    speakers_table = speakers_by_document(segments)
+    if len(speakers_table):
+        table = Table("document", "locuteur", "rôle", "tours", title="Locuteurs des transcriptions")
+        for row in speakers_table.itertuples(index=False):
+            table.add_row(row.document_id, row.speaker, row.speaker_role, str(row.turns))
+        console.print(table)
+    for flag in speaker_flags(segments):
+        err.print(f"[yellow]À vérifier :[/yellow] {flag}", highlight=False)
     for info in reading:
         if info.get("uncertain"):
             err.print(f"[yellow]À vérifier :[/yellow] {info['source_path']} : rôles incertains ({info['uncertain']}) ; "
@@ -233,12 +269,16 @@ def run_summary_lines(result) -> list[str]:
 
 def next_steps(result) -> str:
     """The end of a run: where the report is, what to check, what to do next."""
+    from enquete.private import REVIEW_FILE
     from enquete.runfolder import REPORT_FILE
 
     corpus = result.corpus.root
     lines = ["", f"[bold]Rapport :[/bold] {result.out_dir / REPORT_FILE}"]
     if len(result.rejects):
         lines.append(f"[bold]À vérifier :[/bold] {len(result.rejects)} fichier(s) ou ligne(s) non lu(s) : {result.out_dir / 'rejets.csv'}")
+    if result.review is not None and len(result.review):
+        lines.append(f"[bold]À vérifier :[/bold] {len(result.review)} forme(s) remplacée(s) par la pseudonymisation : "
+                     f"{result.out_dir / REVIEW_FILE} (les formes originales : dossier privé du corpus)")
     lines.append(f"[bold]Ensuite :[/bold] relire le codage (enquete revue {corpus} --out {result.out_dir}), puis relancer enquete run")
     return "\n".join(lines)
 
@@ -341,9 +381,10 @@ def pseudonymise_command(
 ) -> None:
     """Pseudonymiser une table de segments : personnes, téléphones, courriels, adresses, codes."""
     from enquete.io import read_table, write_table
-    from enquete.private import KEY_FILE, private_dir
+    from enquete.private import KEY_FILE, REVIEW_FILE, private_dir
+    from enquete.pseudonymise import review_notice
     from enquete.reproducibility import mark_pseudonymised
-    from enquete.schema import coerce, validate_segments
+    from enquete.schema import coerce, conform, validate_segments
     from enquete.study import Study
     from enquete.vocabulary import localise, value_label
 
@@ -355,15 +396,19 @@ def pseudonymise_command(
         config.names += name or []
         config.allow += allow or []
         folder = private_dir(study.root, study.settings, out)  # apart from the output
-        pseudonymised = study.segments(validate_segments(coerce(read_table(table))))
+        pseudonymised = study.segments(validate_segments(coerce(conform(read_table(table), where=str(table)))))  # empty texts read back as NA are ''
         language = study.settings.language
         write_table(localise(pseudonymised, language), out)
         mark_pseudonymised(out)
         summary_path = out.with_name(out.stem + ".resume.csv")
         write_table(study.pseudonymisation.summary(language), summary_path)
+        review = study.pseudonymisation.review(language)
+        write_table(review, out.with_name(out.stem + ".a_verifier.csv"))
     counts = study.pseudonymisation.summary().groupby("entity")["replacements"].sum().rename(lambda entity: value_label("entity", entity, language))
     console.print(f"{len(pseudonymised)} segments pseudonymisés dans {out} ; résumé : {summary_path}")
     console.print(", ".join(f"{entity} : {n}" for entity, n in counts.items()) or "rien à remplacer")
+    if len(review):
+        err.print(f"[yellow]À vérifier :[/yellow] {review_notice(review, None if irreversible else folder / REVIEW_FILE)}", highlight=False)
     if irreversible:
         console.print("Mode irréversible : aucune table de correspondance n'a été conservée.")
     else:
@@ -486,6 +531,7 @@ def revue_command(
     select: Annotated[int, typer.Option(help="Nombre de segments proposés (ceux qui apprennent le plus au codeur, et une part tirée au hasard).")] = 200,
     port: Annotated[int, typer.Option(help="Port sur 127.0.0.1 (0 : un port libre).")] = 0,
     browser: Annotated[bool, typer.Option("--browser/--no-browser", help="Ouvrir la page dans le navigateur.")] = True,
+    verbose: Annotated[bool, typer.Option("--verbose", help="Afficher le journal du serveur (Voilà, Jupyter).")] = False,
 ) -> None:
     """Relire le codage dans une page locale : un segment à la fois dans son contexte, raccourcis clavier, décisions enregistrées aussitôt."""
     from enquete.errors import OutputError
@@ -499,11 +545,10 @@ def revue_command(
             raise OutputError(f"{out} : pas les sorties d'un run (lancez d'abord enquete run {corpus})")
 
     def announce(url: str) -> None:
-        console.print(f"Page de relecture : {url}", highlight=False, soft_wrap=True)
-        console.print("Elle montre le corpus (pseudonymisé) : elle n'écoute que 127.0.0.1 et n'ouvre qu'avec le jeton de l'adresse. "
-                      "Ctrl+C pour l'arrêter.", highlight=False)
+        console.print(f"Page de relecture (prête dans quelques secondes) : {url}", highlight=False, soft_wrap=True)
+        console.print("Elle n'est visible que sur cet ordinateur, avec le jeton de l'adresse. Ctrl+C pour l'arrêter.", highlight=False)
 
-    serve(corpus, out, select=select, port=port, open_browser=browser, announce=announce)
+    serve(corpus, out, select=select, port=port, open_browser=browser, announce=announce, verbose=verbose)
 
 
 @app.command("topics")

@@ -240,5 +240,5 @@ def read_table(path: str | Path) -> pd.DataFrame:
     if suffix == ".parquet":
         return pd.read_parquet(path)
     if suffix == ".xlsx":
-        return spreadsheet_restore(pd.read_excel(path))
+        return spreadsheet_restore(pd.read_excel(path, keep_default_na=False, na_values=[""]))  # a message "null" or "NA" stays text
     raise OutputError(f"{path} : extension non prise en charge (attendu {', '.join(TABLE_SUFFIXES)})")

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from enquete.corpus import OUTPUT_MARKER, Corpus, load_corpus
 from enquete.errors import ConfigError, EnqueteWarning, PrivacyError
-from enquete.private import KEY_FILE, REJECTED_CONTENT_FILE, REPLACEMENTS_FILE, cache_dir, private_dir, review_dir, write_private
+from enquete.private import KEY_FILE, REJECTED_CONTENT_FILE, REPLACEMENTS_FILE, REVIEW_FILE, cache_dir, private_dir, review_dir, write_private
 from enquete.settings import REPORT_SECTIONS, Settings, setting_sources
 
 if TYPE_CHECKING:
@@ -171,13 +171,16 @@ class Study:
         """
         raw = self.ingest() if raw is None else raw
         if not self.settings.pseudonymise:
+            from enquete.ingest import speaker_flags
+
             self.notices.append("PSEUDONYMISATION DÉSACTIVÉE : les sorties contiennent les données personnelles du corpus")
+            self.notices += [f"locuteurs à vérifier : {flag}" for flag in speaker_flags(raw)]
             return raw
         import pandas as pd
 
-        from enquete.ingest import worker_count
+        from enquete.ingest import speaker_flags, worker_count
         from enquete.io import read_table
-        from enquete.pseudonymise import pseudonymise
+        from enquete.pseudonymise import pseudonymise, review_notice
         from enquete.vocabulary import localise
 
         settings, config = self.settings, self.corpus.manifest.pseudonymisation
@@ -204,8 +207,13 @@ class Study:
                 content=pd.NA,
             )
         self.pseudonymisation = done
+        review = done.review(settings.language)
+        if len(review):
+            self.notices.append(review_notice(review, private / REVIEW_FILE if settings.keep_pseudonym_key else None))
+        self.notices += [f"locuteurs à vérifier : {flag}" for flag in speaker_flags(done.segments)]  # labels pseudonymised
         if settings.keep_pseudonym_key:
-            private_tables = {KEY_FILE: localise(done.key, settings.language), REPLACEMENTS_FILE: localise(done.replacements, settings.language)}
+            private_tables = {KEY_FILE: localise(done.key, settings.language), REPLACEMENTS_FILE: localise(done.replacements, settings.language),
+                              REVIEW_FILE: done.review(settings.language, originals=True)}
             if raw_rejects is not None:
                 private_tables[REJECTED_CONTENT_FILE] = raw_rejects
             write_private(private, private_tables)
@@ -418,7 +426,7 @@ class Study:
         return ReportData(
             segments=result.segments, tables=result.tables, codebook=result.codebook, figures=result.out_dir / "figures",
             title=config.title or manifest.title, subtitle=config.subtitle, authors=config.authors, organisation=config.organisation,
-            date=config.date, context=config.context, initiatives=initiatives, pseudonymisation=result.pseudonymisation,
+            date=config.date, context=config.context, initiatives=initiatives, pseudonymisation=result.pseudonymisation, review=result.review,
             coding=result.coding, settings=result.settings.model_dump(), language=result.settings.language,
         )
 
@@ -467,6 +475,7 @@ class Study:
         result = runfolder.RunResult(self.corpus, settings, out, segments, self.rejects, timings=timings, notices=self.notices)
         if self.pseudonymisation is not None:
             result.pseudonymisation, result.mask = self.pseudonymisation.summary(settings.language), self.mask  # counts only, as written
+            result.review = self.pseudonymisation.review(settings.language)  # no original value
         with _timer(timings, "code"):
             result.segments = self.code(segments)
             result.codebook, result.coding = self.codebook, self.coding

@@ -32,6 +32,8 @@ __all__ = [
     "Reject",
     "describe_reading",
     "detect_kind",
+    "speaker_flags",
+    "speakers_by_document",
     "ingest_corpus",
     "ingest_paths",
     "read_document",
@@ -214,3 +216,30 @@ def describe_reading(info: dict) -> str:
     parts = [LAYOUT_WORDS.get(info.get("layout", ""), info.get("layout", "")), TIMES_WORDS.get(info.get("times", ""), "")]
     parts.append(ROLE_WORDS.get(info.get("roles", ""), ""))
     return ", ".join(p for p in parts if p)
+
+
+#: More speakers than an interview usually has: a reading to check (annotations taken for labels?).
+INTERVIEW_SPEAKERS = 4
+
+
+def speakers_by_document(segments: pd.DataFrame) -> pd.DataFrame:
+    """One row per speaker label of each transcript: document_id, speaker, speaker_role, turns."""
+    turns = segments[(segments["source_type"] == "interview") & (segments["message_type"] == "turn")]
+    table = turns.groupby(["document_id", "speaker", "speaker_role"], sort=False).size().rename("turns").reset_index()
+    return table.sort_values(["document_id", "turns"], ascending=[True, False], kind="stable").reset_index(drop=True)
+
+
+def speaker_flags(segments: pd.DataFrame) -> list[str]:
+    """« À vérifier » lines, in French: interviews with more speakers than an interview has
+    (more than four), and labels seen once in a transcript with other speakers (a note or a
+    header taken for a speaker?)."""
+    table = speakers_by_document(segments)
+    flags = []
+    for document, rows in table.groupby("document_id", sort=True):
+        kind = segments.loc[segments["document_id"] == document, "document_kind"].iloc[0]
+        if kind == "interview" and len(rows) > INTERVIEW_SPEAKERS:
+            flags.append(f"{document} : {len(rows)} locuteurs pour un entretien ({', '.join(rows['speaker'])})")
+        once = rows.loc[rows["turns"] == 1, "speaker"].tolist()
+        if once and len(rows) > 1:
+            flags.append(f"{document} : locuteur(s) vu(s) une seule fois : {', '.join(once)}")
+    return flags

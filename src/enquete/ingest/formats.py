@@ -407,7 +407,8 @@ def read_json_transcript(path: Path) -> list[Line]:
 # --- HTML: noScribe and oTranscribe -----------------------------------------------------
 
 _TS_ANCHOR = re.compile(r"ts_(\d+)_(\d+)(?:_(\w+))?")
-_VISIBLE_LABEL = re.compile(r"^\s*[^\W\d_][\w.'’\- ]{0,39}?\s*:")
+#: A label the user typed over the anchor's code: "Expérimentateur :", "Expérimentateur [00:00:02]:".
+_VISIBLE_LABEL = re.compile(r"^\s*[^\W\d_][\w.'’\- ]{0,39}?\s*(?:\[\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?\]\s*)?:")
 
 
 def html_root(markup: str, path: Path):

@@ -35,6 +35,7 @@ class ReportData:
     context: str = ""
     initiatives: pd.DataFrame | None = None  # name, localisation, creation, description
     pseudonymisation: pd.DataFrame | None = None  # counts per document and entity
+    review: pd.DataFrame | None = None  # the replaced forms to check (no original value)
     coding: dict = field(default_factory=dict)  # how the codes were made (pipeline's RunResult.coding)
     settings: dict = field(default_factory=dict)
     language: str = "fr"
@@ -183,6 +184,8 @@ def _method(w: Writer, data: ReportData, numbers: dict) -> None:
         totals = internal(data.pseudonymisation).groupby("entity")["replacements"].sum()
         counts = sorted((t.count(f"entity_{entity}", int(n)) for entity, n in totals.items()), key=lambda text: -int(text.split()[0]))
         w.para(t("pseudonymised", counts=", ".join(counts)))
+        if data.review is not None and len(data.review):
+            w.para(t.count("to_review", len(data.review)))
     else:
         w.para(t("not_pseudonymised"))
     w.heading(t("h_coding"), 2)
