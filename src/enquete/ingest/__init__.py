@@ -49,9 +49,10 @@ def detect_kind(path: Path) -> str:
     A .txt is a chat when its first lines hold message headers (in any format WhatsApp
     writes, or date, time and a name in a form it does not know: the WhatsApp reader
     then rejects it with the reason), never by the share of such lines: a chat of long
-    multi-line messages is still a chat. A .json is a social-network export when it has
-    Telegram's or Facebook's shape, else a transcript; a .pdf is a document. Notes without
-    speaker labels whose paragraphs open dated entries are observation notes.
+    multi-line messages is still a chat. A .json is a social-network export when its messages
+    or entries are Telegram's, Messenger's, Instagram's or Facebook's, else a transcript; a
+    .pdf is a document. Notes without speaker labels whose paragraphs open dated entries
+    are observation notes.
     """
     suffix = path.suffix.lower()
     if suffix == ".zip":
@@ -85,7 +86,7 @@ def read_document(
     if kind == "whatsapp":
         return read_whatsapp(path, document, settings, rejects)
     if kind == "social":
-        return read_social(path, document)
+        return read_social(path, document, settings)
     if kind == "observation":
         return read_observation(path, document)
     if kind == "document":
@@ -198,7 +199,7 @@ TIMES_WORDS = {"single": "heures", "range": "plages horaires", "format": "heures
 ROLE_WORDS = {"corpus.yaml": "rôles : corpus.yaml", "libellés": "rôles : libellés", "déduit": "rôles déduits"}
 
 
-SOCIAL_WORDS = {"telegram": "Telegram", "messenger": "Facebook Messenger", "facebook": "Facebook (publications et commentaires)"}
+SOCIAL_WORDS = {"telegram": "Telegram", "messenger": "Messenger ou Instagram", "facebook": "Facebook (publications et commentaires)"}
 
 
 def describe_reading(info: dict) -> str:
