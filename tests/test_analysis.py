@@ -144,7 +144,7 @@ def test_analyse_and_write_everything(tmp_path):
     ("make", "expected"),
     [
         (lambda t: figures.heatmap_by_initiative(t["facteurs_par_initiative"], CODEBOOK), ["Alpha", "Bêta", "Part des segments codés (%)"]),
-        (lambda t: figures.bars_by_source(t["facteurs_par_source"], CODEBOOK), ["Alpha", "Part des segments codés (%)", "Entretiens"]),
+        (lambda t: figures.shares_by_source(t["facteurs_par_source"], CODEBOOK), ["Alpha", "%"]),
         (lambda t: figures.activity_timeline(t["whatsapp_semaines"]), ["Semaine", "Messages par semaine"]),
         (lambda t: figures.reply_network(t["whatsapp_reponses"], "G1"), ["Qui répond à qui : G1", "Léo"]),
     ],
@@ -157,14 +157,15 @@ def test_figures_render_with_their_labels(make, expected):
         texts |= {ax.get_xlabel(), ax.get_ylabel(), ax.get_title()} | {t.get_text() for t in ax.get_yticklabels()}
     for label in expected:
         assert label in texts, (label, sorted(texts)[:30])
-    figures.plt.close(fig)
 
 
 def test_factor_colours_are_the_codebook_colours(tmp_path):
     tables = analyse(coded_table(), CODEBOOK, {"i1": "Un"})
-    fig = figures.bars_by_source(tables["facteurs_par_source"], CODEBOOK)
-    colours = {tuple(round(c, 3) for c in bar.get_facecolor()[:3]) for bar in fig.axes[0].patches}
+    fig = figures.shares_by_source(tables["facteurs_par_source"], CODEBOOK)
+    dots = [c for ax in fig.axes for c in ax.collections]
+    colours = {tuple(round(x, 3) for x in rgba[:3]) for dot in dots for rgba in dot.get_edgecolor()}  # hollow: not corrected
     assert (1.0, 0.0, 0.0) in colours and (0.0, 1.0, 0.0) in colours
+    assert "non corrigé" in " ".join(fig.get_suptitle().split())
     paths = figures.save(fig, tmp_path / "barres")
     svg = ET.parse(paths[1]).getroot()
     assert svg.tag.endswith("svg") and paths[0].stat().st_size > 5000

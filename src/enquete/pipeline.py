@@ -120,7 +120,7 @@ def run(corpus_path: str | Path, out_dir: str | Path, **overrides) -> RunResult:
         result.tables.update(analyse(result.segments, result.codebook, initiatives, settings.reply_window_minutes, settings.language))
         result.files += write_analyses(result.tables, out / "tables", language=settings.language)
         result.files += write_figures(result.tables, result.codebook, out / "figures", initiatives, settings.language, settings.seed,
-                                      workers=worker_count(settings, len(result.tables), per_worker=4))
+                                      workers=worker_count(settings, len(result.tables), per_worker=4), min_base=settings.min_base)
     with _Timer(timings, "topics"):
         _topics(result, private, initiatives)
     with _Timer(timings, "report"):

@@ -76,6 +76,10 @@ class Settings(BaseModel):
     strict: bool = False
     report_sections: list[ReportSection] = Field(default_factory=lambda: list(REPORT_SECTIONS))
     report_template: str = ""  # the agency's .docx template, relative to the corpus
+    report_pdf: bool = Field(False, description="also write the report as PDF beside the .docx, through LibreOffice, its table of contents paginated")
+    min_base: int = Field(
+        30, ge=1, description="a group or source with fewer coded segments (or messages) is marked 'small base' and feeds no finding of the synthesis"
+    )
     workers: int = Field(0, ge=0, description="processes for per-document stages; 0 = automatic")
     llm: LLMSettings = Field(default_factory=LLMSettings)
     review_workbook_rows: int = Field(
