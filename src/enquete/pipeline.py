@@ -124,7 +124,8 @@ def run(corpus_path: str | Path, out_dir: str | Path, **overrides) -> RunResult:
     with _Timer(timings, "topics"):
         _topics(result, private, initiatives)
     with _Timer(timings, "report"):
-        result.files.append(write_report(result))
+        report = write_report(result)
+        result.files += [report, report.with_suffix(".pdf")] if settings.report_pdf else [report]
     with _Timer(timings, "exports"):
         attributes = {  # text values pseudonymised like file names: an attribute may name someone
             result.mask(d.id): {k: result.mask(v) if isinstance(v, str) else v for k, v in d.attributes.items()} for d in corpus.documents if d.attributes
@@ -148,7 +149,8 @@ def _inputs(result: RunResult) -> dict[str, Path]:
     return {result.mask(p.relative_to(corpus.root).as_posix()): p for p in files if p.is_file()}
 
 
-def write_report(result: RunResult, template: str | Path | None = None, title: str | None = None, without: tuple[str, ...] = ()) -> Path:
+def write_report(result: RunResult, template: str | Path | None = None, title: str | None = None, without: tuple[str, ...] = (),
+                 pdf: bool | None = None) -> Path:
     """Write the run's report (rapport_restitution.docx) in its output folder.
 
     Parameters
@@ -157,6 +159,7 @@ def write_report(result: RunResult, template: str | Path | None = None, title: s
     template : the agency's .docx template (default: the corpus's setting, else enquete's).
     title : a title over the corpus's.
     without : sections left out (names of ``settings.report_sections``).
+    pdf : also write rapport_restitution.pdf through LibreOffice (default: ``settings.report_pdf``).
     """
     unknown = set(without) - set(REPORT_SECTIONS)
     if unknown:
@@ -166,7 +169,8 @@ def write_report(result: RunResult, template: str | Path | None = None, title: s
     settings = result.settings
     template = template or (result.corpus.root / settings.report_template if settings.report_template else None)
     sections = tuple(s for s in settings.report_sections if s not in without)
-    return build_report(data, result.out_dir / REPORT_FILE, template=template, sections=sections)
+    return build_report(data, result.out_dir / REPORT_FILE, template=template, sections=sections,
+                        pdf=settings.report_pdf if pdf is None else pdf)
 
 
 def load_run(out_dir: str | Path, corpus: str | Path | Corpus | None = None) -> RunResult:
@@ -268,7 +272,7 @@ def topics_stage(
     """
     speech = segments.loc[speech_rows(segments), ["segment_id", "text"]]  # what fit_topics reads
     fitted = fit_topics(speech, n_topics=settings.topics, seed=settings.seed, embeddings=settings.topic_embeddings, reduction=settings.topic_reduction,
-                        model=settings.spacy_model, cache_dir=cache, workers=worker_count(settings, len(speech) // 500))
+                        model=settings.spacy_model, cache_dir=cache, workers=worker_count(settings, len(speech) // 500), language=settings.language)
     tables = topic_tables(fitted, segments, codebook.ids)
     files = write_analyses(tables, tables_dir, workbook="themes.xlsx", language=settings.language)
     files += write_topics(fitted, tables, segments, codebook, figures_dir, settings.language, initiatives,

@@ -29,7 +29,7 @@ def static_map(assignments: pd.DataFrame, topics: pd.DataFrame, language: str = 
         ax.scatter(rows["x"], rows["y"], s=4, color=colour[topic], alpha=0.6, linewidths=0)
         cx, cy = rows["x"].median(), rows["y"].median()
         words = " · ".join(labels[topic].split(" · ")[:2])
-        notes.append(ax.annotate(f"{topic} {words}", (cx, cy), xytext=(0, 0), textcoords="offset points", fontsize=6, ha="center",
+        notes.append(ax.annotate(words, (cx, cy), xytext=(0, 0), textcoords="offset points", fontsize=6, ha="center",
                                  weight="bold", bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": colour[topic], "alpha": 0.8},
                                  arrowprops={"arrowstyle": "-", "color": colour[topic], "lw": 0.6}, in_layout=False))
     ax.set_title(LABELS[language]["topic_map"])
@@ -85,9 +85,9 @@ def topic_factor_heatmap(by_factor: pd.DataFrame, topics: pd.DataFrame, codebook
 
 
 def _topic_rows(ax, order: list[int], topics: pd.DataFrame) -> None:
-    """Each row named by its topic's number and label (wrapped, never cut)."""
+    """Each row named by its topic's label (wrapped, never cut)."""
     names = dict(zip(topics["topic"], topics["label"]))
-    ax.set_yticks(range(len(order)), [wrap_text(f"{t} · {names[t]}", 34) for t in order], fontsize=6)
+    ax.set_yticks(range(len(order)), [wrap_text(names[t], 34) for t in order], fontsize=6)
 
 
 @styled
@@ -119,7 +119,7 @@ def topics_timeline(over_time: pd.DataFrame, topics: pd.DataFrame, top: int = 6,
     for topic in sorted(biggest):
         rows = over_time[over_time["topic"] == topic].sort_values("period")
         ax.plot(pd.to_datetime(rows["period"]), rows["messages"], marker="o", markersize=2, linewidth=1,
-                color=colour[topic], label=f"{topic} · {' · '.join(labels[topic].split(' · ')[:2])}")
+                color=colour[topic], label=" · ".join(labels[topic].split(" · ")[:2]))
     ax.set_xlabel(LABELS[language]["month"])
     ax.set_ylabel(LABELS[language]["messages"])
     number_axis(ax.yaxis, language)
@@ -154,8 +154,8 @@ def interactive_figure(assignments: pd.DataFrame, topics: pd.DataFrame, texts: p
         fig.add_trace(
             go.Scattergl(
                 x=rows["x"], y=rows["y"], mode="markers", marker={"size": 5, "opacity": 0.7},
-                name=wrap_text(f"{topic} · {labels[topic]}", 34).replace("\n", "<br>"),
-                text=[f"<b>{topic} · {labels[topic]}</b><br>{h}" for h in hover.loc[rows.index]],
+                name=wrap_text(labels[topic], 34).replace("\n", "<br>"),
+                text=[f"<b>{labels[topic]}</b><br>{h}" for h in hover.loc[rows.index]],
                 hoverinfo="text",
             )
         )
