@@ -182,3 +182,20 @@ def test_word_counts_are_those_of_str_split(dtype):
     texts = ["", "  un  deux\ttrois\n", "a\u00a0b\u202fc\u2028d\x85e\u3000f\x0bg", "fin. 😊 ok", "l'apéro-vélo"]
     counted = word_counts(pd.Series([*texts, None], dtype=dtype))
     assert counted.tolist() == [len(t.split()) for t in texts] + [0]
+
+
+@pytest.mark.parametrize(("language", "percent"), [("fr", '0.0"\u202f"%'), ("en", "0.0%")])
+def test_workbook_numbers_have_the_formats_of_their_language(tmp_path, language, percent):
+    """Shares show as percentages (a narrow no-break space before % in French), indexes with two
+    decimals, counts with a thousands separator; the reader's spreadsheet writes the decimal mark."""
+    from openpyxl import load_workbook
+
+    tables = analyse(coded_table(), CODEBOOK, {"i1": "Un", "i2": "Deux"}, language=language)
+    write_analyses(tables, tmp_path, language=language)
+    book = load_workbook(tmp_path / "analyses.xlsx")
+    formats = {}
+    for sheet in ("facteurs_par_initiative", "cooccurrences"):
+        rows = list(book[sheet].iter_rows(min_row=1, max_row=2))
+        formats.update({header.value: cell.number_format for header, cell in zip(rows[0], rows[1])})
+    share = "part" if language == "fr" else "share"
+    assert formats[share] == percent and formats["jaccard"] == "0.00" and formats["lift"] == "0.00" and formats["segments"] == "#,##0"

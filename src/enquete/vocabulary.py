@@ -50,6 +50,17 @@ def percent(share: float, language: str = "fr", digits: int = 0) -> str:
     return f"{value}{NARROW_NBSP}%" if language == "fr" else f"{value}%"
 
 
+EXCEL_FORMATS = {"percent": {"fr": '0.0"\u202f"%', "en": "0.0%"}, "decimal": {"fr": "0.00", "en": "0.00"}, "integer": {"fr": "#,##0", "en": "#,##0"}}
+
+
+def number_format(column: str, integer: bool, language: str) -> str | None:
+    """The workbook number format of a column named as in a file of any language (None: as stored)."""
+    name = _reverse()[0].get(column, column)
+    kinds = _vocabulary()["formats"]
+    kind = next((k for k, names in kinds.items() if name in names or name.split("_")[0] in names), "integer" if integer else None)
+    return EXCEL_FORMATS[kind][language] if kind else None
+
+
 def value_label(column: str, value: str, language: str) -> str:
     """A value of one of the columns enquete fills itself, in a language."""
     return _vocabulary()["values"].get(column, {}).get(value, {}).get(language, value)

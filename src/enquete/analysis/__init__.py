@@ -100,7 +100,7 @@ def write_analyses(tables: dict[str, pd.DataFrame], folder: str | Path, workbook
     paths = [write_table(table, folder / f"{name}.csv") for name, table in written.items()]
     workbook = folder / workbook
     with atomic_path(workbook) as tmp:
-        write_workbook(tmp, written)
+        write_workbook(tmp, written, language=language)
     return [*paths, workbook]
 
 
