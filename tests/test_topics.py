@@ -182,7 +182,7 @@ def test_transcription_notes_and_fillers_never_reach_topic_words(gold, tmp_path)
 def test_terms_keep_written_words_and_phrases():
     from enquete.topics.terms import Terms, strip_annotations
 
-    lemmas = ["agencer voir salle commune", "pendre le fête de voisin", "falloir fête"]
+    lemmas = ["agencer voir salle commune", "pendre le fete de voisin", "falloir fete"]  # folded, as the analysis gives them
     words = ["agence voir salle commune", "pendant la fête des voisins", "faut fêtes"]
     terms = Terms(lemmas, words)
     assert terms.word("agence") == "agence" and terms.word("pendant") is None and terms.word("faut") is None  # slips, stop and generic words
@@ -191,3 +191,21 @@ def test_terms_keep_written_words_and_phrases():
     assert "fete des voisins" in units and "salle commune" in units and "agence" in units
     assert strip_annotations("Oui (rires) [claquement de langue] on a fait // la fête (couture, cuisine) *soupir*") == (
         "Oui     on a fait   la fête (couture, cuisine)  ")
+
+
+def test_a_transcript_s_notes_and_fillers_are_never_terms(tmp_path):
+    """A French transcript written with CFPP2000's and other transcribers' conventions
+    (tests/fixtures/real/transcripts/entretien_conventions_fr.txt): its answers' terms hold none of them."""
+    from enquete.ingest import read_transcript
+    from enquete.nlp import analyse
+    from enquete.topics.terms import Terms, strip_annotations
+    from tests.conftest import FIXTURES
+
+    turns = read_transcript(FIXTURES / "real" / "transcripts" / "entretien_conventions_fr.txt")
+    answers = turns.loc[turns["speaker_role"] == "respondent", "text"].map(strip_annotations).tolist()
+    assert not any(re.search(r"[\[\]{}<>]|\((?:rires?|\.\.)\)", a) for a in answers)
+    analysis = analyse(answers, cache_dir=tmp_path)
+    terms = Terms(analysis.lemmas, analysis.words)
+    found = {t for a in answers for t in terms(a)}
+    assert not {w for t in found for w in t.split()} & {"rires", "rire", "pff", "hhh", "mm", "mh", "hmm", "hum", "claquement", "soupir", "inaudible"}
+    assert {"fete des voisins", "salle commune", "jardin partage", "bailleur"} <= found  # what she talks about stays

@@ -44,6 +44,7 @@ EXPECTED = {
     "corpus_socioling_fr.txt": (7, ("E", "L"), "E", None, None, "inline"),
     "noscribe_renomme_fr.html": (6, ("Expérimentateur", "Mme Rolland"), "Expérimentateur", 4.1, 70.65, "inline"),
     "entretien_noms_fr.txt": (6, ("Sophie", "Mohamed"), "Sophie", None, None, "inline"),
+    "entretien_conventions_fr.txt": (24, ("Enquêtrice", "Habitante"), "Enquêtrice", None, None, "inline"),
 }
 
 
