@@ -211,10 +211,10 @@ def write_page_numbers(document, pages: list[tuple[str, str]]) -> bool:
     """Put the page numbers LibreOffice found ((title, page) in order) after each entry of the
     table of contents; False (and nothing written) when the entries do not match."""
     entries = contents_entries(document)
-    if [p.runs[0].text.strip() for p in entries] != [title.strip() for title, _ in pages]:
+    if [p.text.split("\t")[0].strip() for p in entries] != [title.strip() for title, _ in pages]:
         return False
     for paragraph, (_, page) in zip(entries, pages):
-        paragraph.runs[-1].text = page
+        paragraph.runs[-1].text = page  # each entry ends with its title, a tab and its page number
     return True
 
 

@@ -40,9 +40,10 @@ def static_map(assignments: pd.DataFrame, topics: pd.DataFrame, language: str = 
 
 
 def spread_labels(fig, notes: list) -> None:
-    """Move the labels that would cover one another apart: from the lowest up, each label rises
-    just above those already placed that it overlaps (a thin line keeps it tied to its topic's
-    centre). The figure is laid out once; the labels stay out of the layout."""
+    """Move the labels that would cover one another apart: each label first slides sideways
+    into the plot if it would leave it, then, from the lowest up, rises just above those already
+    placed that it overlaps (a thin line keeps it tied to its topic's centre). The figure is
+    laid out once; the labels stay out of the layout."""
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     points_per_pixel = 72 / fig.dpi
@@ -52,6 +53,10 @@ def spread_labels(fig, notes: list) -> None:
         note.update_bbox_position_size(renderer)
         return note.get_bbox_patch().get_window_extent(renderer)
 
+    for note in notes:
+        here, frame = box(note), note.axes.bbox
+        shift = max(0.0, frame.x0 - here.x0) - max(0.0, here.x1 - frame.x1)
+        note.xyann = (note.xyann[0] + shift * points_per_pixel, note.xyann[1])
     placed = []
     for note in sorted(notes, key=lambda n: box(n).y0):
         for _ in range(len(notes)):
