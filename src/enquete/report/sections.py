@@ -31,7 +31,7 @@ from enquete.vocabulary import internal
 
 #: The corpus's sources in the order the report names them, with the unit each one is coded in.
 #: Column widths (cm) of a factor's table by initiative, by its number of columns (with or without corrected shares).
-FACTOR_TABLE_WIDTHS = {6: [4.2, 1.7, 3.4, 2.3, 1.7, 1.7], 5: [5.0, 2.0, 3.6, 2.2, 2.2]}
+FACTOR_TABLE_WIDTHS = {6: [3.8, 1.2, 3.4, 2.6, 2.0, 2.0], 5: [5.0, 1.4, 4.2, 2.2, 2.2]}
 SOURCE_UNITS = {"interview": "n_answers", "whatsapp": "n_messages", "social": "n_messages", "observation": "n_notes", "document": "n_passages"}
 
 
@@ -238,7 +238,7 @@ def _method(w: Writer, data: ReportData, numbers: dict) -> None:
     if data.initiatives is not None and len(data.initiatives):
         columns = {"name": t("col_initiative"), "localisation": t("col_localisation"), "creation": t("col_creation"), "description": t("col_description")}
         frame = data.initiatives[list(columns)].assign(creation=lambda f: f["creation"].map(lambda y: "" if pd.isna(y) else str(y)))
-        w.table(frame.rename(columns=columns), t("initiatives_caption"), _next(numbers, "table"), [3.5, 3.5, 1.6, 7.4])
+        w.table(frame.rename(columns=columns), t("initiatives_caption"), _next(numbers, "table"), [3.4, 3.4, 1.9, 7.3])
     w.heading(t("h_corpus"), 2)
     seg = data.segments
     roles = seg[seg["source_type"] == "interview"].groupby("document_id")["respondent_role"].first().fillna(t("unspecified"))
@@ -329,7 +329,7 @@ def _topics(w: Writer, data: ReportData, numbers: dict) -> None:
             t("col_main_factor"): factor,
         }
     )
-    w.table(frame, t("topics_caption"), _next(numbers, "table"), [4.0, 1.8, 6.2, 3.5])
+    w.table(frame, t("topics_caption"), _next(numbers, "table"), [3.8, 2.0, 6.0, 3.7])
     if "catch_all" in themes and themes["catch_all"].fillna(False).astype(bool).any():
         w.para(t("catch_all_note"))
     w.figure(data.figures / "themes_par_facteur.png", t("fig_topic_factors"), _next(numbers, "figure"))
@@ -373,7 +373,7 @@ def _levers(w: Writer, data: ReportData, numbers: dict) -> None:
                 t("col_factors_observed"): table["code"].map(_observed_factors(data, name)),
             }
         )
-        w.table(frame, t(title), _next(numbers, "table"), [5.5, 1.8, 8.2])
+        w.table(frame, t(title), _next(numbers, "table"), [5.3, 2.0, 8.2])
 
 
 def _observed_factors(data: ReportData, target: str) -> dict[str, str]:

@@ -106,7 +106,7 @@ def section(w: Writer, data, numbers: dict, next_number) -> None:
                    "f1": t("col_f1"), "kappa": t("col_kappa")}
         labels = {**data.codebook.labels(data.language), "macro": t("mean")}
         frame = measured[measured["code"] != "micro"][list(columns)].assign(code=lambda m: m["code"].map(labels)).rename(columns=columns)
-        w.table(frame, t("reliability_caption", sample=t(f"sample_{kind}", n=n)), next_number(numbers, "table"), [5.4, 1.9, 1.9, 1.9, 1.9, 1.9])
+        w.table(frame, t("reliability_caption", sample=t(f"sample_{kind}", n=n)), next_number(numbers, "table"), [4.5, 2.1, 2.1, 2.1, 2.1, 2.1])
     if not random_sample(tables):
         scores = benchmark()["macro_f1"]
         w.para(t("first_pass", f1=t.decimal(scores["fitted" if coding.get("learned") else "zero_shot"]),

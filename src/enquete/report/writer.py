@@ -150,10 +150,15 @@ class Writer:
                 for paragraph in cell.paragraphs:
                     for run in paragraph.runs:
                         run.font.size = Pt(8.5)
-        if widths:
+        if widths:  # on the grid (what LibreOffice reads) and on every cell (what Word reads)
+            table.autofit = False
+            for column, width in zip(table.columns, widths):
+                column.width = Cm(width)
             for row in table.rows:
                 for cell, width in zip(row.cells, widths):
                     cell.width = Cm(width)
+        for row in table.rows:  # a row never splits over two pages
+            row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
         if len(table.rows) <= KEEP_TOGETHER_ROWS:  # a short table is never split over two pages
             for row in table.rows[:-1]:
                 for cell in row.cells:

@@ -83,7 +83,7 @@ def topic_factor_heatmap(by_factor: pd.DataFrame, topics: pd.DataFrame, codebook
     _topic_rows(ax, order, topics)
     for (i, j), value in np.ndenumerate(matrix):
         if not np.isnan(value) and value >= 1:
-            ax.text(j, i, f"{value:.0f}", ha="center", va="center", fontsize=5)
+            ax.text(j, i, f"{value:.0f}", ha="center", va="center", fontsize=5, color="white" if value > np.nanmax(matrix) * 0.6 else "black")
     fig.suptitle(wrap_text(LABELS[language]["topics_by_factor"], TITLE_WIDTH))
     number_axis(fig.colorbar(image, ax=ax, shrink=0.6, label=LABELS[language]["topic_share"]).ax.yaxis, language)
     return fig
@@ -106,9 +106,10 @@ def topic_initiative_heatmap(by_initiative: pd.DataFrame, topics: pd.DataFrame, 
     names = [str((initiatives or {}).get(c, c)) if isinstance(c, str) else LABELS[language]["unknown_initiative"] for c in shares.columns]
     column_labels(ax, names, fontsize=6)
     _topic_rows(ax, order, topics)
-    for (i, j), value in np.ndenumerate(shares.to_numpy(dtype=float)):
+    values = shares.to_numpy(dtype=float)
+    for (i, j), value in np.ndenumerate(values):
         if not np.isnan(value) and value >= 1:
-            ax.text(j, i, f"{value:.0f}", ha="center", va="center", fontsize=5)
+            ax.text(j, i, f"{value:.0f}", ha="center", va="center", fontsize=5, color="white" if value > np.nanmax(values) * 0.6 else "black")
     fig.suptitle(wrap_text(LABELS[language]["topics_by_initiative"], TITLE_WIDTH))
     number_axis(fig.colorbar(image, ax=ax, shrink=0.6, label=LABELS[language]["topic_share"]).ax.yaxis, language)
     return fig
