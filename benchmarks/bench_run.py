@@ -87,7 +87,8 @@ def rss_mb() -> float:
 def measure(messages: int, interviews: int) -> dict:
     """Generate, run, and return per-stage seconds and peak RSS (in this process)."""
     os.environ.setdefault("ENQUETE_PROGRESS", "0")
-    import enquete.pipeline as pipeline
+    import enquete.study as study_module
+    from enquete import Study
 
     peak = {"value": rss_mb()}
     stop = threading.Event()
@@ -98,7 +99,7 @@ def measure(messages: int, interviews: int) -> dict:
 
     stages: dict[str, dict] = {}
 
-    class Timer(pipeline._Timer):
+    class Timer(study_module._timer):
         def __enter__(self):
             peak["value"] = rss_mb()
             return super().__enter__()
@@ -107,7 +108,7 @@ def measure(messages: int, interviews: int) -> dict:
             super().__exit__(*exc)
             stages[self.name] = {"seconds": round(self.timings[self.name], 1), "peak_mb": round(max(peak["value"], rss_mb()))}
 
-    pipeline._Timer = Timer
+    study_module._timer = Timer
     threading.Thread(target=sample, daemon=True).start()
     with tempfile.TemporaryDirectory() as tmp:
         corpus = Path(tmp) / "corpus"
@@ -117,7 +118,7 @@ def measure(messages: int, interviews: int) -> dict:
         generated = time.perf_counter() - t0
         size = sum(p.stat().st_size for p in corpus.iterdir())
         t0 = time.perf_counter()
-        result = pipeline.run(corpus, Path(tmp) / "out")
+        result = Study(corpus).run(Path(tmp) / "out")
         total = time.perf_counter() - t0
     stop.set()
     peak_all = max(v["peak_mb"] for v in stages.values())

@@ -32,6 +32,22 @@ def demo_segments():
     return ingest_corpus(load_corpus(DEMO))
 
 
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory):
+    """One `enquete run` of the demo corpus (copied, so that its private folder stays in tmp), shared by
+    the slow tests: (corpus, outputs). Read it, never change it: a test that edits copies it first."""
+    from typer.testing import CliRunner
+
+    from enquete.cli import app
+
+    root = tmp_path_factory.mktemp("demo")
+    corpus = root / "corpus"
+    shutil.copytree(DEMO, corpus, ignore=shutil.ignore_patterns(".enquete-private"))
+    result = CliRunner().invoke(app, ["run", str(corpus), "--out", str(root / "outputs")])
+    assert result.exit_code == 0, result.output
+    return corpus, root / "outputs"
+
+
 @contextlib.contextmanager
 def reading_warnings(pattern: str):
     """Allow here enquete's reading warnings whose message matches ``pattern`` (any number, none

@@ -138,3 +138,25 @@ def test_missing_corpus_folder():
 def test_slugify():
     assert slugify("Discussion WhatsApp avec Les Voisins") == "discussion_whatsapp_avec_les_voisins"
     assert slugify("Élodie & Cie") == "elodie_cie"
+
+
+def test_configuration_errors_say_where_in_french_with_the_key_meant(tmp_path):
+    (tmp_path / "corpus.yaml").write_text(
+        "initiatives:\n  - name: Les Voisins\n    creation: vers 2010\ndocuments:\n  - file: a.txt\n  - file: b.txt\n"
+        "  - file: entretiens/E03.txt\n    initiatve: voisins\n", encoding="utf-8")
+    with pytest.raises(CorpusError) as caught:
+        load_corpus(tmp_path)
+    assert str(caught.value) == (
+        f"{tmp_path / 'corpus.yaml'} : « creation » pour l'initiative Les Voisins (1re initiative) : nombre entier attendu, reçu « vers 2010 »; "
+        "clé inconnue « initiatve » pour le document entretiens/E03.txt (3e document) — vouliez-vous dire « initiative » ?"
+    )
+
+
+def test_a_mistyped_setting_is_named_with_the_one_meant(tmp_path):
+    from enquete.errors import ConfigError
+
+    (tmp_path / "corpus.yaml").write_text("settings:\n  pseudonym_stlye: tags\n  language: de\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_corpus(tmp_path).settings()
+    assert str(caught.value) == ("réglages invalides : « language » : valeur « de » non permise (attendu : fr, en); "
+                                 "clé inconnue « pseudonym_stlye » — vouliez-vous dire « pseudonym_style » ? (la liste : enquete settings)")

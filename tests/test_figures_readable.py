@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow  # whole runs of the demo corpus, a page in Chromi
 @pytest.fixture(scope="module", params=["fr", "en"])
 def drawn(request, tmp_path_factory):
     """A run of the demo in one language, each figure checked as it is saved: (outputs, problems by figure)."""
-    from enquete.pipeline import run
+    from enquete import Study
 
     root = tmp_path_factory.mktemp(f"figures_{request.param}")
     shutil.copytree(DEMO, root / "corpus", ignore=shutil.ignore_patterns(".enquete-private"))
@@ -32,7 +32,7 @@ def drawn(request, tmp_path_factory):
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(plotting, "save", checked)
-        run(root / "corpus", root / "out", language=request.param, workers=1)
+        Study(root / "corpus", language=request.param, workers=1).run(root / "out")
     return root / "out", found
 
 

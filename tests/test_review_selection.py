@@ -35,8 +35,10 @@ def test_the_selection_is_explained_seeded_and_keeps_its_random_share(coded):
     assert len(first) == 100 and first["segment_id"].is_unique
     assert (first["draw"] == "random").sum() == 20 and set(first["draw"]) == {"random", "targeted"}
     assert (first["draw"].iloc[:10] == "random").sum() == 2  # any first part keeps the share
-    assert first.loc[first["draw"] == "random", "why"].str.startswith("tirage aléatoire (20\u00a0% de la sélection").all()
-    assert first.loc[first["draw"] == "targeted", "why"].str.match(r"hésitation sur \w+ : score [01],\d\d, seuil [01],\d\d").all()
+    assert first.loc[first["draw"] == "random", "why"].str.startswith("tiré au hasard (20\u202f% de la sélection)").all()
+    labels = "|".join(FACTORS.labels("fr").values()).replace("(", r"\(").replace(")", r"\)")
+    targeted = first.loc[first["draw"] == "targeted", "why"]
+    assert targeted.str.match(rf"le codeur hésite pour « (?:{labels}) » : probabilité [01],\d\d, juste (?:au-dessus|en dessous) du seuil de [01],\d\d").all()
     assert first["document_id"].value_counts().max() <= 12  # spread over the demo's 16 documents
     none_random = select_for_review(coded, FACTORS, 50, random_share=0)
     assert (none_random["draw"] == "targeted").all()

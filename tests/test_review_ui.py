@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+import enquete
 from enquete.cli import app
 from enquete.coding import DecisionStore
 from enquete.review import ReviewSession
@@ -45,7 +46,7 @@ def store_of(corpus: Path) -> DecisionStore:
 
 def test_each_decision_is_saved_at_once_and_the_next_run_applies_it(study, tmp_path):
     corpus, out, _ = study
-    session = ReviewSession(corpus, out, select=30, refit_every=0)
+    session = ReviewSession(enquete.Study(corpus), out, select=30, refit_every=0)
     item = session.item()
     assert item["segment_id"] not in set(pd.read_csv(corpus / "gold_codes.csv")["segment_id"])  # never what a person coded already
     assert item["before"] and "text" in item["before"][-1] and item["why"] and len(item["codes"]) == 10
@@ -61,7 +62,7 @@ def test_each_decision_is_saved_at_once_and_the_next_run_applies_it(study, tmp_p
 
 def test_the_coder_learns_again_and_the_suggestions_change(study):
     corpus, out, gold = study
-    session = ReviewSession(corpus, out, select=60, refit_every=8)
+    session = ReviewSession(enquete.Study(corpus), out, select=60, refit_every=8)
     before = session.queue.set_index("segment_id")[[f"score_{c}" for c in session.codebook.ids]].copy()
     truth = gold.set_index("segment_id")["codes"]
     refitted = []
@@ -79,7 +80,7 @@ def test_the_widget_sends_decisions_and_filters_to_the_session(study):
     from enquete.review import ReviewWidget
 
     corpus, out, _ = study
-    widget = ReviewWidget(ReviewSession(corpus, out, select=40, refit_every=0))
+    widget = ReviewWidget(ReviewSession(enquete.Study(corpus), out, select=40, refit_every=0))
     first = widget.item["segment_id"]
     assert widget.texts["validate"] == "Valider (Entrée)" and len(widget.options["codes"]) == 10
     assert all(re.fullmatch(r"[01],\d\d", code["score_text"]) for code in widget.item["codes"])  # "0,47": the page writes French numbers
@@ -117,17 +118,24 @@ def test_the_page_in_a_real_browser(study, tmp_path):
             outside = []
             page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")) else None)
             page.on("requestfailed", lambda r: outside.remove(r.url) if r.failure == "csp" and r.url in outside else None)
-            page.goto(url)
+            page.goto(url, timeout=180_000)  # Voilà runs the cell (a study, its run read back) before the page loads
             page.wait_for_selector(".enq-review .enq-text", timeout=120_000)
             segment = page.inner_text(".enq-meta")
-            page.keyboard.press("3")  # the third code: "Les rencontres"
-            assert page.get_attribute('.enq-code[data-code="rencontres"]', "aria-pressed") == "true"
+            before = page.get_attribute('.enq-code[data-code="rencontres"]', "aria-pressed")
+            page.keyboard.press("3")  # the third code: "Les rencontres", suggested or not: the key turns it over
+            after = "false" if before == "true" else "true"
+            page.wait_for_function(f"document.querySelector('.enq-code[data-code=\"rencontres\"]').getAttribute('aria-pressed') === '{after}'")
+            if after == "false":
+                page.keyboard.press("3")  # on again, so that the decision holds it
             page.screenshot(path=str(tmp_path / "revue.png"), full_page=True)
             page.keyboard.press("Enter")
             page.wait_for_function("document.querySelector('.enq-status').textContent.includes('enregistrée')", timeout=60_000)
             assert page.inner_text(".enq-meta") != segment
             browser.close()
         assert outside == []  # the page asked nothing of any other host
+        server.terminate()
+        printed = server.printed + server.stdout.readlines()
+        assert not [line for line in printed if re.search(r"\[(W|I) \d|TCP without encryption|not trusted", line)], printed  # a calm log
         decided = store_of(corpus).load("facteurs_reussite")
         assert decided["codes"].str.split(";").map(lambda codes: "rencontres" in codes).any()
     finally:
@@ -137,12 +145,19 @@ def test_the_page_in_a_real_browser(study, tmp_path):
 
 
 def _address(server: subprocess.Popen, timeout: float = 120) -> str:
-    """The page's address, as `enquete revue` prints it."""
+    """The page's address, as `enquete revue` prints it, once the page answers; what the server printed
+    is kept in ``server.printed``."""
+    from enquete.review.server import listening
+
     deadline = time.monotonic() + timeout
+    server.printed = []
     for line in server.stdout:
-        found = re.search(r"(http://127\.0\.0\.1:\d+/\?token=[\w-]+)", line)
+        server.printed.append(line)
+        found = re.search(r"(http://127\.0\.0\.1:(\d+)/\?token=[\w-]+)", line)
         if found:
-            time.sleep(3)  # Voilà starts listening just after
+            while not listening(int(found.group(2))):
+                assert time.monotonic() < deadline and server.poll() is None, "the page never answered"
+                time.sleep(0.3)
             return found.group(1)
         if time.monotonic() > deadline:
             break

@@ -18,6 +18,34 @@ from rich.table import Table
 from enquete import __version__
 from enquete.errors import CorpusError, EnqueteError, EnqueteWarning
 
+
+def _help_in_french() -> None:
+    """Typer's own words in the help pages (panel titles, defaults, the help option, usage), in French."""
+    import typer._click.decorators as decorators
+    import typer._click.formatting as formatting
+    import typer.rich_utils as rich_utils
+
+    rich_utils.ARGUMENTS_PANEL_TITLE, rich_utils.OPTIONS_PANEL_TITLE, rich_utils.COMMANDS_PANEL_TITLE = "Arguments", "Options", "Commandes"
+    rich_utils.DEFAULT_STRING, rich_utils.REQUIRED_LONG_STRING = "[défaut : {}]", "[obligatoire]"
+    rich_utils.ERRORS_PANEL_TITLE, rich_utils.ABORTED_TEXT = "Erreur", "Interrompu."
+    rich_utils.RICH_HELP = "Aide : [blue]{command_path} {help_option}[/]"
+    english_help_option, english_usage = decorators.help_option, formatting.HelpFormatter.write_usage
+
+    def help_option(param_decls):
+        def add(command):
+            command = english_help_option(param_decls)(command)
+            command.params[-1].help = "Afficher cette aide."
+            return command
+
+        return add
+
+    def write_usage(self, prog, args="", prefix=None):
+        return english_usage(self, prog, args, "Utilisation : " if prefix is None else prefix)
+
+    decorators.help_option, formatting.HelpFormatter.write_usage = help_option, write_usage
+
+
+_help_in_french()
 app = typer.Typer(
     help="enquete : enquêtes qualitatives sur le lien social (entretiens, groupes WhatsApp).",
     no_args_is_help=True,
@@ -70,19 +98,34 @@ def main(
     """enquete : du corpus d'entretiens et de fils WhatsApp au rapport de restitution."""
 
 
+@corpus_app.command("init")
+def corpus_init(
+    corpus: Annotated[Path, typer.Argument(help="Dossier des fichiers de l'enquête (défaut : le dossier courant).")] = Path("."),
+    places: Annotated[bool, typer.Option("--places/--no-places", help="Chercher les noms de lieux cités (pour les garder lors de la pseudonymisation).")] = True,
+) -> None:
+    """Écrire un premier corpus.yaml commenté, à compléter : documents trouvés, enquêteurs devinés, lieux cités."""
+    from enquete.starter import init_corpus
+
+    with user_errors():
+        path, found = init_corpus(corpus, places=places)
+    documents = found["documents"]
+    console.print(f"{path} écrit : {len(documents)} document(s), {sum(not d['read'] for d in documents)} non lu(s), "
+                  f"{len(found['places'])} lieu(x) proposé(s) à garder.", highlight=False)
+    console.print("Complétez-le (initiatives, dates, rôles), puis vérifiez : enquete corpus info " + str(corpus), highlight=False)
+
+
 @corpus_app.command("info")
-def corpus_info(corpus: Annotated[Path, typer.Argument(help="Dossier du corpus (avec ou sans corpus.yaml).")]) -> None:
+def corpus_info(corpus: Annotated[Path, typer.Argument(help="Dossier du corpus (défaut : le dossier courant).")] = Path(".")) -> None:
     """Valider un corpus et le résumer : initiatives, documents, lecture de chaque document, rejets."""
     import pandas as pd
 
-    from enquete.corpus import load_corpus
-    from enquete.ingest import describe_reading, ingest_corpus
+    from enquete.ingest import describe_reading
+    from enquete.study import Study
 
     with user_errors():
-        loaded = load_corpus(corpus)
-        settings = loaded.settings()
-        reading: list[dict] = []
-        segments, rejects = ingest_corpus(loaded, settings, reading)
+        study = Study(corpus)
+        segments = study.ingest()
+    loaded, reading, rejects = study.corpus, study.reading, study.rejects
     title = loaded.manifest.title or loaded.root.name
     console.print(f"[bold]{title}[/bold] ({loaded.root})")
     if loaded.manifest.initiatives:
@@ -120,6 +163,22 @@ def corpus_info(corpus: Annotated[Path, typer.Argument(help="Dossier du corpus (
         err.print(f"[yellow]Rejet :[/yellow] {row.source_path}{where} : {row.reason}", highlight=False)
 
 
+@app.command("settings")
+def settings_command(
+    corpus: Annotated[Path | None, typer.Argument(help="Dossier du corpus (défaut : les valeurs par défaut d'enquete).")] = None,
+) -> None:
+    """Lister les réglages : valeur, origine (défaut, corpus.yaml) et rôle."""
+    from enquete.study import Study
+
+    with user_errors():
+        study = Study(corpus) if corpus else Study.outside_corpus(Path.cwd())
+        table = study.settings_table()
+    view = Table("réglage", "valeur", "origine", "rôle", title=f"Réglages de {corpus}" if corpus else "Réglages par défaut")
+    for row in table.itertuples(index=False):
+        view.add_row(row.setting, str(row.value), row.source, row.description)
+    console.print(view)
+
+
 @app.command()
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Fichiers ou dossiers à lire.")],
@@ -139,8 +198,8 @@ def ingest(
 
 
 def _run(corpus: Path, out: Path, pseudonymise: bool, codebook: str | None, strict: bool, language: str | None = None, llm: dict | None = None) -> None:
-    from enquete.codebook import load_codebook
-    from enquete.pipeline import run
+    from enquete.study import Study
+    from enquete.vocabulary import word
 
     if not pseudonymise:
         err.print(
@@ -149,18 +208,18 @@ def _run(corpus: Path, out: Path, pseudonymise: bool, codebook: str | None, stri
             highlight=False,
         )
     with user_errors():
-        if codebook:
-            load_codebook(codebook)
-        result = run(corpus, out, pseudonymise=pseudonymise, codebook=codebook, strict=strict, language=language, llm=llm)
+        study = Study(corpus, pseudonymise=pseudonymise, codebook=codebook, strict=strict or None, language=language, llm=llm)
+        result = study.run(out)
     for notice in result.notices:
         err.print(f"[yellow]Note :[/yellow] {notice}", highlight=False)
     table = Table("étape", "secondes", title=f"enquete run : {result.corpus.root}")
     for stage, secs in result.timings.items():
-        table.add_row(stage, f"{secs:.2f}")
+        table.add_row(word("stage", stage, "fr"), f"{secs:.1f}".replace(".", ","))
     console.print(table)
     for line in run_summary_lines(result):
         console.print(line, highlight=False)
-    if strict and len(result.rejects):
+    console.print(next_steps(result), highlight=False)
+    if study.settings.strict and len(result.rejects):
         err.print(f"[red]Mode strict :[/red] {len(result.rejects)} fichier(s) ou ligne(s) rejeté(s)")
         raise typer.Exit(3)
 
@@ -170,23 +229,23 @@ SOURCE_NAMES = {"interview": "entretien(s)", "whatsapp": "groupe(s) WhatsApp", "
 
 
 def run_summary_lines(result) -> list[str]:
-    """What a run did, in a few lines: documents, segments by type, rejects, codes, topics, files."""
+    """What a run did, in a few French lines: documents, segments by type, rejects, factors, agreement, topics."""
     import pandas as pd
 
     from enquete.schema import code_counts
-    from enquete.vocabulary import decimal
+    from enquete.vocabulary import decimal, word
 
     segments = result.segments
     kinds = segments.groupby("source_type")["document_id"].nunique().to_dict()
     sources = ", ".join(f"{kinds[kind]} {name}" for kind, name in SOURCE_NAMES.items() if kinds.get(kind)) or "aucun lu"
-    by_type = ", ".join(f"{n} {kind}" for kind, n in segments["message_type"].value_counts().items())
+    by_type = ", ".join(f"{n} {word('message_type', kind, 'fr')}" for kind, n in segments["message_type"].value_counts().items())
     counts = code_counts(segments["codes"]) if "codes" in segments else pd.Series(dtype=int)
+    labels = result.codebook.labels("fr") if result.codebook is not None else {}
     lines = [
-        f"{segments['document_id'].nunique()} documents ({sources}), "
-        f"{len(segments)} segments : {by_type}",
+        f"{segments['document_id'].nunique()} documents ({sources}), {len(segments)} segments : {by_type}",
         f"{len(result.rejects)} rejet(s)" + (" (voir rejets.csv)" if len(result.rejects) else ""),
         f"{int(counts.sum())} codes appliqués à {int(segments['codes'].fillna('').ne('').sum()) if 'codes' in segments else 0} segments"
-        + (" : " + ", ".join(f"{c} {n}" for c, n in counts.items()) if len(counts) else ""),
+        + (" : " + ", ".join(f"{labels.get(c, c)} {n}" for c, n in counts.items()) if len(counts) else ""),
     ]
     measured = result.tables.get("fiabilite_codage")
     if measured is not None and len(measured):
@@ -200,12 +259,25 @@ def run_summary_lines(result) -> list[str]:
     return lines
 
 
+def next_steps(result) -> str:
+    """The end of a run: where the report is, what to check, what to do next."""
+    from enquete.runfolder import REPORT_FILE
+
+    corpus = result.corpus.root
+    lines = ["", f"[bold]Rapport :[/bold] {result.out_dir / REPORT_FILE}"]
+    if len(result.rejects):
+        lines.append(f"[bold]À vérifier :[/bold] {len(result.rejects)} fichier(s) ou ligne(s) non lu(s) : {result.out_dir / 'rejets.csv'}")
+    lines.append(f"[bold]Ensuite :[/bold] relire le codage (enquete revue {corpus} --out {result.out_dir}), puis relancer enquete run")
+    return "\n".join(lines)
+
+
 PseudoOption = Annotated[
     bool, typer.Option("--pseudonymise/--no-pseudonymise", help="Pseudonymiser noms, numéros, adresses (par défaut : oui).")
 ]
 CodebookOption = Annotated[
-    str | None, typer.Option(help="Grille de codage : nom fourni ou chemin d'un .yaml (défaut : facteurs_reussite).")
+    str | None, typer.Option(help="Grille de codage : nom fourni ou chemin d'un .yaml (défaut : réglage `codebook` du corpus ; voir enquete settings).")
 ]
+SeedOption = Annotated[int | None, typer.Option(help="Graine des tirages (défaut : réglage `seed` ; voir enquete settings).")]
 StrictOption = Annotated[bool, typer.Option(help="Code de sortie 3 si un fichier ou une ligne est rejeté.")]
 LanguageOption = Annotated[str | None, typer.Option(help="Langue du rapport, des figures et des libellés : fr ou en (défaut : réglage `language` du corpus).")]
 
@@ -241,7 +313,7 @@ def print_plan(plan) -> None:
 
 @app.command("run")
 def run_command(
-    corpus: Annotated[Path, typer.Argument(help="Dossier du corpus.")],
+    corpus: Annotated[Path, typer.Argument(help="Dossier du corpus (défaut : le dossier courant).")] = Path("."),
     out: Annotated[Path, typer.Option("--out", "-o", help="Dossier des sorties.")] = Path("outputs"),
     pseudonymise: PseudoOption = True,
     codebook: CodebookOption = None,
@@ -258,10 +330,10 @@ def run_command(
     """Exécuter toute la chaîne sur un corpus et écrire les sorties."""
     llm = llm_options(llm_url, llm_model, llm_key_env, llm_only_uncertain, llm_votes, llm_allow_remote)
     if llm_dry_run:
-        from enquete.pipeline import llm_plan
+        from enquete.study import Study
 
         with user_errors():
-            print_plan(llm_plan(corpus, llm=llm, codebook=codebook, language=language))
+            print_plan(Study(corpus, llm=llm, codebook=codebook, language=language).plan_llm())
         return
     _run(corpus, out, pseudonymise, codebook, strict, language, llm)
 
@@ -296,42 +368,29 @@ def pseudonymise_command(
     allow: Annotated[list[str] | None, typer.Option("--allow", help="Nom de lieu ou d'initiative à conserver (répétable).")] = None,
 ) -> None:
     """Pseudonymiser une table de segments : personnes, téléphones, courriels, adresses, codes."""
-    from enquete.corpus import load_corpus
     from enquete.io import read_table, write_table
-    from enquete.private import KEY_FILE, REPLACEMENTS_FILE, cache_dir, private_dir, write_private
-    from enquete.pseudonymise import pseudonymise
+    from enquete.private import KEY_FILE, private_dir
     from enquete.reproducibility import mark_pseudonymised
     from enquete.schema import coerce, validate_segments
-    from enquete.settings import make_settings
+    from enquete.study import Study
     from enquete.vocabulary import localise, value_label
 
     with user_errors():
-        loaded = load_corpus(corpus) if corpus else None
-        settings = loaded.settings(pseudonym_style=style) if loaded else make_settings(pseudonym_style=style)
-        config = loaded.manifest.pseudonymisation if loaded else None
-        folder = private_dir(loaded.root if loaded else Path.cwd(), settings, out, given=private_dir_option)
-        segments = validate_segments(coerce(read_table(table)))
-        key_path = folder / KEY_FILE
-        done = pseudonymise(
-            segments,
-            style=settings.pseudonym_style,
-            seed=settings.seed,
-            names=[*(config.names if config else []), *(name or [])],
-            allow=[*(loaded.manifest.kept_names() if loaded else []), *(allow or [])],
-            deny=config.deny if config else [],
-            previous_key=read_table(key_path) if key_path.is_file() and not irreversible else None,
-            model=settings.spacy_model,
-            cache_dir=None if irreversible else cache_dir(folder),
-        )
-        language = settings.language
-        write_table(localise(done.segments, language), out)
+        options = {"pseudonym_style": style, "keep_pseudonym_key": False if irreversible else None,
+                   "private_dir": str(private_dir_option.resolve()) if private_dir_option else None}
+        study = Study(corpus, **options) if corpus else Study.outside_corpus(Path.cwd(), **options)
+        config = study.corpus.manifest.pseudonymisation
+        config.names += name or []
+        config.allow += allow or []
+        folder = private_dir(study.root, study.settings, out)  # apart from the output
+        pseudonymised = study.segments(validate_segments(coerce(read_table(table))))
+        language = study.settings.language
+        write_table(localise(pseudonymised, language), out)
         mark_pseudonymised(out)
         summary_path = out.with_name(out.stem + ".resume.csv")
-        write_table(done.summary(language), summary_path)
-        if not irreversible:
-            write_private(folder, {KEY_FILE: localise(done.key, language), REPLACEMENTS_FILE: localise(done.replacements, language)})
-    counts = done.summary().groupby("entity")["replacements"].sum().rename(lambda entity: value_label("entity", entity, language))
-    console.print(f"{len(done.segments)} segments pseudonymisés dans {out} ; résumé : {summary_path}")
+        write_table(study.pseudonymisation.summary(language), summary_path)
+    counts = study.pseudonymisation.summary().groupby("entity")["replacements"].sum().rename(lambda entity: value_label("entity", entity, language))
+    console.print(f"{len(pseudonymised)} segments pseudonymisés dans {out} ; résumé : {summary_path}")
     console.print(", ".join(f"{entity} : {n}" for entity, n in counts.items()) or "rien à remplacer")
     if irreversible:
         console.print("Mode irréversible : aucune table de correspondance n'a été conservée.")
@@ -343,7 +402,7 @@ def pseudonymise_command(
 def code_command(
     table: Annotated[Path, typer.Argument(help="Table avec au moins segment_id et text (.csv, .parquet, .xlsx).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Table codée (.csv, .parquet ou .xlsx).")],
-    codebook: Annotated[str, typer.Option(help="Grille : nom fourni ou chemin d'un .yaml.")] = "facteurs_reussite",
+    codebook: CodebookOption = None,
     train: Annotated[Path | None, typer.Option(help="Codage fait à la main pour entraîner le codeur : table (codes, avec segment_id ou text, même d'un autre corpus) ou projet REFI-QDA (.qdpx).")] = None,
     cache: Annotated[Path | None, typer.Option(help="Dossier du cache de l'analyse spaCy et des réponses du modèle (défaut : ./.enquete-private/cache).")] = None,
     llm_url: LlmUrl = None,
@@ -361,14 +420,15 @@ def code_command(
     from enquete.io import read_table, write_table
     from enquete.private import cache_dir, private_dir
     from enquete.schema import code_counts, conform
-    from enquete.settings import DEFAULTS, make_settings
+    from enquete.settings import make_settings
     from enquete.vocabulary import localise
 
     with user_errors():
+        settings = make_settings(codebook=codebook, llm=llm_options(llm_url, llm_model, llm_key_env, llm_only_uncertain, llm_votes, llm_allow_remote))
         segments = conform(read_table(table), where=str(table))
-        folder = cache or cache_dir(private_dir(Path.cwd(), DEFAULTS, out))
-        coder = Coder(codebook, cache_dir=folder)
-        llm = make_settings(llm=llm_options(llm_url, llm_model, llm_key_env, llm_only_uncertain, llm_votes, llm_allow_remote)).llm
+        folder = cache or cache_dir(private_dir(Path.cwd(), settings, out))
+        coder = Coder(settings.codebook, model=settings.spacy_model, cache_dir=folder, seed=settings.seed)
+        llm = settings.llm
         if llm.enabled:
             from enquete.coding.llm import LLMCoder
             from enquete.errors import PrivacyError
@@ -379,12 +439,12 @@ def code_command(
                     f"{table} n'est pas, telle quelle, une sortie pseudonymisée d'enquete (enquete run ou enquete pseudonymise) : "
                     "rien n'est envoyé au modèle. Pseudonymisez-la d'abord, ou passez --allow-raw-text si son texte est déjà anonyme."
                 )
-            coder = LLMCoder(coder.codebook, llm, offline=coder, cache_dir=folder, allow_raw_text=allow_raw_text)
+            coder = LLMCoder(coder.codebook, llm, offline=coder, cache_dir=folder, language=settings.language, seed=settings.seed, allow_raw_text=allow_raw_text)
             if llm_dry_run:
                 print_plan(coder.plan(segments))
                 return
         coded = code_segments(segments, coder, read_coding(train, coder.codebook) if train else None)
-        write_table(localise(coded, DEFAULTS.language), out)
+        write_table(localise(coded, settings.language), out)
     applied = code_counts(coded["codes"])
     console.print(f"{len(coded)} segments codés dans {out}")
     console.print(f"Entraînement{f' ({train.name})' if train else ''} : {coder.training_.describe()}", highlight=False)
@@ -399,24 +459,26 @@ def code_command(
 def review_export(
     coded: Annotated[Path, typer.Argument(help="Table codée (sortie d'`enquete code`, ou outputs/codage.csv).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Classeur de revue (.xlsx ou .csv).")],
-    codebook: Annotated[str, typer.Option(help="Grille du codage.")] = "facteurs_reussite",
+    codebook: CodebookOption = None,
     select: Annotated[int | None, typer.Option(help="Ne proposer que N segments : ceux qui apprennent le plus au codeur, et une part tirée au hasard.")] = None,
     random_share: Annotated[float, typer.Option(min=0.0, max=1.0, help="Part de la sélection tirée au hasard (mesure non biaisée de la fiabilité).")] = 0.2,
-    seed: Annotated[int, typer.Option(help="Graine du tirage (la même sélection à chaque fois).")] = 0,
+    seed: SeedOption = None,
     corpus: Annotated[Path | None, typer.Option(help="Corpus : ses segments déjà codés à la main (entraînement, décisions) ne sont pas reproposés.")] = None,
 ) -> None:
     """Écrire le classeur de revue : une colonne 0/1 par code, une colonne commentaire ; avec --select, les N segments à relire d'abord."""
-    from enquete.codebook import load_codebook
     from enquete.coding import export_review
     from enquete.coding.selection import select_for_review
     from enquete.io import read_table
+    from enquete.study import Study
     from enquete.vocabulary import internal
 
     with user_errors():
-        grid = load_codebook(codebook)
+        study = Study(corpus, codebook=codebook, seed=seed) if corpus else Study.outside_corpus(Path.cwd(), codebook=codebook, seed=seed)
+        grid = study.codebook
         rows = internal(read_table(coded))
         if select is not None:
-            rows = select_for_review(rows, grid, select, human=_human_codings(corpus, grid), seed=seed, random_share=random_share)
+            human = study.coded_by_people(rows) if corpus else None
+            rows = select_for_review(rows, grid, select, human=human, seed=study.settings.seed, random_share=random_share)
         path = export_review(rows, grid, out)
     if select is not None:
         drawn = int((rows["draw"] == "random").sum())
@@ -424,100 +486,77 @@ def review_export(
     console.print(f"Classeur de revue : {path}")
 
 
-def _human_codings(corpus: Path | None, codebook):
-    """What a corpus has already had coded by a person: its training coding and its review decisions."""
-    import pandas as pd
-
-    from enquete.coding import DecisionStore
-    from enquete.corpus import load_corpus
-    from enquete.exports import read_coding
-    from enquete.private import private_dir, review_dir
-
-    if corpus is None:
-        return None
-    loaded = load_corpus(corpus)
-    settings = loaded.settings()
-    tables = [DecisionStore(review_dir(private_dir(loaded.root, settings))).load(codebook.id)]
-    if settings.training_codes:
-        tables.append(read_coding(loaded.root / settings.training_codes, codebook))
-    return pd.concat([t.reindex(columns=["segment_id", "codes"]) for t in tables], ignore_index=True)
-
-
 @review_app.command("import")
 def review_import(
     workbook: Annotated[Path, typer.Argument(help="Classeur de revue rempli (.xlsx ou .csv).")],
     corpus: Annotated[Path | None, typer.Option(help="Corpus : les décisions vont dans son dossier privé.")] = None,
     store: Annotated[Path | None, typer.Option(help="Dossier des décisions (défaut : <corpus>/.enquete-private/revue).")] = None,
-    codebook: Annotated[str, typer.Option(help="Grille du codage.")] = "facteurs_reussite",
+    codebook: CodebookOption = None,
 ) -> None:
     """Enregistrer les décisions humaines ; elles remplacent le codage automatique aux prochains runs."""
-    from enquete.codebook import load_codebook
     from enquete.coding import DecisionStore, import_review
-    from enquete.corpus import load_corpus
-    from enquete.private import private_dir, review_dir
+    from enquete.study import Study
 
     with user_errors():
-        grid = load_codebook(codebook)
-        if store is None:
-            if corpus is None:
-                raise CorpusError("indiquez --corpus ou --store : où conserver les décisions")
-            loaded = load_corpus(corpus)
-            store = review_dir(private_dir(loaded.root, loaded.settings()))
-        decisions = import_review(workbook, grid)
-        merged = DecisionStore(store).add(decisions, grid.id)
-    console.print(f"{len(decisions)} décision(s) humaine(s) importée(s) ; {len(merged)} au total dans {store}")
+        if store is None and corpus is None:
+            raise CorpusError("indiquez --corpus ou --store : où conserver les décisions")
+        study = Study(corpus, codebook=codebook) if corpus else Study.outside_corpus(Path.cwd(), codebook=codebook)
+        decisions_store = DecisionStore(store) if store else study.decisions()
+        decisions = import_review(workbook, study.codebook)
+        merged = decisions_store.add(decisions, study.codebook.id)
+    console.print(f"{len(decisions)} décision(s) humaine(s) importée(s) ; {len(merged)} au total dans {decisions_store.folder}")
 
 
 @app.command("revue")
 def revue_command(
-    corpus: Annotated[Path, typer.Argument(help="Dossier du corpus : les décisions vont dans son dossier privé.")],
+    corpus: Annotated[Path, typer.Argument(help="Dossier du corpus (défaut : le dossier courant).")] = Path("."),
     out: Annotated[Path, typer.Option("--out", "-o", help="Dossier des sorties d'`enquete run` (segments pseudonymisés et codés).")] = Path("outputs"),
     select: Annotated[int, typer.Option(help="Nombre de segments proposés (ceux qui apprennent le plus au codeur, et une part tirée au hasard).")] = 200,
     port: Annotated[int, typer.Option(help="Port sur 127.0.0.1 (0 : un port libre).")] = 0,
     browser: Annotated[bool, typer.Option("--browser/--no-browser", help="Ouvrir la page dans le navigateur.")] = True,
+    verbose: Annotated[bool, typer.Option("--verbose", help="Afficher le journal du serveur (Voilà, Jupyter).")] = False,
 ) -> None:
     """Relire le codage dans une page locale : un segment à la fois dans son contexte, raccourcis clavier, décisions enregistrées aussitôt."""
-    from enquete.corpus import load_corpus
     from enquete.errors import OutputError
     from enquete.review import serve
+    from enquete.runfolder import is_run_folder
+    from enquete.study import Study
 
     with user_errors():
-        load_corpus(corpus)
-        if not (out / "run_summary.json").is_file():
+        Study(corpus)
+        if not is_run_folder(out):
             raise OutputError(f"{out} : pas les sorties d'un run (lancez d'abord enquete run {corpus})")
 
     def announce(url: str) -> None:
-        console.print(f"Page de relecture : {url}", highlight=False, soft_wrap=True)
-        console.print("Elle montre le corpus (pseudonymisé) : elle n'écoute que 127.0.0.1 et n'ouvre qu'avec le jeton de l'adresse. "
-                      "Ctrl+C pour l'arrêter.", highlight=False)
+        console.print(f"Page de relecture (prête dans quelques secondes) : {url}", highlight=False, soft_wrap=True)
+        console.print("Elle n'est visible que sur cet ordinateur, avec le jeton de l'adresse. Ctrl+C pour l'arrêter.", highlight=False)
 
-    serve(corpus, out, select=select, port=port, open_browser=browser, announce=announce)
+    serve(corpus, out, select=select, port=port, open_browser=browser, announce=announce, verbose=verbose)
 
 
 @app.command("topics")
 def topics_command(
     table: Annotated[Path, typer.Argument(help="Table codée (outputs/codage.csv, outputs/segments.parquet ou sortie d'`enquete code`).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Dossier où écrire tables, figures et carte interactive.")],
-    codebook: Annotated[str, typer.Option(help="Grille du codage (pour croiser thèmes et facteurs).")] = "facteurs_reussite",
-    n_topics: Annotated[int, typer.Option(help="Nombre de thèmes (0 : selon la taille du corpus).")] = 0,
-    seed: Annotated[int, typer.Option(help="Graine aléatoire (UMAP, KMeans).")] = 42,
-    embeddings: Annotated[str, typer.Option(help="tfidf (défaut), spacy, ou model2vec:<modèle> (extra « embeddings »).")] = "tfidf",
-    reduction: Annotated[str, typer.Option(help="pca (défaut) ou umap.")] = "pca",
+    codebook: CodebookOption = None,
+    n_topics: Annotated[int | None, typer.Option(help="Nombre de thèmes, 0 : selon la taille du corpus (défaut : réglage `topics`).")] = None,
+    seed: SeedOption = None,
+    embeddings: Annotated[str | None, typer.Option(help="tfidf, spacy, ou model2vec:<modèle> (extra « embeddings ») (défaut : réglage `topic_embeddings`).")] = None,
+    reduction: Annotated[str | None, typer.Option(help="pca ou umap (défaut : réglage `topic_reduction`).")] = None,
     cache: Annotated[Path | None, typer.Option(help="Dossier du cache de l'analyse spaCy (défaut : ./.enquete-private/cache).")] = None,
 ) -> None:
     """Carte des thèmes (BERTopic) : tables, figures et page interactive hors ligne."""
-    from enquete.codebook import load_codebook
     from enquete.io import read_table
-    from enquete.pipeline import topics_stage
-    from enquete.private import cache_dir, private_dir
+    from enquete.private import private_dir
     from enquete.schema import conform
-    from enquete.settings import make_settings
+    from enquete.study import Study
 
     with user_errors():
-        settings = make_settings(topics=n_topics, seed=seed, topic_embeddings=embeddings, topic_reduction=reduction)
+        study = Study.outside_corpus(Path.cwd(), codebook=codebook, topics=n_topics, seed=seed, topic_embeddings=embeddings, topic_reduction=reduction)
+        private_dir(study.root, study.settings, out)  # apart from the output
         coded = conform(read_table(table), where=str(table))
-        cache = cache or cache_dir(private_dir(Path.cwd(), settings, out))
-        fitted, tables, paths = topics_stage(coded, load_codebook(codebook), settings, out, out, cache)
+        fitted = study.topics(coded, cache=cache)
+        tables, paths = study.write_topics(fitted, coded, out, out)
     console.print(f"{len(fitted.topics)} thèmes sur {len(fitted.assignments)} segments ; {len(paths)} fichiers dans {out}")
     for row in tables["themes"].head(12).itertuples():
         console.print(f"  {row.topic:>2} ({row.size}) {row.label} → {row.main_factor}")
@@ -525,7 +564,7 @@ def topics_command(
 
 @app.command("report")
 def report_command(
-    corpus: Annotated[Path, typer.Argument(help="Dossier du corpus (pour les initiatives et les réglages du rapport).")],
+    corpus: Annotated[Path, typer.Argument(help="Dossier du corpus (défaut : le dossier courant).")] = Path("."),
     out: Annotated[Path, typer.Option("--out", "-o", help="Dossier des sorties d'`enquete run` ; le rapport y est écrit.")] = Path("outputs"),
     template: Annotated[Path | None, typer.Option(help="Modèle Word de l'agence (.docx) : styles, en-tête, pied de page, logo.")] = None,
     title: Annotated[str | None, typer.Option(help="Titre du rapport (défaut : corpus.yaml).")] = None,
@@ -533,30 +572,31 @@ def report_command(
     pdf: Annotated[bool, typer.Option("--pdf", help="Écrire aussi rapport_restitution.pdf avec LibreOffice (table des matières paginée).")] = False,
 ) -> None:
     """Écrire le rapport de restitution Word (rapport_restitution.docx) à partir des sorties d'un run."""
-    from enquete.pipeline import load_run, write_report
+    from enquete.study import Study
 
     with user_errors():
-        path = write_report(load_run(out, corpus), template, title, tuple(without or ()), pdf=pdf or None)
-    console.print(f"Rapport : {path}" + (f" et {path.with_suffix('.pdf').name}" if path.with_suffix(".pdf").is_file() and pdf else ""))
+        path = Study(corpus).report(out, template, title, tuple(without or ()), pdf=pdf or None)
+    console.print(f"Rapport : {path}" + (f" et {path.with_suffix('.pdf').name}" if pdf else ""))
 
 
 @app.command("agreement")
 def agreement_command(
     a: Annotated[Path, typer.Argument(help="Codage de référence (codes ou colonnes 0/1 par code).")],
     b: Annotated[Path, typer.Argument(help="Codage à comparer.")],
-    codebook: Annotated[str, typer.Option(help="Grille du codage.")] = "facteurs_reussite",
+    codebook: CodebookOption = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Écrire le tableau (.csv, .xlsx).")] = None,
 ) -> None:
     """Accord entre deux codages : kappa de Cohen, alpha de Krippendorff, accord %, précision, rappel, F1."""
     from enquete.codebook import load_codebook
     from enquete.coding import agreement
     from enquete.io import read_table, write_table
-    from enquete.settings import DEFAULTS
+    from enquete.settings import make_settings
     from enquete.vocabulary import localise
 
     with user_errors():
-        computed = agreement(read_table(a), read_table(b), load_codebook(codebook).ids)
-        table = localise(computed, DEFAULTS.language)
+        settings = make_settings(codebook=codebook)
+        computed = agreement(read_table(a), read_table(b), load_codebook(settings.codebook).ids)
+        table = localise(computed, settings.language)
         if out:
             write_table(table, out)
     view = Table(*table.columns, title=f"Accord entre {a.name} (A) et {b.name} (B)")
@@ -594,7 +634,7 @@ def export_qdpx_command(
 ) -> None:
     """Projet REFI-QDA (.qdpx) : documents, grille, segments codés, cas et variables (ceux du run)."""
     from enquete.exports import attributes_from_json, export_qdpx
-    from enquete.pipeline import load_run
+    from enquete.runfolder import load_run
 
     with user_errors():
         run = load_run(outputs)
@@ -609,15 +649,17 @@ def export_qdpx_command(
 @export_app.command("qdc")
 def export_qdc_command(
     out: Annotated[Path, typer.Option("--out", "-o", help="Fichier .qdc.")],
-    codebook: Annotated[str, typer.Option(help="Grille (nom fourni ou chemin .yaml).")] = "facteurs_reussite",
-    language: Annotated[str, typer.Option(help="Langue des libellés : fr ou en.")] = "fr",
+    codebook: CodebookOption = None,
+    language: LanguageOption = None,
 ) -> None:
     """La grille seule, au format REFI-QDA Codebook (.qdc)."""
     from enquete.codebook import load_codebook
     from enquete.exports import export_qdc
+    from enquete.settings import make_settings
 
     with user_errors():
-        path = export_qdc(load_codebook(codebook), out, language)
+        settings = make_settings(codebook=codebook, language=language)
+        path = export_qdc(load_codebook(settings.codebook), out, settings.language)
     console.print(f"Grille REFI-QDA : {path}")
 
 
@@ -628,22 +670,22 @@ def import_qdpx_command(
     outputs: Annotated[Path, typer.Option("--outputs", help="Sorties d'`enquete run` (pour retrouver les segments).")] = Path("outputs"),
 ) -> None:
     """Les codages faits par une personne dans un autre logiciel deviennent des décisions de revue."""
-    from enquete.coding import DecisionStore
-    from enquete.corpus import load_corpus
     from enquete.exports import import_qdpx
-    from enquete.pipeline import load_run
-    from enquete.private import private_dir, review_dir
+    from enquete.private import private_dir
+    from enquete.runfolder import load_run
+    from enquete.study import Study
 
     with user_errors():
         run = load_run(outputs)
         codebook = run.codebook
-        loaded = load_corpus(corpus)
-        store = review_dir(private_dir(loaded.root, loaded.settings(), outputs))
+        study = Study(corpus)
+        private_dir(study.root, study.settings, outputs)  # apart from the outputs
+        store = study.decisions()
         result = import_qdpx(project, run.segments, codebook)
-        merged = DecisionStore(store).add(result.decisions, codebook.id)
+        merged = store.add(result.decisions, codebook.id)
     console.print(
         f"{result.selections} sélection(s) lue(s) ; {len(result.decisions)} segment(s) codé(s) par une personne importé(s) "
-        f"comme décisions ({len(merged)} au total dans {store})"
+        f"comme décisions ({len(merged)} au total dans {store.folder})"
     )
     if result.unknown_codes:
         err.print(f"[yellow]Codes inconnus de la grille {codebook.id} (ignorés) :[/yellow] {', '.join(result.unknown_codes)}", highlight=False)
@@ -661,7 +703,7 @@ def verify_command(
     corpus: Annotated[Path | None, typer.Option(help="Corpus, s'il a changé de place depuis le run.")] = None,
 ) -> None:
     """Refaire le run décrit par manifest.json dans un dossier temporaire et comparer, fichier par fichier."""
-    from enquete.reproducibility import verify
+    from enquete.verification import verify
     from enquete.vocabulary import value_label
 
     with user_errors():

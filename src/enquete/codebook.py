@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from enquete.datafiles import YAMLError, read_yaml
 from enquete.errors import CodebookError
 from enquete.lazy import lazy_import
-from enquete.settings import validation_message
+from enquete.validation import error_lines
 
 pd = lazy_import("pandas")  # only to_frame() and mapping() use it
 
@@ -155,7 +155,7 @@ def _load(path: Path) -> Codebook:
     try:
         return Codebook(**data)
     except ValidationError as exc:
-        raise CodebookError(f"{path} : {validation_message(exc)}") from None
+        raise CodebookError(f"{path} : {'; '.join(error_lines(exc, Codebook, data))}") from None
 
 
 def load_codebook(name_or_path: str | Path) -> Codebook:

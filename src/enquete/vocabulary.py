@@ -66,6 +66,11 @@ def value_label(column: str, value: str, language: str) -> str:
     return _vocabulary()["values"].get(column, {}).get(value, {}).get(language, value)
 
 
+def word(kind: str, value: str, language: str) -> str:
+    """A word shown to the user for a code name (a stage, a message type), in a language."""
+    return _vocabulary()["words"].get(kind, {}).get(value, {}).get(language, value)
+
+
 @lru_cache(maxsize=8)
 def _renames(language: str) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
     vocabulary = _vocabulary()

@@ -23,6 +23,7 @@ import pandas as pd
 from enquete.codebook import Codebook
 from enquete.coding.coder import MIN_POSITIVES
 from enquete.schema import code_indicators, coded_rows
+from enquete.settings import DEFAULTS
 from enquete.vocabulary import decimal
 from enquete.words import text_key
 
@@ -50,7 +51,7 @@ def select_for_review(
     *,
     human: pd.DataFrame | None = None,
     thresholds: dict[str, float] | None = None,
-    seed: int = 0,
+    seed: int = DEFAULTS.seed,
     random_share: float = RANDOM_SHARE,
     min_positives: int = MIN_POSITIVES,
 ) -> pd.DataFrame:
@@ -83,7 +84,8 @@ def select_for_review(
     positives = code_indicators(known["codes"], codes).sum().to_numpy() if len(known) else np.zeros(len(codes))
     negatives = len(known) - positives
     targeted, why = _targeted(rest, codebook, n - n_random, thresholds, positives, negatives, min_positives)
-    random_why = f"tirage aléatoire ({random_share * 100:.0f}\u00a0% de la sélection : mesure non biaisée de la fiabilité du codage)"
+    random_why = (f"tiré au hasard ({random_share * 100:.0f}\u202f% de la sélection) : ces segments mesurent, sans biais, "
+                  "la fiabilité du codage automatique")
     chosen = _interleave(
         [(i, w, "targeted") for i, w in zip(targeted, why)],
         [(i, random_why, "random") for i in drawn],
@@ -133,11 +135,17 @@ def _targeted(
         picked.append(i)
         per_document[document_of[i]] += 1
         per_speaker[speaker_of[i]] += 1
+    labels = codebook.labels("fr")
     reasons = []
     for i in picked:
         j = best[i]
-        few = f", {int(positives[j])} exemple(s) humain(s) sur {min_positives}" if positives[j] < min_positives else ""
-        reasons.append(f"hésitation sur {codes[j]} : score {decimal(scores[i, j])}, seuil {decimal(cut[j])}{few}")  # read in French
+        side = "juste au-dessus" if scores[i, j] >= cut[j] else "juste en dessous"
+        reason = (f"le codeur hésite pour « {labels[codes[j]]} » : probabilité {decimal(scores[i, j])}, {side} du seuil "
+                  f"de {decimal(cut[j])} à partir duquel il retient ce facteur")
+        if positives[j] < min_positives:
+            reason += (f" ; ce facteur n'a encore que {int(positives[j])} exemple(s) codé(s) à la main, sur les {min_positives} "
+                       "qu'il faut pour que le codeur l'apprenne")
+        reasons.append(reason)
     return [pool.index[i] for i in picked], reasons
 
 

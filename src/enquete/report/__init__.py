@@ -31,7 +31,7 @@ def build_report(data: ReportData, path: str | Path, template: str | Path | None
 
     Parameters
     ----------
-    data : what the report is made of (:func:`enquete.pipeline.report_data` for a run).
+    data : what the report is made of (:meth:`enquete.Study.report_data` for a run).
     path : the .docx to write.
     template : the agency's .docx template (styles, header, footer); default: enquete's.
     sections : the sections that appear, in the report's order (:data:`SECTIONS`).

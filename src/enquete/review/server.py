@@ -8,10 +8,12 @@ so the page and the notebook cell are the same widget.
 
 from __future__ import annotations
 
+import logging
 import secrets
 import socket
 import tempfile
 import threading
+import time
 import webbrowser
 from collections.abc import Callable
 from pathlib import Path
@@ -35,10 +37,7 @@ def page_notebook(folder: Path, corpus: Path, out: Path, select: int) -> Path:
     """The one-cell notebook the page runs."""
     import nbformat
 
-    cell = (
-        "from enquete.review import ReviewSession, ReviewWidget\n"
-        f"ReviewWidget(ReviewSession({str(corpus)!r}, {str(out)!r}, select={int(select)}))"
-    )
+    cell = f"import enquete\nenquete.Study({str(corpus)!r}).review({str(out)!r}, select={int(select)})"
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell)])
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     path = folder / "revue.ipynb"
@@ -53,6 +52,7 @@ def serve(
     port: int = 0,
     open_browser: bool = True,
     announce: Callable[[str], None] = print,
+    verbose: bool = False,
 ) -> None:
     """Serve the review page until interrupted (Ctrl+C).
 
@@ -63,19 +63,41 @@ def serve(
     select : how many segments to propose.
     port : the port on 127.0.0.1 (0: a free one).
     open_browser : open the page in the default browser.
-    announce : called with the page's address (token included) once it is known.
+    announce : called with the page's address (token included) as soon as it is known.
+    verbose : show the server's own log (Voilà, Jupyter); else only its errors.
     """
-    from voila.app import Voila
-
     token = secrets.token_urlsafe(24)
     port = port or free_port()
     url = f"http://{HOST}:{port}/?token={token}"
+    announce(url)
+    if open_browser:
+        threading.Thread(target=_open_when_listening, args=(port, url), daemon=True).start()
+    from voila.app import Voila  # a few seconds to import: after the address is shown
+
+    quiet = []
+    if not verbose:  # the page's own server speaks only of its errors
+        quiet = ["--Voila.log_level=CRITICAL"]
+        logging.getLogger("tornado").setLevel(logging.ERROR)
     with tempfile.TemporaryDirectory(prefix="enquete-revue-") as folder:
         notebook = page_notebook(Path(folder), Path(corpus).resolve(), Path(out).resolve(), select)
-        announce(url)
-        if open_browser:
-            threading.Timer(2.0, webbrowser.open, args=(url,)).start()
-        Voila.launch_instance(
-            argv=[str(notebook), "--no-browser", f"--port={port}", f"--Voila.ip={HOST}", f"--token={token}", "--theme=light"],
+        Voila.launch_instance(  # the kernel talks to the page's server over local sockets, not TCP
+            argv=[str(notebook), "--no-browser", f"--port={port}", f"--Voila.ip={HOST}", f"--token={token}", "--theme=light",
+                  "--KernelManager.transport=ipc", *quiet],
             tornado_settings={"headers": {"Content-Security-Policy": CONTENT_POLICY}},
         )
+
+
+def listening(port: int) -> bool:
+    """Whether something accepts connections on 127.0.0.1:port."""
+    with socket.socket() as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex((HOST, port)) == 0
+
+
+def _open_when_listening(port: int, url: str, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if listening(port):
+            webbrowser.open(url)
+            return
+        time.sleep(0.3)

@@ -13,21 +13,23 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from enquete.codebook import Codebook, load_codebook
+from enquete.codebook import Codebook
 from enquete.coding import Coder, DecisionStore, learning_set
 from enquete.coding.review import COMMENT, HASH
 from enquete.coding.selection import RANDOM_SHARE, select_for_review, thresholds_from
-from enquete.corpus import Corpus, load_corpus
 from enquete.errors import ReviewError
-from enquete.exports import read_coding
-from enquete.pipeline import load_run
-from enquete.private import cache_dir, private_dir, review_dir
+from enquete.private import cache_dir, private_dir
+from enquete.runfolder import load_run
 from enquete.schema import split_codes
 from enquete.words import text_key
+
+if TYPE_CHECKING:
+    from enquete.study import Study
 
 CONTEXT_BEFORE, CONTEXT_AFTER = 3, 2
 REFIT_EVERY = 10
@@ -49,12 +51,13 @@ class ReviewSession:
 
     Parameters
     ----------
-    corpus : the corpus folder (or a loaded corpus): its private folder keeps the decisions.
+    study : the study (:class:`enquete.Study`): its private folder keeps the decisions, its human
+        codings (training, decisions, random control sample) are not proposed again.
     out : the run's output folder (``enquete run``): pseudonymised segments, codes, scores.
     segments, codebook : instead of a run, a coded segment table and its codebook (a notebook's).
     select : how many segments to propose (the selection of ``review export --select``).
     refit_every : the coder learns again after this many decisions (0: never).
-    seed, random_share : the selection's seed and random share.
+    seed, random_share : the selection's seed (default: the study's) and random share.
     store : where the decisions go (default: the corpus's private store, which ``enquete run`` applies).
     use_training : learn from the corpus's training coding (``settings.training_codes``), and do not
         propose its segments again.
@@ -62,35 +65,36 @@ class ReviewSession:
 
     def __init__(
         self,
-        corpus: str | Path | Corpus,
+        study: Study,
         out: str | Path | None = "outputs",
         *,
         segments: pd.DataFrame | None = None,
         codebook: Codebook | None = None,
         select: int = 200,
         refit_every: int = REFIT_EVERY,
-        seed: int = 0,
+        seed: int | None = None,
         random_share: float = RANDOM_SHARE,
         store: str | Path | None = None,
         use_training: bool = True,
     ):
-        self.corpus = corpus if isinstance(corpus, Corpus) else load_corpus(corpus)
+        self.study = study
+        self.corpus = study.corpus
         if segments is None:
-            run = load_run(out, self.corpus)
+            run = load_run(out, self.study)
             self.settings, self.codebook, segments = run.settings, run.codebook, run.segments
         else:
-            self.settings = self.corpus.settings()
-            self.codebook = codebook or load_codebook(self.settings.codebook)
+            self.settings = self.study.settings
+            self.codebook = codebook or self.study.codebook
         self.segments = segments.reset_index(drop=True)
         self.private = private_dir(self.corpus.root, self.settings, Path(out) if out else None)
-        self.store = DecisionStore(store or review_dir(self.private))
-        given = self.settings.training_codes if use_training else ""
-        self.training = read_coding(self.corpus.root / given, self.codebook) if given else None
+        self.store = DecisionStore(store) if store else self.study.decisions()
+        self.use_training = use_training
         self.refit_every, self.since_refit, self.refits = refit_every, 0, 0
-        self.initiatives = {i.id: i.name for i in self.corpus.manifest.initiatives}
+        self.initiatives = self.study.initiatives
         self.thresholds = thresholds_from(self.segments, self.codebook.ids)
-        self.queue = select_for_review(self.segments, self.codebook, select, human=self._human(), thresholds=self.thresholds, seed=seed,
-                                       random_share=random_share)
+        human = pd.concat([t.reindex(columns=["segment_id", "codes"]) for t in self._human_coding() if t is not None], ignore_index=True)
+        self.queue = select_for_review(self.segments, self.codebook, select, human=human, thresholds=self.thresholds,
+                                       seed=self.settings.seed if seed is None else seed, random_share=random_share)
         self.position = 0
         self.filters = Filters()
 
@@ -183,7 +187,7 @@ class ReviewSession:
     def refit(self) -> None:
         """Learn again from every human coding, and refresh the suggestions of the segments not yet decided."""
         coder = Coder(self.codebook, model=self.settings.spacy_model, cache_dir=cache_dir(self.private), seed=self.settings.seed)
-        learned = learning_set(self.segments, self.training, self.store.load(self.codebook.id))
+        learned = learning_set(self.segments, *self._human_coding())
         coder.fit(learned.rows, learned.codes)
         pending = ~self.queue["segment_id"].isin(list(self._decisions()))
         self.since_refit, self.refits = 0, self.refits + 1
@@ -196,9 +200,13 @@ class ReviewSession:
 
     # --- helpers -----------------------------------------------------------------------------
 
-    def _human(self) -> pd.DataFrame:
-        tables = [t.reindex(columns=["segment_id", "codes"]) for t in (self.training, self.store.load(self.codebook.id)) if t is not None]
-        return pd.concat(tables, ignore_index=True)
+    def _human_coding(self) -> tuple[pd.DataFrame | None, pd.DataFrame]:
+        """What people coded: the study's (training, random control sample, the corpus's decisions),
+        and this session's store when it has one of its own."""
+        training, decisions = self.study.human_coding(self.segments)
+        if self.store.folder != self.study.decisions().folder:
+            decisions = pd.concat([decisions, self.store.load(self.codebook.id)], ignore_index=True)
+        return (training if self.use_training else None), decisions
 
     def _decisions(self) -> dict[str, pd.Series]:
         return {r["segment_id"]: r for _, r in self.store.load(self.codebook.id).iterrows()}
