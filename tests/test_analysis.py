@@ -199,3 +199,10 @@ def test_workbook_numbers_have_the_formats_of_their_language(tmp_path, language,
         formats.update({header.value: cell.number_format for header, cell in zip(rows[0], rows[1])})
     share = "part" if language == "fr" else "share"
     assert formats[share] == percent and formats["jaccard"] == "0.00" and formats["lift"] == "0.00" and formats["segments"] == "#,##0"
+
+
+def test_segments_of_no_known_initiative_get_a_column_of_their_own():
+    """A folder without corpus.yaml: no initiative is known, and the figure still says what it shows."""
+    coded = coded_table().assign(initiative=None)
+    fig = figures.heatmap_by_initiative(analyse(coded, CODEBOOK)["facteurs_par_initiative"], CODEBOOK)
+    assert any(label.get_text().startswith("initiative inconnue") for label in fig.axes[0].get_xticklabels())

@@ -50,12 +50,14 @@ def heatmap_by_initiative(table: pd.DataFrame, codebook: Codebook, initiatives: 
     of the initiative's coded segments, corrected with its interval where a random sample exists."""
     text = LABELS[language]
     corrected = _corrected(table)
-    wide = table.pivot(index="code", columns="initiative", values=["share", *(["corrected", "low", "high"] if corrected else [])])
-    wide = wide.reindex(codebook.ids) * 100
+    table = table.assign(initiative=table["initiative"].astype(object).fillna(""))  # segments of no known initiative: a column of their own
+    wide = {v: table.pivot(index="code", columns="initiative", values=v).reindex(codebook.ids) * 100
+            for v in ("share", *(("corrected", "low", "high") if corrected else ()))}
     shown = wide["corrected"].fillna(wide["share"]) if corrected else wide["share"]
     automatic_only = wide["corrected"].isna() if corrected else pd.DataFrame(False, index=shown.index, columns=shown.columns)
     bases = table.groupby("initiative")["base"].first() if "base" in table else pd.Series(dtype=float)
-    names = [_base_label(str((initiatives or {}).get(c, c)), bases.get(c), text, language, min_base) for c in shown.columns]
+    known = {**(initiatives or {}), "": text["unknown_initiative"]}
+    names = [_base_label(str(known.get(c, c)), bases.get(c), text, language, min_base) for c in shown.columns]
     fig, ax = new_figure(3.0 + 0.85 * len(codebook.ids))
     values = shown.to_numpy(dtype=float)
     image = ax.imshow(values, cmap="Blues", aspect="auto", vmin=0)

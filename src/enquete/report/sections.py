@@ -87,6 +87,11 @@ def _initiative_names(data: ReportData) -> dict[str, str]:
     return dict(zip(data.initiatives["id"], data.initiatives["name"])) if data.initiatives is not None else {}
 
 
+def _initiative(names: dict[str, str], initiative, t: Texts) -> str:
+    """An initiative's name; the segments of no known initiative named as such."""
+    return names.get(initiative, initiative) if isinstance(initiative, str) and initiative else t("unknown_initiative")
+
+
 def _label(data: ReportData, code: str) -> str:
     return data.codebook.labels(data.language)[code].lower()
 
@@ -103,7 +108,7 @@ def findings(data: ReportData) -> list[str]:
     leads = [(group.iloc[0], trust.above(group.iloc[0], group.iloc[1], data.coding)) for _, group in ranked if len(group) > 1]
     top = [row for row, clear in leads if clear]  # an initiative's leading factor, where it clearly leads
     if top:
-        parts = [t("finding_top_part", initiative=names.get(r.initiative, r.initiative), factor=_label(data, r.code), part=t.percent(r.value),
+        parts = [t("finding_top_part", initiative=_initiative(names, r.initiative, t), factor=_label(data, r.code), part=t.percent(r.value),
                    n=int(r.base)) for r in top]
         out.append(t("finding_top", parts=t("list_separator").join(parts), corrected=t("as_corrected" if trust.corrected(big) else "as_coded")))
     source = data.tables["facteurs_par_source"]
@@ -195,7 +200,7 @@ def _small_groups(data: ReportData) -> list[str]:
     for name, column in (("facteurs_par_initiative", "initiative"), ("facteurs_par_source", "source")):
         table = data.tables[name]
         for group, base in table[trust.small(table, data.min_base)].groupby(column)["base"].first().items():
-            label = names.get(group, group) if column == "initiative" else t(f"sources_{group}")
+            label = _initiative(names, group, t) if column == "initiative" else t(f"sources_{group}")
             out.append(t("group_base", group=label, n=int(base)))
     groups = data.tables.get("whatsapp_groupes")
     if groups is not None:
@@ -293,7 +298,7 @@ def _factor_table(w: Writer, data: ReportData, rows: pd.DataFrame) -> pd.DataFra
     """A factor by initiative: N, corrected share with its interval (first), automatic share, segments, speakers."""
     t, names = w.t, _initiative_names(data)
     small = trust.small(rows, data.min_base)
-    frame = pd.DataFrame({t("col_initiative"): [names.get(i, i) + (f" ({t('small_base')})" if s else "") for i, s in zip(rows["initiative"], small)]})
+    frame = pd.DataFrame({t("col_initiative"): [_initiative(names, i, t) + (f" ({t('small_base')})" if s else "") for i, s in zip(rows["initiative"], small)]})
     if "base" in rows:
         frame[t("col_base")] = rows["base"].to_numpy()
     if trust.corrected(rows):
