@@ -61,6 +61,7 @@ EXPECTED = {
     "pseudobsidian_entretien_01.srt": (0, (), None, 1.0, 22.5, "none"),
     "pseudobsidian_entretien_03.md": (12, ("INV", "PAR"), "INV", None, None, "inline"),
     "pseudobsidian_juste_leblanc.html": (12, ("S00", "S01"), "S01", 88.08, 133.25, "inline"),
+    "entretien_conventions_fr.txt": (24, ("Enquêtrice", "Habitante"), "Enquêtrice", None, None, "inline"),
 }
 #: Known misreadings left to the speaker-label decisions (issue #30): they fail until it is fixed.
 ROLES_PENDING = {"assemblyai_fr.json": "AssemblyAI's speaker letters are read as role words (« A » = answer): B is taken for the interviewer"}

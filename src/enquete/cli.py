@@ -586,13 +586,14 @@ def report_command(
     template: Annotated[Path | None, typer.Option(help="Modèle Word de l'agence (.docx) : styles, en-tête, pied de page, logo.")] = None,
     title: Annotated[str | None, typer.Option(help="Titre du rapport (défaut : corpus.yaml).")] = None,
     without: Annotated[list[str] | None, typer.Option("--without", help="Section à omettre (répétable) : synthese, contexte, methodologie, resultats, themes, whatsapp, leviers, annexes.")] = None,
+    pdf: Annotated[bool, typer.Option("--pdf", help="Écrire aussi rapport_restitution.pdf avec LibreOffice (table des matières paginée).")] = False,
 ) -> None:
     """Écrire le rapport de restitution Word (rapport_restitution.docx) à partir des sorties d'un run."""
     from enquete.study import Study
 
     with user_errors():
-        path = Study(corpus).report(out, template, title, tuple(without or ()))
-    console.print(f"Rapport : {path}")
+        path = Study(corpus).report(out, template, title, tuple(without or ()), pdf=pdf or None)
+    console.print(f"Rapport : {path}" + (f" et {path.with_suffix('.pdf').name}" if pdf else ""))
 
 
 @app.command("agreement")

@@ -83,6 +83,8 @@ class Settings(BaseModel):
     strict: bool = Field(False, description="code de sortie 3 quand un fichier ou une ligne est rejeté")
     report_sections: list[ReportSection] = Field(default_factory=lambda: list(REPORT_SECTIONS), description="sections du rapport, dans l'ordre")
     report_template: str = Field("", description="modèle Word (.docx) de l'agence, relatif au corpus")
+    report_pdf: bool = Field(False, description="écrire aussi le rapport en PDF (LibreOffice), sa table des matières paginée")
+    min_base: int = Field(30, ge=1, description="en dessous de ce nombre de segments codés ou de messages, un groupe ou une source est signalé « effectif faible » et n'appuie aucun constat de la synthèse")
     workers: int = Field(0, ge=0, description="processus pour les étapes document par document ; 0 : automatique")
     llm: LLMSettings = Field(default_factory=LLMSettings, description="codage par un modèle de langue sur votre serveur (optionnel)")
     review_workbook_rows: int = Field(

@@ -338,7 +338,8 @@ class Study:
         settings = self.settings
         speech = coded.loc[speech_rows(coded), ["segment_id", "text"]]  # what fit_topics reads
         return fit_topics(speech, n_topics=settings.topics, seed=settings.seed, embeddings=settings.topic_embeddings, reduction=settings.topic_reduction,
-                          model=settings.spacy_model, cache_dir=cache or cache_dir(self.private), workers=worker_count(settings, len(speech) // 500))
+                          model=settings.spacy_model, cache_dir=cache or cache_dir(self.private), workers=worker_count(settings, len(speech) // 500),
+                          language=settings.language)
 
     def topic_tables(self, topics: Topics, coded: pd.DataFrame) -> dict[str, pd.DataFrame]:
         """The topic tables: topics with their words and quotes, topics × factors, topics × initiatives.
@@ -374,7 +375,7 @@ class Study:
         return tables, files
 
     def report(self, out: str | Path = "outputs", template: str | Path | None = None, title: str | None = None,
-               without: tuple[str, ...] = ()) -> Path:
+               without: tuple[str, ...] = (), pdf: bool | None = None) -> Path:
         """(Re)write the report of the run in ``out`` (rapport_restitution.docx) from its outputs.
 
         Parameters
@@ -383,19 +384,20 @@ class Study:
         template : the agency's .docx template (default: the corpus's setting, else enquete's).
         title : a title over the corpus's.
         without : sections left out (names of ``settings.report_sections``).
+        pdf : also write rapport_restitution.pdf through LibreOffice (default: ``settings.report_pdf``).
         """
         from enquete.runfolder import load_run
 
-        return self.write_report(load_run(out, self), template, title, without)
+        return self.write_report(load_run(out, self), template, title, without, pdf)
 
     def write_report(self, result: RunResult, template: str | Path | None = None, title: str | None = None,
-                     without: tuple[str, ...] = ()) -> Path:
+                     without: tuple[str, ...] = (), pdf: bool | None = None) -> Path:
         """Write the report of a run (made or read back) in its output folder.
 
         Parameters
         ----------
         result : the run (:meth:`run`, or :func:`~enquete.runfolder.load_run`).
-        template, title, without : as for :meth:`report`.
+        template, title, without, pdf : as for :meth:`report`.
         """
         from enquete.report import build_report
         from enquete.runfolder import REPORT_FILE
@@ -408,7 +410,8 @@ class Study:
         settings = result.settings
         template = template or (self.root / settings.report_template if settings.report_template else None)
         sections = tuple(s for s in settings.report_sections if s not in without)
-        return build_report(data, result.out_dir / REPORT_FILE, template=template, sections=sections)
+        return build_report(data, result.out_dir / REPORT_FILE, template=template, sections=sections,
+                            pdf=settings.report_pdf if pdf is None else pdf)
 
     def report_data(self, result: RunResult):
         """What the report needs from a run (:class:`~enquete.report.ReportData`): its tables and
@@ -484,7 +487,7 @@ class Study:
             result.tables.update(self.analyse(result.segments))
             result.files += write_analyses(result.tables, out / runfolder.TABLES, language=settings.language)
             result.files += write_figures(result.tables, self.codebook, out / runfolder.FIGURES, self.initiatives, settings.language, settings.seed,
-                                          workers=worker_count(settings, len(result.tables), per_worker=4))
+                                          workers=worker_count(settings, len(result.tables), per_worker=4), min_base=settings.min_base)
         with _timer(timings, "topics"):
             try:
                 fitted = self.topics(result.segments)
@@ -497,7 +500,8 @@ class Study:
                 result.topics = replace(fitted, embeddings=fitted.embeddings[:0])  # the run keeps tables, not a vector per segment
                 result.segments = with_topics(result.segments, fitted)
         with _timer(timings, "report"):
-            result.files.append(self.write_report(result))
+            report = self.write_report(result)
+            result.files += [report, report.with_suffix(".pdf")] if settings.report_pdf else [report]
         with _timer(timings, "exports"):
             result.project = self.project()
             result.files += write_exports(result.segments, self.codebook, out / runfolder.EXPORTS, result.project["name"], self.initiatives,
