@@ -23,6 +23,7 @@ def _help_in_french() -> None:
     """Typer's own words in the help pages (panel titles, defaults, the help option, usage), in French."""
     import typer._click.decorators as decorators
     import typer._click.formatting as formatting
+    import typer.core as core
     import typer.rich_utils as rich_utils
 
     rich_utils.ARGUMENTS_PANEL_TITLE, rich_utils.OPTIONS_PANEL_TITLE, rich_utils.COMMANDS_PANEL_TITLE = "Arguments", "Options", "Commandes"
@@ -43,6 +44,20 @@ def _help_in_french() -> None:
         return english_usage(self, prog, args, "Utilisation : " if prefix is None else prefix)
 
     decorators.help_option, formatting.HelpFormatter.write_usage = help_option, write_usage
+    for parameter in (core.TyperArgument, core.TyperOption):
+        parameter.display_type_rich = _french_type(parameter.display_type_rich)
+
+
+#: How the help pages name the types of values (a switch shows none).
+TYPE_WORDS = {"<path>": "<chemin>", "<str>": "<texte>", "<int>": "<entier>", "<int range>": "<entier>", "<float>": "<nombre>", "<float range>": "<nombre>", "<bool>": None}
+
+
+def _french_type(english):
+    def display_type_rich(self, ctx):
+        shown = english(self, ctx)
+        return TYPE_WORDS.get(shown, shown)
+
+    return display_type_rich
 
 
 _help_in_french()
