@@ -22,14 +22,12 @@ runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def demo_run(tmp_path_factory):
-    """One full run of the demo corpus (copied, so that its private folder stays in tmp)."""
+def demo_run(demo_run, tmp_path_factory):
+    """The shared demo run (conftest), copied: these tests write reports and review decisions into it."""
     root = tmp_path_factory.mktemp("demo")
-    corpus = root / "corpus"
-    shutil.copytree(DEMO, corpus, ignore=shutil.ignore_patterns(".enquete-private"))
-    result = runner.invoke(app, ["run", str(corpus), "--out", str(root / "outputs")])
-    assert result.exit_code == 0, result.output
-    return corpus, root / "outputs"
+    for folder in demo_run:
+        shutil.copytree(folder, root / folder.name)
+    return root / demo_run[0].name, root / demo_run[1].name
 
 
 def svg_text(path) -> str:
