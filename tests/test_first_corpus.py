@@ -104,6 +104,7 @@ def test_a_new_user_follows_the_guide_from_an_empty_corpus_yaml_to_the_report(fo
     text = manifest.read_text(encoding="utf-8")
     for name in FILES:
         assert f'- file: "{name}"' in text
+    assert re.search(r'- file: "entretiens/E04.html" +# entretien, \d+ segment\(s\), 2 locuteur\(s\)', text)
     assert 'name: "AG Amicale"' in text and "kind: observation" in text and "kind: document" in text
     assert text.count("kind: interview") == 4 and 'interviewer: ["Hélène Morel"]' in text
     again = enquete("corpus", "init", cwd=folder, ok=False)
