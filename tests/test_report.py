@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from enquete.cli import app
 from enquete.codebook import load_codebook
 from enquete.report import ReportError, check_template
-from tests.conftest import DEMO, FIXTURES, small_corpus
+from tests.conftest import FIXTURES, small_corpus
 
 pytestmark = pytest.mark.slow  # full runs of the demo corpus, the PDF rendering
 
