@@ -16,6 +16,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 import pandas as pd
@@ -95,7 +96,8 @@ def test_the_guide_shows_the_folder_the_test_uses():
 
 def test_a_new_user_follows_the_guide_from_an_empty_corpus_yaml_to_the_report(folder):
     commands = guide_commands()
-    assert commands[:4] == [["corpus", "init"], ["corpus", "info"], ["settings"], ["run"]], commands
+    assert [c[:2] if c[0] == "corpus" else c[:1] for c in commands] == [
+        ["corpus", "init"], ["corpus", "info"], ["settings"], ["run"], ["revue"], ["report"]], commands
 
     # 3. corpus init writes a commented corpus.yaml from what it found, and never overwrites it
     written = enquete("corpus", "init", cwd=folder)
@@ -173,6 +175,34 @@ def test_a_new_user_follows_the_guide_from_an_empty_corpus_yaml_to_the_report(fo
     assert len(pd.read_csv(folder / "outputs" / "rejets.csv")) == 0
     documents = pd.read_csv(folder / "outputs" / "corpus_documents.csv")
     assert len(documents) == 7
+
+    # 6. a place replaced by a tag is kept once it is in `allow`; the persons keep their pseudonyms
+    private = folder / ".enquete-private" / "pseudonymisation_a_verifier.csv"
+    to_check = pd.read_csv(private)
+    assert "forme_originale" not in pd.read_csv(folder / "outputs" / "pseudonymisation_a_verifier.csv").columns
+    place = to_check.loc[to_check["entity"] == "LIEU", "forme_originale"].iloc[0]
+    persons = set(to_check.loc[to_check["entity"] == "PERSONNE", "remplace_par"])
+    assert "\n  allow:\n" in text  # corpus init proposed places: the list goes on below
+    manifest.write_text(text.replace('  allow:\n', f'  allow:\n    - "{place}"\n', 1), encoding="utf-8")
+    rerun = enquete("run", cwd=folder)
+    checked = pd.read_csv(folder / "outputs" / "pseudonymisation_a_verifier.csv")
+    assert "LIEU" not in set(checked["entity"]) and set(checked.loc[checked["entity"] == "PERSONNE", "remplace_par"]) == persons
+    assert f"À vérifier : {len(checked)} forme(s)" in rerun.stdout
+
+    # 7. the review page, from the folder: one French line with its address, and the page answers
+    from tests.test_review_ui import _address
+
+    server = subprocess.Popen([ENQUETE, "revue", "--select", "20", "--no-browser"], cwd=folder, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True, env={**os.environ, "COLUMNS": "300"})
+    try:
+        url = _address(server)
+        with urllib.request.urlopen(url, timeout=180) as page:
+            assert page.status == 200
+        assert server.printed[0].startswith("Page de relecture (prête dans quelques secondes) : http://127.0.0.1:")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        server.stdout.close()
 
     # 8. the report rewritten as the guide says, with an agency's Word template
     report_command = next(c for c in commands if c[0] == "report")
