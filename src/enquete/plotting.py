@@ -121,3 +121,33 @@ def column_labels(ax, labels: list[str], fontsize: float = 7) -> None:
 def wrap_text(text: str, width: int) -> str:
     """``text`` on lines of at most ``width`` characters, cut between words only (its own line breaks kept)."""
     return "\n".join("\n".join(textwrap.wrap(line, width, break_long_words=False, break_on_hyphens=False)) or line for line in text.split("\n"))
+
+
+def spread_labels(fig, notes: list) -> None:
+    """Move the labels that would cover one another apart: each label first slides sideways
+    into the plot if it would leave it, then, from the lowest up, rises just above those already
+    placed that it overlaps (a thin line keeps it tied to its point). The figure is
+    laid out once; the labels stay out of the layout."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    points_per_pixel = 72 / fig.dpi
+
+    def box(note):  # the label's framed box, without its line to the centre
+        note.update_positions(renderer)
+        note.update_bbox_position_size(renderer)
+        return note.get_bbox_patch().get_window_extent(renderer)
+
+    for note in notes:
+        here, frame = box(note), note.axes.bbox
+        shift = max(0.0, frame.x0 - here.x0) - max(0.0, here.x1 - frame.x1)
+        note.xyann = (note.xyann[0] + shift * points_per_pixel, note.xyann[1])
+    placed = []
+    for note in sorted(notes, key=lambda n: box(n).y0):
+        for _ in range(len(notes)):
+            here = box(note)
+            below = [b for b in placed if min(here.x1, b.x1) > max(here.x0, b.x0) and min(here.y1, b.y1) > max(here.y0, b.y0)]
+            if not below:
+                break
+            rise = max(b.y1 for b in below) - here.y0 + 1
+            note.xyann = (note.xyann[0], note.xyann[1] + rise * points_per_pixel)
+        placed.append(box(note))

@@ -15,7 +15,7 @@ import pandas as pd
 
 from enquete.analysis.whatsapp import reply_graph
 from enquete.codebook import Codebook
-from enquete.plotting import LABELS, TITLE_WIDTH, colours, column_labels, new_figure, number_axis, save, save_all, styled, wrap_text
+from enquete.plotting import LABELS, TITLE_WIDTH, colours, column_labels, new_figure, number_axis, save, save_all, spread_labels, styled, wrap_text
 from enquete.settings import DEFAULTS
 from enquete.vocabulary import decimal, number
 
@@ -248,10 +248,12 @@ def reply_network(edges: pd.DataFrame, group: str, seed: int = 42, language: str
         widths = [0.3 + 3.7 * d["weight"] / heaviest for _, _, d in graph.edges(data=True)]
         nx.draw_networkx_edges(graph, layout, ax=ax, width=widths, alpha=0.4, arrows=True, arrowsize=6, node_size=sizes)
         nx.draw_networkx_nodes(graph, layout, ax=ax, node_size=sizes, node_color="#2E86C1", alpha=0.85)
-        nx.draw_networkx_labels(graph, layout, ax=ax, font_size=6)
+        names = [ax.annotate(str(n), layout[n], xytext=(0, 0), textcoords="offset points", fontsize=6, ha="center", va="center",
+                             bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.7},
+                             arrowprops={"arrowstyle": "-", "color": "#7F8C8D", "lw": 0.4}, in_layout=False) for n in graph.nodes]
     ax.set_title(wrap_text(title, TITLE_WIDTH))
     ax.axis("off")
+    if graph.number_of_nodes():
+        spread_labels(fig, names)  # members' names never cover one another
     return fig
 
-
-bars_by_source = shares_by_source  # the name notebook 04 calls (until the notebooks move to enquete.Study)

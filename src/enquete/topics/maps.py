@@ -10,7 +10,7 @@ from matplotlib.dates import ConciseDateFormatter
 
 from enquete.codebook import Codebook
 from enquete.io import atomic_path
-from enquete.plotting import LABELS, TITLE_WIDTH, colours, column_labels, new_figure, number_axis, save_all, styled, wrap_text
+from enquete.plotting import LABELS, TITLE_WIDTH, colours, column_labels, new_figure, number_axis, save_all, spread_labels, styled, wrap_text
 from enquete.schema import split_codes
 from enquete.topics.model import Topics
 
@@ -37,36 +37,6 @@ def static_map(assignments: pd.DataFrame, topics: pd.DataFrame, language: str = 
     ax.set_yticks([])
     spread_labels(fig, notes)
     return fig
-
-
-def spread_labels(fig, notes: list) -> None:
-    """Move the labels that would cover one another apart: each label first slides sideways
-    into the plot if it would leave it, then, from the lowest up, rises just above those already
-    placed that it overlaps (a thin line keeps it tied to its topic's centre). The figure is
-    laid out once; the labels stay out of the layout."""
-    fig.canvas.draw()
-    renderer = fig.canvas.get_renderer()
-    points_per_pixel = 72 / fig.dpi
-
-    def box(note):  # the label's framed box, without its line to the centre
-        note.update_positions(renderer)
-        note.update_bbox_position_size(renderer)
-        return note.get_bbox_patch().get_window_extent(renderer)
-
-    for note in notes:
-        here, frame = box(note), note.axes.bbox
-        shift = max(0.0, frame.x0 - here.x0) - max(0.0, here.x1 - frame.x1)
-        note.xyann = (note.xyann[0] + shift * points_per_pixel, note.xyann[1])
-    placed = []
-    for note in sorted(notes, key=lambda n: box(n).y0):
-        for _ in range(len(notes)):
-            here = box(note)
-            below = [b for b in placed if min(here.x1, b.x1) > max(here.x0, b.x0) and min(here.y1, b.y1) > max(here.y0, b.y0)]
-            if not below:
-                break
-            rise = max(b.y1 for b in below) - here.y0 + 1
-            note.xyann = (note.xyann[0], note.xyann[1] + rise * points_per_pixel)
-        placed.append(box(note))
 
 
 @styled
