@@ -92,3 +92,10 @@ def test_tagged_texts_round_trip_and_spans_match_spacy():
     assert [(e.start, e.end, e.label_) for e in tagged.ents] == [(e.start, e.end, e.label_) for e in doc.ents]
     assert all(tagged.span(e.start, e.end) == e.text for e in doc.ents)
     assert tagged.span(2, 6) == doc[2:6].text
+
+
+def test_without_vectors_the_analysis_says_which_texts_have_one(tmp_path):
+    texts = TEXTS + ["", "123"]
+    full, light = nlp.analyse(texts, cache_dir=tmp_path), nlp.analyse(texts, cache_dir=tmp_path, vectors=False)
+    assert light.lemmas == full.lemmas and light.words == full.words and light.vectors.shape == (len(texts), 0)
+    assert light.has_vector.tolist() == full.vectors.any(axis=1).tolist() == [True, True, True, False, False]

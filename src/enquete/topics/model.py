@@ -199,19 +199,18 @@ def fit_topics(
     from sklearn.feature_extraction.text import CountVectorizer
 
     texts = segments["text"].fillna("").astype(str)
-    analysis = analyse(texts, model, cache_dir, workers)
+    # spaCy vectors are read only when they are the embeddings (1.2 GB per million segments)
+    analysis = analyse(texts, model, cache_dir, workers, vectors=embeddings == "spacy")
     stop = topic_stop_words() | proper_nouns(texts)
     content = np.array([sum(1 for w in lemmas.split() if w not in stop and len(w) > 2) for lemmas in analysis.lemmas])
-    keep = np.flatnonzero((content >= MIN_CONTENT_WORDS) & analysis.vectors.any(axis=1))
+    keep = np.flatnonzero((content >= MIN_CONTENT_WORDS) & analysis.has_vector)
     if len(keep) < 10:
         raise TopicError(f"trop peu de segments assez longs pour des thèmes ({len(keep)} ; au moins 10)")
-    # spaCy vectors are carried on only when they are the embeddings (1.2 GB per million segments)
-    vectors_kept = analysis.vectors[keep] if embeddings == "spacy" else np.zeros((len(keep), 0), dtype=np.float32)
-    kept = Analysis([analysis.lemmas[i] for i in keep], [analysis.words[i] for i in keep], vectors_kept)
+    kept = Analysis([analysis.lemmas[i] for i in keep], [analysis.words[i] for i in keep], analysis.vectors[keep], analysis.has_vector[keep])
     del analysis
     sample = fit_sample(len(keep), seed, FIT_SAMPLE)
     sampled = len(sample) < len(keep)
-    learnt = Analysis([kept.lemmas[i] for i in sample], [kept.words[i] for i in sample], kept.vectors[sample]) if sampled else kept
+    learnt = Analysis([kept.lemmas[i] for i in sample], [kept.words[i] for i in sample], kept.vectors[sample], kept.has_vector[sample]) if sampled else kept
     vectors = embed(kept, embeddings, seed, sample if sampled else None)
     k = n_topics or default_topic_count(len(keep))
     k = min(k, len(sample) // 3)
