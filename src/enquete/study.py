@@ -195,7 +195,7 @@ class Study:
             previous_key=previous,
             model=settings.spacy_model,
             workers=worker_count(settings, len(raw) // 500),
-            cache_dir=cache_dir(private) if settings.keep_pseudonym_key else None,  # it holds raw names: never in irreversible mode
+            cache_dir=cache_dir(private),  # the named-entity pass per text hash, as offsets: no name, so in irreversible mode too
         )
         raw_rejects = self.rejects
         if raw_rejects is not None:
