@@ -79,7 +79,7 @@ def main() -> None:
     t0 = time.perf_counter()
     result = pseudonymise(segments, workers=args.workers)
     secs = time.perf_counter() - t0
-    counts = result.summary().groupby("entity")["remplacements"].sum().to_dict()
+    counts = result.summary().groupby("entity")["replacements"].sum().to_dict()
     print(f"pseudonymise: {secs:.1f} s, {len(segments) / secs:,.0f} messages/s; replacements: {counts}")
 
 

@@ -42,6 +42,7 @@ def main() -> None:
     from enquete.ingest import ingest_corpus
     from enquete.labels import is_role_label
     from enquete.pseudonymise import pseudonymise
+    from enquete.vocabulary import value_label
 
     folder = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "tests" / "fixtures" / "pii_corpus"
     planted = yaml.safe_load((folder / "planted.yaml").read_text(encoding="utf-8"))
@@ -54,7 +55,7 @@ def main() -> None:
     found, total, correct, predicted = Counter(), Counter(), Counter(), Counter()
     for text in segments["text"]:
         gold = gold_spans(text, planted)
-        spans = result.labeller.spans(text)
+        spans = [(s, e, value_label("entity", entity, "fr"), r) for s, e, entity, r in result.labeller.spans(text)]  # planted.yaml names types in French
         for start, end, entity in gold:
             total[entity] += 1
             found[entity] += any(e == entity and s <= start and end <= t for s, t, e, _ in spans)
@@ -66,7 +67,7 @@ def main() -> None:
         recall = found[entity] / total[entity] if total[entity] else float("nan")
         precision = correct[entity] / predicted[entity] if predicted[entity] else float("nan")
         print(f"{entity:<16}{total[entity]:>6}{found[entity]:>7}{recall:>8.2f}{predicted[entity]:>10}{correct[entity]:>9}{precision:>11.2f}")
-    names = [s for s in segments["speaker"].dropna().unique() if not is_role_label(s)]
+    names = [s for s in segments["speaker"].dropna().unique() if s.strip() and not is_role_label(s)]
     kept = [s for s in names if s in set(result.segments["speaker"].dropna())]
     print(f"speaker labels that are names or numbers: {len(names)}, replaced: {len(names) - len(kept)}")
 

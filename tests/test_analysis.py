@@ -144,7 +144,7 @@ def test_analyse_and_write_everything(tmp_path):
     ("make", "expected"),
     [
         (lambda t: figures.heatmap_by_initiative(t["facteurs_par_initiative"], CODEBOOK), ["Alpha", "Bêta", "Part des segments codés (%)"]),
-        (lambda t: figures.bars_by_source(t["facteurs_par_source"], CODEBOOK), ["Alpha", "Part des segments codés (%)", "Entretiens"]),
+        (lambda t: figures.shares_by_source(t["facteurs_par_source"], CODEBOOK), ["Alpha", "%"]),
         (lambda t: figures.activity_timeline(t["whatsapp_semaines"]), ["Semaine", "Messages par semaine"]),
         (lambda t: figures.reply_network(t["whatsapp_reponses"], "G1"), ["Qui répond à qui : G1", "Léo"]),
     ],
@@ -157,14 +157,15 @@ def test_figures_render_with_their_labels(make, expected):
         texts |= {ax.get_xlabel(), ax.get_ylabel(), ax.get_title()} | {t.get_text() for t in ax.get_yticklabels()}
     for label in expected:
         assert label in texts, (label, sorted(texts)[:30])
-    figures.plt.close(fig)
 
 
 def test_factor_colours_are_the_codebook_colours(tmp_path):
     tables = analyse(coded_table(), CODEBOOK, {"i1": "Un"})
-    fig = figures.bars_by_source(tables["facteurs_par_source"], CODEBOOK)
-    colours = {tuple(round(c, 3) for c in bar.get_facecolor()[:3]) for bar in fig.axes[0].patches}
+    fig = figures.shares_by_source(tables["facteurs_par_source"], CODEBOOK)
+    dots = [c for ax in fig.axes for c in ax.collections]
+    colours = {tuple(round(x, 3) for x in rgba[:3]) for dot in dots for rgba in dot.get_edgecolor()}  # hollow: not corrected
     assert (1.0, 0.0, 0.0) in colours and (0.0, 1.0, 0.0) in colours
+    assert "non corrigé" in " ".join(fig.get_suptitle().split())
     paths = figures.save(fig, tmp_path / "barres")
     svg = ET.parse(paths[1]).getroot()
     assert svg.tag.endswith("svg") and paths[0].stat().st_size > 5000
@@ -181,3 +182,27 @@ def test_word_counts_are_those_of_str_split(dtype):
     texts = ["", "  un  deux\ttrois\n", "a\u00a0b\u202fc\u2028d\x85e\u3000f\x0bg", "fin. 😊 ok", "l'apéro-vélo"]
     counted = word_counts(pd.Series([*texts, None], dtype=dtype))
     assert counted.tolist() == [len(t.split()) for t in texts] + [0]
+
+
+@pytest.mark.parametrize(("language", "percent"), [("fr", '0.0"\u202f"%'), ("en", "0.0%")])
+def test_workbook_numbers_have_the_formats_of_their_language(tmp_path, language, percent):
+    """Shares show as percentages (a narrow no-break space before % in French), indexes with two
+    decimals, counts with a thousands separator; the reader's spreadsheet writes the decimal mark."""
+    from openpyxl import load_workbook
+
+    tables = analyse(coded_table(), CODEBOOK, {"i1": "Un", "i2": "Deux"}, language=language)
+    write_analyses(tables, tmp_path, language=language)
+    book = load_workbook(tmp_path / "analyses.xlsx")
+    formats = {}
+    for sheet in ("facteurs_par_initiative", "cooccurrences"):
+        rows = list(book[sheet].iter_rows(min_row=1, max_row=2))
+        formats.update({header.value: cell.number_format for header, cell in zip(rows[0], rows[1])})
+    share = "part" if language == "fr" else "share"
+    assert formats[share] == percent and formats["jaccard"] == "0.00" and formats["lift"] == "0.00" and formats["segments"] == "#,##0"
+
+
+def test_segments_of_no_known_initiative_get_a_column_of_their_own():
+    """A folder without corpus.yaml: no initiative is known, and the figure still says what it shows."""
+    coded = coded_table().assign(initiative=None)
+    fig = figures.heatmap_by_initiative(analyse(coded, CODEBOOK)["facteurs_par_initiative"], CODEBOOK)
+    assert any(label.get_text().startswith("initiative inconnue") for label in fig.axes[0].get_xticklabels())

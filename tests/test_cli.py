@@ -14,7 +14,7 @@ COMMANDS = [[], ["corpus"], ["corpus", "info"], ["run"], ["demo"], ["ingest"], [
 def test_every_command_has_help(command):
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0, result.output
-    assert "Usage" in result.output and len(result.output) > 200
+    assert "Utilisation :" in result.output and len(result.output) > 200
 
 
 def test_version():
@@ -102,3 +102,11 @@ def test_codebooks_lists_and_shows():
     assert result.exit_code == 0 and "facteurs_reussite" in result.output
     result = runner.invoke(app, ["codebooks", "leviers_action"])
     assert result.exit_code == 0 and "composter" in result.output
+
+
+def test_help_speaks_french():
+    for command in ([], ["run"], ["corpus", "init"]):
+        result = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "120"})
+        assert result.exit_code == 0
+        assert "Utilisation :" in result.output and "Afficher cette aide." in result.output
+        assert not any(word in result.output for word in ("Usage:", "Show this message", "[default:"))

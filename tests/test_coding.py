@@ -47,6 +47,18 @@ def test_predict_adds_codes_scores_and_evidence_and_keeps_every_column():
     assert out["codes"].iloc[1] == "" and out["evidence"].iloc[1] == ""
 
 
+def test_a_coder_does_nothing_until_fitted_or_asked(monkeypatch):
+    import enquete.coding.coder as module
+
+    loaded = []
+    monkeypatch.setattr(module, "build_lexicons", lambda *args: loaded.append(args) or [])
+    coder = Coder("facteurs_reussite", cache_dir="/nonexistent")  # parameters only (scikit-learn's way)
+    assert not loaded and not coder.fitted_ and {"codebook", "model", "cache_dir", "C", "seed", "workers", "min_positives"} <= set(vars(coder))
+    coder.lexicons  # noqa: B018 (spaCy comes in when the cues are first needed)
+    coder.lexicons  # noqa: B018
+    assert len(loaded) == 1
+
+
 def test_interviewer_system_and_media_rows_are_not_coded():
     df = segments(
         "Et la fête des voisins, vous y allez ?", "<Médias omis>", "Amélie a créé le groupe", "La fête des voisins c'est génial !",

@@ -116,7 +116,7 @@ def test_a_notebook_is_recognised_without_being_declared_and_interviews_are_not(
 def test_a_telegram_group_with_its_replies_media_poll_and_edits():
     chat = read_social(SOCIAL / "telegram_groupe_fr.json")
     assert chat["message_type"].tolist() == ["system", "text", "text", "text", "media", "poll"]
-    assert chat.loc[0, "text"] == "Nadia Ferreira a créé le groupe Nadia Ferreira, Paul Lemoine"
+    assert chat.loc[0, "text"] == "Nadia Ferreira a créé le groupe « Voisins de la rue Hoche » avec Nadia Ferreira, Paul Lemoine"
     assert chat.loc[2, "text"] == "Super idée. J'ai des outils à prêter, voir https://example.org/outils 👍"
     assert chat.loc[2, "reply_to"] == chat.loc[1, "segment_id"] and chat.loc[4, "reply_to"] == chat.loc[3, "segment_id"]
     assert bool(chat.loc[3, "media"]) and bool(chat.loc[3, "edited"]) and chat.loc[5, "text"] == "Quel jour pour planter ? / Samedi / Dimanche"

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-import enquete.analysis.figures as figures
+import enquete.plotting as plotting
 from tests.conftest import CHROMIUM, CHROMIUM_FLAGS, DEMO
+from tests.figures_check import text_collisions
 
 pytestmark = pytest.mark.slow  # whole runs of the demo corpus, a page in Chromium
 
@@ -23,14 +24,14 @@ def drawn(request, tmp_path_factory):
     root = tmp_path_factory.mktemp(f"figures_{request.param}")
     shutil.copytree(DEMO, root / "corpus", ignore=shutil.ignore_patterns(".enquete-private"))
     found: dict[str, list[str]] = {}
-    saving = figures.save
+    saving = plotting.save
 
     def checked(fig, stem):
-        found[Path(stem).name] = figures.text_collisions(fig)
+        found[Path(stem).name] = text_collisions(fig)
         return saving(fig, stem)
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(figures, "save", checked)
+        patch.setattr(plotting, "save", checked)
         Study(root / "corpus", language=request.param, workers=1).run(root / "out")
     return root / "out", found
 
@@ -43,14 +44,13 @@ def test_no_text_of_any_figure_overlaps_another_or_leaves_the_figure(drawn):
 
 
 def test_the_checker_sees_overlaps_tilted_labels_and_text_outside():
-    fig, ax = figures.new_figure(8)
+    fig, ax = plotting.new_figure(8)
     ax.set_xticks(range(6), [f"une étiquette longue, la {k}e, qui déborde" for k in range(6)])
     ax.text(1.6, 0.5, "hors du cadre, loin à droite de la figure", transform=ax.transAxes, in_layout=False)
-    problems = figures.text_collisions(fig)
+    problems = text_collisions(fig)
     assert any("chevauche" in p for p in problems) and any("dépasse" in p for p in problems)
     ax.set_xticks(range(6), list("abcdef"), rotation=40)
-    assert any("incliné" in p for p in figures.text_collisions(fig))
-    figures.plt.close(fig)
+    assert any("incliné" in p for p in text_collisions(fig))
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Chromium not installed (.ci/run installs Debian's chromium)")

@@ -13,9 +13,9 @@ from typer.testing import CliRunner
 from enquete.cli import app
 from enquete.codebook import load_codebook
 from enquete.coding.llm import LLMCoder, endpoint_host
-from enquete.coding.llm.prompt import UnreadableAnswer, answer_schema, check_codes, parse_answer, quote_in, system_prompt
+from enquete.coding.llm.prompt import UnreadableAnswer, answer_schema, answer_tokens, check_codes, parse_answer, quote_in, system_prompt
 from enquete.errors import ConfigError, LLMError, PrivacyError
-from enquete.settings import LLMSettings, make_settings
+from enquete.settings import DEFAULTS, LLMSettings, make_settings
 from tests.llm_server import StandIn
 
 FACTORS = load_codebook("facteurs_reussite")
@@ -99,39 +99,77 @@ def test_codes_quotes_and_context_and_a_rerun_sends_nothing(server, tmp_path):
     assert "« jardin »" in coded.loc[1, "evidence"] and coded.loc[1, "score_lieu"] == 0.9 and coded.loc[1, "score_sens"] == 0
     asked = next(r for r in server.requests if "On a fait le jardin" in r["messages"][1]["content"])  # requests run two at a time: any order
     assert asked["temperature"] == 0 and asked["response_format"]["type"] == "json_schema"
+    assert asked["max_tokens"] == answer_tokens(FACTORS) == 10 + 10 * (48 + 2 * 20 * 2)  # every code, 20-word justification and quote
     assert "Question posée juste avant (contexte) : « Comment est né le jardin ? »" in asked["messages"][1]["content"]
-    assert first.report_["sent"] == 3 and first.report_["from_cache"] == 0
+    report = first.report_
+    assert report["sent"] == 3 and report["from_cache"] == 0 and report["read"] == 3
+    assert report["tokens"]["prompt"] == sum(sum(len(m["content"]) // 3 + 1 for m in r["messages"]) for r in server.requests)  # as the server counts
+    assert 0 < report["tokens"]["cached"] < report["tokens"]["prompt"] and report["tokens"]["completion"] > 0
+    assert report["estimate"]["requests"] == 3 and report["estimate"]["estimated"] > 0 and report["seconds_per_segment"] > 0
+    assert "tokens envoyés dont" in first.describe_asking() and "estimation à sec" in first.describe_asking()
     again = coder(server, tmp_path)
     assert again.predict(INTERVIEW).equals(coded) and len(server.requests) == 3 and again.report_["from_cache"] == 3
+    assert again.report_["tokens"] == {"prompt": 0, "cached": 0, "completion": 0} and again.report_["read"] == 3  # nothing sent, nothing spent
+
+
+COUNTS = ("invented_quotes", "unknown_codes", "cut", "unreadable", "repaired", "no_answer", "failed")
 
 
 @pytest.mark.parametrize(("behaviour", "codes", "counted"), [
     ("fence", "faire_ensemble;facilitateurs;lieu", {}),
-    ("malformed", "faire_ensemble;facilitateurs;lieu", {}),  # asked again, saying what was wrong
+    ("malformed", "faire_ensemble;facilitateurs;lieu", {"unreadable": 1, "repaired": 1}),  # asked again for a shorter answer
+    ("cut", "faire_ensemble;facilitateurs;lieu", {"cut": 1, "repaired": 1}),  # finish_reason "length": unreadable, asked again
     ("invented", "faire_ensemble;facilitateurs", {"invented_quotes": 1}),  # "lieu" had a quote nobody said
     ("busy", "faire_ensemble;facilitateurs;lieu", {}),  # 429, then an answer
-    ("slow", "faire_ensemble;facilitateurs;lieu", {}),  # too slow once, then an answer
 ])
 def test_every_way_a_server_misbehaves(server, tmp_path, behaviour, codes, counted):
     server.behaviours = {"mairie": behaviour}
-    coding = coder(server, tmp_path, timeout=1.0)  # the stand-in is slow (2 s) only once
+    coding = coder(server, tmp_path)
     coded = coding.predict(INTERVIEW)
     assert set(coded.loc[1, "codes"].split(";")) == set(codes.split(";"))
-    for key in ("invented_quotes", "unreadable", "failed", "unknown_codes"):
-        assert coding.report_[key] == counted.get(key, 0)
-    if behaviour == "malformed":
-        repaired = [r for r in server.requests if len(r["messages"]) == 4]
-        assert len(repaired) == 1 and "pas un objet JSON valide" in repaired[0]["messages"][-1]["content"]
+    assert {key: coding.report_[key] for key in COUNTS} == {key: counted.get(key, 0) for key in COUNTS}
+    asked = [r for r in server.requests if "mairie" in r["messages"][1]["content"]]
+    if counted.get("repaired"):
+        first, repair = asked
+        assert first["messages"][0] == repair["messages"][0] and repair["messages"][1]["content"].startswith(first["messages"][1]["content"])
+        assert "bref : 3 codes au plus, justification et citation de 10 mots au plus" in repair["messages"][1]["content"]
+        assert first["max_tokens"] == answer_tokens(FACTORS) > repair["max_tokens"] == answer_tokens(FACTORS, 3, 10)
+        assert "réponse(s) redemandée(s) plus brève(s) puis lue(s)" in coding.describe_asking()
 
 
-def test_an_answer_never_readable_leaves_the_segment_to_the_offline_coder(server, tmp_path):
-    server.behaviours = {"mairie": "prose"}
+@pytest.mark.parametrize(("behaviour", "counted"), [("prose", {"unreadable": 2}), ("loop", {"cut": 2})])
+def test_an_answer_never_readable_leaves_the_segment_to_the_offline_coder(server, tmp_path, behaviour, counted):
+    server.behaviours = {"mairie": behaviour}
     coding = coder(server, tmp_path)
     coded = coding.predict(INTERVIEW)
     assert coded.loc[1, "evidence"].startswith("réponse du modèle illisible, codage hors ligne")
-    assert coding.report_["unreadable"] == 1 and coding.report_["failed"] == 1  # asked twice, never readable
-    assert len(server.requests) == 4
-    assert "réponse(s) illisible(s)" in coding.describe_asking()
+    assert {key: coding.report_[key] for key in COUNTS} == {**{key: 0 for key in COUNTS}, **counted, "failed": 1}  # asked twice, never readable
+    assert len(server.requests) == 4 and coding.report_["fallback"] == 1 and coding.report_["read"] == 2
+    assert "segment(s) codé(s) hors ligne faute de réponse lisible" in coding.describe_asking()
+
+
+def test_a_timeout_is_not_resent_unchanged(server, tmp_path):
+    server.behaviours = {"mairie": "slow"}  # too slow (2 s) the first time only
+    with pytest.raises(LLMError, match=r"n'a pas répondu en 1 s à une requête de 1290 tokens de réponse au plus : allongez le délai \(--llm-timeout"):  # at temperature 0 the same request would run as long
+        coder(server, tmp_path, timeout=1.0).predict(INTERVIEW)
+    assert len([r for r in server.requests if "mairie" in r["messages"][1]["content"]]) == 1
+    server.requests.clear()
+    server.misbehaved.clear()
+    voting = coder(server, tmp_path, timeout=1.0, votes=3)  # at temperature 0.7, once more with another seed
+    assert set(voting.predict(INTERVIEW).loc[1, "codes"].split(";")) == {"faire_ensemble", "facilitateurs", "lieu"}
+    seeds = sorted(r["seed"] for r in server.requests if "mairie" in r["messages"][1]["content"])
+    first = DEFAULTS.seed
+    assert len(seeds) == 4 and seeds[:3] == [first, first + 1, first + 2] and seeds[3] >= first + 1000 and voting.report_["no_answer"] == 0
+
+
+def test_a_prompt_longer_than_the_context_is_one_clear_line(server, tmp_path):
+    server.behaviours = {"mairie": "context"}
+    with pytest.raises(LLMError) as refused:
+        coder(server, tmp_path).predict(INTERVIEW)
+    message = str(refused.value)
+    assert "\n" not in message
+    assert "la requête fait 9000 tokens, le contexte en a 8192" in message and "settings.llm.examples" in message and "-c" in message
+    assert all("response_format" in r for r in server.requests)  # a context error is not taken for a server without the schema
 
 
 def test_a_server_refusing_the_schema_is_asked_without_it(tmp_path):
@@ -164,7 +202,7 @@ def test_the_key_comes_from_the_environment_and_goes_nowhere_else(server, tmp_pa
 def test_votes_give_shares_and_only_uncertain_asks_less(server, tmp_path):
     voting = coder(server, tmp_path, votes=3)
     coded = voting.predict(INTERVIEW)
-    assert voting.report_["requests"] == 9 and {r["seed"] for r in server.requests} == {0, 1, 2}
+    assert voting.report_["requests"] == 9 and {r["seed"] for r in server.requests} == {DEFAULTS.seed + k for k in range(3)}
     assert {r["temperature"] for r in server.requests} == {0.7} and coded.loc[1, "score_lieu"] == 1.0
     server.requests.clear()
     sparing = coder(server, tmp_path, only_uncertain=True)
@@ -183,6 +221,23 @@ def test_examples_are_the_nearest_coded_segments_of_this_corpus_only(server, tmp
     coding.predict(INTERVIEW)
     prompt = next(m for r in server.requests if "On a fait le jardin" in (m := r["messages"][1]["content"]))
     assert "« Le jardin du square est à tout le monde. » → lieu" in prompt and "Paul Martin" not in prompt  # a foreign text may be raw
+
+
+def test_both_coders_have_the_shape_the_pipeline_reads(server, tmp_path):
+    from enquete.coding import Coder, code_segments
+    from enquete.coding.coder import SegmentCoder
+    from tests.conftest import DEMO
+
+    gold = pd.read_csv(DEMO / "gold_codes.csv", keep_default_na=False).head(60)
+    for model in (Coder(FACTORS, cache_dir=tmp_path / "cache"), coder(server, tmp_path, examples=2)):
+        assert not model.fitted_ and not isinstance(model, SegmentCoder)  # no learned state before fit
+        coded = code_segments(INTERVIEW, model, gold)
+        assert isinstance(model, SegmentCoder) and model.fitted_ and len(model.training_) == 60
+        assert list(model.learning_.columns) == ["code", "positives", "negatives", "learned"] and model.label_matrix(coded["codes"].fillna("")).shape == (6, 10)
+    # the gold rows are another table's (their ids are not this one's): their text may be raw, so none is shown
+    assert model.describe_learning().startswith("aucun exemple montré au modèle ; codeur hors ligne (tri et repli) : 0 code(s) appris")
+    model.fit(INTERVIEW, ["", "lieu;faire_ensemble", "", "rencontres", "", "lieu"])
+    assert model.describe_learning().startswith("6 segment(s) codé(s) par l'équipe, dont les 2 plus proches montrés au modèle")
 
 
 def test_the_run_sends_only_pseudonymised_text_and_records_where_it_went(server, tmp_path):
@@ -206,6 +261,7 @@ def test_the_run_sends_only_pseudonymised_text_and_records_where_it_went(server,
     assert is_pseudonymised(tmp_path / "out" / "segments.parquet") and is_pseudonymised(tmp_path / "out" / "codage.csv")
     summary = json.loads((tmp_path / "out" / "run_summary.json").read_text(encoding="utf-8"))
     assert summary["coding"]["llm"]["sent"] == len(server.requests)
+    assert summary["coding"]["llm"]["tokens"] == manifest["language_model"]["tokens"] and manifest["language_model"]["tokens"]["prompt"] > 0
     refused = runner.invoke(app, ["run", str(corpus), "--out", str(tmp_path / "o2"), "--no-pseudonymise", "--llm-url", server.url, "--llm-model", "test-model"])
     assert refused.exit_code == 1 and "sans pseudonymisation" in refused.output
     remote = runner.invoke(app, ["run", str(corpus), "--out", str(tmp_path / "o3"), "--llm-url", "https://8.8.8.8/v1", "--llm-model", "m"])
@@ -225,6 +281,7 @@ def test_enquete_code_sends_only_a_pseudonymised_table_and_dry_run_sends_nothing
     dry = runner.invoke(app, ["code", str(pseudo), "--out", str(tmp_path / "c.csv"), *options, "--llm-dry-run"])
     assert dry.exit_code == 0, dry.output
     assert "Extrait à coder" in dry.output and "3 requête(s)" in dry.output and not server.requests and not (tmp_path / "c.csv").exists()
+    assert "réponses de 1 290 tokens au plus" in " ".join(dry.output.split())
     done = runner.invoke(app, ["code", str(pseudo), "--out", str(tmp_path / "c.csv"), *options])
     assert done.exit_code == 0, done.output
     assert "3 envoyée(s)" in done.output and pd.read_csv(tmp_path / "c.csv")["evidence"].str.contains("modèle test-model").any()

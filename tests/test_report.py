@@ -32,6 +32,13 @@ def demo_run(tmp_path_factory):
     return corpus, root / "outputs"
 
 
+def svg_text(path) -> str:
+    """The words an SVG figure shows, lines joined."""
+    import html
+
+    return " ".join(html.unescape(" ".join(re.findall(r">([^<>]+)<", path.read_text(encoding="utf-8")))).split())
+
+
 def headings(document, level: int) -> list[str]:
     return [p.text for p in document.paragraphs if p.style.name == f"Heading {level}"]
 
@@ -48,9 +55,11 @@ def test_report_structure(demo_run):
     assert all(code.label in level2 for code in FACTORS.codes) and "Fiabilité du codage" in level2
     xml = document.element.xml
     assert 'TOC \\o "1-2"' in xml and "SEQ Figure" in xml and "SEQ Tableau" in xml
-    assert "updateFields" in document.settings.element.xml  # Word adds the page numbers on opening
-    contents = next(p for p in document.paragraphs if "TOC" in p._p.xml and "instrText" in p._p.xml)
-    assert all(title in contents.text for title in ("Synthèse", "Fiabilité du codage", "Le sens", "Annexes"))  # filled at once
+    settings = [child.tag.split("}")[-1] for child in document.settings.element]
+    assert settings.index("updateFields") < settings.index("compat")  # in its schema place: Word asks to update the fields on opening
+    entries = [p.text for p in document.paragraphs if p.style.name in ("toc 1", "toc 2")]
+    assert entries[0].startswith("Synthèse") and all(any(e.startswith(title) for e in entries)
+                                                     for title in ("Fiabilité du codage", "Le sens", "Annexes", "Méthode détaillée"))
     assert len(document.inline_shapes) >= 10
     assert all(shape.width == docx.shared.Cm(15) for shape in document.inline_shapes)
     initiatives = document.tables[0]
@@ -62,18 +71,20 @@ def test_report_structure(demo_run):
     attributions = [p.text for p in document.paragraphs if p.text.startswith("— E") or p.text.startswith("— WA")]
     assert any("habitante motrice, Les Voisins du Square" in a for a in attributions)
     text = "\n".join(p.text for p in document.paragraphs)
-    assert ("Le corpus comprend aussi 1 carnet d'observation (11 notes), 2 documents (12 passages) "
-            "et 1 groupe de réseau social (17 messages de membres).") in text
+    assert ("Le corpus réunit 12 entretiens (265 réponses codées), 4 groupes WhatsApp (808 messages de membres), 1 groupe de réseau "
+            "social (15 messages de membres), 1 carnet d'observation (11 notes) et 2 documents (12 passages), autour de 4 initiatives "
+            "d'habitants.") in text  # every source the corpus holds
 
 
 def test_synthesis_is_written_from_the_figures(demo_run):
     _, out = demo_run
     document = docx.Document(str(out / "rapport_restitution.docx"))
     text = "\n".join(p.text for p in document.paragraphs)
-    assert "12 entretiens et 4 groupes WhatsApp" in text
-    assert "Corrigés par l'échantillon tiré au hasard, les facteurs les plus présents sont" in text  # the demo's simulated random review
+    assert "Corrigés par l'échantillon tiré au hasard, les deux facteurs les plus présents sont" in text  # the demo's simulated random review
     bullets = [p.text for p in document.paragraphs if p.style.name == "List Bullet"]
     assert 1 <= len(bullets) <= 3 and all(any(ch.isdigit() for ch in b) for b in bullets)
+    assert not any("SOC_peupliers" in b for b in bullets)  # 17 messages: under the minimum base, it feeds no finding
+    assert "Effectifs trop faibles pour en tirer un constat" in text and "le groupe SOC_peupliers (17 messages)" in text
 
 
 def test_reliability_section_and_corrected_shares_with_their_intervals(demo_run):
@@ -82,14 +93,17 @@ def test_reliability_section_and_corrected_shares_with_their_intervals(demo_run)
     _, out = demo_run
     document = docx.Document(str(out / "rapport_restitution.docx"))
     text = "\n".join(p.text for p in document.paragraphs)
-    assert "200 segments tirés au hasard ont été codés à la main (sans que le codeur en apprenne)" in text
+    assert "200 segments tirés au hasard ont été codés à la main, sans que le codeur en apprenne" in text
     assert "Aucun échantillon tiré au hasard" not in text
     captions = [p.text for p in document.paragraphs if p.style.name == "Caption"]
     assert any("sur l'échantillon tiré au hasard (200 segments)" in c for c in captions)
     reliability = next(t for t in document.tables if t.rows[0].cells[0].text == "Code" and t.rows[0].cells[2].text == "Précision")
     assert [r.cells[0].text for r in reliability.rows][-1] == "Moyenne" and len(reliability.rows) == 12
-    shares = next(t for t in document.tables if t.rows[0].cells[-1].text == "IC à 95 %")
-    assert all(" à " in r.cells[-1].text for r in shares.rows[1:])
+    shares = next(t for t in document.tables if len(t.columns) > 2 and t.rows[0].cells[2].text == "Intervalle de confiance à 95\u202f%")
+    assert [c.text for c in shares.rows[0].cells][:2] == ["Facteur", "Part corrigée"]  # the corrected share first
+    assert all(" à " in r.cells[2].text for r in shares.rows[1:])
+    by_initiative = next(t for t in document.tables if len(t.columns) > 2 and t.rows[0].cells[2].text.startswith("Part corrigée (intervalle"))
+    assert [c.text for c in by_initiative.rows[0].cells][:2] == ["Initiative", "N"]  # every share with its N
     table = pd.read_csv(out / "tables" / "parts_corrigees.csv", encoding="utf-8-sig")
     overall = table[table["selon"] == "ensemble"]
     assert len(overall) == 10 and (overall["borne_basse"] <= overall["part_corrigee"]).all() and (overall["part_corrigee"] <= overall["borne_haute"]).all()
@@ -98,11 +112,22 @@ def test_reliability_section_and_corrected_shares_with_their_intervals(demo_run)
 
 
 def test_without_a_random_sample_the_report_says_it_is_a_first_pass(tmp_path):
+    import yaml
+
     corpus = small_corpus(tmp_path / "corpus")
+    manifest = yaml.safe_load((corpus / "corpus.yaml").read_text(encoding="utf-8"))
+    manifest["report"].pop("context")  # no context written: the report shows a placeholder to replace
+    (corpus / "corpus.yaml").write_text(yaml.safe_dump(manifest, allow_unicode=True), encoding="utf-8")
     assert runner.invoke(app, ["run", str(corpus), "--out", str(tmp_path / "out")]).exit_code == 0
     text = "\n".join(p.text for p in docx.Document(str(tmp_path / "out" / "rapport_restitution.docx")).paragraphs)
-    assert "Aucun échantillon tiré au hasard n'a été codé à la main : les chiffres de ce rapport sont un premier" in text
-    assert "environ 308 segments tirés au hasard (±10 points : 77)" in text
+    assert "Aucun échantillon tiré au hasard n'a été codé à la main : les parts de ce rapport sont celles du codage" in text
+    assert "environ 308 segments tirés au hasard donnerait à chaque part un intervalle de confiance de ±5 points (77 pour ±10 points)" in text
+    assert "enquete review" not in text and "--select" not in text and "corpus de démonstration d'enquete" not in text  # no tool talk
+    assert "À remplacer par le contexte de l'étude" in text  # no corpus.yaml context: a marked placeholder
+    captions = [p.text for p in docx.Document(str(tmp_path / "out" / "rapport_restitution.docx")).paragraphs if p.style.name == "Caption"]
+    assert any(c.startswith("Figure 1 : Facteurs de réussite par initiative (codage automatique, non corrigé)") for c in captions)
+    for name in ("facteurs_par_initiative", "facteurs_par_source"):  # the figures say it in their own title
+        assert "non corrigé" in svg_text(tmp_path / "out" / "figures" / f"{name}.svg")
     assert not (tmp_path / "out" / "tables" / "parts_corrigees.csv").exists()
 
 
@@ -159,22 +184,58 @@ def test_agency_template_keeps_its_layout_and_missing_styles_fail_early(tmp_path
         check_template(broken)
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None or shutil.which("pdftoppm") is None, reason="LibreOffice/poppler not installed")
-def test_pdf_render(demo_run, tmp_path):
+@pytest.fixture(scope="module")
+def rendered(demo_run):
+    """The demo's report written with --pdf (LibreOffice), and the PDF's text, page by page."""
+    if shutil.which("soffice") is None or shutil.which("pdftotext") is None:
+        pytest.skip("LibreOffice/poppler not installed")
     corpus, out = demo_run
-    assert runner.invoke(app, ["report", str(corpus), "--out", str(out)]).exit_code == 0  # every section
-    subprocess.run(["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(out / "rapport_restitution.docx")],
-                   check=True, capture_output=True, timeout=300)
-    pdf = tmp_path / "rapport_restitution.pdf"
-    info = subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True, text=True).stdout
-    pages = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
-    assert 12 <= pages <= 60
-    text = subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
-    for title in ("Synthèse", "Méthodologie", "Résultats par facteur", "Ce dont parlent les habitants", "Annexes"):
-        assert text.count(title) >= 2  # in the table of contents and as a heading
+    result = runner.invoke(app, ["report", str(corpus), "--out", str(out), "--pdf"])
+    assert result.exit_code == 0, result.output
+    pdf = out / "rapport_restitution.pdf"
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
+    return out, pdf, text.split("\f")
+
+
+def test_pdf_has_a_paginated_table_of_contents_and_so_has_the_docx(rendered):
+    out, pdf, pages = rendered
+    assert 12 <= len(pages) <= 60
+    headings = [p.text for p in docx.Document(str(out / "rapport_restitution.docx")).paragraphs if p.style.name in ("Heading 1", "Heading 2")]
+    contents = "\n".join(pages[:3])
+    for heading in headings:  # every entry with its page number, dotted leader or not
+        match = re.search(rf"^\s*{re.escape(heading)}\s*\.*\s*(\d+)\s*$", contents, re.M)
+        assert match, heading
+        assert heading in " ".join(pages[int(match.group(1)) - 1].split()), (heading, match.group(1))  # and the page holds it
+    entries = [p for p in docx.Document(str(out / "rapport_restitution.docx")).paragraphs if p.style.name in ("toc 1", "toc 2")]
+    assert [p.text.split("\t") for p in entries] == [
+        [title, re.search(rf"^\s*{re.escape(title)}\s*\.*\s*(\d+)\s*$", contents, re.M).group(1)] for title in headings
+    ]  # the same page numbers in the .docx
+    again = pdf.read_bytes()
+    assert runner.invoke(app, ["report", str(rendered[0].parent / "corpus"), "--out", str(out), "--pdf"]).exit_code == 0
+    assert pdf.read_bytes() == again  # reproducible: fixed date, identifier from the content
+
+
+def test_pdf_numbers_follow_french_typography(rendered):
+    _, _, pages = rendered
+    text = "\f".join(pages)
     assert not re.search(r"\b(NaT|nan|None)\b", text)
-    subprocess.run(["pdftoppm", "-png", "-r", "50", "-f", "1", "-l", "5", str(pdf), str(tmp_path / "page")], check=True, timeout=120)
-    assert len(list(tmp_path.glob("page-*.png"))) == 5
+    decimals = [m for m in re.findall(r"(?<![\w.])\d+\.\d+(?:\.\d+)*(?![\w.])", text) if m.count(".") == 1]  # versions (0.1.0) aside
+    assert decimals == []
+    assert [line for line in text.splitlines() if line.strip().startswith("%")] == []  # never a % alone at the start of a line
+    assert "0,55" in text and re.search(r"1[ \u202f]088 segments", text)  # a decimal comma, grouped thousands
+
+
+def test_every_factor_figure_says_whether_it_is_corrected(rendered):
+    out, _, pages = rendered
+    text = " ".join(" ".join(pages).split())
+    captions = [p.text for p in docx.Document(str(out / "rapport_restitution.docx")).paragraphs if p.style.name == "Caption"]
+    factor_figures = [c for c in captions if c.startswith("Figure") and "facteur" in c.lower()]
+    assert len(factor_figures) >= 4 and all(" ".join(c.split()) in text for c in factor_figures)  # as the PDF shows them
+    assert all("corrigée" in c or "non corrigé" in c for c in factor_figures), factor_figures
+    for name in ("facteurs_par_initiative", "facteurs_par_source", "facteurs_corriges"):
+        assert "corrigée par l'échantillon tiré au hasard" in svg_text(out / "figures" / f"{name}.svg")
+    subprocess.run(["pdftoppm", "-png", "-r", "40", "-f", "1", "-l", "3", str(out / "rapport_restitution.pdf"), str(out / "page")], check=True, timeout=120)
+    assert len(list(out.glob("page-*.png"))) == 3
 
 
 def test_targeted_review_decisions_are_applied_but_said_not_to_measure_the_coder(demo_run, tmp_path):
@@ -223,12 +284,15 @@ def test_english_run_gives_an_english_report_and_figures(tmp_path):
     ]
     assert all(code.label_en in headings(document, 2) for code in FACTORS.codes)
     captions = [p.text for p in document.paragraphs if p.style.name == "Caption"]
-    assert captions[0] == "Table 1: The initiatives studied" and "Figure 1: Success factors by initiative" in captions
+    assert captions[0] == "Table 1: The initiatives studied" and "Figure 1: Success factors by initiative (automatic coding, uncorrected)" in captions
     assert "SEQ Table" in document.element.xml and "SEQ Tableau" not in document.element.xml
     text = "\n".join(p.text for p in document.paragraphs)
     assert FACTORS["moteurs"].definition_en.split(":")[0] in text and FACTORS["moteurs"].definition.split(":")[0] not in text
-    assert "2 interviews and 1 WhatsApp group (" in text and " %" not in text
-    assert Texts("fr").count("n_groups", 1) == "1 groupe WhatsApp" and Texts("fr").count("n_groups", 0) == "0 groupe WhatsApp"
+    assert "The corpus brings together 2 interviews (" in text and " %" not in text and "\u202f%" not in text
+    fr = Texts("fr")
+    assert fr.count("n_whatsapp_documents", 1) == "1 groupe WhatsApp" and fr.count("n_whatsapp_documents", 0) == "0 groupe WhatsApp"
+    assert fr.count("n_segments", 1290) == "1\u202f290 segments" and Texts("en").count("n_segments", 1290) == "1,290 segments"
+    assert fr.percent(0.123) == "12\u202f%" and Texts("en").percent(0.123) == "12%" and fr.decimal(0.5) == "0,50"
     assert [c.text for c in document.tables[0].rows[0].cells] == ["Initiative", "Location", "Created", "Description"]
     levers = next(t for t in document.tables if t.rows[0].cells[0].text == "Municipal commitment")
     assert all("(" in row.cells[2].text for row in levers.rows[1:])
@@ -236,7 +300,7 @@ def test_english_run_gives_an_english_report_and_figures(tmp_path):
     assert "Drive of resident leaders" in svg and "force motrice" not in svg
     out = tmp_path / "out"
     header = lambda path: (out / path).read_text(encoding="utf-8-sig").splitlines()[0].split(",")  # noqa: E731
-    assert header("tables/facteurs_par_initiative.csv") == ["code", "factor", "initiative", "segments", "share", "speakers"]
+    assert header("tables/facteurs_par_initiative.csv") == ["code", "factor", "initiative", "base", "segments", "share", "speakers"]
     assert header("tables/whatsapp_reponses.csv") == ["group", "from", "to", "replies"]
     assert header("pseudonymisation.csv") == ["document_id", "entity", "replacements"]
     assert "PERSON" in (out / "pseudonymisation.csv").read_text(encoding="utf-8-sig")

@@ -83,6 +83,7 @@ def test_the_widget_sends_decisions_and_filters_to_the_session(study):
     widget = ReviewWidget(ReviewSession(enquete.Study(corpus), out, select=40, refit_every=0))
     first = widget.item["segment_id"]
     assert widget.texts["validate"] == "Valider (Entrée)" and len(widget.options["codes"]) == 10
+    assert all(re.fullmatch(r"[01],\d\d", code["score_text"]) for code in widget.item["codes"])  # "0,47": the page writes French numbers
     widget._on_message(widget, {"type": "decide", "codes": ["rencontres"], "comment": ""}, [])
     assert widget.item["segment_id"] != first and widget.status.startswith("Décision enregistrée")
     assert store_of(corpus).load("facteurs_reussite").set_index("segment_id").loc[first, "codes"] == "rencontres"

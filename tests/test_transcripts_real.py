@@ -44,7 +44,27 @@ EXPECTED = {
     "corpus_socioling_fr.txt": (7, ("E", "L"), "E", None, None, "inline"),
     "noscribe_renomme_fr.html": (6, ("Expérimentateur", "Mme Rolland"), "Expérimentateur", 4.1, 70.65, "inline"),
     "entretien_noms_fr.txt": (6, ("Sophie", "Mohamed"), "Sophie", None, None, "inline"),
+    "assemblyai_fr.json": (4, ("A", "B"), "A", 0.32, 18.9, "format"),
+    "deepgram_fr.json": (4, ("SPEAKER_00", "SPEAKER_01"), "SPEAKER_00", 0.32, 18.9, "format"),
+    "funasr_fr.json": (4, ("SPEAKER_00", "SPEAKER_01"), "SPEAKER_00", 0.32, 18.9, "format"),
+    "elevenlabs_fr.json": (4, ("speaker_0", "speaker_1"), "speaker_0", 0.32, 18.9, "format"),
+    "aws_transcribe_fr.json": (4, ("spk_0", "spk_1"), "spk_0", 0.32, 18.9, "format"),
+    "markdown_participants_fr.md": (6, ("Enquêtrice", "Mme Roux"), "Enquêtrice", None, None, "decorated"),
+    "markdown_horodate_es.md": (4, ("Entrevistadora", "SPEAKER_01"), "Entrevistadora", 5.0, 80.0, "inline"),
+    "artisans_24.10.03_01.docx": (36, ("Chercheur", "Interviewe"), "Chercheur", 1.0, 1304.0, "label_line"),
+    "artisans_25.01.15_04.docx": (47, ("Checheur", "Interviewe"), "Checheur", 2.0, 746.0, "label_line"),
+    "artisans_25.04.02.docx": (18, ("Chercheur", "Interviewe"), "Chercheur", 0.0, 961.0, "label_line"),
+    "entretien_annotations_fr.txt": (15, ("E", "L"), "E", None, None, "inline"),
+    "noscribe_libelle_heure_fr.html": (7, ("Expérimentateur", "SC01"), "Expérimentateur", 2.13, 1668.98, "inline"),
+    "otter_resume_fr.txt": (6, ("Claire Martin", "Speaker 1"), "Claire Martin", 3.0, 55.0, "label_line"),
+    "otter_resume_fr.docx": (6, ("Karim Haddad", "Josiane Perret"), "Karim Haddad", 0.0, 47.0, "label_line"),
+    "pseudobsidian_entretien_01.srt": (0, (), None, 1.0, 22.5, "none"),
+    "pseudobsidian_entretien_03.md": (12, ("INV", "PAR"), "INV", None, None, "inline"),
+    "pseudobsidian_juste_leblanc.html": (12, ("S00", "S01"), "S01", 88.08, 133.25, "inline"),
+    "entretien_conventions_fr.txt": (24, ("Enquêtrice", "Habitante"), "Enquêtrice", None, None, "inline"),
 }
+#: Known misreadings left to the speaker-label decisions (issue #30): they fail until it is fixed.
+ROLES_PENDING = {"assemblyai_fr.json": "AssemblyAI's speaker letters are read as role words (« A » = answer): B is taken for the interviewer"}
 
 
 def test_every_fixture_has_expectations():
@@ -62,7 +82,9 @@ def _read(name: str) -> pd.DataFrame:
     return df
 
 
-@pytest.mark.parametrize("name", sorted(EXPECTED))
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=pytest.mark.xfail(reason=ROLES_PENDING[n], strict=True)) if n in ROLES_PENDING else n for n in sorted(EXPECTED)]
+)
 def test_real_transcript_is_read_right(name):
     n_turns, speakers, interviewer, first, last, layout = EXPECTED[name]
     df = _read(name)
@@ -93,8 +115,16 @@ def _source_text(path) -> str:
 
         return "\n".join(teletype.extractText(p) for p in load(str(path)).getElementsByType(P))
     text = path.read_text(encoding="utf-8")
-    if suffix == ".json":
-        return "\n".join(s["text"] for s in json.loads(text)["segments"])
+    if suffix == ".json":  # the segments, else the whole transcript as the tool writes it beside them
+        data = json.loads(text)
+        if isinstance(data, dict) and "segments" in data:
+            return "\n".join(s["text"] for s in data["segments"])
+        if isinstance(data, list):
+            return data[0]["text"]
+        results = data.get("results", {})
+        if "transcripts" in results:
+            return results["transcripts"][0]["transcript"]
+        return results["channels"][0]["alternatives"][0]["transcript"] if "channels" in results else data["text"]
     if suffix == ".html":
         import lxml.html
 
@@ -153,3 +183,20 @@ def test_no_arrangement_of_lines_crashes_the_turn_builder_and_no_word_is_lost():
         assert set(missing) <= set(labels), "every word is in a turn, a metadata row or a speaker label (once per turn)"
 
     check()
+
+
+def test_a_markdown_participants_block_and_headings_are_not_turns():
+    df = _read("markdown_participants_fr.md")
+    meta = df.loc[df["message_type"] == "metadata", "text"].tolist()
+    assert meta == ["Entretien E12 — Jardin partagé de la cour", "Participants :", "Enquêtrice : Claire Martin, sociologue",
+                    "Mme Roux : habitante du bâtiment C, 67 ans", "Date : 14 mars 2023 — Lieu : salle commune", "Deuxième partie : l'association"]
+    assert str(df["document_date"].iloc[0]) == "2023-03-14 00:00:00"  # the header's date dates the interview
+    assert df.loc[df["message_type"] == "turn", "annotations"].dropna().tolist() == ["(rires)"]
+
+
+def test_a_json_of_text_alone_is_one_paragraph(tmp_path):
+    path = tmp_path / "openai.json"
+    path.write_text(json.dumps({"text": "Bonjour, je vous écoute."}), encoding="utf-8")
+    with reading_warnings("aucun nom de locuteur"):
+        df = read_transcript(path)
+    assert df[["message_type", "text"]].values.tolist() == [["paragraph", "Bonjour, je vous écoute."]]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import zipfile
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -369,3 +370,13 @@ def test_demo_exports_conserve_every_line(demo_segments):
         data = path.read_bytes()
         doc = segments[segments["source_path"] == f"whatsapp/{path.name}"]
         assert int(doc["text"].str.count("\n").sum()) + len(doc) == count_lines(data)
+
+
+def test_years_of_headers_without_a_year_turn_with_the_months():
+    from enquete.ingest.whatsapp.dates import month_number, years_of
+
+    months, days = np.array([11, 12, 1, 2]), np.array([30, 31, 1, 20])
+    assert years_of(months, days, first_year=2014).tolist() == [2014, 2014, 2015, 2015]
+    assert years_of(months, days, export=dt.datetime(2015, 3, 1)).tolist() == [2014, 2014, 2015, 2015]
+    assert years_of(months, days, export=dt.datetime(2015, 2, 10)).tolist() == [2013, 2013, 2014, 2014]  # 20 Feb is after the export
+    assert [month_number(w) for w in ("Mar", "sept.", "févr", "Dez", "agosto", "mei", "Marzipan")] == [3, 9, 2, 12, 8, 5, None]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import zipfile
+from pathlib import PurePosixPath
 
 import pytest
 
@@ -19,18 +20,19 @@ REAL = FIXTURES / "real" / "whatsapp"
 
 # file: (messages by type, senders, first and last timestamp, header format, language ('' when no notice says))
 EXPECTED = {
-"WhatsR/englishandroid24h.txt": ({'location': 2, 'media': 2, 'system': 8, 'text': 38}, ('Alice', 'Bob', 'Carol', 'Dave', 'Mallory'), "2018-01-29 12:24", "2018-01-30 00:23", "android", "en"),
-    "WhatsR/englishandroidampm.txt": ({'location': 2, 'media': 2, 'system': 8, 'text': 38}, ('Alice', 'Bob', 'Carol', 'Dave', 'Mallory'), "2018-01-29 12:24", "2018-01-30 00:23", "android", "en"),
-    "WhatsR/englishios24h.txt": ({'location': 2, 'media': 2, 'system': 8, 'text': 38}, ('Alice', 'Bob', 'Carol', 'Dave', 'Mallory'), "2018-01-29 12:24", "2018-01-30 00:23", "ios", "en"),
-    "WhatsR/englishiosampm.txt": ({'location': 2, 'media': 2, 'system': 8, 'text': 38}, ('Alice', 'Bob', 'Carol', 'Dave', 'Mallory'), "2018-01-29 12:24", "2018-01-30 00:23", "ios", "en"),
-    "WhatsR/germanandroid24h.txt": ({'location': 2, 'media': 2, 'system': 8, 'text': 38}, ('Alice', 'Bob', 'Carol', 'Dave', 'Mallory'), "2018-01-29 12:24", "2018-01-30 00:13", "android", "de"),
-    "WhatsR/germanandroidampm.txt": ({'location': 2, 'media': 2, 'system': 8, 'text': 38}, ('Alice', 'Bob', 'Carol', 'Dave', 'Mallory'), "2018-01-29 12:24", "2018-01-30 00:23", "android", "de"),
-    "WhatsR/germanios24h.txt": ({'location': 2, 'media': 2, 'system': 8, 'text': 38}, ('Alice', 'Bob', 'Carol', 'Dave', 'Mallory'), "2018-01-29 12:24", "2018-01-30 00:13", "ios", "de"),
-    "WhatsR/germaniosampm.txt": ({'location': 2, 'media': 2, 'system': 8, 'text': 38}, ('Alice', 'Bob', 'Carol', 'Dave', 'Mallory'), "2018-01-29 12:24", "2018-01-30 00:23", "ios", "de"),
+"WhatsR/englishandroid24h.txt": ({'location': 2, 'media': 3, 'system': 8, 'text': 37}, ('Alice', 'Bob', 'Carol', 'Dave', 'Mallory'), "2018-01-29 12:24", "2018-01-30 00:23", "android", "en"),
+    "WhatsR/englishandroidampm.txt": ({'location': 2, 'media': 3, 'system': 8, 'text': 37}, ('Alice', 'Bob', 'Carol', 'Dave', 'Mallory'), "2018-01-29 12:24", "2018-01-30 00:23", "android", "en"),
+    "WhatsR/englishios24h.txt": ({'location': 2, 'media': 3, 'system': 8, 'text': 37}, ('Alice', 'Bob', 'Carol', 'Dave', 'Mallory'), "2018-01-29 12:24", "2018-01-30 00:23", "ios", "en"),
+    "WhatsR/englishiosampm.txt": ({'location': 2, 'media': 3, 'system': 8, 'text': 37}, ('Alice', 'Bob', 'Carol', 'Dave', 'Mallory'), "2018-01-29 12:24", "2018-01-30 00:23", "ios", "en"),
+    "WhatsR/germanandroid24h.txt": ({'location': 2, 'media': 3, 'system': 8, 'text': 37}, ('Alice', 'Bob', 'Carol', 'Dave', 'Mallory'), "2018-01-29 12:24", "2018-01-30 00:13", "android", "de"),
+    "WhatsR/germanandroidampm.txt": ({'location': 2, 'media': 3, 'system': 8, 'text': 37}, ('Alice', 'Bob', 'Carol', 'Dave', 'Mallory'), "2018-01-29 12:24", "2018-01-30 00:23", "android", "de"),
+    "WhatsR/germanios24h.txt": ({'location': 2, 'media': 3, 'system': 8, 'text': 37}, ('Alice', 'Bob', 'Carol', 'Dave', 'Mallory'), "2018-01-29 12:24", "2018-01-30 00:13", "ios", "de"),
+    "WhatsR/germaniosampm.txt": ({'location': 2, 'media': 3, 'system': 8, 'text': 37}, ('Alice', 'Bob', 'Carol', 'Dave', 'Mallory'), "2018-01-29 12:24", "2018-01-30 00:23", "ios", "de"),
     "cas/Discussion WhatsApp avec AG Amicale.txt": ({'text': 4}, ('Ahmed Benali', 'Josiane Perret', 'Marie-Claire Dubois'), "2023-09-04 20:15", "2023-09-05 09:10", "android", ""),
     "cas/Discussion WhatsApp avec Conseil citoyen.txt": ({'text': 5}, ('Hélène Morel', 'Rachid Amrani'), "2023-11-28 19:00", "2024-01-02 10:00", "android", ""),
     "cas/Discussion WhatsApp avec Deux téléphones.txt": ({'text': 24}, ('Amélie Durand',), "2023-10-01 10:00", "2023-10-07 21:11", "android+ios", ""),
-    "cas/Discussion WhatsApp avec Médias et appels.txt": ({'call': 2, 'deleted': 1, 'location': 2, 'media': 2, 'system': 2, 'text': 4}, ('Karim Haddad', 'Nadia Benali'), "2023-04-12 18:00", "2023-04-12 18:12", "android", "fr"),
+    "cas/Discussion WhatsApp avec Médias et appels.txt": ({'call': 2, 'deleted': 1, 'location': 2, 'media': 3, 'system': 2, 'text': 3}, ('Karim Haddad', 'Nadia Benali'), "2023-04-12 18:00", "2023-04-12 18:12", "android", "fr"),
+    "cas/Discussion WhatsApp avec Voisins du 8.txt": ({'media': 1, 'system': 4, 'text': 2}, ('Amélie Durand', 'Bruno Petit'), "2023-02-14 19:02", "2023-02-14 21:40", "android", "fr"),
     "cas/Komşular ile WhatsApp Sohbeti.txt": ({'call': 1, 'deleted': 1, 'location': 1, 'media': 1, 'system': 4, 'text': 1}, ('Ayşe Yılmaz', 'Mehmet Kaya'), "2023-03-14 09:00", "2023-03-14 09:15", "android", "tr"),
     "cas/WhatsApp Chat - Fatima.txt": ({'call': 1, 'media': 1, 'system': 2, 'text': 4}, ('Fatima', 'Sandrine Roux'), "2023-05-03 19:10", "2023-05-04 08:05", "ios", "fr"),
     "cas/WhatsApp Chat - Fatima.zip": ({'media': 1, 'text': 2}, ('Fatima', 'Sandrine Roux'), "2023-06-10 10:00", "2023-06-10 10:02", "ios", ""),
@@ -53,7 +55,17 @@ EXPECTED = {
     "whats_json/deutch_ios.txt": ({'contact': 1, 'deleted': 2, 'location': 2, 'media': 13, 'system': 1, 'text': 4}, ('Dmitry S', 'Elon Musk'), "2022-03-18 14:56", "2022-03-27 21:56", "ios", "de"),
     "whats_json/english_android_media.txt": ({'call': 2, 'contact': 2, 'deleted': 8, 'location': 3, 'media': 18, 'system': 1, 'text': 26}, ('Dmitry S', 'Elon'), "2022-03-23 13:31", "2023-01-07 23:32", "android", "en"),
     "whats_json/french_ios.txt": ({'contact': 1, 'deleted': 2, 'location': 2, 'media': 13, 'system': 1, 'text': 4}, ('Dmitry S', 'Elon Musk'), "2022-03-18 14:56", "2022-03-27 21:56", "ios", "fr"),
-    "whats_json/iOS Vietnamese.txt": ({'location': 2, 'text': 26}, ('Dmitry S', 'Musk Elon'), "2022-03-18 14:56", "2023-01-12 15:35", "ios", ""),
+    "whats_json/iOS Vietnamese.txt": ({'contact': 1, 'deleted': 3, 'location': 2, 'media': 15, 'system': 3, 'text': 4}, ('Dmitry S', 'Musk Elon'), "2022-03-18 14:56", "2023-01-12 15:35", "ios", "vi"),
+    "whats_json/russian_android.txt": ({'call': 2, 'contact': 2, 'deleted': 8, 'location': 3, 'media': 29, 'system': 1, 'text': 15}, ('Dmitry S', 'Elon'), "2022-03-23 13:31", "2023-01-07 23:32", "android", "ru"),
+    "whats_json/czech_android.txt": ({'call': 2, 'contact': 2, 'deleted': 8, 'location': 3, 'media': 29, 'system': 1, 'text': 15}, ('Dmitry S', 'Elon'), "2022-03-23 13:31", "2023-01-07 23:32", "android", "cs"),
+    "whats_json/russian_ios.txt": ({'contact': 1, 'deleted': 2, 'location': 2, 'media': 13, 'system': 1, 'text': 4}, ('Dmitry S', 'Elon Musk'), "2022-03-18 14:56", "2022-03-27 21:56", "ios", "ru"),
+    "whats_json/ukrainian_ios.txt": ({'contact': 1, 'deleted': 2, 'location': 2, 'media': 13, 'system': 1, 'text': 4}, ('Dmitry S', 'Elon Musk'), "2022-03-18 14:56", "2022-03-27 21:56", "ios", "uk"),
+    "whats_json/czech_ios.txt": ({'contact': 1, 'deleted': 2, 'location': 2, 'media': 13, 'system': 1, 'text': 4}, ('Dmitry S', 'Elon Musk'), "2022-03-18 14:56", "2022-03-27 21:56", "ios", "cs"),
+    "whats_json/indonesian_ios.txt": ({'contact': 1, 'deleted': 2, 'location': 2, 'media': 13, 'system': 1, 'text': 4}, ('Dmitry S', 'Elon Musk'), "2022-03-18 14:56", "2022-03-27 21:56", "ios", "id"),
+    "whats_json/hindi_ios.txt": ({'contact': 1, 'deleted': 2, 'location': 2, 'media': 13, 'system': 1, 'text': 4}, ('Dmitry S', 'Elon Musk'), "2022-03-18 14:56", "2022-03-27 21:56", "ios", "hi"),
+    "whats_json/japanese_ios.txt": ({'contact': 1, 'deleted': 2, 'location': 2, 'media': 13, 'system': 1, 'text': 4}, ('Dmitry S', 'Elon Musk'), "2022-03-18 14:56", "2022-03-27 21:56", "ios", "ja"),
+    "whats_json/thai_ios.txt": ({'contact': 1, 'deleted': 2, 'location': 2, 'media': 13, 'system': 1, 'text': 4}, ('Dmitry S', 'Elon Musk'), "2022-03-18 14:56", "2022-03-27 21:56", "ios", "th"),
+    "whats_json/vietnamese_ios.txt": ({'contact': 1, 'deleted': 2, 'location': 2, 'media': 13, 'system': 1, 'text': 4}, ('Dmitry S', 'Musk Elon'), "2022-03-18 14:56", "2022-03-27 21:56", "ios", "vi"),
     "whats_json/italian_ios.txt": ({'contact': 1, 'deleted': 2, 'location': 2, 'media': 13, 'system': 1, 'text': 4}, ('Dmitry S', 'Elon Musk'), "2022-03-18 14:56", "2022-03-27 21:56", "ios", "it"),
     "whats_json/portugal_ios.txt": ({'contact': 1, 'deleted': 2, 'location': 2, 'media': 13, 'system': 1, 'text': 4}, ('Dmitry S', 'Elon Musk'), "2022-03-18 14:56", "2022-03-27 21:56", "ios", "pt"),
     "whats_json/spanish_ios.txt": ({'contact': 1, 'deleted': 2, 'location': 2, 'media': 13, 'system': 1, 'text': 4}, ('Dmitry S', 'Elon Musk'), "2022-03-18 14:56", "2022-03-27 21:56", "ios", "es"),
@@ -64,7 +76,7 @@ EXPECTED = {
 
 def test_every_fixture_has_expectations():
     files = {p.relative_to(REAL).as_posix() for p in REAL.rglob("*") if p.is_file() and p.name != "SOURCES.md"}
-    assert files == set(EXPECTED) | {"cas/Discussion WhatsApp avec Format inconnu.txt"}
+    assert files == set(EXPECTED) | {"cas/Discussion WhatsApp avec Format inconnu.txt"} | set(YEARLESS)
 
 
 def _read(path, rejects=None):
@@ -102,6 +114,44 @@ def test_a_chat_in_an_unknown_header_form_is_rejected_never_read_as_an_interview
     assert path.name in str(err.value) and err.value.line == 1
 
 
+# Old Android exports whose headers have no year (layouts of real exports, see SOURCES.md):
+# (year given in corpus.yaml, messages by type, senders, first and last timestamp), read from the files.
+YEARLESS = {
+    "cas/WhatsApp Chat with Potager des Lilas.txt": (2013, {"media": 1, "text": 7}, ("Anna Kowalska", "Paul Girard"), "2013-12-28 19:02", "2014-01-03 09:40"),
+    "cas/WhatsApp Chat with Amicale Voltaire.zip": (None, {"media": 1, "system": 5, "text": 4}, ("Josiane Perret", "Karim Haddad", "Sandrine Roux"),
+                                                    "2014-03-18 12:14", "2014-11-14 09:32"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(YEARLESS))
+def test_headers_without_a_year_take_it_from_corpus_yaml_or_the_zip_entry(tmp_path, name):
+    from enquete.corpus import load_corpus
+    from enquete.ingest import ingest_corpus
+
+    year, types, senders, first, last = YEARLESS[name]
+    shutil.copy(REAL / name, tmp_path / PurePosixPath(name).name)
+    entry = f"  - file: {PurePosixPath(name).name}\n" + (f"    year: {year}\n" if year else "")
+    (tmp_path / "corpus.yaml").write_text(f"documents:\n{entry}", encoding="utf-8")
+    with pytest.warns(ReadingWarning, match="en-têtes sans année.*" + ("corpus.yaml" if year else "date de la discussion dans le zip \\(20/11/2014\\)")):
+        df, rejects = ingest_corpus(load_corpus(tmp_path))
+    assert len(rejects) == 0
+    assert {k: int(v) for k, v in df["message_type"].value_counts().items()} == types
+    assert tuple(sorted(df["speaker"].dropna().unique())) == senders
+    assert (f"{df['timestamp'].iloc[0]:%Y-%m-%d %H:%M}", f"{df['timestamp'].iloc[-1]:%Y-%m-%d %H:%M}") == (first, last)
+    assert df["timestamp"].is_monotonic_increasing  # the year turns with the months (December, then January)
+
+
+def test_headers_without_a_year_and_nothing_to_date_them_are_rejected_never_an_interview(tmp_path):
+    path = REAL / "cas" / "WhatsApp Chat with Potager des Lilas.txt"
+    assert detect_kind(path) == "whatsapp"
+    segments, rejects = ingest_paths([path])
+    assert len(segments) == 0
+    assert rejects["reason"].tolist() == [
+        "en-têtes de messages sans année (« Dec 28, 7:02 PM - … ») : indiquez year: (l'année du premier message) "
+        "pour ce document dans corpus.yaml ; non lu"
+    ]
+
+
 def test_ios_one_to_one_keeps_the_contact_and_its_notices_are_system():
     df = _read(REAL / "cas" / "WhatsApp Chat - Fatima.txt")
     fatima = df[df["speaker"] == "Fatima"]
@@ -128,8 +178,16 @@ def test_media_captions_calls_view_once_and_empty_messages():
         ("Karim Haddad", "media", True, "IMG-20230412-WA0005.jpg (fichier joint)"),
     ]
     assert [t for t in df["message_type"].iloc[4:8]] == ["call", "call", "media", "location"]
-    assert got[8] == ("Karim Haddad", "text", False, "")  # "Karim Haddad:" with nothing after
+    assert got[8] == ("Karim Haddad", "media", True, "")  # "Karim Haddad:" with nothing after (the phrase table's `empty`)
     assert df["attachment"].iloc[2] == "IMG-20230412-WA0004.jpg"
+
+
+def test_an_empty_message_keeps_its_sender_even_when_it_is_their_only_one():
+    df = _read(REAL / "cas" / "Discussion WhatsApp avec Voisins du 8.txt")
+    bruno = df[df["speaker"] == "Bruno Petit"]
+    assert bruno[["message_type", "text", "speaker_role", "media"]].values.tolist() == [["media", "", "member", True]]
+    assert f"{bruno['timestamp'].iloc[0]:%H:%M}" == "19:07"
+    assert df.loc[df["message_type"] == "system", "text"].iloc[-1] == "Bruno Petit a quitté"
 
 
 def test_mixed_header_styles_are_both_read():

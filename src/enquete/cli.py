@@ -18,6 +18,34 @@ from rich.table import Table
 from enquete import __version__
 from enquete.errors import CorpusError, EnqueteError, EnqueteWarning
 
+
+def _help_in_french() -> None:
+    """Typer's own words in the help pages (panel titles, defaults, the help option, usage), in French."""
+    import typer._click.decorators as decorators
+    import typer._click.formatting as formatting
+    import typer.rich_utils as rich_utils
+
+    rich_utils.ARGUMENTS_PANEL_TITLE, rich_utils.OPTIONS_PANEL_TITLE, rich_utils.COMMANDS_PANEL_TITLE = "Arguments", "Options", "Commandes"
+    rich_utils.DEFAULT_STRING, rich_utils.REQUIRED_LONG_STRING = "[défaut : {}]", "[obligatoire]"
+    rich_utils.ERRORS_PANEL_TITLE, rich_utils.ABORTED_TEXT = "Erreur", "Interrompu."
+    rich_utils.RICH_HELP = "Aide : [blue]{command_path} {help_option}[/]"
+    english_help_option, english_usage = decorators.help_option, formatting.HelpFormatter.write_usage
+
+    def help_option(param_decls):
+        def add(command):
+            command = english_help_option(param_decls)(command)
+            command.params[-1].help = "Afficher cette aide."
+            return command
+
+        return add
+
+    def write_usage(self, prog, args="", prefix=None):
+        return english_usage(self, prog, args, "Utilisation : " if prefix is None else prefix)
+
+    decorators.help_option, formatting.HelpFormatter.write_usage = help_option, write_usage
+
+
+_help_in_french()
 app = typer.Typer(
     help="enquete : enquêtes qualitatives sur le lien social (entretiens, groupes WhatsApp).",
     no_args_is_help=True,
@@ -91,7 +119,7 @@ def corpus_info(corpus: Annotated[Path, typer.Argument(help="Dossier du corpus (
     """Valider un corpus et le résumer : initiatives, documents, lecture de chaque document, rejets."""
     import pandas as pd
 
-    from enquete.ingest import describe_reading
+    from enquete.ingest import describe_reading, speaker_flags, speakers_by_document
     from enquete.study import Study
 
     with user_errors():
@@ -126,6 +154,14 @@ def corpus_info(corpus: Annotated[Path, typer.Argument(help="Dossier du corpus (
         f"{len(loaded.documents)} documents ({sources or 'aucun lu'}), {len(segments)} segments "
         f"({', '.join(f'{k} : {v}' for k, v in sorted(by_type.items()))}), {len(rejects)} rejet(s)"
     )
+    speakers_table = speakers_by_document(segments)
+    if len(speakers_table):
+        table = Table("document", "locuteur", "rôle", "tours", title="Locuteurs des transcriptions")
+        for row in speakers_table.itertuples(index=False):
+            table.add_row(row.document_id, row.speaker, row.speaker_role, str(row.turns))
+        console.print(table)
+    for flag in speaker_flags(segments):
+        err.print(f"[yellow]À vérifier :[/yellow] {flag}", highlight=False)
     for info in reading:
         if info.get("uncertain"):
             err.print(f"[yellow]À vérifier :[/yellow] {info['source_path']} : rôles incertains ({info['uncertain']}) ; "
@@ -233,12 +269,16 @@ def run_summary_lines(result) -> list[str]:
 
 def next_steps(result) -> str:
     """The end of a run: where the report is, what to check, what to do next."""
+    from enquete.private import REVIEW_FILE
     from enquete.runfolder import REPORT_FILE
 
     corpus = result.corpus.root
     lines = ["", f"[bold]Rapport :[/bold] {result.out_dir / REPORT_FILE}"]
     if len(result.rejects):
         lines.append(f"[bold]À vérifier :[/bold] {len(result.rejects)} fichier(s) ou ligne(s) non lu(s) : {result.out_dir / 'rejets.csv'}")
+    if result.review is not None and len(result.review):
+        lines.append(f"[bold]À vérifier :[/bold] {len(result.review)} forme(s) remplacée(s) par la pseudonymisation : "
+                     f"{result.out_dir / REVIEW_FILE} (les formes originales : dossier privé du corpus)")
     lines.append(f"[bold]Ensuite :[/bold] relire le codage (enquete revue {corpus} --out {result.out_dir}), puis relancer enquete run")
     return "\n".join(lines)
 
@@ -261,12 +301,14 @@ LlmKeyEnv = Annotated[str | None, typer.Option("--llm-key-env", help="Variable d
 LlmOnlyUncertain = Annotated[bool, typer.Option("--llm-only-uncertain", help="Ne soumettre au modèle que les segments où le codeur hors ligne hésite.", rich_help_panel=LLM_PANEL)]
 LlmVotes = Annotated[int | None, typer.Option("--llm-votes", min=1, max=15, help="Réponses par segment ; le score est la part de celles qui donnent le code.", rich_help_panel=LLM_PANEL)]
 LlmAllowRemote = Annotated[bool, typer.Option("--llm-allow-remote", help="Accepter un serveur qui n'est ni cette machine ni une adresse privée.", rich_help_panel=LLM_PANEL)]
+LlmTimeout = Annotated[float | None, typer.Option("--llm-timeout", min=1, help="Secondes d'attente d'une réponse (défaut 120), file d'attente du serveur comprise.", rich_help_panel=LLM_PANEL)]
 LlmDryRun = Annotated[bool, typer.Option("--llm-dry-run", help="N'envoyer rien : afficher une requête complète, le nombre de requêtes et de tokens.", rich_help_panel=LLM_PANEL)]
 
 
-def llm_options(url, model, key_env, only_uncertain, votes, allow_remote) -> dict:
+def llm_options(url, model, key_env, only_uncertain, votes, allow_remote, timeout=None) -> dict:
     """The language-model options given on the command line (None: the corpus's setting stays)."""
-    given = {"url": url, "model": model, "key_env": key_env, "only_uncertain": only_uncertain or None, "votes": votes, "allow_remote": allow_remote or None}
+    given = {"url": url, "model": model, "key_env": key_env, "only_uncertain": only_uncertain or None, "votes": votes, "allow_remote": allow_remote or None,
+             "timeout": timeout}
     return {k: v for k, v in given.items() if v is not None}
 
 
@@ -276,11 +318,7 @@ def print_plan(plan) -> None:
     for message in plan.messages:
         console.print(f"[dim]--- {message['role']} ---[/dim]", highlight=False)
         console.print(message["content"], highlight=False, markup=False)
-    console.print(
-        f"{plan.segments} segment(s) à soumettre, {plan.requests} requête(s), environ {plan.tokens:,} tokens envoyés et reçus".replace(",", "\u202f")
-        + (f" ; {plan.offline_confident} segment(s) laissé(s) au codeur hors ligne, sûr de lui" if plan.offline_confident else ""),
-        highlight=False,
-    )
+    console.print(plan.describe(), highlight=False)
 
 
 @app.command("run")
@@ -297,10 +335,11 @@ def run_command(
     llm_only_uncertain: LlmOnlyUncertain = False,
     llm_votes: LlmVotes = None,
     llm_allow_remote: LlmAllowRemote = False,
+    llm_timeout: LlmTimeout = None,
     llm_dry_run: LlmDryRun = False,
 ) -> None:
     """Exécuter toute la chaîne sur un corpus et écrire les sorties."""
-    llm = llm_options(llm_url, llm_model, llm_key_env, llm_only_uncertain, llm_votes, llm_allow_remote)
+    llm = llm_options(llm_url, llm_model, llm_key_env, llm_only_uncertain, llm_votes, llm_allow_remote, llm_timeout)
     if llm_dry_run:
         from enquete.study import Study
 
@@ -341,9 +380,10 @@ def pseudonymise_command(
 ) -> None:
     """Pseudonymiser une table de segments : personnes, téléphones, courriels, adresses, codes."""
     from enquete.io import read_table, write_table
-    from enquete.private import KEY_FILE, private_dir
+    from enquete.private import KEY_FILE, REVIEW_FILE, private_dir
+    from enquete.pseudonymise import review_notice
     from enquete.reproducibility import mark_pseudonymised
-    from enquete.schema import coerce, validate_segments
+    from enquete.schema import coerce, conform, validate_segments
     from enquete.study import Study
     from enquete.vocabulary import localise, value_label
 
@@ -355,15 +395,19 @@ def pseudonymise_command(
         config.names += name or []
         config.allow += allow or []
         folder = private_dir(study.root, study.settings, out)  # apart from the output
-        pseudonymised = study.segments(validate_segments(coerce(read_table(table))))
+        pseudonymised = study.segments(validate_segments(coerce(conform(read_table(table), where=str(table)))))  # empty texts read back as NA are ''
         language = study.settings.language
         write_table(localise(pseudonymised, language), out)
         mark_pseudonymised(out)
         summary_path = out.with_name(out.stem + ".resume.csv")
         write_table(study.pseudonymisation.summary(language), summary_path)
+        review = study.pseudonymisation.review(language)
+        write_table(review, out.with_name(out.stem + ".a_verifier.csv"))
     counts = study.pseudonymisation.summary().groupby("entity")["replacements"].sum().rename(lambda entity: value_label("entity", entity, language))
     console.print(f"{len(pseudonymised)} segments pseudonymisés dans {out} ; résumé : {summary_path}")
     console.print(", ".join(f"{entity} : {n}" for entity, n in counts.items()) or "rien à remplacer")
+    if len(review):
+        err.print(f"[yellow]À vérifier :[/yellow] {review_notice(review, None if irreversible else folder / REVIEW_FILE)}", highlight=False)
     if irreversible:
         console.print("Mode irréversible : aucune table de correspondance n'a été conservée.")
     else:
@@ -383,6 +427,7 @@ def code_command(
     llm_only_uncertain: LlmOnlyUncertain = False,
     llm_votes: LlmVotes = None,
     llm_allow_remote: LlmAllowRemote = False,
+    llm_timeout: LlmTimeout = None,
     llm_dry_run: LlmDryRun = False,
     allow_raw_text: Annotated[bool, typer.Option("--allow-raw-text", help="Envoyer au modèle une table qui n'est pas une sortie pseudonymisée d'enquete (à vos risques).", rich_help_panel=LLM_PANEL)] = False,
 ) -> None:
@@ -396,7 +441,7 @@ def code_command(
     from enquete.vocabulary import localise
 
     with user_errors():
-        settings = make_settings(codebook=codebook, llm=llm_options(llm_url, llm_model, llm_key_env, llm_only_uncertain, llm_votes, llm_allow_remote))
+        settings = make_settings(codebook=codebook, llm=llm_options(llm_url, llm_model, llm_key_env, llm_only_uncertain, llm_votes, llm_allow_remote, llm_timeout))
         segments = conform(read_table(table), where=str(table))
         folder = cache or cache_dir(private_dir(Path.cwd(), settings, out))
         coder = Coder(settings.codebook, model=settings.spacy_model, cache_dir=folder, seed=settings.seed)
@@ -541,13 +586,14 @@ def report_command(
     template: Annotated[Path | None, typer.Option(help="Modèle Word de l'agence (.docx) : styles, en-tête, pied de page, logo.")] = None,
     title: Annotated[str | None, typer.Option(help="Titre du rapport (défaut : corpus.yaml).")] = None,
     without: Annotated[list[str] | None, typer.Option("--without", help="Section à omettre (répétable) : synthese, contexte, methodologie, resultats, themes, whatsapp, leviers, annexes.")] = None,
+    pdf: Annotated[bool, typer.Option("--pdf", help="Écrire aussi rapport_restitution.pdf avec LibreOffice (table des matières paginée).")] = False,
 ) -> None:
     """Écrire le rapport de restitution Word (rapport_restitution.docx) à partir des sorties d'un run."""
     from enquete.study import Study
 
     with user_errors():
-        path = Study(corpus).report(out, template, title, tuple(without or ()))
-    console.print(f"Rapport : {path}")
+        path = Study(corpus).report(out, template, title, tuple(without or ()), pdf=pdf or None)
+    console.print(f"Rapport : {path}" + (f" et {path.with_suffix('.pdf').name}" if pdf else ""))
 
 
 @app.command("agreement")

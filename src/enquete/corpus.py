@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from enquete.datafiles import YAMLError, read_yaml
 from enquete.errors import ConfigError, CorpusError, CorpusWarning
-from enquete.settings import Settings, make_settings
+from enquete.settings import Settings, checked_timezone, make_settings
 from enquete.validation import error_lines
 
 MANIFEST_NAME = "corpus.yaml"
@@ -68,7 +68,14 @@ class DocumentEntry(_Model):
     respondent_role: str = ""
     interviewer: list[str] = Field(default_factory=list)
     date_order: Literal["DMY", "MDY", "YMD", ""] = ""
+    year: int | None = Field(None, ge=2009, le=2100)  # WhatsApp exports whose headers have no year: the first message's
+    timezone: str = ""  # social-network exports: where their Unix times are read (default: settings.timezone)
     attributes: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, name: str) -> str:
+        return checked_timezone(name) if name else name
 
 
 class PseudonymisationConfig(_Model):
@@ -118,6 +125,8 @@ class Document:
     respondent_role: str = ""
     interviewer: list[str] = field(default_factory=list)
     date_order: str = ""
+    year: int | None = None
+    timezone: str = ""
     attributes: dict[str, Any] = field(default_factory=dict)
     in_manifest: bool = True
 
@@ -280,6 +289,8 @@ def load_corpus(path: str | Path) -> Corpus:
                 respondent_role=entry.respondent_role,
                 interviewer=entry.interviewer,
                 date_order=entry.date_order,
+                year=entry.year,
+                timezone=entry.timezone,
                 attributes=entry.attributes,
             )
         )

@@ -180,17 +180,32 @@ def write_table(df: pd.DataFrame, path: str | Path) -> Path:
     return path
 
 
-def write_workbook(path: str | Path, sheets: dict[str, pd.DataFrame], layout: Callable[[Any], None] | None = None) -> Path:
+def write_workbook(path: str | Path, sheets: dict[str, pd.DataFrame], layout: Callable[[Any], None] | None = None,
+                   language: str | None = None) -> Path:
     """An .xlsx with one sheet per table: formula-safe, plain text types, fixed metadata dates
-    (the same tables give the same bytes). ``layout`` may style the openpyxl workbook before it is saved."""
+    (the same tables give the same bytes). ``layout`` may style the openpyxl workbook before it is saved;
+    with a ``language``, numbers get its formats (shares as percentages, :func:`enquete.vocabulary.number_format`)."""
     prepared = {name: _within_cell_limit(spreadsheet_safe(table), name) for name, table in sheets.items()}
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for name, table in prepared.items():
             table.to_excel(writer, sheet_name=name[:31], index=False)
+            if language:
+                _number_formats(writer.sheets[name[:31]], table, language)
         writer.book.properties.creator = "enquete"
         if layout:
             layout(writer.book)
     return reproducible_zip(path)
+
+
+def _number_formats(sheet, table: pd.DataFrame, language: str) -> None:
+    from enquete.vocabulary import number_format
+
+    for k, column in enumerate(table.columns, start=1):
+        numeric = pd.api.types.is_numeric_dtype(table[column]) and not pd.api.types.is_bool_dtype(table[column])
+        code = number_format(str(column), pd.api.types.is_integer_dtype(table[column]), language) if numeric else None
+        if code:
+            for (cell,) in sheet.iter_rows(min_row=2, max_row=len(table) + 1, min_col=k, max_col=k):
+                cell.number_format = code
 
 
 FIXED_ZIP_TIME = (2020, 1, 1, 0, 0, 0)
@@ -240,5 +255,5 @@ def read_table(path: str | Path) -> pd.DataFrame:
     if suffix == ".parquet":
         return pd.read_parquet(path)
     if suffix == ".xlsx":
-        return spreadsheet_restore(pd.read_excel(path))
+        return spreadsheet_restore(pd.read_excel(path, keep_default_na=False, na_values=[""]))  # a message "null" or "NA" stays text
     raise OutputError(f"{path} : extension non prise en charge (attendu {', '.join(TABLE_SUFFIXES)})")

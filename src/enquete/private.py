@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 KEY_FILE = "pseudonymes.csv"
 REPLACEMENTS_FILE = "remplacements.csv"
 REJECTED_CONTENT_FILE = "rejets_contenu.csv"
+REVIEW_FILE = "pseudonymisation_a_verifier.csv"  # in outputs/ without originals, in the private folder with them
 
 
 def private_dir(root: Path, settings: Settings, out: Path | None = None, given: Path | None = None) -> Path:

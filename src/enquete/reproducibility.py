@@ -49,7 +49,7 @@ def library_versions() -> dict[str, str]:
 def build_manifest(corpus_root: Path, inputs: dict[str, Path], settings: dict, out_dir: Path, timings: dict[str, float], files: list[Path],
                    language_model: dict | None = None) -> dict:
     """The manifest of a run; ``inputs`` maps a (pseudonymised) name to each input file;
-    ``language_model``: where the text was sent, when a model coded it (host, model, prompt hash)."""
+    ``language_model``: where the text was sent, when a model coded it (host, model, prompt hash, tokens)."""
     root = out_dir.resolve()
     written = sorted({p.resolve() for p in files if p.is_file() and root in p.resolve().parents})
     return {

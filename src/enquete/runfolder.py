@@ -14,6 +14,7 @@ import pandas as pd
 from enquete import __version__
 from enquete.errors import OutputError
 from enquete.io import read_table, write_json, write_table
+from enquete.private import REVIEW_FILE
 from enquete.schema import code_counts
 from enquete.settings import Settings, make_settings
 from enquete.vocabulary import internal, label, localise
@@ -48,6 +49,7 @@ class RunResult:
     timings: dict[str, float] = field(default_factory=dict)
     notices: list[str] = field(default_factory=list)
     pseudonymisation: pd.DataFrame | None = None
+    review: pd.DataFrame | None = None  # the replaced forms to check, without originals
     codebook: Codebook | None = None
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     topics: Topics | None = None
@@ -106,6 +108,7 @@ def load_run(out_dir: str | Path, corpus: str | Path | Corpus | Study | None = N
     result.coding = summary.get("coding", {})
     pseudo = out / PSEUDONYMISATION_FILE
     result.pseudonymisation = read_table(pseudo) if pseudo.is_file() else None
+    result.review = read_table(out / REVIEW_FILE) if (out / REVIEW_FILE).is_file() else None
     return result
 
 
@@ -147,6 +150,8 @@ def write_outputs(result: RunResult) -> None:
         files.append(export_review(segments, result.codebook, out / (REVIEW_CSV if too_many else REVIEW_WORKBOOK)))
     if result.pseudonymisation is not None:
         files.append(write_table(result.pseudonymisation, out / PSEUDONYMISATION_FILE))
+        if result.review is not None:
+            files.append(write_table(result.review, out / REVIEW_FILE))
     files.append(write_json(out / RUN_SUMMARY, _summary(result)))
 
 

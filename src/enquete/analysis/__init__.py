@@ -65,7 +65,8 @@ def analyse(
         )
         for name, column, by in (("facteurs_par_initiative", "initiative", "initiative"), ("facteurs_par_source", "source", "source")):
             part = shares.loc[shares["by"] == by, ["group", "code", "corrected", "low", "high"]].rename(columns={"group": column})
-            tables[name] = tables[name].assign(**{column: tables[name][column].fillna("").astype(str)}).merge(part, on=["code", column], how="left")
+            merged = tables[name].assign(**{column: tables[name][column].fillna("").astype(str)}).merge(part, on=["code", column], how="left")
+            tables[name] = merged[["code", "factor", column, "base", "segments", "corrected", "low", "high", "share", "speakers"]]  # corrected first
     for target in ("engagements_municipaux", "leviers_action"):
         if any(target in c.maps_to for c in codebook.codes):
             tables[target] = mapping_table(coded, codebook, load_codebook(target), language)
@@ -99,7 +100,7 @@ def write_analyses(tables: dict[str, pd.DataFrame], folder: str | Path, workbook
     paths = [write_table(table, folder / f"{name}.csv") for name, table in written.items()]
     workbook = folder / workbook
     with atomic_path(workbook) as tmp:
-        write_workbook(tmp, written)
+        write_workbook(tmp, written, language=language)
     return [*paths, workbook]
 
 
@@ -111,6 +112,7 @@ def write_figures(
     language: str = "fr",
     seed: int = 42,
     workers: int = 1,
+    min_base: int = figures.MIN_BASE,
 ) -> list[Path]:
     """The report's figures, as PNG and SVG files in ``folder`` (drawn by ``workers`` processes).
 
@@ -123,17 +125,18 @@ def write_figures(
     language : the language of titles and labels.
     seed : seeds the layout of the reply networks.
     workers : processes drawing the figures (1: in this process).
+    min_base : groups with fewer coded segments are marked "small base".
     """
     folder = Path(folder)
     matrix = cooccurrence_matrix(tables["cooccurrences"], codebook)
     jobs = [
-        (figures.heatmap_by_initiative, (tables["facteurs_par_initiative"], codebook, initiatives, language), folder / "facteurs_par_initiative"),
-        (figures.bars_by_source, (tables["facteurs_par_source"], codebook, language), folder / "facteurs_par_source"),
+        (figures.heatmap_by_initiative, (tables["facteurs_par_initiative"], codebook, initiatives, language, min_base), folder / "facteurs_par_initiative"),
+        (figures.shares_by_source, (tables["facteurs_par_source"], codebook, language, min_base), folder / "facteurs_par_source"),
         (figures.cooccurrence_heatmap, (matrix, codebook, language), folder / "cooccurrences"),
     ]
     if "parts_corrigees" in tables:
         overall = tables["parts_corrigees"][tables["parts_corrigees"]["by"] == "all"]
-        jobs.append((figures.corrected_shares, (overall, codebook, language), folder / "facteurs_corriges"))
+        jobs.append((figures.factor_shares, (overall, codebook, language), folder / "facteurs_corriges"))
     if "whatsapp_semaines" in tables:
         jobs.append((figures.activity_timeline, (tables["whatsapp_semaines"], language), folder / "whatsapp_activite"))
         for group in sorted(tables["whatsapp_reponses"]["group"].unique()):

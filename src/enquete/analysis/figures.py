@@ -1,168 +1,191 @@
-"""Figures for the report: 15 cm wide, PNG at 200 dpi and SVG, French labels by default.
+"""Figures of the analyses: 15 cm wide, PNG at 200 dpi and SVG, French labels by default.
 
-Each factor keeps its codebook colour in every figure. Files are deterministic: no date
-or software version in their metadata, a fixed SVG hash salt.
+A factor's share is shown as the random sample corrects it, with its 95 % interval, wherever
+a correction exists; the automatic share is at most a light mark beside it, and a figure that
+has no correction says "codage automatique, non corrigé" in its title. Every share shows its
+N, and a group under ``min_base`` coded segments is marked "effectif faible". Each factor
+keeps its codebook colour in every figure. The drawing helpers are :mod:`enquete.plotting`'s.
 """
 
 from __future__ import annotations
 
-import multiprocessing
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
+import networkx as nx
+import numpy as np
+import pandas as pd
 
-import matplotlib
+from enquete.analysis.whatsapp import reply_graph
+from enquete.codebook import Codebook
+from enquete.plotting import LABELS, TITLE_WIDTH, colours, column_labels, new_figure, number_axis, save, save_all, styled, wrap_text
+from enquete.settings import DEFAULTS
+from enquete.vocabulary import decimal, number
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import networkx as nx  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+__all__ = [
+    "activity_timeline", "cooccurrence_heatmap", "factor_shares", "heatmap_by_initiative", "reply_network", "save", "save_all",
+    "shares_by_source",
+]
 
-from enquete.analysis.whatsapp import reply_graph  # noqa: E402
-from enquete.codebook import Codebook  # noqa: E402
-from enquete.datafiles import package_yaml  # noqa: E402
-from enquete.io import atomic_path  # noqa: E402
-
-WIDTH_CM = 15.0
 NETWORK_MEMBERS = 30  # a reply network shows at most this many members (the most connected)
 NETWORK_EDGES = 120  # ...and at most this many reply links (the strongest)
-CM = 1 / 2.54
-#: How each source's bars are drawn (opacity, hatch), in the order of the legend.
-SOURCE_STYLES = {"interview": (1.0, None), "whatsapp": (0.55, "///"), "social": (0.55, "\\\\"), "observation": (0.4, ".."), "document": (0.4, "xx")}
-TITLE_WIDTH = 64  # characters per title line: a 15 cm figure never cuts its title
-LABELS = package_yaml("enquete.analysis", "figures.yaml")  # every word a figure shows, per language
-
-plt.rcParams.update(
-    {
-        "svg.hashsalt": "enquete",
-        "svg.fonttype": "none",
-        "font.size": 8,
-        "axes.titlesize": 9,
-        "axes.spines.top": False,
-        "axes.spines.right": False,
-        "figure.dpi": 100,
-    }
-)
+SOURCES = ("interview", "whatsapp", "social", "observation", "document")  # the order of the panels
+AUTOMATIC = "#9a9a9a"  # the automatic share, where it is shown beside the corrected one
+MIN_BASE = DEFAULTS.min_base
 
 
-def new_figure(height_cm: float):
-    return plt.subplots(figsize=(WIDTH_CM * CM, height_cm * CM), layout="constrained")
+def _corrected(table: pd.DataFrame) -> bool:
+    """Whether the table carries shares corrected by a random sample (some may still be missing)."""
+    return "corrected" in table and table["corrected"].notna().any()
 
 
-def save(fig, stem: str | Path) -> list[Path]:
-    """Write stem.png (200 dpi) and stem.svg, atomically and reproducibly; close the figure."""
-    stem = Path(stem)
-    paths = []
-    for suffix, options in ((".png", {"dpi": 200, "metadata": {"Software": None}}), (".svg", {"metadata": {"Date": None, "Creator": None}})):
-        path = stem.with_suffix(suffix)
-        with atomic_path(path) as tmp:
-            fig.savefig(tmp, format=suffix[1:], **options)
-        paths.append(path)
-    plt.close(fig)
-    return paths
+def _base_label(name: str, base, text: dict, language: str, min_base: int) -> str:
+    """The group's name, "N = 290" under it, and "effectif faible" under ``min_base``."""
+    if base is None or pd.isna(base):
+        return name
+    return f"{name}\nN = {number(base, language)}" + (f"\n{text['small_base']}" if base < min_base else "")
 
 
-def _build_and_save(job: tuple[Callable, tuple, Path]) -> list[Path]:
-    draw, args, stem = job
-    return save(draw(*args), stem)
-
-
-def save_all(jobs: list[tuple[Callable, tuple, Path]], workers: int = 1) -> list[Path]:
-    """Draw and save figures, each job (drawing function, its arguments, file stem) in turn or,
-    with several workers, in forked processes (the same files either way)."""
-    if workers < 2 or len(jobs) < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        return [path for job in jobs for path in _build_and_save(job)]
-    with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=multiprocessing.get_context("fork")) as pool:
-        return [path for paths in pool.map(_build_and_save, jobs) for path in paths]
-
-
-def _labels(codebook: Codebook, language: str) -> dict[str, str]:
-    return codebook.labels(language)
-
-
-def heatmap_by_initiative(table: pd.DataFrame, codebook: Codebook, initiatives: dict[str, str] | None = None, language: str = "fr"):
-    """Factors (rows, coloured labels) × initiatives (columns): share of coded segments."""
+@styled
+def heatmap_by_initiative(table: pd.DataFrame, codebook: Codebook, initiatives: dict[str, str] | None = None, language: str = "fr",
+                          min_base: int = MIN_BASE):
+    """Factors (rows, coloured labels) × initiatives (columns, with their N): each factor's share
+    of the initiative's coded segments, corrected with its interval where a random sample exists."""
     text = LABELS[language]
-    pivot = table.pivot(index="code", columns="initiative", values="share").reindex(codebook.ids) * 100
-    names = [str((initiatives or {}).get(c, c)) for c in pivot.columns]
-    fig, ax = new_figure(2.0 + 0.75 * len(codebook.ids))
-    image = ax.imshow(pivot.to_numpy(dtype=float), cmap="Blues", aspect="auto", vmin=0)
+    corrected = _corrected(table)
+    table = table.assign(initiative=table["initiative"].astype(object).fillna(""))  # segments of no known initiative: a column of their own
+    wide = {v: table.pivot(index="code", columns="initiative", values=v).reindex(codebook.ids) * 100
+            for v in ("share", *(("corrected", "low", "high") if corrected else ()))}
+    shown = wide["corrected"].fillna(wide["share"]) if corrected else wide["share"]
+    automatic_only = wide["corrected"].isna() if corrected else pd.DataFrame(False, index=shown.index, columns=shown.columns)
+    bases = table.groupby("initiative")["base"].first() if "base" in table else pd.Series(dtype=float)
+    known = {**(initiatives or {}), "": text["unknown_initiative"]}
+    names = [_base_label(str(known.get(c, c)), bases.get(c), text, language, min_base) for c in shown.columns]
+    fig, ax = new_figure(3.0 + 0.85 * len(codebook.ids))
+    values = shown.to_numpy(dtype=float)
+    image = ax.imshow(values, cmap="Blues", aspect="auto", vmin=0)
     column_labels(ax, names)
-    ax.set_yticks(range(len(codebook.ids)), [_labels(codebook, language)[c] for c in codebook.ids])
+    ax.set_yticks(range(len(codebook.ids)), [codebook.labels(language)[c] for c in codebook.ids])
     for label, code in zip(ax.get_yticklabels(), codebook.ids):
         label.set_color(codebook[code].color)
-    values = pivot.to_numpy(dtype=float)
+    dark = np.nanmax(values) * 0.6 if np.isfinite(values).any() else np.inf
     for (i, j), value in np.ndenumerate(values):
-        if not np.isnan(value):
-            ax.text(j, i, f"{value:.0f}", ha="center", va="center", color="white" if value > np.nanmax(values) * 0.6 else "black")
-    fig.suptitle(wrap_text(text["factors_by_initiative"], TITLE_WIDTH))  # above the colour bar too
-    fig.colorbar(image, ax=ax, label=text["share"], shrink=0.8)
+        if np.isnan(value):
+            continue
+        colour = "white" if value > dark else "black"
+        if automatic_only.iat[i, j]:
+            ax.text(j, i, f"{number(value, language)}*", ha="center", va="center", color=colour, style="italic")
+        elif corrected:
+            ax.text(j, i - 0.12, number(value, language), ha="center", va="center", color=colour)
+            interval = f"{number(wide['low'].iat[i, j], language)}–{number(wide['high'].iat[i, j], language)}"
+            ax.text(j, i + 0.22, interval, ha="center", va="center", color=colour, fontsize=5.5)
+        else:
+            ax.text(j, i, number(value, language), ha="center", va="center", color=colour)
+    title = text["by_initiative_corrected"] if corrected else f"{text['factors_by_initiative']} — {text['uncorrected']}"
+    fig.suptitle(wrap_text(title, TITLE_WIDTH))  # above the colour bar too
+    bar = fig.colorbar(image, ax=ax, label=text["share"], shrink=0.8)
+    number_axis(bar.ax.yaxis, language)
+    if corrected and automatic_only.to_numpy().any():
+        fig.supxlabel(text["automatic_only_note"], fontsize=6, style="italic")
     return fig
 
 
-def bars_by_source(table: pd.DataFrame, codebook: Codebook, language: str = "fr"):
-    """Horizontal bars per factor (its colour), one per source: interviews solid, the others lighter and hatched."""
+def _order(table: pd.DataFrame, value: pd.Series, codebook: Codebook) -> list[str]:
+    """The factors by their share over all groups (weighted by each group's N), largest first."""
+    weights = table["base"] if "base" in table else pd.Series(1.0, index=table.index)
+    overall = (value * weights).groupby(table["code"]).sum() / weights.groupby(table["code"]).sum()
+    return overall.reindex(codebook.ids).fillna(0).sort_values(ascending=False, kind="stable").index.tolist()
+
+
+@styled
+def shares_by_source(table: pd.DataFrame, codebook: Codebook, language: str = "fr", min_base: int = MIN_BASE):
+    """Small multiples, one panel per source with its N: each factor's share (corrected dot and
+    95 % interval where a random sample exists, the automatic share as a light mark; a hollow dot
+    where it is not corrected), the factors in the same order in every panel, largest first."""
     text = LABELS[language]
-    corrected = "corrected" in table and table["corrected"].notna().any()
-    shown = table.assign(value=table["corrected"].fillna(table["share"]) if corrected else table["share"])  # sources without a sample: as coded
-    pivot = shown.pivot(index="code", columns="source", values="value").reindex(codebook.ids).fillna(0) * 100
-    if corrected:  # whiskers only where there is an interval (NaN draws none)
-        low = pivot - table.pivot(index="code", columns="source", values="low").reindex(codebook.ids) * 100
-        high = table.pivot(index="code", columns="source", values="high").reindex(codebook.ids) * 100 - pivot
-    fig, ax = new_figure(2.0 + 0.9 * len(codebook.ids))
-    y = np.arange(len(codebook.ids))
-    sources = [s for s in SOURCE_STYLES if s in pivot.columns]
-    height = 0.8 / max(1, len(sources))
-    for k, source in enumerate(sources):
-        ax.barh(
-            y + (k - (len(sources) - 1) / 2) * height,
-            pivot[source],
-            height=height,
-            color=[codebook[c].color for c in codebook.ids],
-            alpha=SOURCE_STYLES[source][0],
-            hatch=SOURCE_STYLES[source][1],
-            edgecolor="white",
-            label=text[source],
-            xerr=[low[source].clip(lower=0), high[source].clip(lower=0)] if corrected else None,
-            error_kw={"elinewidth": 0.8, "capsize": 2, "ecolor": "#333333"},
-        )
-    ax.set_yticks(y, [_labels(codebook, language)[c] for c in codebook.ids])
-    ax.invert_yaxis()
-    ax.set_xlabel(text["share"])
-    ax.set_title(wrap_text(text["by_source_corrected" if corrected else "factors_by_source"], TITLE_WIDTH * 3 // 4))
-    fig.legend(frameon=False, loc="outside lower center", ncol=min(3, len(sources)))  # under the bars, never over them
+    corrected = _corrected(table)
+    value = table["corrected"].fillna(table["share"]) if corrected else table["share"]
+    order = _order(table, value, codebook)
+    sources = [s for s in SOURCES if s in set(table["source"])] + sorted(set(table["source"]) - set(SOURCES))
+    fig, axes = new_figure(3.5 + 0.75 * len(order), 1, len(sources), sharey=True, sharex=True, squeeze=False)
+    y = np.arange(len(order))
+    colour = [codebook[c].color for c in order]
+    highest = float(np.nanmax(pd.concat([table.get("high", pd.Series(dtype=float)), table["share"]]).to_numpy(dtype=float))) * 100
+    for ax, source in zip(axes[0], sources):
+        rows = table[table["source"] == source].set_index("code").reindex(order)
+        base = rows["base"].iloc[0] if "base" in rows else None
+        small = base is not None and base < min_base
+        fixed = rows["corrected"].notna().to_numpy() if corrected else np.zeros(len(rows), bool)
+        alpha = 0.35 if small else 1.0
+        if fixed.any():
+            ax.scatter(rows["share"][fixed] * 100, y[fixed], marker="|", s=40, color=AUTOMATIC, linewidths=1, zorder=2)
+            ax.hlines(y[fixed], rows["low"][fixed] * 100, rows["high"][fixed] * 100, color=np.array(colour, dtype=object)[fixed].tolist(),
+                      linewidth=1.2, alpha=alpha, zorder=3)
+            ax.scatter(rows["corrected"][fixed] * 100, y[fixed], color=np.array(colour, dtype=object)[fixed].tolist(), s=18, alpha=alpha, zorder=4)
+        if (~fixed).any():
+            ax.scatter(rows["share"][~fixed] * 100, y[~fixed], facecolors="white", edgecolors=np.array(colour, dtype=object)[~fixed].tolist(),
+                       s=18, linewidths=1, alpha=alpha, zorder=4)
+        title = _base_label(wrap_text(text.get(source, source), 12), base, text, language, min_base)
+        ax.set_title(title, fontsize=6.5, color="#777777" if small else "black")
+        ax.grid(axis="x", alpha=0.3, linewidth=0.5)
+        ax.set_xlim(0, max(10.0, highest * 1.05))
+        number_axis(ax.xaxis, language)
+        ax.tick_params(axis="x", labelsize=6)
+        ax.set_xlabel("%", fontsize=6)
+    axes[0, 0].set_yticks(y, [wrap_text(codebook.labels(language)[c], 22) for c in order], fontsize=6.5)
+    for label, code in zip(axes[0, 0].get_yticklabels(), order):
+        label.set_color(codebook[code].color)
+    axes[0, 0].invert_yaxis()
+    title = text["by_source_corrected"] if corrected else f"{text['factors_by_source']} — {text['uncorrected']}"
+    fig.suptitle(wrap_text(title, TITLE_WIDTH))
+    fig.legend(handles=_legend(corrected, text), frameon=False, loc="outside lower center", ncol=2, fontsize=6.5)
     return fig
 
 
-def corrected_shares(shares: pd.DataFrame, codebook: Codebook, language: str = "fr"):
-    """Each factor's automatic share (bar) and corrected share with its 95 % interval (dot and whiskers)."""
+def _legend(corrected: bool, text: dict) -> list:
+    from matplotlib.lines import Line2D
+
+    hollow = Line2D([], [], marker="o", linestyle="", markerfacecolor="white", markeredgecolor="#444444", label=text["automatic_hollow"])
+    if not corrected:
+        return [hollow]
+    dot = Line2D([], [], marker="o", color="#444444", markersize=4, linewidth=1.2, label=text["corrected"])
+    tick = Line2D([], [], marker="|", linestyle="", color=AUTOMATIC, markersize=7, label=text["automatic"])
+    return [dot, tick, hollow]
+
+
+@styled
+def factor_shares(shares: pd.DataFrame, codebook: Codebook, language: str = "fr"):
+    """Each factor's corrected share over the corpus, with its 95 % interval (dot and line in the
+    factor's colour), largest first; the automatic share as a light mark (``shares``: the rows
+    ``by == "all"`` of ``parts_corrigees``)."""
     text = LABELS[language]
-    shares = shares.set_index("code").reindex(codebook.ids) * 1
-    fig, ax = new_figure(2.0 + 0.8 * len(codebook.ids))
-    y = np.arange(len(codebook.ids))
-    ax.barh(y, shares["share"] * 100, height=0.55, color=[codebook[c].color for c in codebook.ids], alpha=0.35, label=text["automatic"])
-    ax.errorbar(
-        shares["corrected"] * 100, y, xerr=[(shares["corrected"] - shares["low"]) * 100, (shares["high"] - shares["corrected"]) * 100],
-        fmt="o", color="#222222", markersize=4, elinewidth=1, capsize=3, label=text["corrected"],
-    )
-    ax.set_yticks(y, [_labels(codebook, language)[c] for c in codebook.ids])
-    for label, code in zip(ax.get_yticklabels(), codebook.ids):
+    shares = shares.set_index("code").reindex(codebook.ids).sort_values("corrected", ascending=False, kind="stable")
+    order = shares.index.tolist()
+    fig, ax = new_figure(2.5 + 0.75 * len(order))
+    y = np.arange(len(order))
+    colour = [codebook[c].color for c in order]
+    ax.scatter(shares["share"] * 100, y, marker="|", s=60, color=AUTOMATIC, linewidths=1.2, zorder=2)
+    ax.hlines(y, shares["low"] * 100, shares["high"] * 100, color=colour, linewidth=1.5, zorder=3)
+    ax.scatter(shares["corrected"] * 100, y, color=colour, s=30, zorder=4)
+    ax.set_yticks(y, [codebook.labels(language)[c] for c in order])
+    for label, code in zip(ax.get_yticklabels(), order):
         label.set_color(codebook[code].color)
     ax.invert_yaxis()
-    ax.set_xlabel(text["share"])
+    ax.grid(axis="x", alpha=0.3, linewidth=0.5)
+    ax.set_xlim(0, None)
+    number_axis(ax.xaxis, language)
+    segments, sampled = int(shares["segments"].iloc[0]), int(shares["sampled"].iloc[0])
+    ax.set_xlabel(f"{text['share']}\n{text['base_sampled'].format(n=number(segments, language), sampled=number(sampled, language))}")
     ax.set_title(wrap_text(text["corrected_title"], TITLE_WIDTH))
-    ax.legend(frameon=False, loc="lower right", fontsize=7)
+    fig.legend(handles=_legend(True, text)[:2], frameon=False, loc="outside lower center", ncol=2, fontsize=7)
     return fig
 
 
+@styled
 def cooccurrence_heatmap(matrix: pd.DataFrame, codebook: Codebook, language: str = "fr"):
     """Symmetric factor × factor heatmap of the Jaccard index."""
     text = LABELS[language]
     fig, ax = new_figure(13.0)
     values = matrix.to_numpy(dtype=float)
     image = ax.imshow(values, cmap="Purples", vmin=0)
-    labels = [_labels(codebook, language)[c] for c in codebook.ids]
+    labels = [codebook.labels(language)[c] for c in codebook.ids]
     column_labels(ax, labels)
     ax.set_yticks(range(len(labels)), labels)
     for tick_labels in (ax.get_xticklabels(), ax.get_yticklabels()):
@@ -170,31 +193,34 @@ def cooccurrence_heatmap(matrix: pd.DataFrame, codebook: Codebook, language: str
             label.set_color(codebook[code].color)
     for (i, j), value in np.ndenumerate(values):
         if not np.isnan(value):
-            ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=6)
+            ax.text(j, i, decimal(value, language), ha="center", va="center", fontsize=6)
     fig.suptitle(wrap_text(text["cooccurrence"], TITLE_WIDTH))  # above the colour bar too
-    fig.colorbar(image, ax=ax, shrink=0.7, label=text["jaccard"])
+    bar = fig.colorbar(image, ax=ax, shrink=0.7, label=text["jaccard"])
+    number_axis(bar.ax.yaxis, language, 1)
     return fig
 
 
+@styled
 def activity_timeline(weekly: pd.DataFrame, language: str = "fr"):
     """Messages per week of each group, one panel per group on shared axes: the weeks as light
     bars, their four-week mean as a line (a group's rhythm reads at a glance, none hides another)."""
     text = LABELS[language]
     groups = sorted(weekly["group"].unique())
-    fig, axes = plt.subplots(len(groups), 1, sharex=True, sharey=True, squeeze=False, layout="constrained",
-                             figsize=(WIDTH_CM * CM, (2.0 + 2.4 * len(groups)) * CM))
-    colours = plt.get_cmap("tab10")
-    for k, (ax, group) in enumerate(zip(axes[:, 0], groups)):
+    fig, axes = new_figure(2.0 + 2.4 * len(groups), len(groups), 1, sharex=True, sharey=True, squeeze=False)
+    palette = colours("tab10", len(groups))
+    for ax, group, colour in zip(axes[:, 0], groups, palette):
         rows = weekly[weekly["group"] == group].sort_values("week")
-        ax.bar(rows["week"], rows["messages"], width=6, color=colours(k % 10), alpha=0.3, linewidth=0)
-        ax.plot(rows["week"], rows["messages"].rolling(4, min_periods=1).mean(), color=colours(k % 10), linewidth=1.2)
+        ax.bar(rows["week"], rows["messages"], width=6, color=colour, alpha=0.3, linewidth=0)
+        ax.plot(rows["week"], rows["messages"].rolling(4, min_periods=1).mean(), color=colour, linewidth=1.2)
         ax.set_title(group, loc="left", fontsize=7)
+        number_axis(ax.yaxis, language)
     axes[-1, 0].set_xlabel(text["week"])
     fig.supylabel(text["messages_per_week"], fontsize=8)
     fig.suptitle(wrap_text(text["timeline"], TITLE_WIDTH))
     return fig
 
 
+@styled
 def reply_network(edges: pd.DataFrame, group: str, seed: int = 42, language: str = "fr", members: int = NETWORK_MEMBERS):
     """The reply network of one group: node size by replies received, width by replies.
 
@@ -203,7 +229,7 @@ def reply_network(edges: pd.DataFrame, group: str, seed: int = 42, language: str
     readable and quick to draw."""
     text = LABELS[language]
     graph = reply_graph(edges, group)
-    title = f"{text['network']} : {group}"
+    title = f"{text['network']} : {group}" if language == "fr" else f"{text['network']}: {group}"
     if graph.number_of_nodes() > members:
         degree = dict(graph.degree(weight="weight"))
         kept = sorted(graph.nodes, key=lambda n: (-degree[n], n))[:members]
@@ -228,52 +254,4 @@ def reply_network(edges: pd.DataFrame, group: str, seed: int = 42, language: str
     return fig
 
 
-def column_labels(ax, labels: list[str], fontsize: float = 7) -> None:
-    """Column names of a heatmap, never over one another: a few columns get their names
-    wrapped horizontally under them, more columns get them upright, on two lines at most."""
-    if len(labels) <= 6:
-        ax.set_xticks(range(len(labels)), [wrap_text(n, max(10, 64 // len(labels))) for n in labels], fontsize=fontsize)
-    else:
-        ax.set_xticks(range(len(labels)), [wrap_text(n, max(24, (len(n) + 1) // 2)) for n in labels], rotation=90, fontsize=fontsize)
-
-
-def wrap_text(text: str, width: int) -> str:
-    words, lines, line = text.split(), [], ""
-    for word in words:
-        if line and len(line) + len(word) + 1 > width:
-            lines.append(line)
-            line = word
-        else:
-            line = f"{line} {word}".strip()
-    return "\n".join(lines + [line])
-
-
-def text_collisions(fig, tolerance: float = 1.0) -> list[str]:
-    """The texts of a figure (titles, axis and tick labels, annotations, legend entries,
-    colour bar labels) that overlap one another or leave the figure, as matplotlib draws them."""
-    fig.canvas.draw()
-    renderer = fig.canvas.get_renderer()
-    texts = list(fig.texts)  # the suptitle and supylabel are among them
-    for legend in fig.legends:
-        texts += [legend.get_title(), *legend.get_texts()]
-    for ax in fig.axes:
-        texts += [ax.title, ax._left_title, ax._right_title, *ax.texts]
-        if ax.axison:
-            for axis in (ax.xaxis, ax.yaxis):
-                if axis.get_visible():
-                    low, high = sorted(axis.get_view_interval())
-                    shown = [label for at, label in zip(axis.get_majorticklocs(), axis.get_majorticklabels()) if low - 1e-9 <= at <= high + 1e-9]
-                    texts += [axis.label, *shown]
-        if ax.get_legend() is not None:
-            texts += [ax.get_legend().get_title(), *ax.get_legend().get_texts()]
-    boxes = [(t, matplotlib.text.Text.get_window_extent(t, renderer)) for t in texts if t.get_visible() and t.get_text().strip()]  # an annotation's own box, not its arrow
-    frame = fig.bbox
-    problems = [f"« {t.get_text()[:40]} » est incliné ({t.get_rotation():.0f}°) : seuls 0° et 90° se vérifient exactement"
-                for t, _ in boxes if t.get_rotation() % 90]
-    problems += [f"« {t.get_text()[:40]} » dépasse de la figure" for t, b in boxes
-                if b.x0 < frame.x0 - tolerance or b.y0 < frame.y0 - tolerance or b.x1 > frame.x1 + tolerance or b.y1 > frame.y1 + tolerance]
-    for i, (a, box_a) in enumerate(boxes):
-        for b, box_b in boxes[i + 1 :]:
-            if min(box_a.x1, box_b.x1) - max(box_a.x0, box_b.x0) > tolerance and min(box_a.y1, box_b.y1) - max(box_a.y0, box_b.y0) > tolerance:
-                problems.append(f"« {a.get_text()[:40]} » chevauche « {b.get_text()[:40]} »")
-    return problems
+bars_by_source = shares_by_source  # the name notebook 04 calls (until the notebooks move to enquete.Study)

@@ -52,13 +52,15 @@ def _by(coded: pd.DataFrame, codebook: Codebook, group: str, label: str, languag
     counts = long.groupby(["code", group], dropna=False).agg(segments=("segment_id", "size"), speakers=("speaker_key", "nunique"))
     index = pd.MultiIndex.from_product([codebook.ids, totals.index], names=["code", group])
     table = counts.reindex(index, fill_value=0).reset_index()
-    table["share"] = (table["segments"] / table[group].map(totals)).round(4)
+    table["base"] = table[group].map(totals)
+    table["share"] = (table["segments"] / table["base"]).round(4)
     table.insert(1, "factor", table["code"].map(codebook.labels(language)))
-    return table.rename(columns={group: label})[["code", "factor", label, "segments", "share", "speakers"]]
+    return table.rename(columns={group: label})[["code", "factor", label, "base", "segments", "share", "speakers"]]
 
 
 def factors_by_initiative(coded: pd.DataFrame, codebook: Codebook | None = None, language: str = "fr") -> pd.DataFrame:
-    """Per factor and initiative: segments coded, share of the initiative's coded segments, speakers."""
+    """Per factor and initiative: the initiative's coded segments (``base``, the N of its shares),
+    segments coded with the factor, their share, speakers."""
     return _by(coded, codebook or load_codebook("facteurs_reussite"), "initiative", "initiative", language)
 
 

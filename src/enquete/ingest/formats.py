@@ -13,6 +13,7 @@ import html
 import json
 import re
 import zipfile
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -141,9 +142,13 @@ def read_odt(path: Path) -> list[Line]:
 
 # --- plain text and Markdown --------------------------------------------------------------
 
-_MD_MARKUP = re.compile(r"^(?:#{1,6}\s+|>\s?|[-*+]\s+)")
+_MD_HEADING = re.compile(r"^\s*#{1,6}\s+")
+_MD_BLOCK = re.compile(r"^\s*(?:>\s?|(?:[-*+]|\d{1,3}[.)])\s+)*")  # quotes, bullets, numbered items, nested
+_MD_ITEM = re.compile(r"^\s*(?:>\s?)*(?:[-*+]|\d{1,3}[.)])\s+")
+_MD_CODE = re.compile(r"`([^`\n]*)`")
 _MD_EMPHASIS = re.compile(r"(\*\*|__|\*|_)(.+?)\1")
 _MD_LABEL = re.compile(r"^(\*\*|__|\*|_)(?P<label>[^*_\n]{1,40}?)[ :\u00a0\u202f]*\1[ :\u00a0\u202f]*(?P<rest>.*)$")
+_PLAIN_LABEL = re.compile(r"^(?P<label>[^\W\d_][^:\n]{0,39}?)[ \u00a0\u202f]*:(?!\d)")
 
 
 def read_plain(path: Path) -> list[Line]:
@@ -153,15 +158,77 @@ def read_plain(path: Path) -> list[Line]:
 
 
 def read_markdown(path: Path) -> list[Line]:
-    """One line per line; a leading bold or italic span is a label candidate, other markup is removed."""
-    out = []
-    for line in read_plain(path):
-        text = _MD_MARKUP.sub("", line.text)
-        m = _MD_LABEL.match(text)
-        plain = _MD_EMPHASIS.sub(r"\2", text)
-        heading = line.text.lstrip().startswith("#")
-        out.append(Line(plain, label=m.group("label").strip() if m and plain.startswith(m.group("label")) and not heading else None, heading=heading))
+    """One line per line, its Markdown read: a leading bold or italic span is a label candidate
+    (after a bullet, a number, a quote mark or a time too); headings, a YAML front matter and the
+    block that introduces the participants are metadata; a table row is read as a Word table's.
+    """
+    raw = [line.text for line in read_plain(path)]
+    front = _front_matter_end(raw)
+    out, kinds = [], []
+    for i, text in enumerate(raw):
+        if i < front:
+            out.append(Line(text, metadata=True))
+        elif _table_rule(text):
+            continue  # no words
+        elif text.strip().startswith("|"):
+            row = _table_row([_MD_EMPHASIS.sub(r"\2", _MD_CODE.sub(r"\1", c)).strip() for c in text.strip().strip("|").split("|")])
+            row.metadata |= i + 1 < len(raw) and _table_rule(raw[i + 1])  # the header row
+            out.append(row)
+        else:
+            heading = bool(_MD_HEADING.match(text))
+            text = _MD_CODE.sub(r"\1", _MD_HEADING.sub("", text) if heading else _MD_BLOCK.sub("", text))
+            m = _MD_LABEL.match(text)
+            plain = _MD_EMPHASIS.sub(r"\2", text)
+            label = m.group("label").strip() if m and plain.startswith(m.group("label")) and not heading else None
+            out.append(Line(plain, label=label, heading=heading, metadata=heading))
+        kinds.append("table" if raw[i].strip().startswith("|") else "item" if _MD_ITEM.match(raw[i]) else "")
+    _participants_block(out, kinds)
     return out
+
+
+def _table_rule(text: str) -> bool:
+    return "|" in text and "-" in text and set(text.strip()) <= set("|:- ")
+
+
+def _front_matter_end(texts: list[str]) -> int:
+    """The number of lines of a YAML front matter (``---`` ... ``---`` at the top), 0 when none."""
+    if not texts or texts[0].strip() != "---":
+        return 0
+    return next((i + 1 for i, text in enumerate(texts[1:], start=1) if text.strip() in ("---", "...")), 0)
+
+
+def _participants_block(lines: list[Line], kinds: list[str]) -> None:
+    """Mark as metadata what introduces the speakers before the turns (``kinds``: each line's
+    Markdown, "item" of a list, "table" row or "").
+
+    A list whose items each open with a different label, one of which opens turns later
+    (``- **Entrevistadora :** Claire, enquêtrice``), with the title above it (``**Participants :**``);
+    before the first turn, a line whose label is used once and names two of the speakers
+    (``**Participants :** Claire Martin, Josiane Roux``), and a table row whose label is used once
+    (``| Source | https://… |``).
+    """
+    listed = [kind == "item" for kind in kinds]
+    labels = [line.label or (m.group("label").strip() if (m := _PLAIN_LABEL.match(line.text)) else None) for line in lines]
+    counts = Counter(label for label in labels if label)
+    speakers = {label for label, n in counts.items() if n >= 2}
+    i = 0
+    while i < len(lines):  # the lists before the first turn
+        end = i
+        while end < len(lines) and listed[end] and labels[end]:
+            end += 1
+        run = labels[i:end]
+        if len(run) >= 2 and len(set(run)) == len(run) and any(counts[label] >= 3 for label in run):
+            for line in lines[i:end]:
+                line.metadata = True
+            if i and lines[i - 1].label and not lines[i - 1].text.split(":", 1)[-1].strip():
+                lines[i - 1].metadata = True  # the block's title
+        elif labels[i] in speakers:
+            break
+        i = max(end, i + 1)
+    first_turn = next((k for k, label in enumerate(labels) if label in speakers and not lines[k].metadata), len(lines))
+    for line, label, kind in zip(lines[:first_turn], labels[:first_turn], kinds[:first_turn]):
+        if label and counts[label] == 1 and (kind == "table" or sum(1 for other in speakers if other in line.text) >= 2):
+            line.metadata = True
 
 
 # --- subtitles: srt, vtt, Whisper json -------------------------------------------------
@@ -215,38 +282,133 @@ def read_subtitles(path: Path) -> list[Line]:
     return out
 
 
-def read_whisper_json(path: Path) -> list[Line]:
-    """Segments of a Whisper / WhisperX / faster-whisper .json transcript (a missing speaker is allowed)."""
+#: Where JSON transcripts keep their segments, text, speaker and start time (Whisper and
+#: WhisperX, faster-whisper, pyannote scripts, AssemblyAI, Deepgram, Gladia, FunASR, Amazon
+#: Transcribe's audio_segments, ElevenLabs' words...).
+SEGMENT_LISTS = ("segments", "utterances", "sentence_info", "audio_segments")
+TEXT_KEYS = ("text", "transcript", "sentence")
+SPEAKER_KEYS = ("speaker", "speaker_id", "spk", "speaker_label", "speaker_name")
+START_KEYS = ("start", "start_time", "startTime")
+END_KEYS = ("end", "end_time", "endTime")
+EXPECTED_JSON = (
+    "attendu : une transcription (Whisper, WhisperX, AssemblyAI, Deepgram, FunASR… : une liste « segments », « utterances » ou "
+    "« sentence_info » de segments avec leur texte) ou un export Telegram, Messenger, Instagram ou Facebook"
+)
+
+
+def describe_json(data) -> str:
+    """What a JSON document looks like, in a few French words (for a rejection)."""
+    if isinstance(data, dict):
+        keys = list(data)
+        text = f"un objet aux clés « {', '.join(keys[:8])}{', …' if len(keys) > 8 else ''} »" if keys else "un objet vide"
+        listed = next(((k, v) for k, v in data.items() if isinstance(v, list)), None)
+        return text + (f", dont « {listed[0]} » : {_describe_list(listed[1])}" if listed else "")
+    if isinstance(data, list):
+        return _describe_list(data)
+    return f"une valeur seule ({type(data).__name__})"
+
+
+def _describe_list(items: list) -> str:
+    keys = list(dict.fromkeys(k for item in items[:20] if isinstance(item, dict) for k in item))
+    if keys:
+        return f"une liste de {len(items)} objet(s) aux clés « {', '.join(keys[:8])}{', …' if len(keys) > 8 else ''} »"
+    return f"une liste de {len(items)} valeur(s)"
+
+
+def _nested_lists(data, depth: int = 3):
+    """(key, list) of every list in a JSON document, shallowest first (a list's first item is looked into)."""
+    level = [(None, data)]
+    for _ in range(depth + 1):
+        following = []
+        for key, value in level:
+            if isinstance(value, list):
+                yield key, value
+                following += [(key, item) for item in value[:1] if isinstance(item, (dict, list))]
+            elif isinstance(value, dict):
+                following += [(k, v) for k, v in value.items() if isinstance(v, (dict, list))]
+        level = following
+
+
+def transcript_segments(data) -> list | None:
+    """The segments of a JSON transcript: a list under a common key at any depth (Deepgram's
+    ``results.utterances``, FunASR's ``[{"sentence_info"}]``), else the document itself when it
+    is a list of them, else a list of words with their speaker (ElevenLabs), else a lone ``text``."""
+
+    def carrying(items: list, keys: tuple[str, ...]) -> bool:
+        return bool(items) and isinstance(items[0], dict) and any(k in items[0] for k in keys)
+
+    lists = list(_nested_lists(data))
+    found = next((items for key, items in lists if key in SEGMENT_LISTS and (carrying(items, TEXT_KEYS) or not items)), None)
+    if found is None and isinstance(data, list) and carrying(data, TEXT_KEYS):
+        found = data
+    if found is None:
+        found = next((items for _, items in lists if carrying(items, TEXT_KEYS) and carrying(items, SPEAKER_KEYS)), None)
+    if found is None and isinstance(data, dict) and isinstance(data.get("text"), str):
+        found = [data]  # OpenAI's API: {"text": "..."}
+    return found
+
+
+def _first(segment: dict, keys: tuple[str, ...]):
+    return next((segment[k] for k in keys if segment.get(k) is not None), None)
+
+
+def _seconds_value(value) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _in_milliseconds(segments: list[dict]) -> bool:
+    """Whether times are milliseconds (AssemblyAI, FunASR): whole numbers whose segments last more than 100 units."""
+    starts = [_seconds_value(_first(s, START_KEYS)) for s in segments]
+    ends = [_seconds_value(_first(s, END_KEYS)) for s in segments]
+    known = [x for x in starts + ends if x is not None]
+    if not known or any(x != int(x) for x in known):
+        return False
+    spans = [e - b for b, e in zip(starts, ends) if b is not None and e is not None]
+    spans = spans or [b - a for a, b in zip(known, known[1:])]
+    return bool(spans) and sorted(spans)[len(spans) // 2] > 100
+
+
+def _speaker(value) -> str | None:
+    """A segment's speaker: a name or code as written; a number n (Deepgram, FunASR) as SPEAKER_0n."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float)) and value == int(value):
+        return f"SPEAKER_{int(value):02d}"
+    return str(value).strip() or None
+
+
+def read_json_transcript(path: Path) -> list[Line]:
+    """Segments of a JSON transcript (Whisper, WhisperX, AssemblyAI, Deepgram, FunASR...): text, speaker
+    (``speaker``, ``speaker_id``, ``spk``, ``speaker_label``, a number) and start (seconds or milliseconds)."""
     text, _ = read_text(path)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise IngestError(path, f"JSON invalide ({exc.msg})", exc.lineno) from None
-    segments = data.get("segments") if isinstance(data, dict) else data
-    if not isinstance(segments, list):
-        raise IngestError(path, "JSON sans liste « segments » : ce n'est pas une transcription Whisper")
+    segments = transcript_segments(data)
+    if segments is None:
+        raise IngestError(path, f"JSON non reconnu : {describe_json(data)} ; {EXPECTED_JSON}")
+    scale = 1000 if _in_milliseconds([s for s in segments if isinstance(s, dict)]) else 1
     out = []
     for i, seg in enumerate(segments):
-        if not isinstance(seg, dict) or "text" not in seg:
-            raise IngestError(path, f"segment {i} sans texte")
-        body = str(seg["text"]).strip()
+        body = _first(seg, TEXT_KEYS) if isinstance(seg, dict) else None
+        if body is None:
+            raise IngestError(path, f"segment {i} sans texte ({describe_json(seg)})")
+        body = str(body).strip()
         if body:
-            start, speaker = seg.get("start"), seg.get("speaker")
-            out.append(
-                Line(
-                    body,
-                    speaker=str(speaker).strip() or None if speaker is not None else None,
-                    start=float(start) if isinstance(start, (int, float)) else None,
-                    cue=True,
-                )
-            )
+            start = _seconds_value(_first(seg, START_KEYS))
+            out.append(Line(body, speaker=_speaker(_first(seg, SPEAKER_KEYS)), start=None if start is None else start / scale, cue=True))
     return out
 
 
 # --- HTML: noScribe and oTranscribe -----------------------------------------------------
 
 _TS_ANCHOR = re.compile(r"ts_(\d+)_(\d+)(?:_(\w+))?")
-_VISIBLE_LABEL = re.compile(r"^\s*[^\W\d_][\w.'’\- ]{0,39}?\s*:")
+#: A label the user typed over the anchor's code: "Expérimentateur :", "Expérimentateur [00:00:02]:".
+_VISIBLE_LABEL = re.compile(r"^\s*[^\W\d_][\w.'’\- ]{0,39}?\s*(?:\[\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?\]\s*)?:")
 
 
 def html_root(markup: str, path: Path):

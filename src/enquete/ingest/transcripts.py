@@ -1,6 +1,7 @@
 """Read interview transcripts into the segment table, one row per speaker turn.
 
-Formats: .docx, .odt, .txt, .md, .srt, .vtt, noScribe .html, Whisper .json, oTranscribe
+Formats: .docx, .odt, .txt, .md, .srt, .vtt, noScribe .html, diarized .json (Whisper, WhisperX,
+AssemblyAI, Deepgram, FunASR...), oTranscribe
 .otr. Each format reader (:mod:`.formats`) gives lines; :mod:`.turns` finds the speaker
 labels and times in them, whatever the layout, and decides the roles. Times become the
 ``time_offset`` column; transcription conventions stay in the text and are listed in
@@ -32,7 +33,7 @@ READERS = {
     ".otr": formats.read_otr,
     ".srt": formats.read_subtitles,
     ".vtt": formats.read_subtitles,
-    ".json": formats.read_whisper_json,
+    ".json": formats.read_json_transcript,
 }
 
 

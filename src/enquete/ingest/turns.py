@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from enquete.ingest.formats import LABEL_DECORATION, Line
 from enquete.labels import is_code_label, label_words, normalise_label
@@ -47,15 +48,27 @@ ALONE = re.compile(rf"^(?P<label>{_LABEL}){_SP}*:?{_SP}*$")
 PARENTHETICAL = re.compile(rf"{_SP}*\((?P<note>[^()\n]{{1,30}})\)$")
 INITIALS = re.compile(r"^(?:[A-ZÀ-Þ]{1,3}\d{0,2}|(?:[A-ZÀ-Þ]\.){1,3})$")
 NAME_WORD = re.compile(r"^(?:[A-ZÀ-Þ][\w'’\-]*\.?|de|du|des|la|le|van|von|el|ben|d'\w+)$")
-CONVENTIONS = re.compile(
-    r"\((?:rires?|rire|sourires?|silence|soupirs?|hésitations?|inaudible|incompréhensible|toux|pause|blanc|bruits?[^)]*"
-    r"|\.{1,3}|…|\d+\s*(?:s|sec|secondes?|seconds?)(?:\s+(?:de\s+)?pause)?)\)"
-    r"|\[(?:rires?|inaudible|incompréhensible|\.\.\.|…|silence|pause|hésitation|coupure|[^\]\n]{0,30}?"
-    r"(?:Prénom|Nom|Lieu|Ville|Adresse|Rue|Quartier|Entreprise|Association)[^\]\n]{0,30})\]"
-    r"|//",
-    re.IGNORECASE,
-)
-ONLY_CONVENTION = re.compile(rf"^{_SP}*(?:(?:{CONVENTIONS.pattern}){_SP}*)+$", re.IGNORECASE)
+#: Transcription conventions that are not words: pauses "(..)", "(3 s)", "[…]", overlaps "//".
+_MARKS = r"\((?:\.{1,3}|…|\d+(?:[.,]\d+)?\s*(?:s|sec|secondes?|seconds?)?(?:\s+(?:de\s+)?pause)?)\)|\[(?:\.\.\.|…)\]|//"
+
+
+@lru_cache(maxsize=1)
+def conventions() -> re.Pattern:
+    """Annotations a transcriber writes: the marks above and the non-speech notes and
+    placeholders of labels.yaml ("(rires)", "[claquement de langue]", "[Prénom]")."""
+    return re.compile(f"{_MARKS}|{label_words().annotation.pattern}", re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def _only_conventions() -> re.Pattern:
+    return re.compile(rf"^{_SP}*(?:(?:{conventions().pattern}){_SP}*)+$", re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def _leading_note() -> re.Pattern:
+    """Annotations opening a line, before the rest of it ("[inspiration de L] E : …")."""
+    return re.compile(rf"^{_SP}*((?:(?:{label_words().annotation.pattern}){_SP}*)+)(?=\S)", re.IGNORECASE)
+
 
 #: How each accepted label form is named in the reading report.
 LAYOUTS = {
@@ -90,7 +103,7 @@ def strip_timestamps(text: str) -> tuple[str, float | None]:
 
 def annotations(text: str) -> str:
     """Transcription conventions found in a text, in order, ';'-separated."""
-    return ";".join(m.group(0) for m in CONVENTIONS.finditer(text))
+    return ";".join(m.group(0) for m in conventions().finditer(text))
 
 
 @dataclass
@@ -105,6 +118,7 @@ class Head:
     ranged: bool = False
     bare_time: bool = False
     prefix: str = ""  # a non-speech prefix ("PAUSE.") split off the line
+    note: str = ""  # annotations before the label ("[inspiration de L] E : …"): they belong to the turn before
 
 
 def _lift_time(text: str, bare: bool) -> tuple[str, float | None, bool, bool]:
@@ -135,25 +149,30 @@ def parse_head(line: Line, bare_times: bool = True, known: frozenset[str] = froz
     if pause:
         prefix, text = pause.group(1), text[pause.end() :]
     head = Head(text, start=start, ranged=ranged, bare_time=bare, prefix=prefix)
+    note = _leading_note().match(text)
+    spoken = text[note.end() :] if note else text
     if line.speaker:
         head.label, head.form, head.rest = line.speaker, "speaker", text
     elif line.label and text.startswith(line.label):
         head.label, head.form, head.rest = line.label, "decorated", text[len(line.label) :].lstrip(LABEL_DECORATION)
     else:
         for form, pattern in FORMS:
-            m = pattern.match(text)
+            m = pattern.match(spoken)
             if not m or (form == "alone" and start is None and not _strong_label(m.group("label"), known)):
                 continue  # a lone label needs a time before it, or to be a role word or code
             label = m.group("label").strip()
+            if form == "bracketed" and conventions().fullmatch(f"[{label}]"):
+                continue  # "[Rires]", "[bruit de moteur]": a note, not a speaker
             if len(label) <= 40 and (_strong_label(label, known) or _name_label(label) or (form == "bracketed" and _tag_label(label))):
                 head.label, head.form = label, "line" if form == "alone" else form
                 head.rest = m.group("rest") if "rest" in m.re.groupindex else ""
+                head.note = note.group(1).strip() if note else ""
                 written = (m.group("time") or "").strip("[]() ") if "time" in m.re.groupindex else ""
                 if written:
                     head.start, head.ranged = time_value(written), not TIME.fullmatch(written)
                 break
         note = PARENTHETICAL.search(head.label or "")
-        if note and head.form != "speaker" and (time_value(note.group("note")) is not None or CONVENTIONS.fullmatch(note.group(0).strip())):
+        if note and head.form != "speaker" and (time_value(note.group("note")) is not None or conventions().fullmatch(note.group(0).strip())):
             head.label = head.label[: note.start()]  # "Speaker 1 (00:00)" or "Marie (rires)": the note is not the name
             if time_value(note.group("note")) is not None:
                 head.start = head.start if head.start is not None else time_value(note.group("note"))
@@ -204,7 +223,7 @@ def _name_label(label: str) -> bool:
 
 def _tag_label(label: str) -> bool:
     """A short bracketed tag that may be a speaker ("[id1]", "[Chercheur]"), not a convention ("[rires]")."""
-    return len(label.split()) <= 3 and not CONVENTIONS.fullmatch(f"[{label}]") and any(c.isalpha() for c in label)
+    return len(label.split()) <= 3 and not conventions().fullmatch(f"[{label}]") and any(c.isalpha() for c in label)
 
 
 def accepted_labels(heads: list[Head], interviewer: list[str]) -> set[str]:
@@ -268,10 +287,11 @@ def build_turns(lines: list[Line], interviewer: list[str]) -> tuple[list[Turn], 
     heads = [parse_head(line, bare_times, known) for line in lines]
     accepted = accepted_labels([h for h, line in zip(heads, lines) if not line.metadata], interviewer)
     labelled = bool(accepted)
+    header = _header_lines(lines, heads, accepted)
     turns: list[Turn] = []
     current: Turn | None = None  # the turn that unlabelled lines continue
     pending: float | None = None  # a time written alone on a line, for the next turn
-    for line, head in zip(lines, heads):
+    for i, (line, head) in enumerate(zip(lines, heads)):
         text = head.text.strip()
         if line.metadata or (text and _non_speech(text)):
             kept = line.text.strip() if line.metadata else f"{head.prefix} {text}".strip()
@@ -280,7 +300,7 @@ def build_turns(lines: list[Line], interviewer: list[str]) -> tuple[list[Turn], 
             continue
         if head.prefix:
             turns.append(Turn(None, head.prefix, None, "metadata"))
-        label = head.label if head.label in accepted else None
+        label = head.label if head.label in accepted and i not in header else None
         if label is None:
             text, stamp = strip_timestamps(text)
             start = line.start if line.start is not None else head.start if head.start is not None else stamp
@@ -292,13 +312,18 @@ def build_turns(lines: list[Line], interviewer: list[str]) -> tuple[list[Turn], 
             if not labelled:
                 turns.append(Turn(None, text, start, "paragraph", line.cue))
             elif current is None:  # before the first turn: a header, or (subtitles) unattributed speech
-                speech = line.cue and not ONLY_CONVENTION.match(text)
+                speech = line.cue and not _only_conventions().match(text)
                 turns.append(Turn(None, text, start if speech else None, "paragraph" if speech else "metadata", line.cue))
             else:
                 current.text = (current.text + (" " if line.cue else "\n") + text).strip()
                 if current.offset is None:
                     current.offset = start
             continue
+        if head.note:  # a breath or a laugh before the label: the end of the turn in progress
+            if current is not None:
+                current.text = f"{current.text} {head.note}".strip()
+            else:
+                turns.append(Turn(None, head.note, None, "metadata"))
         rest, stamp = strip_timestamps(head.rest.strip())
         start = line.start if line.start is not None else head.start if head.start is not None else stamp
         start = start if start is not None else pending
@@ -309,6 +334,17 @@ def build_turns(lines: list[Line], interviewer: list[str]) -> tuple[list[Turn], 
         current = Turn(label, rest, start, "turn", line.cue)
         turns.append(current)
     return turns, _layout(lines, heads, accepted, turns)
+
+
+def _header_lines(lines: list[Line], heads: list[Head], accepted: set[str]) -> set[int]:
+    """Lines of a header block: before the first turn of a recurring speaker, a label written
+    once ("Corpus : UJAA-2026", "SUMMARY KEYWORDS", "Enquêtrice : INV") is a field of the header."""
+    spoken = [(i, h) for i, (h, line) in enumerate(zip(heads, lines)) if h.label in accepted and not line.metadata]
+    counts = Counter(h.label for _, h in spoken)
+    first = next((i for i, h in spoken if counts[h.label] >= 2), None)
+    if first is None:
+        return set()
+    return {i for i, h in spoken if i < first and counts[h.label] == 1 and h.form != "speaker"}
 
 
 def _layout(lines: list[Line], heads: list[Head], accepted: set[str], turns: list[Turn]) -> Layout:

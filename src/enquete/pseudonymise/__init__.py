@@ -17,14 +17,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from enquete import schema
+from enquete import nlp, schema
 from enquete.errors import ConfigError
 from enquete.pseudonymise.detect import common_words, find_people, may_name
 from enquete.pseudonymise.names import People, pseudonym_for
 from enquete.pseudonymise.replacer import Replacer
-from enquete.vocabulary import localise
+from enquete.vocabulary import internal, localise
 
-__all__ = ["Pseudonymisation", "Replacer", "common_words", "find_people", "may_name", "pseudonymise"]
+__all__ = ["Pseudonymisation", "Replacer", "common_words", "find_people", "may_name", "pseudonymise", "review_notice"]
 
 STYLES = ("names", "tags")
 KEY_COLUMNS = ["person_id", "entity", "original", "pseudonym", "person_key", "pseudo_first", "pseudo_last"]
@@ -44,6 +44,31 @@ class Pseudonymisation:
         original value (safe for outputs/)."""
         counts = localise(self.replacements.groupby(["document_id", "entity"]).size().rename("replacements").reset_index(), language)
         return counts.sort_values(["document_id", "entity"], kind="stable").reset_index(drop=True)
+
+    def review(self, language: str = "en", originals: bool = False) -> pd.DataFrame:
+        """What to check after a run: the forms replaced that nobody named (persons found in the
+        texts by spaCy or by a mention, places given a tag), by entity and frequency, the most
+        frequent first. Without ``originals`` (the default) it holds no original value and is safe
+        for outputs/; with them it belongs in the private folder. The user adds the places to keep
+        to ``pseudonymisation.allow`` and the names to ``pseudonymisation.names``."""
+        rows = []
+        variants = self.labeller.variants
+        for (entity, original, pseudonym), group in self.replacements.groupby(["entity", "original", "pseudonym"], sort=False):
+            if entity == "PLACE":
+                found_by = "place"
+            elif entity == "PERSON" and original in variants:
+                sources = variants[original][0].sources
+                found_by = "ner" if "ner" in sources else "mention"
+                if sources & {"speaker", "names"} or not sources & {"ner", "mention"}:
+                    continue  # a speaker, a sender or a name the user gave: nothing to check
+            else:
+                continue
+            rows.append((entity, found_by, original, pseudonym, len(group), group["document_id"].nunique()))
+        table = pd.DataFrame(rows, columns=["entity", "found_by", "form", "replaced_by", "occurrences", "documents"])
+        table = table.sort_values(["entity", "occurrences", "replaced_by"], ascending=[True, False, True], kind="stable").reset_index(drop=True)
+        if not originals:
+            table = table.drop(columns="form").groupby(["entity", "found_by", "replaced_by"], as_index=False, sort=False).sum()
+        return localise(table, language)
 
     def mask(self, text: str) -> str:
         """Pseudonymise a label outside the segment table (a file name, a reject reason)."""
@@ -82,8 +107,9 @@ def pseudonymise(
     if style not in STYLES:
         raise ConfigError(f"style de pseudonymisation inconnu « {style} » (attendu : {', '.join(STYLES)})")
     allow = list(allow)
-    common = common_words(segments["text"].dropna().unique())
-    people = find_people(segments, names, allow, use_ner, model, workers, common, cache_dir)
+    common = common_words(segments.loc[segments["message_type"] != "metadata", "text"].dropna().unique())  # not titles, paths, tool headers
+    language = nlp.dictionary(model) if use_ner else frozenset()
+    people = find_people(segments, names, allow, use_ner, model, workers, common, cache_dir, language)
     reserved = {w for p in people.persons for form in p.forms for w in re.findall(r"[\w'’-]+", form)}
     previous = None
     if previous_key is not None and len(previous_key):
@@ -91,15 +117,18 @@ def pseudonymise(
         previous = {o: (first, last) for o, first, last in rows.itertuples(index=False) if first or last}
     people.learn_titles(segments["text"].dropna().unique())
     people.assign_pseudonyms(seed, reserved, previous)
-    replacer = Replacer(people, style, allow, deny, common)
+    replacer = Replacer(people, style, allow, deny, common, language)
     out = segments.copy()
     records: list[tuple[str, str, str, str, str, str]] = []
     new_texts = []
     replaced: dict[str, tuple[str, list]] = {}  # each distinct text is searched once ("ok merci" recurs)
-    for seg_id, doc_id, text in zip(out["segment_id"].tolist(), out["document_id"].tolist(), out["text"].tolist()):
+    metadata = (out["message_type"] == "metadata").fillna(False).tolist()
+    for seg_id, doc_id, text, header in zip(out["segment_id"].tolist(), out["document_id"].tolist(), out["text"].tolist(), metadata):
         if text not in replaced:
             replaced[text] = replacer.replace(text)
         new, done = replaced[text]
+        if header:  # a title or a tool's header names files ("juste-leblanc.mp3"): names in any case go
+            new = replacer.loose(text)
         new_texts.append(new)
         records.extend((doc_id, seg_id, "text", e, o, r) for e, o, r in done)
     out["text"] = pd.array(new_texts, dtype="string")
@@ -113,7 +142,7 @@ def pseudonymise(
     def text_of(value: str) -> str:
         return replacer.replace(value)[0]
 
-    for column, swap in (("attachment", text_of), ("document_title", text_of), ("section", text_of), ("source_path", replacer.loose), ("document_id", replacer.loose)):
+    for column, swap in (("attachment", replacer.loose), ("document_title", text_of), ("section", text_of), ("source_path", replacer.loose), ("document_id", replacer.loose)):
         if column in out:  # a value repeats on every row of its document: each distinct one is replaced once
             out[column] = out[column].map({v: swap(v) for v in out[column].dropna().unique()}, na_action="ignore").astype("string")
     out["segment_id"] = [schema.make_segment_id(d, int(p)) for d, p in zip(out["document_id"], out["position"])]
@@ -125,6 +154,20 @@ def pseudonymise(
         out["reply_to"] = out["reply_to"].map(new_ids, na_action="ignore").astype("string")
     replacements["segment_id"] = replacements["segment_id"].map(new_ids)
     return Pseudonymisation(schema.with_offsets(out), replacements, _key(people, style), replacer)
+
+
+def review_notice(review: pd.DataFrame, private_file: Path | None) -> str:
+    """The « à vérifier » list in a sentence for the console (counts, no original value)."""
+    table = internal(review)
+    counts = table.groupby("entity")["occurrences"].agg(["size", "sum"])
+    parts = []
+    if "PERSON" in counts.index:
+        parts.append(f"{counts.loc['PERSON', 'size']} nom(s) de personne repéré(s) dans les textes ({counts.loc['PERSON', 'sum']} occurrence(s))")
+    if "PLACE" in counts.index:
+        parts.append(f"{counts.loc['PLACE', 'size']} lieu(x) remplacé(s) par une étiquette ({counts.loc['PLACE', 'sum']} occurrence(s))")
+    where = f"la liste avec les formes originales est dans {private_file}" if private_file else "mode irréversible : pas de liste des formes originales"
+    return (f"pseudonymisation à vérifier : {' ; '.join(parts)} ; {where} (pseudonymisation_a_verifier.csv sans les originaux dans les "
+            "sorties) ; ajoutez les lieux à garder à pseudonymisation.allow et les noms oubliés à pseudonymisation.names dans corpus.yaml")
 
 
 def _key(people: People, style: str) -> pd.DataFrame:

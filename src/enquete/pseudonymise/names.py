@@ -39,12 +39,14 @@ class NameLists:
 @lru_cache(maxsize=1)
 def name_lists() -> NameLists:
     data = package_yaml("enquete.pseudonymise", "noms.yaml")
-    words = {k: data[k].split() for k in ("female", "male", "ambiguous")}
+    words = {k: data[k].split() for k in ("female", "male", "ambiguous", "more_female", "more_male")}
+    words["female"] += words["more_female"]  # recognised, not drawn (see _pools)
+    words["male"] += words["more_male"]
     return NameLists(
         female=frozenset(fold(w) for w in words["female"]),
         male=frozenset(fold(w) for w in words["male"]),
         surnames=frozenset(re.split(r"\s+(?=[A-ZÀ-Þ])", data["surnames"].strip())),
-        ambiguous=frozenset(words["ambiguous"]),
+        ambiguous=frozenset(fold(w) for w in words["ambiguous"]),
     )
 
 
@@ -117,6 +119,8 @@ class Person:
     pseudo_first: str = ""
     pseudo_last: str = ""
     gender: str = ""  # from a title written before the name ("Mme Benali"): wins over the first name lists
+    handles: set[str] = field(default_factory=set)  # platform handles that name this person ("dmitry_starkov")
+    sources: set[str] = field(default_factory=set)  # where the person was found: speaker, names, mention, ner
 
     @property
     def key(self) -> str:
@@ -128,9 +132,10 @@ class People:
 
     def __init__(self) -> None:
         self.persons: list[Person] = []
+        self.places: dict[str, str] = {}  # place names found on the way → "town" (kept) or "named" (a place tag)
 
-    def add(self, text: str) -> Person | None:
-        """Register a name as written; merge it into the person it designates."""
+    def add(self, text: str, source: str = "") -> Person | None:
+        """Register a name as written (found as ``source``); merge it into the person it designates."""
         parsed = parse_name(text)
         if not (parsed.first or parsed.last or parsed.initials):
             return None
@@ -147,6 +152,27 @@ class People:
         if parsed.title and title_gender(parsed.title):
             person.gender = title_gender(parsed.title)
         person.forms.add(text.strip())
+        person.sources.add(source)
+        return person
+
+    def add_handle(self, handle: str) -> Person:
+        """A platform handle ("dmitry_starkov", "suzyhamidi"): a form of the person whose names
+        it spells, else a person known by it alone."""
+        spelt = fold(handle)
+        parts = set(re.split(r"[_.\-\d]+", spelt)) - {""}
+
+        def score(p: Person) -> int:
+            names = [fold(n) for n in (p.first, p.last.rstrip(".")) if len(n) > 2]
+            return sum(2 if n in parts else 1 for n in names if n in parts or (len(n) >= 4 and n in spelt))
+
+        scored = sorted(((score(p), p.id) for p in self.persons if p.first or p.last), reverse=True)
+        if scored and scored[0][0] and (len(scored) == 1 or scored[1][0] < scored[0][0]):
+            person = self.persons[scored[0][1] - 1]
+        else:
+            person = self.add_anonymous(handle)
+        person.forms.add(handle)
+        person.handles.add(handle)
+        person.sources.add("mention")
         return person
 
     def learn_titles(self, texts) -> None:
@@ -184,6 +210,11 @@ class People:
             return next((p for p in self.persons if p.initials == parsed.initials), None)
         first, last = fold(parsed.first), fold(parsed.last.rstrip("."))
         abbreviated = parsed.last.endswith(".") and len(last) <= 2
+        if not parsed.title and bool(first) != bool(last) and " " not in (parsed.first or parsed.last):
+            word = first or last  # one word alone: the first name or the surname of someone known
+            alone = [p for p in self.persons if word in (fold(p.first), fold(p.last.rstrip(".")))]
+            if len({p.id for p in alone}) == 1:
+                return alone[0]
 
         def same_last(p: Person) -> bool:
             pl = fold(p.last.rstrip("."))
@@ -259,9 +290,24 @@ def _draw(pool: list[str], taken: set[str], rng: random.Random) -> str:
 
 
 def pseudonym_for(person: Person, written: str, style: str) -> str:
-    """The replacement of one written form of a person, in the chosen style."""
+    """The replacement of one written form of a person, in the chosen style.
+
+    A word written alone is the person's first name or surname as the person's full name
+    says, whatever the name lists know ("Dmitry" of "Dmitry Starkov" → the pseudonym's first
+    name); a handle becomes a handle of the pseudonym ("dmitry_starkov" → "odile_lambert")."""
     if style == "tags":
         return f"[PERSONNE_{person.id:02d}]"
+    if written in person.handles:
+        separator = next((c for c in written if c in "_.-"), "_")
+        words = [fold(w).replace(" ", separator) for w in (person.pseudo_first, person.pseudo_last) if w]
+        spelt = separator.join(words) or f"personne{person.id:02d}"
+        return spelt if written.islower() or not written[:1].isupper() else spelt.title()
+    alone = written.strip()
+    if " " not in alone and not alone.endswith("."):
+        if person.first and fold(alone) == fold(person.first):
+            return person.pseudo_first
+        if person.last and fold(alone) == fold(person.last):
+            return person.pseudo_last or person.pseudo_first
     parsed = parse_name(written)
     if parsed.initials:
         dotted = "." in parsed.initials

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from enquete.labels import is_role_label
 from enquete.pseudonymise import patterns
 from enquete.pseudonymise.names import People, Person, fold, name_lists, pseudonym_for
+from enquete.pseudonymise.places import not_a_person, place_spans
 
 TAGS = {
     "PHONE": "[TÉLÉPHONE]",
@@ -20,6 +21,7 @@ TAGS = {
     "DOOR_CODE": "[CODE]",
     "BIRTH_DATE": "[DATE_NAISSANCE]",
     "MASKED": "[MASQUÉ]",
+    "PLACE": "[LIEU_{:02d}]",
 }
 LETTERS = re.compile(r"[^\W\d_]+")
 
@@ -28,20 +30,26 @@ class Replacer:
     """Finds and replaces personal data in one text, for a given set of people."""
 
     def __init__(
-        self, people: People, style: str, allow: Iterable[str], deny: Iterable[str], lowercase_words: frozenset[str] = frozenset()
+        self, people: People, style: str, allow: Iterable[str], deny: Iterable[str], lowercase_words: frozenset[str] = frozenset(),
+        words_of_language: frozenset[str] = frozenset(),
     ):
-        """``lowercase_words``: words the corpus uses in lower case; a surname that is one of
-        them ("Petit", "Roux") is only replaced next to a first name or a title."""
+        """``lowercase_words``: words the corpus uses in lower case; ``words_of_language``: the
+        dictionary. A surname that is one of them ("Petit", "Roux") is only replaced next to a
+        first name or a title; a first name is replaced in lower case ("nadia") only when it
+        is no word of the language ("claire", "noël" stay)."""
         self.people, self.style = people, style
         variants: dict[str, tuple[Person, str]] = {}
         lists = name_lists()
+        ordinary = lowercase_words | words_of_language
         for form, person in people.forms().items():
-            if len(form) < 2 or is_role_label(form):
+            if len(form) < 2 or is_role_label(form) or form in people.places:
                 continue
-            if form == person.last and form not in person.forms and fold(form) in lowercase_words:
+            if form == person.last and form not in person.forms and fold(form) in ordinary:
                 continue
+            if form == person.first and form not in person.forms and not_a_person(form):
+                continue  # "Noël" alone is Christmas, even when Noël Martin is in the corpus
             variants.setdefault(form, (person, form))
-            if form == person.first and fold(form) not in lists.ambiguous:
+            if form == person.first and fold(form) not in lists.ambiguous and fold(form) not in words_of_language:
                 variants.setdefault(form.lower(), (person, form))
                 variants.setdefault(fold(form), (person, form))
         self.variants = variants
@@ -54,6 +62,38 @@ class Replacer:
         self.deny = patterns.phrases(deny)
         self.folded = {fold(v): pv for v, pv in variants.items() if len(v) > 2}
         self.anonymous = {f: p for p in people.persons if not (p.first or p.last or p.initials) for f in p.forms}
+        self.ordinary = ordinary
+        # places: towns kept, named places (after a place word) given a numbered tag, the same everywhere
+        self.places = dict(people.places)
+        names = sorted(self.places, key=len, reverse=True)
+        self.place_names = re.compile(r"(?<![\w])(?:" + "|".join(map(re.escape, names)) + r")(?![\w])") if names else None
+        self.place_tags: dict[str, str] = {}
+        for name in sorted(n for n, kind in self.places.items() if kind == "named"):
+            self._place_tag(name)
+
+    def _place_tag(self, name: str) -> str | None:
+        """The tag of a named place (None: kept, for a name made of words of the language, "rue de la République")."""
+        key = fold(name)
+        if key not in self.place_tags:
+            words = re.findall(r"[^\W\d_]+", name)
+            if all(fold(w) in self.ordinary or fold(w) in ("de", "du", "des", "la", "le", "l", "d") for w in words):
+                return None
+            self.place_tags[key] = TAGS["PLACE"].format(len(self.place_tags) + 1)
+        return self.place_tags[key]
+
+    def _places_in(self, text: str) -> list[tuple[int, int, str | None]]:
+        """(start, end, tag or None when kept) of the places of a text."""
+        found = {(s, e): ("named" if named else "town") for s, e, named in place_spans(text)}
+        for m in self.place_names.finditer(text) if self.place_names else ():
+            found.setdefault(m.span(), self.places.get(m.group(), "town"))
+        out = []
+        for (s, e), kind in sorted(found.items()):
+            name = text[s:e]
+            if name in self.variants and name not in self.places:
+                continue  # "à ton tour Karim": a person the corpus knows, not a place
+            kind = "named" if self.places.get(name) == "named" else kind
+            out.append((s, e, self._place_tag(name) if kind == "named" else None))
+        return out
 
     def _person_text(self, original: str) -> str:
         person, form = self.variants[original]
@@ -70,8 +110,11 @@ class Replacer:
         def add(start: int, end: int, entity: str, replacement: str) -> None:
             if start < end and not any(taken[start:end]):
                 found.append((start, end, entity, replacement))
-                for i in range(start, end):
-                    taken[i] = True
+                protect(start, end)
+
+        def protect(start: int, end: int) -> None:
+            for i in range(start, end):
+                taken[i] = True
 
         allowed = [m.span() for m in self.allow.finditer(text)] if self.allow else []
         digits = patterns.DIGIT.search(text) is not None  # patterns that need a character the text lacks are skipped
@@ -96,11 +139,16 @@ class Replacer:
         if self.deny:
             for m in self.deny.finditer(text):
                 add(*m.span(), "MASKED", TAGS["MASKED"])
+        for start, end in allowed:
+            protect(start, end)
+        for start, end, tag in self._places_in(text):
+            if tag is None:
+                protect(start, end)  # a town, or a place named with words of the language: kept
+            elif not any(taken[start:end]):
+                add(start, end, "PLACE", tag)
         if self.names and (self.first_words is None or not self.first_words.isdisjoint(LETTERS.findall(text))):
             for m in self.names.finditer(text):
-                start, end = m.span()
-                if not any(a <= start and end <= b for a, b in allowed):
-                    add(start, end, "PERSON", self._person_text(m.group()))
+                add(*m.span(), "PERSON", self._person_text(m.group()))
         return sorted(found)
 
     def _names_inside(self, url: str) -> bool:

@@ -1,22 +1,38 @@
 """The report's content: what it is made of (``ReportData``) and each section, written
-from the run's tables and figures."""
+from the run's tables and figures.
+
+Every factor count and share is taken over one base, residents' coded speech (interview
+answers and members' messages); observation notes and document passages are coded too and
+shown apart, by source. A share comes with its N; a group under ``min_base`` coded segments
+is marked "effectif faible" and feeds no finding. How the tool works is told in plain words
+in the methods annex, never in the body of the report.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-from docx.enum.text import WD_BREAK
+from docx.enum.text import WD_BREAK, WD_COLOR_INDEX
 from docx.shared import Pt
 
+from enquete import __version__
+from enquete.analysis.tables import coded_rows
 from enquete.codebook import Codebook, load_codebook
 from enquete.io import word_counts
 from enquete.report import trust
 from enquete.report.writer import Texts, Writer
-from enquete.settings import REPORT_SECTIONS
+from enquete.schema import code_indicators
+from enquete.settings import DEFAULTS, REPORT_SECTIONS
 from enquete.vocabulary import internal
+
+#: The corpus's sources in the order the report names them, with the unit each one is coded in.
+#: Column widths (cm) of a factor's table by initiative, by its number of columns (with or without corrected shares).
+FACTOR_TABLE_WIDTHS = {6: [3.8, 1.2, 3.4, 2.6, 2.0, 2.0], 5: [5.0, 1.4, 4.2, 2.2, 2.2]}
+SOURCE_UNITS = {"interview": "n_answers", "whatsapp": "n_messages", "social": "n_messages", "observation": "n_notes", "document": "n_passages"}
 
 
 @dataclass
@@ -35,9 +51,14 @@ class ReportData:
     context: str = ""
     initiatives: pd.DataFrame | None = None  # name, localisation, creation, description
     pseudonymisation: pd.DataFrame | None = None  # counts per document and entity
+    review: pd.DataFrame | None = None  # the replaced forms to check (no original value)
     coding: dict = field(default_factory=dict)  # how the codes were made (pipeline's RunResult.coding)
     settings: dict = field(default_factory=dict)
     language: str = "fr"
+
+    @property
+    def min_base(self) -> int:
+        return int(self.settings.get("min_base", DEFAULTS.min_base))
 
 
 def _title_page(w: Writer, data: ReportData) -> None:
@@ -49,39 +70,52 @@ def _title_page(w: Writer, data: ReportData) -> None:
             w.para(line)
     w.para(w.t("pseudonymised_note"), italic=True)
     w.para(w.t("toc_title"), "TOC Heading" if "TOC Heading" in {s.name for s in w.doc.styles} else None).runs[0].bold = True
-    toc = w.para()
-    w.field(toc, 'TOC \\o "1-2" \\h \\z \\u', w.t("toc_placeholder"))
-    toc.runs[-1].add_break(WD_BREAK.PAGE)
+    w.field(w.para(), 'TOC \\o "1-2" \\h \\z \\u', w.t("toc_placeholder"))
+    w.para().add_run().add_break(WD_BREAK.PAGE)
 
 
-def _factor_counts(data: ReportData) -> pd.Series:
-    table = data.tables["facteurs_par_source"]
-    return table.groupby("code")["segments"].sum().reindex(data.codebook.ids).fillna(0).astype(int)
+def speech(data: ReportData) -> pd.DataFrame:
+    """The report's base: residents' coded speech (interview answers, members' messages)."""
+    return coded_rows(data.segments, ["codes", "source_type", "initiative"])
+
+
+def factor_counts(data: ReportData) -> pd.Series:
+    """Segments of the base coded with each factor (index: code)."""
+    return code_indicators(speech(data)["codes"], data.codebook.ids).sum().astype(int)
 
 
 def _initiative_names(data: ReportData) -> dict[str, str]:
     return dict(zip(data.initiatives["id"], data.initiatives["name"])) if data.initiatives is not None else {}
 
 
+def _initiative(names: dict[str, str], initiative, t: Texts) -> str:
+    """An initiative's name; the segments of no known initiative named as such."""
+    return names.get(initiative, initiative) if isinstance(initiative, str) and initiative else t("unknown_initiative")
+
+
+def _label(data: ReportData, code: str) -> str:
+    return data.codebook.labels(data.language)[code].lower()
+
+
 def findings(data: ReportData) -> list[str]:
-    """Key findings written from the tables (not canned prose), in the report's language."""
+    """Key findings written from the tables (not canned prose), in the report's language: each
+    only where the intervals (or the coding's margin) support it, none from a small base."""
     t = Texts(data.language)
-    labels = data.codebook.labels(data.language)
     out = []
-    by_initiative = data.tables["facteurs_par_initiative"]
     names = _initiative_names(data)
-    ranked = by_initiative.sort_values(["share", "code"], ascending=[False, True]).groupby("initiative", sort=True)
+    by_initiative = data.tables["facteurs_par_initiative"]
+    big = by_initiative[~trust.small(by_initiative, data.min_base)]
+    ranked = big.assign(value=trust.value(big)).sort_values(["value", "code"], ascending=[False, True]).groupby("initiative", sort=True)
     leads = [(group.iloc[0], trust.above(group.iloc[0], group.iloc[1], data.coding)) for _, group in ranked if len(group) > 1]
-    top = pd.DataFrame([row for row, clear in leads if clear])  # an initiative's leading factor, where it clearly leads
-    if len(top) == len(leads) > 1 and top["code"].nunique() == 1:
-        factor = labels[top["code"].iloc[0]]
-        out.append(t("finding_same_top", factor=factor, low=t.percent(top["share"].min()), high=t.percent(top["share"].max())))
-    elif len(top):
-        parts = [t("finding_top_part", initiative=names.get(r.initiative, r.initiative), factor=labels[r.code].lower(), part=t.percent(r.share)) for r in top.itertuples()]
-        out.append(t("finding_top_varies", parts=t("list_separator").join(parts)))
-    source = data.tables["facteurs_par_source"].set_index(["code", "source"])
+    top = [row for row, clear in leads if clear]  # an initiative's leading factor, where it clearly leads
+    if top:
+        parts = [t("finding_top_part", initiative=_initiative(names, r.initiative, t), factor=_label(data, r.code), part=t.percent(r.value),
+                   n=int(r.base)) for r in top]
+        out.append(t("finding_top", parts=t("list_separator").join(parts), corrected=t("as_corrected" if trust.corrected(big) else "as_coded")))
+    source = data.tables["facteurs_par_source"]
+    source = source[~trust.small(source, data.min_base)].assign(value=lambda s: trust.value(s)).set_index(["code", "source"])
     if {"interview", "whatsapp"} <= set(source.index.get_level_values("source")):
-        gap = (source.xs("whatsapp", level="source")["share"] - source.xs("interview", level="source")["share"]).sort_values()
+        gap = (source.xs("whatsapp", level="source")["value"] - source.xs("interview", level="source")["value"]).sort_values()
         wa, iv = gap.index[-1], gap.index[0]
         if trust.above(source.loc[(wa, "whatsapp")], source.loc[(wa, "interview")], data.coding) and trust.above(
             source.loc[(iv, "interview")], source.loc[(iv, "whatsapp")], data.coding
@@ -89,72 +123,114 @@ def findings(data: ReportData) -> list[str]:
             out.append(
                 t(
                     "finding_sources",
-                    wa_factor=labels[wa].lower(), wa_part=t.percent(source.loc[(wa, "whatsapp"), "share"]),
-                    wa_interview_part=t.percent(source.loc[(wa, "interview"), "share"]), iv_factor=labels[iv].lower(),
-                    iv_part=t.percent(source.loc[(iv, "interview"), "share"]), iv_whatsapp_part=t.percent(source.loc[(iv, "whatsapp"), "share"]),
+                    wa_factor=_label(data, wa), wa_part=t.percent(source.loc[(wa, "whatsapp"), "value"]),
+                    wa_interview_part=t.percent(source.loc[(wa, "interview"), "value"]), iv_factor=_label(data, iv),
+                    iv_part=t.percent(source.loc[(iv, "interview"), "value"]), iv_whatsapp_part=t.percent(source.loc[(iv, "whatsapp"), "value"]),
+                    wa_n=int(source.loc[(wa, "whatsapp"), "base"]), iv_n=int(source.loc[(iv, "interview"), "base"]),
                 )
             )
     pairs = data.tables["cooccurrences"]
-    if len(pairs) and pairs["segments"].iloc[0] > 0:
-        best = pairs.sort_values(["lift", "segments"], ascending=False).query("segments >= 5").head(1)
-        row = (best if len(best) else pairs.head(1)).iloc[0]
-        out.append(t("finding_pair", a=labels[row.code_a].lower(), b=labels[row.code_b].lower(), segments=row.segments, lift=f"{row.lift:.1f}"))
+    best = pairs[pairs["segments"] >= 5].sort_values(["lift", "segments"], ascending=False, kind="stable").head(1)
+    if len(best):
+        row = best.iloc[0]
+        out.append(t("finding_pair", a=_label(data, row.code_a), b=_label(data, row.code_b), segments=t.count("n_segments", int(row.segments)),
+                     lift=t.number(row.lift, 1)))
     groups = data.tables.get("whatsapp_groupes")
     if groups is not None and len(groups):
-        g = groups.sort_values("top3_share", ascending=False).iloc[0]
-        out.append(t("finding_concentration", group=g.group, part=t.percent(g.top3_share), gini=f"{g.gini:.2f}"))
-    return out[:4]
+        eligible = groups[(groups["messages"] >= data.min_base) & (groups["active_members"] > trust.TOP)]
+        if len(eligible):
+            g = eligible.assign(excess=eligible["top3_share"] * eligible["active_members"] / trust.TOP).sort_values("excess", ascending=False).iloc[0]
+            key = "finding_concentrated" if trust.concentrated(g) else "finding_shared"
+            out.append(t(key, group=g.group, messages=int(g.messages), members=int(g.active_members), part=t.percent(g.top3_share),
+                         gini=t.decimal(g.gini)))
+    return out
 
 
 def _synthesis(w: Writer, data: ReportData) -> None:
-    w.heading(w.t("h_synthesis"), 1)
-    seg = data.segments
-    counts = _factor_counts(data)
-    labels = data.codebook.labels(data.language)
-    w.para(
-        w.t(
-            "corpus_summary",
-            interviews=w.t.count("n_interviews", seg[seg["source_type"] == "interview"]["document_id"].nunique()),
-            groups=w.t.count("n_groups", seg[seg["source_type"] == "whatsapp"]["document_id"].nunique()),
-            messages=w.t.count("n_messages", int(((seg["source_type"] == "whatsapp") & (seg["speaker_role"] == "member")).sum())),
-            initiatives=w.t.count("n_initiatives", seg["initiative"].nunique()),
-            coded=w.t.count("n_coded", int(seg["codes"].fillna("").ne("").sum())),
-        )
-    )
+    t = w.t
+    w.heading(t("h_synthesis"), 1)
+    base = speech(data)
+    w.para(t("corpus_summary", sources=_sources(w, data), initiatives=t.count("n_initiatives", int(data.segments["initiative"].nunique()))))
+    expressing = int(base["codes"].fillna("").ne("").sum())
+    w.para(t("base_summary", base=t.count("n_base", len(base)), expressing=t.count("n_expressing", expressing)))
+    apart = len(coded_rows(data.segments, ["codes"], speech_only=False)) - len(base)
+    if apart:
+        w.para(t("apart_summary", apart=t.count("n_apart", apart)))
     shares = trust.factor_shares(data)
     corrected = "corrected" in shares
     order = shares["corrected" if corrected else "share"].sort_values(ascending=False, kind="stable").index
-    first, second, last = (labels[order[k]].lower() for k in (0, 1, -1))
+    first, second, last = (_label(data, order[k]) for k in (0, 1, -1))
+    counts = factor_counts(data)
     if corrected:
-        part = {f"{name}_{field}": w.t.percent(shares.loc[order[k], column]) for name, k in (("first", 0), ("second", 1), ("last", -1))
-                for field, column in (("part", "corrected"), ("low", "low"), ("high", "high"))}
-        w.para(w.t("most_least_corrected", first=first, second=second, last=last, **part))
+        parts = {name: t("part_interval", part=t.percent(shares.loc[order[k], "corrected"]), interval=t.interval(shares.loc[order[k], "low"],
+                                                                                                                  shares.loc[order[k], "high"]))
+                 for name, k in (("first_part", 0), ("second_part", 1), ("last_part", -1))}
+        w.para(t("most_least_corrected", first=first, second=second, last=last, **parts))
     else:
-        w.para(w.t("most_least", first=first, first_n=counts[order[0]], second=second, second_n=counts[order[1]], last=last, last_n=counts[order[-1]]))
+        parts = {name: t("part_count", part=t.percent(shares.loc[order[k], "share"]), segments=t.count("n_segments", int(counts[order[k]])))
+                 for name, k in (("first_part", 0), ("second_part", 1), ("last_part", -1))}
+        w.para(t("most_least", first=first, second=second, last=last, **parts))
     if not trust.above(shares.loc[order[0]], shares.loc[order[1]], data.coding):
-        w.para(w.t("comparable_top", first=first, second=second))
-    w.para(w.t("three_findings"))
-    for finding in findings(data)[:3]:
-        w.bullet(finding)
+        w.para(t("comparable_top", first=first, second=second))
+    found = findings(data)[:3]
+    if found:
+        w.para(t("findings_intro"))
+        for finding in found:
+            w.bullet(finding)
+    small = _small_groups(data)
+    if small:
+        w.para(t("small_groups", groups=_enumerate(small, t("and")), n=data.min_base))
+
+
+def _sources(w: Writer, data: ReportData) -> str:
+    """Every source of the corpus, with its documents and what was coded in it: "12 entretiens (265 réponses), …"."""
+    t, seg = w.t, data.segments
+    coded = coded_rows(seg, ["source_type"], speech_only=False)["source_type"].value_counts()
+    kinds = [k for k in SOURCE_UNITS if k in set(seg["source_type"])] + sorted(set(seg["source_type"]) - set(SOURCE_UNITS))
+    parts = []
+    for kind in kinds:
+        documents = t.count(f"n_{kind}_documents", int(seg.loc[seg["source_type"] == kind, "document_id"].nunique()))
+        parts.append(f"{documents} ({t.count(SOURCE_UNITS.get(kind, 'n_segments'), int(coded.get(kind, 0)))})")
+    return _enumerate(parts, t("and"))
+
+
+def _small_groups(data: ReportData) -> list[str]:
+    """The initiatives, sources and groups under the minimum base, named as the report names them."""
+    t, names = Texts(data.language), _initiative_names(data)
+    out = []
+    for name, column in (("facteurs_par_initiative", "initiative"), ("facteurs_par_source", "source")):
+        table = data.tables[name]
+        for group, base in table[trust.small(table, data.min_base)].groupby(column)["base"].first().items():
+            label = _initiative(names, group, t) if column == "initiative" else t(f"sources_{group}")
+            out.append(t("group_base", group=label, n=int(base)))
+    groups = data.tables.get("whatsapp_groupes")
+    if groups is not None:
+        out += [t("group_messages", group=g.group, n=int(g.messages)) for g in groups[groups["messages"] < data.min_base].itertuples()]
+    return out
 
 
 def _context(w: Writer, data: ReportData) -> None:
-    w.heading(w.t("h_context"), 1)
-    for paragraph in (data.context or w.t("default_context")).split("\n\n"):
-        w.para(paragraph.strip())
-
-
-def _other_sources(w: Writer, seg) -> None:
-    """The observation notes, documents and social-network groups of the corpus, in a sentence."""
     t = w.t
-    parts = []
-    for source, unit in (("observation", "n_notes"), ("document", "n_passages"), ("social", "n_social_messages")):
-        rows = seg[seg["source_type"] == source]
-        if len(rows):
-            coded = rows["message_type"].isin(["note", "passage"]) | (rows["speaker_role"] == "member")
-            parts.append(f"{t.count(f'n_{source}_documents', rows['document_id'].nunique())} ({t.count(unit, int(coded.sum()))})")
-    if parts:
-        w.para(t("other_sources", sources=_enumerate(parts, t("and"))))
+    w.heading(t("h_context"), 1)
+    if data.context:
+        for paragraph in paragraphs(data.context):
+            w.para(paragraph)
+    else:
+        run = w.para().add_run(t("context_to_write"))
+        run.bold = True
+        run.font.highlight_color = WD_COLOR_INDEX.YELLOW
+    codebook = data.codebook
+    if data.language == "fr" and codebook.description:
+        w.para(t("codebook_context", codebook=codebook.display_label("fr"), description=codebook.description))
+    else:
+        w.para(t("codebook_context_short", codebook=codebook.display_label(data.language), source=codebook.source or codebook.id))
+
+
+def paragraphs(text: str) -> list[str]:
+    """A text's paragraphs, whichever way YAML gave it: blank lines between them (a literal block,
+    whose lines are then joined), or one paragraph a line (a folded block)."""
+    parts = re.split(r"\n\s*\n", text.strip()) if re.search(r"\n\s*\n", text) else text.strip().split("\n")
+    return [" ".join(part.split()) for part in parts if part.strip()]
 
 
 def _enumerate(parts: list[str], conjunction: str) -> str:
@@ -167,67 +243,51 @@ def _method(w: Writer, data: ReportData, numbers: dict) -> None:
     w.heading(t("h_initiatives"), 2)
     if data.initiatives is not None and len(data.initiatives):
         columns = {"name": t("col_initiative"), "localisation": t("col_localisation"), "creation": t("col_creation"), "description": t("col_description")}
-        w.table(data.initiatives[list(columns)].rename(columns=columns), t("initiatives_caption"), _next(numbers, "table"), [3.5, 3.5, 1.6, 7.4])
+        frame = data.initiatives[list(columns)].assign(creation=lambda f: f["creation"].map(lambda y: "" if pd.isna(y) else str(y)))
+        w.table(frame.rename(columns=columns), t("initiatives_caption"), _next(numbers, "table"), [3.4, 3.4, 1.9, 7.3])
     w.heading(t("h_corpus"), 2)
     seg = data.segments
     roles = seg[seg["source_type"] == "interview"].groupby("document_id")["respondent_role"].first().fillna(t("unspecified"))
-    by_role = roles.value_counts().sort_index().rename_axis(t("col_role")).rename(t("col_interviews")).reset_index()
-    w.table(by_role, t("interviews_caption"), _next(numbers, "table"))
+    if len(roles):
+        by_role = roles.value_counts().sort_index().rename_axis(t("col_role")).rename(t("col_interviews")).reset_index()
+        w.table(by_role, t("interviews_caption"), _next(numbers, "table"))
     groups = data.tables.get("whatsapp_groupes")
     if groups is not None and len(groups):
         columns = {"group": t("col_group"), "first_message": t("col_from"), "last_message": t("col_to"), "messages": t("col_messages"), "active_members": t("col_active_members")}
         w.table(groups[list(columns)].rename(columns=columns), t("groups_caption"), _next(numbers, "table"))
-    _other_sources(w, seg)
+    w.para(t("corpus_base", base=t.count("n_base", len(speech(data)))))
     w.heading(t("h_pseudonymisation"), 2)
     if data.pseudonymisation is not None and len(data.pseudonymisation):
-        totals = internal(data.pseudonymisation).groupby("entity")["replacements"].sum()
-        counts = sorted((t.count(f"entity_{entity}", int(n)) for entity, n in totals.items()), key=lambda text: -int(text.split()[0]))
-        w.para(t("pseudonymised", counts=", ".join(counts)))
+        totals = internal(data.pseudonymisation).groupby("entity")["replacements"].sum().sort_values(ascending=False, kind="stable")
+        w.para(t("pseudonymised", counts=", ".join(t.count(f"entity_{entity}", int(n)) for entity, n in totals.items())))
+        if data.review is not None and len(data.review):
+            w.para(t.count("to_review", len(data.review)))
     else:
         w.para(t("not_pseudonymised"))
     w.heading(t("h_coding"), 2)
     w.para(t("coding_method", codebook=data.codebook.display_label(data.language)))
     trust.section(w, data, numbers, _next)
-    themes = data.tables.get("themes")
-    if themes is not None:
-        w.heading(t("h_topic_settings"), 2)
-        w.para(
-            t(
-                "topic_settings", topics=len(themes), embeddings=data.settings.get("topic_embeddings", "tfidf"),
-                reduction=data.settings.get("topic_reduction", "pca"), seed=data.settings.get("seed", 42),
-            )
-        )
 
 
 def _results(w: Writer, data: ReportData, numbers: dict) -> None:
     t = w.t
     w.heading(t("h_results"), 1)
-    w.figure(data.figures / "facteurs_par_initiative.png", t("fig_by_initiative"), _next(numbers, "figure"))
-    w.figure(data.figures / "facteurs_par_source.png", t("fig_by_source"), _next(numbers, "figure"))
     trust.corrected_table(w, data, numbers, _next)
+    state = t("state_corrected" if trust.random_sample(data.tables) else "state_uncorrected")
+    w.figure(data.figures / "facteurs_par_initiative.png", t("fig_by_initiative", state=state), _next(numbers, "figure"))
+    w.figure(data.figures / "facteurs_par_source.png", t("fig_by_source", state=state), _next(numbers, "figure"))
+    if _small_groups(data):
+        w.para(t("small_base_note", n=data.min_base))
     verbatims = data.tables["verbatims"]
     by_initiative = data.tables["facteurs_par_initiative"]
-    names = _initiative_names(data)
+    counts, base = factor_counts(data), len(speech(data))
     for code in data.codebook.codes:
         label = code.display_label(data.language)
         w.heading(label, 2)
         w.para(code.display_definition(data.language))
-        rows = by_initiative[by_initiative["code"] == code.id]
-        frame = pd.DataFrame(
-            {
-                t("col_initiative"): rows["initiative"].map(lambda i: names.get(i, i)),
-                t("col_segments"): rows["segments"],
-                t("col_share"): rows["share"].map(t.percent),
-                t("col_speakers"): rows["speakers"],
-            }
-        )
-        if "corrected" in rows:
-            frame[f"{t('col_share_corrected')} ({t('col_interval')})"] = [
-                "" if pd.isna(c) else f"{t.percent(c)} ({t('interval', low=t.percent(lo), high=t.percent(hi))})"
-                for c, lo, hi in zip(rows["corrected"], rows["low"], rows["high"])
-            ]
-        w.para(t("factor_total", total=int(rows["segments"].sum())))
-        w.table(frame, t("factor_caption", factor=label), _next(numbers, "table"))
+        w.para(t("factor_total", expressing=t.count("n_expressing_factor", int(counts[code.id])), base=base))
+        frame = _factor_table(w, data, by_initiative[by_initiative["code"] == code.id])
+        w.table(frame, t("factor_caption", factor=label), _next(numbers, "table"), FACTOR_TABLE_WIDTHS[len(frame.columns)])
         quotes = verbatims[verbatims["code"] == code.id].head(5)
         if len(quotes):
             w.para(t("quotes_intro"))
@@ -237,18 +297,49 @@ def _results(w: Writer, data: ReportData, numbers: dict) -> None:
             w.para(f"— {quote.attribution}").runs[0].font.size = Pt(9)
 
 
+def _factor_table(w: Writer, data: ReportData, rows: pd.DataFrame) -> pd.DataFrame:
+    """A factor by initiative: N, corrected share with its interval (first), automatic share, segments, speakers."""
+    t, names = w.t, _initiative_names(data)
+    small = trust.small(rows, data.min_base)
+    frame = pd.DataFrame({t("col_initiative"): [_initiative(names, i, t) + (f" ({t('small_base')})" if s else "") for i, s in zip(rows["initiative"], small)]})
+    if "base" in rows:
+        frame[t("col_base")] = rows["base"].to_numpy()
+    if trust.corrected(rows):
+        frame[t("col_share_corrected_interval")] = [
+            "" if pd.isna(c) else f"{t.percent(c)} ({t.interval(lo, hi)})" for c, lo, hi in zip(rows["corrected"], rows["low"], rows["high"])
+        ]
+        frame[t("col_share_auto")] = rows["share"].map(t.percent).to_numpy()
+    else:
+        frame[t("col_share_uncorrected")] = rows["share"].map(t.percent).to_numpy()
+    frame[t("col_segments")] = rows["segments"].to_numpy()
+    frame[t("col_speakers")] = rows["speakers"].to_numpy()
+    return frame
+
+
 def _topics(w: Writer, data: ReportData, numbers: dict) -> None:
     themes = data.tables.get("themes")
     if themes is None:
         return
     t = w.t
     w.heading(t("h_topics"), 1)
-    w.para(t("topics_intro"))
+    w.para(t("topics_intro", n=len(themes)))
     w.figure(data.figures / "carte_themes.png", t("fig_topic_map"), _next(numbers, "figure"))
-    columns = {"topic": t("col_topic"), "size": t("col_segments"), "label": t("col_words"), "main_factor": t("col_main_factor")}
-    frame = themes[list(columns)].rename(columns=columns)
-    frame[t("col_main_factor")] = frame[t("col_main_factor")].map(data.codebook.labels(data.language))
-    w.table(frame, t("topics_caption"), _next(numbers, "table"), [1.4, 1.8, 7.3, 5.0])
+    labels = data.codebook.labels(data.language)
+    factor = [
+        "" if pd.isna(code) else t("main_factor", factor=labels[code], part=t.percent(share))
+        for code, share in zip(themes["main_factor"], themes.get("main_share", pd.Series(float("nan"), index=themes.index)))
+    ]
+    frame = pd.DataFrame(
+        {
+            t("col_topic"): themes["label"].to_numpy(),
+            t("col_segments"): themes["size"].to_numpy(),
+            t("col_words"): themes["words"].map(lambda words: ", ".join(str(words).split(", ")[:8])).to_numpy(),
+            t("col_main_factor"): factor,
+        }
+    )
+    w.table(frame, t("topics_caption"), _next(numbers, "table"), [3.8, 2.0, 6.0, 3.7])
+    if "catch_all" in themes and themes["catch_all"].fillna(False).astype(bool).any():
+        w.para(t("catch_all_note"))
     w.figure(data.figures / "themes_par_facteur.png", t("fig_topic_factors"), _next(numbers, "figure"))
 
 
@@ -265,10 +356,11 @@ def _whatsapp(w: Writer, data: ReportData, numbers: dict) -> None:
         "top3_share": t("col_top3"), "gini": t("col_gini"), "media_share": t("col_media"),
     }
     frame = groups[list(columns)].copy()
+    frame["group"] = [g + (f" ({t('small_base')})" if m < data.min_base else "") for g, m in zip(frame["group"], frame["messages"])]
     for column in ("top1_share", "top3_share", "media_share"):
         frame[column] = frame[column].map(t.percent)
     w.table(frame.rename(columns=columns), t("concentration_caption"), _next(numbers, "table"))
-    w.para(t("gini_note"))
+    w.para(t("gini_note", n=data.min_base))
     for group in groups["group"]:
         w.figure(data.figures / f"reseau_{group}.png", t("fig_network", group=group), _next(numbers, "figure"))
 
@@ -276,7 +368,7 @@ def _whatsapp(w: Writer, data: ReportData, numbers: dict) -> None:
 def _levers(w: Writer, data: ReportData, numbers: dict) -> None:
     t = w.t
     w.heading(t("h_levers"), 1)
-    w.para(t("levers_intro"))
+    w.para(t("levers_intro", base=t.count("n_base", len(speech(data)))))
     for name, title, column in (("leviers_action", "h_levers_table", "col_lever"), ("engagements_municipaux", "h_commitments_table", "col_commitment")):
         table = data.tables.get(name)
         if table is None or not len(table):
@@ -289,14 +381,14 @@ def _levers(w: Writer, data: ReportData, numbers: dict) -> None:
                 t("col_factors_observed"): table["code"].map(_observed_factors(data, name)),
             }
         )
-        w.table(frame, t(title), _next(numbers, "table"), [5.5, 1.8, 8.2])
+        w.table(frame, t(title), _next(numbers, "table"), [5.3, 2.0, 8.2])
 
 
 def _observed_factors(data: ReportData, target: str) -> dict[str, str]:
     """Per code of ``target``: the factors pointing to it, with their counts, in the report's language."""
-    counts, labels = _factor_counts(data), data.codebook.labels(data.language)
+    counts, labels, t = factor_counts(data), data.codebook.labels(data.language), Texts(data.language)
     links = data.codebook.mapping(target)
-    return {code: ", ".join(f"{labels[f]} ({counts[f]})" for f in group["code"]) for code, group in links.groupby(target)}
+    return {code: ", ".join(f"{labels[f]} ({t.number(counts[f])})" for f in group["code"]) for code, group in links.groupby(target)}
 
 
 def _annexes(w: Writer, data: ReportData, numbers: dict) -> None:
@@ -315,6 +407,25 @@ def _annexes(w: Writer, data: ReportData, numbers: dict) -> None:
     docs = docs.reset_index()
     docs.columns = [t("col_document"), t("col_type"), t("col_role"), t("col_date"), t("col_segments"), t("col_words_count")]
     w.table(docs, t("documents_caption"), _next(numbers, "table"))
+    _methods_annex(w, data)
+
+
+def _methods_annex(w: Writer, data: ReportData) -> None:
+    """How the figures were made, in plain words: the tool, the coding, the correction, the topics."""
+    t, settings = w.t, data.settings
+    w.heading(t("h_methods_annex"), 2)
+    w.para(t("annex_tool", version=__version__))
+    llm = data.coding.get("llm")
+    if llm:
+        w.para(t("annex_llm", model=llm.get("model", ""), host=llm.get("host", "")))
+    w.para(t("annex_coding"))
+    w.para(t("annex_correction" if trust.random_sample(data.tables) else "annex_no_sample", n5=trust.sample_size(0.05), n10=trust.sample_size(0.10)))
+    w.para(t("annex_min_base", n=data.min_base))
+    themes = data.tables.get("themes")
+    if themes is not None:
+        embeddings = str(settings.get("topic_embeddings", "tfidf")).split(":")[0]
+        w.para(t("annex_topics", topics=len(themes), embeddings=t(f"embeddings_{embeddings}"),
+                 reduction=t(f"reduction_{settings.get('topic_reduction', 'pca')}"), seed=int(settings.get("seed", DEFAULTS.seed))))
 
 
 def _next(numbers: dict, kind: str) -> int:

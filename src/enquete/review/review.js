@@ -109,7 +109,7 @@ function render({ model, el }) {
         style: `--code-color:${code.color}`,
         "data-code": code.id,
         "aria-pressed": String(selected.has(code.id)),
-        title: `${t("score")} ${code.score}${code.suggested ? " · " + t("suggested") : ""}`,
+        title: `${t("score")} ${code.score_text}${code.suggested ? " · " + t("suggested") : ""}`,
         onclick: () => toggle(code.id),
       }, [
         element("kbd", { text: KEYS[i] ?? "" }),

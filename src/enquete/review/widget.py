@@ -15,6 +15,7 @@ import traitlets
 from enquete.datafiles import package_yaml
 from enquete.errors import EnqueteError
 from enquete.review.session import Filters, ReviewSession
+from enquete.vocabulary import decimal
 
 HERE = Path(__file__).parent
 
@@ -74,6 +75,10 @@ class ReviewWidget(anywidget.AnyWidget):
         self._show()
 
     def _show(self) -> None:
-        self.item = self.session.item()
+        item = self.session.item()
+        if item:  # the scores as the page's language writes them ("0,47" in French)
+            language = self.session.settings.language
+            item = {**item, "codes": [{**code, "score_text": decimal(code["score"], language)} for code in item["codes"]]}
+        self.item = item
         self.progress = self.session.progress()
         self.filters = dict(self.session.filters.__dict__)

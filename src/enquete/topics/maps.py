@@ -8,34 +8,30 @@ import numpy as np
 import pandas as pd
 from matplotlib.dates import ConciseDateFormatter
 
-from enquete.analysis.figures import LABELS, TITLE_WIDTH, column_labels, new_figure, plt, save_all, wrap_text
 from enquete.codebook import Codebook
 from enquete.io import atomic_path
+from enquete.plotting import LABELS, TITLE_WIDTH, colours, column_labels, new_figure, number_axis, save_all, styled, wrap_text
 from enquete.schema import split_codes
 from enquete.topics.model import Topics
 
 FULL_WINDOW = "<style>html, body { height: 100%; margin: 0; overflow: hidden; }</style>"  # the map fills the window, no scroll bar
 
 
-def _colours(n: int):
-    cmap = plt.get_cmap("tab20")
-    return [cmap(i % 20) for i in range(n)]
-
-
+@styled
 def static_map(assignments: pd.DataFrame, topics: pd.DataFrame, language: str = "fr"):
     """Segments in 2D coloured by topic, each topic labelled at its centre."""
     fig, ax = new_figure(12.0)
     ids = sorted(topics["topic"])
-    colours = dict(zip(ids, _colours(len(ids))))
+    colour = dict(zip(ids, colours("tab20", len(ids))))
     labels = dict(zip(topics["topic"], topics["label"]))
     notes = []
     for topic, rows in assignments.groupby("topic", sort=True):
-        ax.scatter(rows["x"], rows["y"], s=4, color=colours[topic], alpha=0.6, linewidths=0)
+        ax.scatter(rows["x"], rows["y"], s=4, color=colour[topic], alpha=0.6, linewidths=0)
         cx, cy = rows["x"].median(), rows["y"].median()
         words = " · ".join(labels[topic].split(" · ")[:2])
-        notes.append(ax.annotate(f"{topic} {words}", (cx, cy), xytext=(0, 0), textcoords="offset points", fontsize=6, ha="center",
-                                 weight="bold", bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": colours[topic], "alpha": 0.8},
-                                 arrowprops={"arrowstyle": "-", "color": colours[topic], "lw": 0.6}, in_layout=False))
+        notes.append(ax.annotate(words, (cx, cy), xytext=(0, 0), textcoords="offset points", fontsize=6, ha="center",
+                                 weight="bold", bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": colour[topic], "alpha": 0.8},
+                                 arrowprops={"arrowstyle": "-", "color": colour[topic], "lw": 0.6}, in_layout=False))
     ax.set_title(LABELS[language]["topic_map"])
     ax.set_xticks([])
     ax.set_yticks([])
@@ -44,9 +40,10 @@ def static_map(assignments: pd.DataFrame, topics: pd.DataFrame, language: str = 
 
 
 def spread_labels(fig, notes: list) -> None:
-    """Move the labels that would cover one another apart: from the lowest up, each label rises
-    just above those already placed that it overlaps (a thin line keeps it tied to its topic's
-    centre). The figure is laid out once; the labels stay out of the layout."""
+    """Move the labels that would cover one another apart: each label first slides sideways
+    into the plot if it would leave it, then, from the lowest up, rises just above those already
+    placed that it overlaps (a thin line keeps it tied to its topic's centre). The figure is
+    laid out once; the labels stay out of the layout."""
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     points_per_pixel = 72 / fig.dpi
@@ -56,6 +53,10 @@ def spread_labels(fig, notes: list) -> None:
         note.update_bbox_position_size(renderer)
         return note.get_bbox_patch().get_window_extent(renderer)
 
+    for note in notes:
+        here, frame = box(note), note.axes.bbox
+        shift = max(0.0, frame.x0 - here.x0) - max(0.0, here.x1 - frame.x1)
+        note.xyann = (note.xyann[0] + shift * points_per_pixel, note.xyann[1])
     placed = []
     for note in sorted(notes, key=lambda n: box(n).y0):
         for _ in range(len(notes)):
@@ -68,6 +69,7 @@ def spread_labels(fig, notes: list) -> None:
         placed.append(box(note))
 
 
+@styled
 def topic_factor_heatmap(by_factor: pd.DataFrame, topics: pd.DataFrame, codebook: Codebook, language: str = "fr"):
     """Topics (rows, with their label) × factors (columns, in their colours)."""
     order = topics["topic"].tolist()
@@ -81,18 +83,19 @@ def topic_factor_heatmap(by_factor: pd.DataFrame, topics: pd.DataFrame, codebook
     _topic_rows(ax, order, topics)
     for (i, j), value in np.ndenumerate(matrix):
         if not np.isnan(value) and value >= 1:
-            ax.text(j, i, f"{value:.0f}", ha="center", va="center", fontsize=5)
+            ax.text(j, i, f"{value:.0f}", ha="center", va="center", fontsize=5, color="white" if value > np.nanmax(matrix) * 0.6 else "black")
     fig.suptitle(wrap_text(LABELS[language]["topics_by_factor"], TITLE_WIDTH))
-    fig.colorbar(image, ax=ax, shrink=0.6, label=LABELS[language]["topic_share"])
+    number_axis(fig.colorbar(image, ax=ax, shrink=0.6, label=LABELS[language]["topic_share"]).ax.yaxis, language)
     return fig
 
 
 def _topic_rows(ax, order: list[int], topics: pd.DataFrame) -> None:
-    """Each row named by its topic's number and label (wrapped, never cut)."""
+    """Each row named by its topic's label (wrapped, never cut)."""
     names = dict(zip(topics["topic"], topics["label"]))
-    ax.set_yticks(range(len(order)), [wrap_text(f"{t} · {names[t]}", 34) for t in order], fontsize=6)
+    ax.set_yticks(range(len(order)), [wrap_text(names[t], 34) for t in order], fontsize=6)
 
 
+@styled
 def topic_initiative_heatmap(by_initiative: pd.DataFrame, topics: pd.DataFrame, initiatives: dict[str, str] | None = None, language: str = "fr"):
     """Topics (rows) × initiatives (columns): share of each initiative's modelled segments."""
     order = topics["topic"].tolist()
@@ -103,26 +106,29 @@ def topic_initiative_heatmap(by_initiative: pd.DataFrame, topics: pd.DataFrame, 
     names = [str((initiatives or {}).get(c, c)) if isinstance(c, str) else LABELS[language]["unknown_initiative"] for c in shares.columns]
     column_labels(ax, names, fontsize=6)
     _topic_rows(ax, order, topics)
-    for (i, j), value in np.ndenumerate(shares.to_numpy(dtype=float)):
+    values = shares.to_numpy(dtype=float)
+    for (i, j), value in np.ndenumerate(values):
         if not np.isnan(value) and value >= 1:
-            ax.text(j, i, f"{value:.0f}", ha="center", va="center", fontsize=5)
+            ax.text(j, i, f"{value:.0f}", ha="center", va="center", fontsize=5, color="white" if value > np.nanmax(values) * 0.6 else "black")
     fig.suptitle(wrap_text(LABELS[language]["topics_by_initiative"], TITLE_WIDTH))
-    fig.colorbar(image, ax=ax, shrink=0.6, label=LABELS[language]["topic_share"])
+    number_axis(fig.colorbar(image, ax=ax, shrink=0.6, label=LABELS[language]["topic_share"]).ax.yaxis, language)
     return fig
 
 
+@styled
 def topics_timeline(over_time: pd.DataFrame, topics: pd.DataFrame, top: int = 6, language: str = "fr"):
     """WhatsApp messages per month for the largest topics."""
     fig, ax = new_figure(7.5)
     labels = dict(zip(topics["topic"], topics["label"]))
     biggest = over_time.groupby("topic")["messages"].sum().sort_values(ascending=False).head(top).index
-    colours = dict(zip(sorted(topics["topic"]), _colours(len(topics))))
+    colour = dict(zip(sorted(topics["topic"]), colours("tab20", len(topics))))
     for topic in sorted(biggest):
         rows = over_time[over_time["topic"] == topic].sort_values("period")
         ax.plot(pd.to_datetime(rows["period"]), rows["messages"], marker="o", markersize=2, linewidth=1,
-                color=colours[topic], label=f"{topic} · {' · '.join(labels[topic].split(' · ')[:2])}")
+                color=colour[topic], label=" · ".join(labels[topic].split(" · ")[:2]))
     ax.set_xlabel(LABELS[language]["month"])
     ax.set_ylabel(LABELS[language]["messages"])
+    number_axis(ax.yaxis, language)
     ax.set_title(LABELS[language]["topics_in_time"])
     ax.legend(frameon=False, fontsize=6)
     ax.xaxis.set_major_formatter(ConciseDateFormatter(ax.xaxis.get_major_locator()))  # level, never tilted
@@ -154,8 +160,8 @@ def interactive_figure(assignments: pd.DataFrame, topics: pd.DataFrame, texts: p
         fig.add_trace(
             go.Scattergl(
                 x=rows["x"], y=rows["y"], mode="markers", marker={"size": 5, "opacity": 0.7},
-                name=wrap_text(f"{topic} · {labels[topic]}", 34).replace("\n", "<br>"),
-                text=[f"<b>{topic} · {labels[topic]}</b><br>{h}" for h in hover.loc[rows.index]],
+                name=wrap_text(labels[topic], 34).replace("\n", "<br>"),
+                text=[f"<b>{labels[topic]}</b><br>{h}" for h in hover.loc[rows.index]],
                 hoverinfo="text",
             )
         )

