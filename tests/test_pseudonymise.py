@@ -99,6 +99,16 @@ def test_only_texts_that_may_hold_a_name_go_through_ner():
     assert may_name("Mme Kouyaté a appelé", common)  # a title
     assert may_name("Rendez-vous chez les Vasseur", common)  # never written in lower case here
     assert not may_name("Merci Nadia", common, known=frozenset({"nadia", "benali"}))  # a known person
+    language = frozenset({"info", "petite", "question", "marchand", "soupe"})
+    assert not may_name("Info : soupe demain", common, words_of_language=language)  # a word of the language, alone
+    assert not may_name("Petite question pour demain", common, words_of_language=language)
+    assert may_name("Info : soupe demain", common)  # without the dictionary, a word never written in lower case
+    assert not may_name("le local est au 3 rue des Glycines", common)  # inside a place's name: never a person
+    assert may_name("Chez Glycines demain", common)
+    known = frozenset({"nadia"})
+    assert may_name("Nadia Marchand passe demain", common, known, language)  # a surname that is a word, after a name
+    assert may_name("Marchand Nadia passe demain", common, known, language)
+    assert may_name("on attend monsieur Marchand", common, known, language)  # after a title, in any case
 
 
 # --- people ---------------------------------------------------------------------------

@@ -55,3 +55,25 @@ def test_an_unexpected_exception_is_not_dressed_as_a_user_error(monkeypatch):
     monkeypatch.setattr(enquete.codebook, "bundled_codebooks", broken)
     result = CliRunner().invoke(app, ["codebooks"])
     assert isinstance(result.exception, KeyError) and "Erreur :" not in result.output
+
+
+def test_a_deferred_module_runs_when_a_library_reads_its_version():
+    # enquete.codebook defers pandas; pyarrow's first conversion reads pandas.__version__
+    probe = (
+        "import sys, enquete.codebook\nassert type(sys.modules['pandas']).__name__ == '_Deferred'\n"
+        "import pyarrow as pa\nassert pa.table({'a': [1]}).to_pandas()['a'].tolist() == [1]"
+    )
+    subprocess.run([sys.executable, "-c", probe], check=True)
+
+
+def test_a_study_made_first_reads_every_export_in_worker_processes(tmp_path):
+    # the study loads its codebook (pandas deferred) before the forked readers convert Arrow tables
+    for i in range(4):
+        (tmp_path / f"Discussion WhatsApp avec Groupe {i}.txt").write_text(
+            "26/09/2023 22:39 - Amélie: Bonjour\n26/09/2023 22:40 - Karim: Salut\n", encoding="utf-8")
+    probe = (
+        "import warnings\nwarnings.simplefilter('ignore')\nfrom enquete import Study\n"
+        f"study = Study({str(tmp_path)!r}, workers=2)\nsegments = study.ingest()\n"
+        "assert len(study.rejects) == 0, study.rejects.to_dict('records')\nassert len(segments) == 8"
+    )
+    subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True)

@@ -70,3 +70,23 @@ def test_importing_enquete_and_its_study_loads_no_heavy_library():
 def test_one_meaning_per_public_name():
     assert callable(enquete.verify) and callable(enquete.Study) and callable(enquete.load_run)
     assert set(dir(enquete)) >= {"Study", "ingest_paths", "pseudonymise", "Coder", "load_codebook", "agreement", "verify"}
+
+
+@pytest.mark.slow  # a whole run of the demo
+def test_a_run_lets_go_of_the_topic_model_before_the_report(tmp_path):
+    import gc
+
+    alive: dict[str, int] = {}
+
+    class Watched(enquete.Study):
+        def stage(self, name):
+            gc.collect()
+            alive[name] = sum(type(o).__name__ == "BERTopic" for o in gc.get_objects())
+            return super().stage(name)
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(DEMO, corpus, ignore=shutil.ignore_patterns(".enquete-private"))
+    result = Watched(corpus).run(tmp_path / "outputs")
+    assert alive["topics"] == 0 and alive["report"] == alive["exports"] == alive["outputs"] == 0, alive
+    assert result.topics.model is None and result.topics.embeddings.size == 0 and len(result.topics.topics) >= 2
+    assert result.segments["topic"].notna().sum() > 100

@@ -5,8 +5,10 @@ one of its own names is read (``pandas.DataFrame``), so that a command that neve
 touches it never pays for it. A submodule can be deferred before its package is imported
 (``lazy_import("bertopic.plotting")``): the package then finds it in ``sys.modules`` and
 does not run it. The import system only reads a module's ``__spec__``, ``__path__`` and
-other dunder attributes, which are set at once; the standard library's LazyLoader, which
-loads on any attribute, cannot defer a module that another module imports by name.
+the other attributes :data:`IMPORT_ATTRIBUTES` names, which are set at once; any other name,
+``__version__`` included (pyarrow reads pandas' version on its first conversion), runs it.
+The standard library's LazyLoader, which loads on any attribute, cannot defer a module that
+another module imports by name.
 """
 
 from __future__ import annotations
@@ -16,12 +18,15 @@ import importlib.util
 import sys
 from types import ModuleType
 
+#: What the import system reads of a module without running it (a plain module may lack ``__path__``).
+IMPORT_ATTRIBUTES = frozenset({"__name__", "__spec__", "__loader__", "__package__", "__path__", "__file__", "__cached__"})
+
 
 class _Deferred(ModuleType):
     """A module whose code has not run yet: it runs on the first read of a missing name."""
 
     def __getattr__(self, name: str):
-        if name.startswith("__") and name.endswith("__"):
+        if name in IMPORT_ATTRIBUTES:
             raise AttributeError(name)
         self.__class__ = ModuleType  # from now on a plain module (no recursion while it runs)
         self.__spec__.loader.exec_module(self)

@@ -56,8 +56,8 @@ class Study:
     After a stage ran, the study keeps what it learnt on the way: ``rejects`` and ``reading``
     (ingest), ``pseudonymisation`` (:class:`~enquete.pseudonymise.Pseudonymisation`: its ``summary()``
     has counts only, its ``key`` is private), ``coding`` (what the coder learnt from), ``notices``
-    (what a run prints) and ``warnings`` (every warning about the corpus, also shown as it comes;
-    :meth:`warnings_table`).
+    (what a run prints), ``timings`` (seconds per stage of the last :meth:`run`) and ``warnings``
+    (every warning about the corpus, also shown as it comes; :meth:`warnings_table`).
     """
 
     def __init__(self, corpus: str | Path | Corpus, **overrides: Any):
@@ -72,6 +72,7 @@ class Study:
         self.pseudonymisation: Pseudonymisation | None = None
         self.coding: dict = {}
         self.notices: list[str] = []
+        self.timings: dict[str, float] = {}
 
     @classmethod
     def outside_corpus(cls, folder: str | Path = ".", **overrides: Any) -> Study:
@@ -197,7 +198,7 @@ class Study:
             previous_key=previous,
             model=settings.spacy_model,
             workers=settings.worker_count(len(raw) // 500),
-            cache_dir=cache_dir(private) if settings.keep_pseudonym_key else None,  # it holds raw names: never in irreversible mode
+            cache_dir=cache_dir(private),  # the named-entity pass per text hash, as offsets: no name, so in irreversible mode too
         )
         raw_rejects = self.rejects
         if raw_rejects is not None:
@@ -454,20 +455,18 @@ class Study:
         from enquete.analysis import write_analyses, write_figures
         from enquete.exports import write_exports
         from enquete.reproducibility import build_manifest, write_manifest
-        from enquete.topics import TopicError, with_topics
-
         settings = self.settings
         out = Path(out)
         private_dir(self.root, settings, out)  # apart from the outputs, checked before anything is written
         check_llm(settings)
         out.mkdir(parents=True, exist_ok=True)
         (out / OUTPUT_MARKER).touch()
-        timings: dict[str, float] = {}
+        self.timings = timings = {}
         self.notices = []
-        with _timer(timings, "ingest"):
+        with self.stage("ingest"):
             segments = self.ingest()
         if settings.pseudonymise:
-            with _timer(timings, "pseudonymise"):
+            with self.stage("pseudonymise"):
                 segments = self.segments(segments)
         else:
             segments = self.segments(segments)
@@ -475,38 +474,54 @@ class Study:
         if self.pseudonymisation is not None:
             result.pseudonymisation, result.mask = self.pseudonymisation.summary(settings.language), self.mask  # counts only, as written
             result.review = self.pseudonymisation.review(settings.language)  # no original value
-        with _timer(timings, "code"):
+        with self.stage("code"):
             result.segments = self.code(segments)
             result.codebook, result.coding = self.codebook, self.coding
         del segments
-        with _timer(timings, "analyse"):
+        with self.stage("analyse"):
             result.tables.update(self.analyse(result.segments))
             result.files += write_analyses(result.tables, out / runfolder.TABLES, language=settings.language)
             result.files += write_figures(result.tables, self.codebook, out / runfolder.FIGURES, self.initiatives, settings.language, settings.seed,
                                           workers=settings.worker_count(len(result.tables), per_worker=4), min_base=settings.min_base)
-        with _timer(timings, "topics"):
-            try:
-                fitted = self.topics(result.segments)
-            except TopicError as exc:
-                self.notices.append(f"thèmes non calculés : {exc}")
-            else:
-                tables, files = self.write_topics(fitted, result.segments, out / runfolder.TABLES, out / runfolder.FIGURES)
-                result.tables.update(tables)
-                result.files += files
-                result.topics = replace(fitted, embeddings=fitted.embeddings[:0])  # the run keeps tables, not a vector per segment
-                result.segments = with_topics(result.segments, fitted)
-        with _timer(timings, "report"):
+        with self.stage("topics"):
+            self._map_topics(result)
+        with self.stage("report"):
             report = self.write_report(result)
             result.files += [report, report.with_suffix(".pdf")] if settings.report_pdf else [report]
-        with _timer(timings, "exports"):
+        with self.stage("exports"):
             result.project = self.project()
             result.files += write_exports(result.segments, self.codebook, out / runfolder.EXPORTS, result.project["name"], self.initiatives,
                                           settings.language, result.project["document_attributes"])
-        with _timer(timings, "outputs"):
+        with self.stage("outputs"):
             runfolder.write_outputs(result)  # last: the segment table with its topics, then the manifest
         sent_to = {k: self.coding["llm"][k] for k in ("host", "model", "prompt_hash", "tokens")} if "llm" in self.coding else None
         write_manifest(out, build_manifest(self.root, self.inputs(), settings.model_dump(), out, timings, result.files, sent_to))
         return result
+
+    def _map_topics(self, result: RunResult) -> None:
+        """The run's topics stage: tables, maps and each segment's topic in ``result``. The run keeps
+        the topics table, not the model, its vectors nor its documents (gone when this returns)."""
+        from enquete import runfolder
+        from enquete.topics import TopicError, with_topics
+
+        try:
+            fitted = self.topics(result.segments)
+        except TopicError as exc:
+            self.notices.append(f"thèmes non calculés : {exc}")
+            return
+        tables, files = self.write_topics(fitted, result.segments, result.out_dir / runfolder.TABLES, result.out_dir / runfolder.FIGURES)
+        result.tables.update(tables)
+        result.files += files
+        result.segments = with_topics(result.segments, fitted)
+        result.topics = replace(fitted, assignments=fitted.assignments.iloc[:0], model=None, embeddings=fitted.embeddings[:0], documents=[])
+
+    @contextlib.contextmanager
+    def stage(self, name: str):
+        """One stage of :meth:`run`: its seconds go to ``self.timings`` (and the manifest). A subclass
+        may measure more around it (``benchmarks/bench_run.py``: memory, processor time, load)."""
+        start = time.perf_counter()
+        yield
+        self.timings[name] = round(time.perf_counter() - start, 3)
 
     def project(self) -> dict:
         """The REFI-QDA project's name, initiative names and document attributes (text values
@@ -524,19 +539,6 @@ class Study:
             if extra and (self.root / extra).is_file():
                 files.append(self.root / extra)
         return {self.mask(p.relative_to(self.root).as_posix()): p for p in files if p.is_file()}
-
-
-class _timer:
-    """Record how long a block took, in seconds, under a name."""
-
-    def __init__(self, timings: dict[str, float], name: str):
-        self.timings, self.name = timings, name
-
-    def __enter__(self):
-        self.start = time.perf_counter()
-
-    def __exit__(self, *exc):
-        self.timings[self.name] = round(time.perf_counter() - self.start, 3)
 
 
 def check_llm(settings: Settings) -> None:

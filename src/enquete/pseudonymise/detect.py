@@ -201,20 +201,42 @@ def _mentions(texts: Iterable[str]) -> tuple[list[str], list[str]]:
     return names, handles
 
 
-def may_name(text: str, common: frozenset[str], known: frozenset[str] = frozenset()) -> bool:
+def may_name(text: str, common: frozenset[str], known: frozenset[str] = frozenset(), words_of_language: frozenset[str] = frozenset()) -> bool:
     """Whether a text holds a capitalised word that may be a name NER should find: a title, a
     first name, or a word the corpus never writes in lower case, unless it is already a
     ``known`` name word (folded). Only such texts go through NER ("Bonjour à tous, merci"
     does not: every capitalised word is an ordinary word; "Merci Nadia" does not either when
-    Nadia is a member of the group: every form of a known person is replaced anyway)."""
+    Nadia is a member of the group: every form of a known person is replaced anyway).
+    Nor do the words :func:`_entity_names` never makes a name of: a word of the language
+    standing alone ("Info :", "Petite question"; not "Nadia Marchand"), a word inside a
+    place's name ("rue des Glycines")."""
     lists = name_lists()
-    for word in CAPITALISED.findall(text):
+    places = None
+    for match in CAPITALISED.finditer(text):
+        word = match.group()
         folded = fold(word.rstrip("."))
         if folded in known:
             continue
-        if folded in TITLES or lists.is_first_name(word) or (folded not in common and folded not in NOT_NAMES):
+        if folded in TITLES or lists.is_first_name(word):
+            return True
+        if folded in common or folded in NOT_NAMES:
+            continue
+        if folded in words_of_language and _alone(text, match.start(), match.end()):
+            continue
+        places = place_spans(text) if places is None else places
+        if not any(s <= match.start() < e for s, e, _ in places):
             return True
     return False
+
+
+def _alone(text: str, start: int, end: int) -> bool:
+    """Whether the word at start..end stands alone: neither the word before it nor the one after
+    is capitalised, and the one before is no title ("Petite question", not "Nadia Marchand",
+    "Marchand Nadia" or "monsieur Marchand")."""
+    before, after = text[max(0, start - 80) : start].split()[-1:], text[end : end + 80].split()[:1]
+    if before and (before[0][:1].isupper() or fold(before[0].rstrip(".")) in TITLES):
+        return False
+    return not (after and after[0][:1].isupper())
 
 
 def common_words(texts: Iterable[str]) -> frozenset[str]:
@@ -262,7 +284,7 @@ def find_people(
                 places[chunk[s:e]] = "named" if named else "town"
     if use_ner:
         known = frozenset(fold(w.rstrip(".")) for m, _ in mentions for w in CAPITALISED.findall(m))
-        candidates = [t for t in texts if may_name(t, common, known)]
+        candidates = [t for t in texts if may_name(t, common, known, words_of_language)]
         for tagged in nlp.tag(candidates, model, cache_dir, workers):
             mentions += [(n, "ner") for n in _entity_names(tagged, allow_rx, common, words_of_language, places)]
     people = People()

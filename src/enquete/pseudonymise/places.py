@@ -27,7 +27,7 @@ class PlaceWords:
     named: re.Pattern  # a place word and the name after it (group "name")
     compound: re.Pattern  # Saint-X, X-de-Y
     not_persons: frozenset[str]
-    first_words: frozenset[str]  # the place words' first words, lower case: a text without any needs no search
+    first_words: frozenset[str]  # the place words' first words, lower case: where a named place may start
 
 
 @lru_cache(maxsize=1)
@@ -50,9 +50,7 @@ def place_spans(text: str) -> list[tuple[int, int, bool]]:
     word (an institution, a street, a quartier), else a town-like compound."""
     words = place_words()
     spans = []
-    lower = text.lower()
-    maybe = any(word in lower for word in words.first_words)  # a cheap test before looking for where
-    at = [w.start() for w in WORDS.finditer(lower) if w.group() in words.first_words] if maybe else []
+    at = [w.start() for w in WORDS.finditer(text.lower()) if w.group() in words.first_words]  # where a place word may open a name
     for m in filter(None, (words.named.match(text, i) for i in at)):
         particle = fold(m.group("particle") or "").strip()
         if particle and name_lists().is_first_name(m.group("name")):

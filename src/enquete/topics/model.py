@@ -18,7 +18,7 @@ import pandas as pd
 from enquete.errors import ConfigError, TopicError
 from enquete.io import cached, content_key
 from enquete.lazy import lazy_import
-from enquete.nlp import Analysis, analyse, tag
+from enquete.nlp import Analysis, Tagged, analyse, tag
 from enquete.plotting import LABELS
 from enquete.settings import TOPIC_EMBEDDINGS
 from enquete.topics.terms import Terms, strip_annotations
@@ -192,16 +192,15 @@ def fit_topics(
     from sklearn.feature_extraction.text import CountVectorizer
 
     texts = segments["text"].fillna("").astype(str).map(strip_annotations)
-    analysis = analyse(texts, model, cache_dir, workers)
+    # spaCy vectors are read only when they are the embeddings (1.2 GB per million segments)
+    analysis = analyse(texts, model, cache_dir, workers, vectors=embeddings == "spacy")
     proper = proper_nouns(texts)
     stop = topic_stop_words() | proper
     content = np.array([sum(1 for w in lemmas.split() if w not in stop and len(w) > 2) for lemmas in analysis.lemmas])
-    keep = np.flatnonzero((content >= MIN_CONTENT_WORDS) & analysis.vectors.any(axis=1))
+    keep = np.flatnonzero((content >= MIN_CONTENT_WORDS) & analysis.has_vector)
     if len(keep) < 10:
         raise TopicError(f"trop peu de segments assez longs pour des thèmes ({len(keep)} ; au moins 10)")
-    # spaCy vectors are carried on only when they are the embeddings (1.2 GB per million segments)
-    vectors_kept = analysis.vectors[keep] if embeddings == "spacy" else np.zeros((len(keep), 0), dtype=np.float32)
-    kept = Analysis([analysis.lemmas[i] for i in keep], [analysis.words[i] for i in keep], vectors_kept)
+    kept = Analysis([analysis.lemmas[i] for i in keep], [analysis.words[i] for i in keep], analysis.vectors[keep], analysis.has_vector[keep])
     del analysis
     sample = fit_sample(len(keep), seed, FIT_SAMPLE)
     sampled = len(sample) < len(keep)
@@ -223,13 +222,14 @@ def fit_topics(
     learnt_documents = [documents[i] for i in sample]
     sample_labels = np.asarray(topic_model.fit_transform(learnt_documents, embeddings=vectors[sample])[0])
     labels = np.asarray(topic_model.transform(documents, embeddings=vectors)[0]) if sampled else sample_labels
-    candidates = topic_words(topic_model, learnt_documents, sample_labels, CANDIDATE_WORDS)
+    present = (topic_model.vectorizer_model.transform(learnt_documents) > 0).tocsc()  # which learnt segment holds which term
+    candidates = topic_words(topic_model, present, sample_labels, CANDIDATE_WORDS)
     coords = layout_2d(topic_model.umap_model.transform(vectors), seed, cache_dir)
     assignments = pd.DataFrame(
         {"segment_id": segments["segment_id"].to_numpy()[keep], "topic": labels, "x": coords[:, 0].round(4), "y": coords[:, 1].round(4)}
     )
     terms.learn_forms(learnt_documents)
-    namer = _Namer(terms, topic_model.vectorizer_model, learnt_documents, sample_labels, model, cache_dir, workers)
+    namer = _Namer(terms, topic_model.vectorizer_model.vocabulary_, present, sample_labels, model, cache_dir, workers)
     table = _topic_table(candidates, labels, vectors, segments.iloc[keep], documents, namer, language)
     return Topics(assignments, table, topic_model, vectors, {t: words[:10] for t, words in candidates.items()}, documents)
 
@@ -242,12 +242,11 @@ def fit_sample(n: int, seed: int, limit: int) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(n, limit, replace=False))
 
 
-def topic_words(topic_model, documents: list[str], labels: np.ndarray, n: int = 10) -> dict[int, list[str]]:
+def topic_words(topic_model, present, labels: np.ndarray, n: int = 10) -> dict[int, list[str]]:
     """Each topic's best terms: c-TF-IDF's candidates, re-ranked by how many of the topic's
-    segments contain them (terms that travel together read better and score higher NPMI)."""
-    vectorizer = topic_model.vectorizer_model
-    present = (vectorizer.transform(documents) > 0).tocsc()
-    vocabulary = vectorizer.vocabulary_
+    segments contain them (terms that travel together read better and score higher NPMI).
+    ``present``: which segment the model learnt from holds which term (sparse, segments × vocabulary)."""
+    vocabulary = topic_model.vectorizer_model.vocabulary_
     out = {}
     for topic in sorted(set(labels.tolist())):
         candidates = [w for w, _ in topic_model.get_topic(topic)[:CANDIDATE_WORDS] if w in vocabulary]
@@ -261,11 +260,10 @@ class _Namer:
     """Names a topic from its candidate terms: each checked against the topic's own segments (in
     enough of them, and more than elsewhere), noun phrases first, then nouns, then the rest."""
 
-    def __init__(self, terms: Terms, vectorizer, documents: list[str], labels: np.ndarray, model: str, cache_dir, workers: int):
+    def __init__(self, terms: Terms, vocabulary: dict[str, int], present, labels: np.ndarray, model: str, cache_dir, workers: int):
         self.terms, self.model, self.cache_dir, self.workers = terms, model, cache_dir, workers
-        self.present = (vectorizer.transform(documents) > 0).tocsc()
-        self.vocabulary = vectorizer.vocabulary_
-        self.labels = labels
+        self.present, self.vocabulary, self.labels = present, vocabulary, labels
+        self.tagged: dict[str, Tagged] = {}
 
     def shares(self, topic: int, candidates: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Share of the topic's segments holding each candidate, and of the other segments."""
@@ -274,10 +272,16 @@ class _Namer:
         share = lambda rows: np.asarray(columns[rows].mean(axis=0)).ravel() if rows.any() else np.zeros(len(candidates))  # noqa: E731
         return share(inside), share(~inside)
 
+    def tag(self, texts: list[str]) -> None:
+        """Tag every topic's texts in one pass (the tagger's cache is read and written once)."""
+        self.tagged.update(zip(texts, tag(texts, self.model, self.cache_dir, self.workers)))
+
     def parts_of_speech(self, texts: list[str]) -> dict[str, Counter]:
         """Folded word → its parts of speech in ``texts`` (spaCy's tagger, cached)."""
         found: dict[str, Counter] = {}
-        for tagged in tag(texts, self.model, self.cache_dir, self.workers):
+        if any(t not in self.tagged for t in texts):
+            self.tag(texts)
+        for tagged in (self.tagged[t] for t in texts):
             for token in tagged.tokens:
                 found.setdefault(fold(token.text), Counter())[token.pos_] += 1
         return found
@@ -319,11 +323,13 @@ class _Namer:
 
 def _topic_table(candidates: dict[int, list[str]], labels: np.ndarray, vectors: np.ndarray, rows: pd.DataFrame, documents: list[str],
                  namer: _Namer, language: str) -> pd.DataFrame:
-    out = []
+    out, closest_of = [], {}
     for topic in sorted(set(labels.tolist())):
         members = np.flatnonzero(labels == topic)
         centroid = vectors[members].mean(axis=0)
-        closest = members[np.argsort(-(vectors[members] @ centroid), kind="stable")]
+        closest_of[topic] = members[np.argsort(-(vectors[members] @ centroid), kind="stable")]
+    namer.tag(list(dict.fromkeys(documents[i] for closest in closest_of.values() for i in closest[:TAGGED])))
+    for topic, closest in closest_of.items():
         texts = [documents[i] for i in closest[:TAGGED]]
         chosen, catch_all = namer.name(int(topic), candidates[topic], texts)
         shown = [namer.terms.show(c) for c in chosen]
@@ -333,7 +339,7 @@ def _topic_table(candidates: dict[int, list[str]], labels: np.ndarray, vectors: 
         out.append(
             {
                 "topic": int(topic),
-                "size": int(len(members)),
+                "size": int(len(closest)),
                 "label": label,
                 "words": ", ".join(namer.terms.show(c) for c in namer.without_parts(int(topic), candidates[topic])[:10]),
                 "quotes": " | ".join(_excerpt(t) for t in rows["text"].iloc[closest[:3]]),

@@ -69,16 +69,21 @@ class Terms:
     """
 
     def __init__(self, lemmas: Iterable[str], words: Iterable[str], proper: frozenset[str] = frozenset()):
-        pairs = [(lemma, fold(word)) for lemma_text, word_text in zip(lemmas, words) for lemma, word in zip(lemma_text.split(), word_text.split())]
-        written = {word for _, word in pairs}
-        self.lemma_of = dict((word, lemma) for lemma, word in pairs)
-        self.term_of = {word: lemma if lemma in written else word for word, lemma in self.lemma_of.items()}
+        # every written word (folded) → its lemma, the last one seen (no list of every pair: 10 M of them per million segments)
+        self.lemma_of = {fold(word): lemma for lemma_text, word_text in zip(lemmas, words) for lemma, word in zip(lemma_text.split(), word_text.split())}
+        self.term_of = {word: lemma if lemma in self.lemma_of else word for word, lemma in self.lemma_of.items()}
         self.unwanted = excluded() | proper
         self.shown: dict[str, Counter] = {}
+        self._terms: dict[str, str | None] = {}  # written word → its term: a corpus writes few distinct words, each many times
 
     def word(self, written: str) -> str | None:
         """The term of one word as written, or None if it never names a topic (the word, its
         lemma or its term is unwanted: « faut » is falloir's, a generic verb)."""
+        if written not in self._terms:
+            self._terms[written] = self._word(written)
+        return self._terms[written]
+
+    def _word(self, written: str) -> str | None:
         folded = fold(written)
         term = self.term_of.get(folded, folded)
         if len(folded) < MIN_LENGTH or {folded, term, self.lemma_of.get(folded, folded)} & self.unwanted:
