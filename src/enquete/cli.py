@@ -196,12 +196,15 @@ def ingest(
     """Lire des entretiens et des exports WhatsApp dans la table des segments (sans pseudonymiser)."""
     from enquete.ingest import ingest_paths
     from enquete.io import write_table
+    from enquete.settings import make_settings
+    from enquete.vocabulary import localise
 
     with user_errors():
         segments, rejected = ingest_paths(paths)
-        write_table(segments, out)
+        language = make_settings().language
+        write_table(localise(segments, language), out, language)
         rejects_path = rejects or out.with_name(out.stem + ".rejets.csv")
-        write_table(rejected, rejects_path)
+        write_table(rejected, rejects_path, language)
     console.print(f"{len(segments)} segments écrits dans {out} ; {len(rejected)} rejet(s) dans {rejects_path}")
 
 
@@ -397,12 +400,12 @@ def pseudonymise_command(
         folder = private_dir(study.root, study.settings, out)  # apart from the output
         pseudonymised = study.segments(validate_segments(coerce(conform(read_table(table), where=str(table)))))  # empty texts read back as NA are ''
         language = study.settings.language
-        write_table(localise(pseudonymised, language), out)
+        write_table(localise(pseudonymised, language), out, language)
         mark_pseudonymised(out)
         summary_path = out.with_name(out.stem + ".resume.csv")
-        write_table(study.pseudonymisation.summary(language), summary_path)
+        write_table(study.pseudonymisation.summary(language), summary_path, language)
         review = study.pseudonymisation.review(language)
-        write_table(review, out.with_name(out.stem + ".a_verifier.csv"))
+        write_table(review, out.with_name(out.stem + ".a_verifier.csv"), language)
     counts = study.pseudonymisation.summary().groupby("entity")["replacements"].sum().rename(lambda entity: value_label("entity", entity, language))
     console.print(f"{len(pseudonymised)} segments pseudonymisés dans {out} ; résumé : {summary_path}")
     console.print(", ".join(f"{entity} : {n}" for entity, n in counts.items()) or "rien à remplacer")
@@ -461,7 +464,7 @@ def code_command(
                 print_plan(coder.plan(segments))
                 return
         coded = code_segments(segments, coder, read_coding(train, coder.codebook) if train else None)
-        write_table(localise(coded, settings.language), out)
+        write_table(localise(coded, settings.language), out, settings.language)
     applied = code_counts(coded["codes"])
     console.print(f"{len(coded)} segments codés dans {out}")
     console.print(f"Entraînement{f' ({train.name})' if train else ''} : {coder.training_.describe()}", highlight=False)
@@ -496,7 +499,7 @@ def review_export(
         if select is not None:
             human = study.coded_by_people(rows) if corpus else None
             rows = select_for_review(rows, grid, select, human=human, seed=study.settings.seed, random_share=random_share)
-        path = export_review(rows, grid, out)
+        path = export_review(rows, grid, out, study.settings.language)
     if select is not None:
         drawn = int((rows["draw"] == "random").sum())
         console.print(f"{len(rows)} segment(s) à relire d'abord, dont {drawn} tiré(s) au hasard (colonnes « pourquoi » et « tirage »)")
@@ -615,7 +618,7 @@ def agreement_command(
         computed = agreement(read_table(a), read_table(b), load_codebook(settings.codebook).ids)
         table = localise(computed, settings.language)
         if out:
-            write_table(table, out)
+            write_table(table, out, settings.language)
     view = Table(*table.columns, title=f"Accord entre {a.name} (A) et {b.name} (B)")
     for row in table.itertuples(index=False):
         view.add_row(*[f"{v:.3f}" if isinstance(v, float) else str(v) for v in row])

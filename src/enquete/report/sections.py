@@ -20,6 +20,7 @@ from docx.enum.text import WD_BREAK, WD_COLOR_INDEX
 from docx.shared import Pt
 
 from enquete import __version__
+from enquete.analysis.figures import network_file
 from enquete.analysis.tables import coded_rows
 from enquete.codebook import Codebook, load_codebook
 from enquete.io import word_counts
@@ -362,7 +363,7 @@ def _whatsapp(w: Writer, data: ReportData, numbers: dict) -> None:
     w.table(frame.rename(columns=columns), t("concentration_caption"), _next(numbers, "table"))
     w.para(t("gini_note", n=data.min_base))
     for group in groups["group"]:
-        w.figure(data.figures / f"reseau_{group}.png", t("fig_network", group=group), _next(numbers, "figure"))
+        w.figure(data.figures / f"{network_file(group)}.png", t("fig_network", group=group), _next(numbers, "figure"))
 
 
 def _levers(w: Writer, data: ReportData, numbers: dict) -> None:
