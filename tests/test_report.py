@@ -255,7 +255,7 @@ def test_targeted_review_decisions_are_applied_but_said_not_to_measure_the_coder
     assert "segments ont été relus par une personne" in text
     assert "200 segments tirés au hasard" in text  # the random sample still measures (its segments stay drawn at random)
     segments = pd.read_parquet(tmp_path / "o2" / "segments.parquet")
-    assert segments["revision"].eq("humain").sum() > 200 and segments["review_draw"].eq("random").sum() == 200
+    assert segments["revision"].eq("human").sum() > 200 and segments["review_draw"].eq("random").sum() == 200
 
 
 def test_both_languages_have_every_sentence_with_the_same_placeholders():

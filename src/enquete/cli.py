@@ -120,7 +120,9 @@ def corpus_info(corpus: Annotated[Path, typer.Argument(help="Dossier du corpus (
     import pandas as pd
 
     from enquete.ingest import describe_reading, speaker_flags, speakers_by_document
+    from enquete.schema import document_names
     from enquete.study import Study
+    from enquete.vocabulary import value_label
 
     with user_errors():
         study = Study(corpus)
@@ -140,25 +142,29 @@ def corpus_info(corpus: Annotated[Path, typer.Argument(help="Dossier du corpus (
     counts = segments.groupby("document_id").size() if len(segments) else {}
     kinds = segments.groupby("document_id")["source_type"].first() if len(segments) else {}
     speakers = segments.groupby("document_id")["speaker"].nunique() if len(segments) else {}
+    names = document_names(segments) if len(segments) else {}
     for doc in loaded.documents:
         info = read.get(doc.id, {})
+        kind = kinds.get(doc.id)
+        group = f"\n« {names[doc.id]} »" if kind in ("whatsapp", "social") else ""  # how tables and figures name the group
         table.add_row(
-            doc.id, kinds.get(doc.id, "—"), doc.initiative or "?", str(counts.get(doc.id, 0)),
+            doc.id + group, value_label("source_type", kind, "fr") if kind else "—", doc.initiative or "?", str(counts.get(doc.id, 0)),
             str(speakers.get(doc.id, 0)), describe_reading(info) if info else "rejeté",
         )
     console.print(table)
     by_type = segments["message_type"].value_counts().to_dict() if len(segments) else {}
     per_source = pd.Series(kinds).value_counts() if len(segments) else pd.Series(dtype=int)
     sources = ", ".join(f"{per_source[kind]} {name}" for kind, name in SOURCE_NAMES.items() if kind in per_source)
+    types = ", ".join(f"{value_label('message_type', kind, 'fr')} : {n}" for kind, n in by_type.items())
     console.print(
         f"{len(loaded.documents)} documents ({sources or 'aucun lu'}), {len(segments)} segments "
-        f"({', '.join(f'{k} : {v}' for k, v in sorted(by_type.items()))}), {len(rejects)} rejet(s)"
+        f"({types}), {len(rejects)} rejet(s)"
     )
     speakers_table = speakers_by_document(segments)
     if len(speakers_table):
         table = Table("document", "locuteur", "rôle", "tours", title="Locuteurs des transcriptions")
         for row in speakers_table.itertuples(index=False):
-            table.add_row(row.document_id, row.speaker, row.speaker_role, str(row.turns))
+            table.add_row(row.document_id, row.speaker, value_label("speaker_role", row.speaker_role, "fr"), str(row.turns))
         console.print(table)
     for flag in speaker_flags(segments):
         err.print(f"[yellow]À vérifier :[/yellow] {flag}", highlight=False)

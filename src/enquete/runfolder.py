@@ -15,7 +15,7 @@ from enquete import __version__
 from enquete.errors import OutputError
 from enquete.io import read_table, write_json, write_table
 from enquete.private import REVIEW_FILE
-from enquete.schema import code_counts
+from enquete.schema import code_counts, document_names
 from enquete.settings import Settings, make_settings
 from enquete.vocabulary import internal, label, localise
 
@@ -59,10 +59,11 @@ class RunResult:
 
 
 def corpus_summary(segments: pd.DataFrame) -> pd.DataFrame:
-    """One row per document: kind, initiative, role, segment counts, period covered."""
+    """One row per document: its readable name, kind, initiative, role, segment counts, period covered."""
     grouped = segments.groupby("document_id", sort=True)
     summary = pd.DataFrame(
         {
+            "name": document_names(segments),
             "source_type": grouped["source_type"].first(),
             "initiative": grouped["initiative"].first(),
             "respondent_role": grouped["respondent_role"].first(),

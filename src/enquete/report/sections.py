@@ -26,7 +26,7 @@ from enquete.codebook import Codebook, load_codebook
 from enquete.io import word_counts
 from enquete.report import trust
 from enquete.report.writer import Texts, Writer
-from enquete.schema import code_indicators
+from enquete.schema import code_indicators, document_names
 from enquete.settings import DEFAULTS, REPORT_SECTIONS
 from enquete.vocabulary import internal
 
@@ -405,8 +405,9 @@ def _annexes(w: Writer, data: ReportData, numbers: dict) -> None:
     )
     docs["words"] = word_counts(data.segments["text"]).groupby(data.segments["document_id"]).sum().astype("int64")
     docs["type"] = docs["type"].map(lambda kind: t(f"source_{kind}"))
+    docs.insert(0, "name", document_names(data.segments))
     docs = docs.reset_index()
-    docs.columns = [t("col_document"), t("col_type"), t("col_role"), t("col_date"), t("col_segments"), t("col_words_count")]
+    docs.columns = [t("col_document"), t("col_name"), t("col_type"), t("col_role"), t("col_date"), t("col_segments"), t("col_words_count")]
     w.table(docs, t("documents_caption"), _next(numbers, "table"))
     _methods_annex(w, data)
 
