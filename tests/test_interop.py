@@ -237,7 +237,7 @@ def test_spreadsheet_formulas_are_neutralised_in_csv_and_xlsx_not_in_parquet(run
     _, out, segments = run_outputs
     hostile = segments[segments["text"].isin(HOSTILE_MESSAGES)]
     assert len(hostile) == len(HOSTILE_MESSAGES)  # the parquet keeps the messages as written
-    coded = pd.read_csv(out / "codage.csv", encoding="utf-8-sig")
+    coded = pd.read_csv(out / "codage.csv", sep=";", decimal=",", encoding="utf-8-sig")  # as French Excel opens it
     assert {"'" + m for m in HOSTILE_MESSAGES} <= set(coded["text"])
     for workbook, sheet in ((out / "revue_codage.xlsx", "revue"), (out / "tables" / "analyses.xlsx", "verbatims")):
         cells = [c for row in openpyxl.load_workbook(workbook)[sheet].iter_rows() for c in row if isinstance(c.value, str)]
