@@ -119,11 +119,12 @@ def is_run_folder(out_dir: str | Path) -> bool:
 
 
 def _read_analysis(path: Path) -> pd.DataFrame:
-    """An analysis table as the run made it: its date columns (written 'YYYY-MM-DD hh:mm:ss') read back as dates."""
+    """An analysis table as the run made it: its date columns (written 'YYYY-MM-DD hh:mm:ss', or 'YYYY-MM-DD'
+    when every time is midnight) read back as dates."""
     table = read_table(path)
     for column in table.select_dtypes(include=["object", "string"]).columns:
         values = table[column].dropna()
-        if len(values) and values.astype(str).str.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}").all():
+        if len(values) and values.astype(str).str.fullmatch(r"\d{4}-\d{2}-\d{2}(?: \d{2}:\d{2}:\d{2})?").all():
             table[column] = pd.to_datetime(table[column])
     return table
 
