@@ -100,6 +100,7 @@ def test_document_names_prefer_the_title_and_never_share_a_name():
         }
     )
     assert document_names(segments).tolist() == ["Non au parking !", "amicale", "Voisins (WA_c)", "voisins (WA_d)"]
+    assert document_names(pd.DataFrame({"document_id": ["E04"], "document_title": ["E04_acacias_zahra"]})).tolist() == ["E04 acacias zahra"]
 
 
 def test_an_unlisted_file_gets_the_entry_to_paste(tmp_path):
@@ -140,6 +141,8 @@ def test_every_csv_of_a_french_run_opens_in_a_french_spreadsheet(demo_run):
     assert "Non au parking !" in set(groups["groupe"]) and not groups["groupe"].str.contains("_").any()
     documents = pd.read_csv(out / "corpus_documents.csv", sep=";", decimal=",", encoding="utf-8-sig").set_index("document_id")
     assert documents.loc["WA_batiment_c", "nom"] == "Non au parking !" and documents.loc["E01", "source_type"] == "entretien"
+    e04 = documents.loc["E04", "nom"]  # the title the transcript gave (its file's name « E04_acacias_fatou »), in words and pseudonymised
+    assert e04.startswith("E04 acacias ") and "fatou" not in e04.lower()
     segments = pd.read_parquet(out / "segments.parquet")  # the code's values, whatever the language
     assert set(segments["source_type"]) == {"interview", "whatsapp", "social", "observation", "document"}
 

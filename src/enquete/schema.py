@@ -107,6 +107,8 @@ def document_names(segments: pd.DataFrame) -> pd.Series:
     docs = segments.groupby("document_id", sort=True).first()
     paths = docs["source_path"] if "source_path" in docs else docs.index.to_series()
     titles = docs["document_title"].astype(object).fillna("").str.strip() if "document_title" in docs else pd.Series("", index=docs.index)
+    files = titles.str.fullmatch(r"\S+_\S+")  # a title a tool made of the file's name ("E04_acacias_zahra")
+    titles = titles.where(~files, titles[files].map(file_title))
     names = titles.where(titles != "", paths.astype(object).fillna(pd.Series(docs.index, index=docs.index)).map(file_title))
     slugs = names.map(_slug)
     shared = slugs.duplicated(keep=False)
