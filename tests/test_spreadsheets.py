@@ -143,6 +143,7 @@ def test_every_csv_of_a_french_run_opens_in_a_french_spreadsheet(demo_run):
     assert documents.loc["WA_batiment_c", "nom"] == "Non au parking !" and documents.loc["E01", "source_type"] == "entretien"
     e04 = documents.loc["E04", "nom"]  # the title the transcript gave (its file's name « E04_acacias_fatou »), in words and pseudonymised
     assert e04.startswith("E04 acacias ") and "fatou" not in e04.lower()
+    assert documents.loc["DOC_cr_bailleur", "nom"] == "Compte rendu de la rencontre avec Habitat des Ormes"  # a place allowed stays
     segments = pd.read_parquet(out / "segments.parquet")  # the code's values, whatever the language
     assert set(segments["source_type"]) == {"interview", "whatsapp", "social", "observation", "document"}
 

@@ -100,6 +100,10 @@ FIELD_TYPES = frozenset({"note", "passage"})
 
 
 
+#: A title a tool made of its file's name ("E04_acacias_fatou"): read as a file name (names go in any case, words for the reader).
+FILE_LIKE = re.compile(r"\S+_\S+")
+
+
 def document_names(segments: pd.DataFrame) -> pd.Series:
     """Each document's readable name, by ``document_id``: its title (``name:`` in corpus.yaml, else
     the export's own: a chat's name, a transcript's title), else its file's name in words
@@ -107,7 +111,7 @@ def document_names(segments: pd.DataFrame) -> pd.Series:
     docs = segments.groupby("document_id", sort=True).first()
     paths = docs["source_path"] if "source_path" in docs else docs.index.to_series()
     titles = docs["document_title"].astype(object).fillna("").str.strip() if "document_title" in docs else pd.Series("", index=docs.index)
-    files = titles.str.fullmatch(r"\S+_\S+")  # a title a tool made of the file's name ("E04_acacias_zahra")
+    files = titles.str.fullmatch(FILE_LIKE.pattern)
     titles = titles.where(~files, titles[files].map(file_title))
     names = titles.where(titles != "", paths.astype(object).fillna(pd.Series(docs.index, index=docs.index)).map(file_title))
     slugs = names.map(_slug)

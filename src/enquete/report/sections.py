@@ -408,7 +408,7 @@ def _annexes(w: Writer, data: ReportData, numbers: dict) -> None:
     docs.insert(0, "name", document_names(data.segments))
     docs = docs.reset_index()
     docs.columns = [t("col_document"), t("col_name"), t("col_type"), t("col_role"), t("col_date"), t("col_segments"), t("col_words_count")]
-    w.table(docs, t("documents_caption"), _next(numbers, "table"), [2.9, 4.6, 1.9, 2.2, 1.9, 1.4, 1.1])
+    w.table(docs, t("documents_caption"), _next(numbers, "table"), [2.6, 3.4, 2.4, 2.0, 2.1, 1.9, 1.5])
     _methods_annex(w, data)
 
 
