@@ -70,6 +70,10 @@ def test_a_file_saved_by_a_french_spreadsheet_is_read(tmp_path):
     table = read_table(path)
     assert table.columns.tolist() == ["segment_id", "codes", "score_sens", "text"]
     assert table["score_sens"].tolist() == [0.75] and table["text"].tolist() == ["Bonjour; merci"]
+    excel = tmp_path / "revue_excel.csv"  # the layout Windows Excel in French saves: CRLF, ANSI code page, quoted texts
+    excel.write_bytes('segment_id;lieu;commentaire;score_lieu\r\nE01-000001;1;"Réunion à l\'école; le local";0,5\r\n'.encode("cp1252"))
+    table = read_table(excel)
+    assert table["commentaire"].tolist() == ["Réunion à l'école; le local"] and table["score_lieu"].tolist() == [0.5]
     tabs = tmp_path / "tabs.csv"
     tabs.write_text("segment_id\tcodes\nE01-000001\tsens;lieu\n", encoding="utf-8")
     assert read_table(tabs)["codes"].tolist() == ["sens;lieu"]

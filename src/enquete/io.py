@@ -269,7 +269,12 @@ def read_table(path: str | Path) -> pd.DataFrame:
         raise OutputError(f"fichier introuvable : {path}")
     if suffix == ".csv":
         separator, decimal = csv_format(path)
-        return spreadsheet_restore(pd.read_csv(path, encoding="utf-8-sig", sep=separator, decimal=decimal, keep_default_na=False, na_values=[""]))
+        options = {"sep": separator, "decimal": decimal, "keep_default_na": False, "na_values": [""]}
+        try:
+            table = pd.read_csv(path, encoding="utf-8-sig", **options)
+        except UnicodeDecodeError:  # Windows Excel's « CSV (séparateur : point-virgule) » is in its ANSI code page
+            table = pd.read_csv(path, encoding="cp1252", **options)
+        return spreadsheet_restore(table)
     if suffix == ".parquet":
         return pd.read_parquet(path)
     if suffix == ".xlsx":

@@ -255,7 +255,7 @@ def _method(w: Writer, data: ReportData, numbers: dict) -> None:
     groups = data.tables.get("whatsapp_groupes")
     if groups is not None and len(groups):
         columns = {"group": t("col_group"), "first_message": t("col_from"), "last_message": t("col_to"), "messages": t("col_messages"), "active_members": t("col_active_members")}
-        w.table(groups[list(columns)].rename(columns=columns), t("groups_caption"), _next(numbers, "table"))
+        w.table(groups[list(columns)].rename(columns=columns), t("groups_caption"), _next(numbers, "table"), [5.2, 2.6, 2.6, 2.4, 3.0])
     w.para(t("corpus_base", base=t.count("n_base", len(speech(data)))))
     w.heading(t("h_pseudonymisation"), 2)
     if data.pseudonymisation is not None and len(data.pseudonymisation):
@@ -408,7 +408,7 @@ def _annexes(w: Writer, data: ReportData, numbers: dict) -> None:
     docs.insert(0, "name", document_names(data.segments))
     docs = docs.reset_index()
     docs.columns = [t("col_document"), t("col_name"), t("col_type"), t("col_role"), t("col_date"), t("col_segments"), t("col_words_count")]
-    w.table(docs, t("documents_caption"), _next(numbers, "table"), [2.6, 3.4, 2.4, 2.0, 2.1, 1.9, 1.5])
+    w.table(docs, t("documents_caption"), _next(numbers, "table"), [3.0, 2.9, 2.0, 2.1, 2.4, 2.2, 1.3])
     _methods_annex(w, data)
 
 
