@@ -131,9 +131,9 @@ def internal(table: pd.DataFrame) -> pd.DataFrame:
     mapped = {col: values[col] for col in table.columns if values.get(col) and _holds_text(table[col])}
     changed = {col: table[col].replace(mapping) for col, mapping in mapped.items()}
     for col, labels in _vocabulary()["empty"].items():
-        if col in table.columns and _holds_text(table[col]):
-            column = changed.get(col, table[col])
-            changed[col] = column.mask(column.isin(list(labels.values())))
+        column = changed.get(col, table.get(col))
+        if column is not None and _holds_text(column) and (said := column.isin(list(labels.values()))).any():
+            changed[col] = column.mask(said)
     return table.assign(**changed) if changed else table
 
 
