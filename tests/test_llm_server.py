@@ -10,6 +10,7 @@ import json
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 from typer.testing import CliRunner
@@ -109,7 +110,7 @@ def test_enquete_code_asks_a_real_server_and_checks_its_quotes(recorder, tmp_pat
     assert f"Modèle de langue : {GEMMA} sur 127.0.0.1 : 4 segment(s) soumis, 4 requête(s) ({len(posts)} envoyée(s), 0 du cache)" in said
 
     read = check_exchanges(posts)
-    coded = internal(read_table(tmp_path / "code.csv"))
+    coded = internal(pd.read_csv(tmp_path / "code.csv", sep=";", decimal=",", keep_default_na=False))  # a French file
     for segment, checked in read.items():  # the codes written are the model's whose quote is the segment's own words
         row = coded[coded["text"] == segment].iloc[0]
         assert set(filter(None, row["codes"].split(";"))) == {c["code"] for c in checked.codes}
@@ -129,7 +130,7 @@ def test_enquete_code_asks_a_real_server_and_checks_its_quotes(recorder, tmp_pat
 
     again = runner.invoke(app, ["code", str(pseudo), "--out", str(tmp_path / "encore.csv"), *options])
     assert again.exit_code == 0 and "(0 envoyée(s), 4 du cache)" in " ".join(again.output.split())
-    assert len(recorder.posts()) == len(posts) and internal(read_table(tmp_path / "encore.csv")).equals(coded)
+    assert len(recorder.posts()) == len(posts) and internal(pd.read_csv(tmp_path / "encore.csv", sep=";", decimal=",", keep_default_na=False)).equals(coded)
 
 
 def test_enquete_run_asks_only_where_the_offline_coder_hesitates(recorder, tmp_path):
