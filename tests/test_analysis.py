@@ -205,4 +205,4 @@ def test_segments_of_no_known_initiative_get_a_column_of_their_own():
     """A folder without corpus.yaml: no initiative is known, and the figure still says what it shows."""
     coded = coded_table().assign(initiative=None)
     fig = figures.heatmap_by_initiative(analyse(coded, CODEBOOK)["facteurs_par_initiative"], CODEBOOK)
-    assert any(label.get_text().startswith("initiative inconnue") for label in fig.axes[0].get_xticklabels())
+    assert any(label.get_text().startswith("initiative non précisée") for label in fig.axes[0].get_xticklabels())

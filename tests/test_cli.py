@@ -64,11 +64,11 @@ def test_ingest_writes_a_table_and_rejects(tmp_path):
     out = tmp_path / "segments.csv"
     result = runner.invoke(app, ["ingest", str(chat), str(bad), "--out", str(out)])
     assert result.exit_code == 0, result.output
-    import pandas as pd
+    from enquete.io import read_table
 
-    table = pd.read_csv(out)
+    table = read_table(out)
     assert table["text"].tolist() == ["Bonjour", "Salut"]
-    rejects = pd.read_csv(tmp_path / "segments.rejets.csv")
+    rejects = read_table(tmp_path / "segments.rejets.csv")
     assert rejects["source_path"].tolist() == ["cassé.docx"]
 
 

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from enquete.cli import app
 from enquete.codebook import load_codebook
 from enquete.coding import Coder, DecisionStore, agreement, apply_decisions, code_segments, export_review, import_review
+from enquete.io import read_table
 from tests.conftest import DEMO
 
 runner = CliRunner()
@@ -181,7 +182,7 @@ def test_review_import_rejects_bad_values(tmp_path):
     codebook = load_codebook("facteurs_reussite")
     coded = Coder().predict(segments("Apéro ce soir !"))
     path = export_review(coded, codebook, tmp_path / "r.csv")
-    sheet = pd.read_csv(path, encoding="utf-8-sig").astype(object)
+    sheet = read_table(path).astype(object)
     sheet.loc[0, "lieu"] = "peut-être"
     sheet.to_csv(path, index=False)
     with pytest.raises(ReviewError, match="ligne 2, colonne lieu.*peut-être"):
@@ -239,7 +240,7 @@ def test_code_command_contract(tmp_path):
     out = tmp_path / "out.csv"
     result = runner.invoke(app, ["code", str(source), "--codebook", "facteurs_reussite", "--out", str(out), "--cache", str(tmp_path / "c")])
     assert result.exit_code == 0, result.output
-    coded = pd.read_csv(out, keep_default_na=False)
+    coded = read_table(out)
     assert list(coded.columns[:3]) == ["segment_id", "text", "autre"]
     assert {f"score_{c}" for c in FACTORS} | {"codes", "evidence"} <= set(coded.columns)
     assert "gouvernance" in coded["codes"].iloc[1]
@@ -258,7 +259,7 @@ def test_agreement_command(tmp_path, gold):
     gold.assign(codes=gold["codes"].where(gold.index % 7 != 0, "")).to_csv(b, index=False)
     result = runner.invoke(app, ["agreement", str(a), str(b), "--out", str(tmp_path / "t.csv")])
     assert result.exit_code == 0, result.output
-    table = pd.read_csv(tmp_path / "t.csv")
+    table = read_table(tmp_path / "t.csv")
     assert table["code"].tolist() == [*FACTORS, "micro", "macro"]
     assert (table["precision"].iloc[:10] == 1.0).all() and (table["rappel"].iloc[:10] < 1.0).all()
 

@@ -169,6 +169,7 @@ def test_the_other_sources_are_coded_shown_as_sources_and_pseudonymised(tmp_path
     from enquete.cli import app
     from enquete.io import read_table
     from enquete.private import KEY_FILE
+    from enquete.vocabulary import internal
     from tests.conftest import small_corpus
 
     corpus = small_corpus(tmp_path / "corpus")
@@ -183,17 +184,17 @@ def test_the_other_sources_are_coded_shown_as_sources_and_pseudonymised(tmp_path
     segments = pd.read_parquet(tmp_path / "out" / "segments.parquet")
     field = segments[segments["message_type"].isin(["note", "passage"])]
     assert len(field) == 11 + 7 + 5 and field["codes"].notna().all()  # coded
-    by_source = pd.read_csv(tmp_path / "out" / "tables" / "facteurs_par_source.csv", encoding="utf-8-sig")
+    by_source = internal(read_table(tmp_path / "out" / "tables" / "facteurs_par_source.csv"))
     assert {"observation", "document", "social"} <= set(by_source["source"])
-    by_initiative = pd.read_csv(tmp_path / "out" / "tables" / "facteurs_par_initiative.csv", encoding="utf-8-sig")
+    by_initiative = internal(read_table(tmp_path / "out" / "tables" / "facteurs_par_initiative.csv"))
     speech = segments[segments["message_type"].isin(["turn", "paragraph", "text", "poll"]) & ~segments["speaker_role"].isin(["interviewer", "system"])]
     assert by_initiative.groupby("initiative")["segments"].sum().sum() <= speech["codes"].fillna("").str.count(r"\w+").sum()
     originals = set(read_table(corpus / ".enquete-private" / KEY_FILE)["original"].astype(str))
     social = segments[segments["source_type"] == "social"]
     assert not originals & set(social["speaker"].dropna()) and not originals & set(segments["section"].dropna())
     assert social["reply_to"].dropna().isin(segments["segment_id"]).all() and social["reply_to"].notna().sum() == 7
-    edges = pd.read_csv(tmp_path / "out" / "tables" / "whatsapp_reponses.csv", encoding="utf-8-sig")
-    assert (edges.iloc[:, 0] == "SOC_peupliers").any()  # the reply network reaches the Telegram group
+    edges = read_table(tmp_path / "out" / "tables" / "whatsapp_reponses.csv")
+    assert (edges.iloc[:, 0] == "Les Peupliers — entraide").any()  # the reply network reaches the Telegram group, by its name
     import zipfile
 
     with zipfile.ZipFile(tmp_path / "out" / "exports" / "projet.qdpx") as project:

@@ -223,7 +223,6 @@ def french_spreadsheet(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, sep=";", decimal=",", encoding="utf-8-sig")
 
 
-@pytest.mark.xfail(strict=True, reason="#33 item 6 (branch i33a): French CSVs not on main yet; remove this mark when they land")
 def test_a_new_user_opens_the_csvs_in_french_excel(folder):
     if not (folder / "outputs" / "codage.csv").exists():
         if not (folder / "corpus.yaml").exists():

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from enquete.cli import app
 from enquete.errors import ReadingWarning
 from enquete.ingest import ingest_paths
+from enquete.io import read_table
 from tests.conftest import DEMO
 
 pytestmark = pytest.mark.slow  # a full run of a hostile corpus, a zip bomb
@@ -96,7 +97,7 @@ def test_run_completes_and_reports_every_bad_file_with_its_reason(hostile_run):
     assert f"{len(bad)} rejet(s) (voir rejets.csv)" in summary and "codes appliqués à" in summary
     assert "entretien(s)," in summary and "groupe(s) WhatsApp)" in summary and "fichiers écrits dans" in summary
     assert "feuille revue : 2 cellule(s) de la colonne text coupée(s) à 32767 caractères" in summary  # said, not silent
-    rejects = pd.read_csv(hostile_run[0] / "out" / "rejets.csv", encoding="utf-8-sig")
+    rejects = read_table(hostile_run[0] / "out" / "rejets.csv")
     reasons = dict(zip(rejects["source_path"], rejects["reason"]))
     assert set(reasons) == set(bad)
     for name, words in bad.items():

@@ -175,8 +175,8 @@ def test_imported_decisions_override_the_automatic_codes_in_the_next_run(run_out
     assert result.exit_code == 0, result.output
     assert "1 segment(s) codé(s) par une personne" in result.output and "Mon code perso" in result.output
     assert runner.invoke(app, ["run", str(corpus), "--out", str(tmp_path / "o2")]).exit_code == 0
-    rerun = pd.read_parquet(tmp_path / "o2" / "segments.parquet").set_index("segment_id")
-    assert rerun.loc[segment["segment_id"], "revision"] == "humain" and "sens" in rerun.loc[segment["segment_id"], "codes"]
+    rerun = pd.read_parquet(tmp_path / "o2" / "segments.parquet").set_index("segment_id")  # the code's values
+    assert rerun.loc[segment["segment_id"], "revision"] == "human" and "sens" in rerun.loc[segment["segment_id"], "codes"]
     bad = runner.invoke(app, ["import", "qdpx", str(corpus / "corpus.yaml"), "--corpus", str(corpus), "--outputs", str(out)])
     assert bad.exit_code == 1 and "illisible" in bad.output
 
@@ -237,7 +237,7 @@ def test_spreadsheet_formulas_are_neutralised_in_csv_and_xlsx_not_in_parquet(run
     _, out, segments = run_outputs
     hostile = segments[segments["text"].isin(HOSTILE_MESSAGES)]
     assert len(hostile) == len(HOSTILE_MESSAGES)  # the parquet keeps the messages as written
-    coded = pd.read_csv(out / "codage.csv", encoding="utf-8-sig")
+    coded = pd.read_csv(out / "codage.csv", sep=";", decimal=",", encoding="utf-8-sig")  # as French Excel opens it
     assert {"'" + m for m in HOSTILE_MESSAGES} <= set(coded["text"])
     for workbook, sheet in ((out / "revue_codage.xlsx", "revue"), (out / "tables" / "analyses.xlsx", "verbatims")):
         cells = [c for row in openpyxl.load_workbook(workbook)[sheet].iter_rows() for c in row if isinstance(c.value, str)]

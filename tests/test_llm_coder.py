@@ -15,6 +15,7 @@ from enquete.codebook import load_codebook
 from enquete.coding.llm import LLMCoder, endpoint_host
 from enquete.coding.llm.prompt import UnreadableAnswer, answer_schema, answer_tokens, check_codes, parse_answer, quote_in, system_prompt
 from enquete.errors import ConfigError, LLMError, PrivacyError
+from enquete.io import read_table
 from enquete.settings import DEFAULTS, LLMSettings, make_settings
 from tests.llm_server import StandIn
 
@@ -241,7 +242,6 @@ def test_both_coders_have_the_shape_the_pipeline_reads(server, tmp_path):
 
 
 def test_the_run_sends_only_pseudonymised_text_and_records_where_it_went(server, tmp_path):
-    from enquete.io import read_table
     from enquete.private import KEY_FILE
     from enquete.reproducibility import is_pseudonymised
     from tests.conftest import small_corpus
@@ -284,7 +284,7 @@ def test_enquete_code_sends_only_a_pseudonymised_table_and_dry_run_sends_nothing
     assert "réponses de 1 290 tokens au plus" in " ".join(dry.output.split())
     done = runner.invoke(app, ["code", str(pseudo), "--out", str(tmp_path / "c.csv"), *options])
     assert done.exit_code == 0, done.output
-    assert "3 envoyée(s)" in done.output and pd.read_csv(tmp_path / "c.csv")["evidence"].str.contains("modèle test-model").any()
+    assert "3 envoyée(s)" in done.output and read_table(tmp_path / "c.csv")["evidence"].str.contains("modèle test-model").any()
     pseudo.write_text(pseudo.read_text(encoding="utf-8") + "\n", encoding="utf-8")  # edited since: the mark no longer holds
     assert runner.invoke(app, ["code", str(pseudo), "--out", str(tmp_path / "d.csv"), *options]).exit_code == 1
     allowed = runner.invoke(app, ["code", str(raw), "--out", str(tmp_path / "e.csv"), *options, "--allow-raw-text"])

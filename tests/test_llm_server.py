@@ -110,7 +110,7 @@ def test_enquete_code_asks_a_real_server_and_checks_its_quotes(recorder, tmp_pat
     assert f"Modèle de langue : {GEMMA} sur 127.0.0.1 : 4 segment(s) soumis, 4 requête(s) ({len(posts)} envoyée(s), 0 du cache)" in said
 
     read = check_exchanges(posts)
-    coded = internal(pd.read_csv(tmp_path / "code.csv", keep_default_na=False))
+    coded = internal(pd.read_csv(tmp_path / "code.csv", sep=";", decimal=",", keep_default_na=False))  # a French file
     for segment, checked in read.items():  # the codes written are the model's whose quote is the segment's own words
         row = coded[coded["text"] == segment].iloc[0]
         assert set(filter(None, row["codes"].split(";"))) == {c["code"] for c in checked.codes}
@@ -130,7 +130,7 @@ def test_enquete_code_asks_a_real_server_and_checks_its_quotes(recorder, tmp_pat
 
     again = runner.invoke(app, ["code", str(pseudo), "--out", str(tmp_path / "encore.csv"), *options])
     assert again.exit_code == 0 and "(0 envoyée(s), 4 du cache)" in " ".join(again.output.split())
-    assert len(recorder.posts()) == len(posts) and internal(pd.read_csv(tmp_path / "encore.csv", keep_default_na=False)).equals(coded)
+    assert len(recorder.posts()) == len(posts) and internal(pd.read_csv(tmp_path / "encore.csv", sep=";", decimal=",", keep_default_na=False)).equals(coded)
 
 
 def test_enquete_run_asks_only_where_the_offline_coder_hesitates(recorder, tmp_path):
@@ -144,7 +144,7 @@ def test_enquete_run_asks_only_where_the_offline_coder_hesitates(recorder, tmp_p
     asked = {SEGMENT.search(request["messages"][1]["content"]).group(1) for request, _, _ in posts}
     assert llm["sent"] == len(posts) and llm["segments"] == len(asked) >= 1 and llm["offline_confident"] >= 1  # both sides
     read = check_exchanges(posts)
-    evidence = internal(pd.read_csv(out / "codage.csv", keep_default_na=False)).set_index("text")["evidence"]
+    evidence = internal(read_table(out / "codage.csv")).set_index("text")["evidence"]
     assert all(evidence[s].startswith(f"modèle {GEMMA}") for s in read)
     assert sum(evidence.str.startswith("codeur hors ligne, sûr de lui")) == llm["offline_confident"]
 

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from enquete.cli import app
 from enquete.codebook import load_codebook
+from enquete.io import read_table
 from enquete.report import ReportError, check_template
 from tests.conftest import FIXTURES, small_corpus
 
@@ -86,7 +87,6 @@ def test_synthesis_is_written_from_the_figures(demo_run):
 
 
 def test_reliability_section_and_corrected_shares_with_their_intervals(demo_run):
-    import pandas as pd
 
     _, out = demo_run
     document = docx.Document(str(out / "rapport_restitution.docx"))
@@ -102,11 +102,11 @@ def test_reliability_section_and_corrected_shares_with_their_intervals(demo_run)
     assert all(" à " in r.cells[2].text for r in shares.rows[1:])
     by_initiative = next(t for t in document.tables if len(t.columns) > 2 and t.rows[0].cells[2].text.startswith("Part corrigée (intervalle"))
     assert [c.text for c in by_initiative.rows[0].cells][:2] == ["Initiative", "N"]  # every share with its N
-    table = pd.read_csv(out / "tables" / "parts_corrigees.csv", encoding="utf-8-sig")
+    table = read_table(out / "tables" / "parts_corrigees.csv")
     overall = table[table["selon"] == "ensemble"]
     assert len(overall) == 10 and (overall["borne_basse"] <= overall["part_corrigee"]).all() and (overall["part_corrigee"] <= overall["borne_haute"]).all()
     assert (out / "tables" / "fiabilite_codage.csv").is_file() and (out / "figures" / "facteurs_corriges.png").is_file()
-    assert {"part_corrigee", "borne_basse", "borne_haute"} <= set(pd.read_csv(out / "tables" / "facteurs_par_initiative.csv", encoding="utf-8-sig").columns)
+    assert {"part_corrigee", "borne_basse", "borne_haute"} <= set(read_table(out / "tables" / "facteurs_par_initiative.csv").columns)
 
 
 def test_without_a_random_sample_the_report_says_it_is_a_first_pass(tmp_path):
@@ -131,11 +131,10 @@ def test_without_a_random_sample_the_report_says_it_is_a_first_pass(tmp_path):
 
 def test_no_personal_data_in_the_report(demo_run):
     corpus, out = demo_run
-    import pandas as pd
 
     from tests.leakscan import scan
 
-    key = pd.read_csv(corpus / ".enquete-private" / "pseudonymes.csv", encoding="utf-8-sig")
+    key = read_table(corpus / ".enquete-private" / "pseudonymes.csv")
     originals = [o for o in key["original"] if " " in o and not o.startswith(("Mme", "M.", "madame", "monsieur"))]
     assert len(originals) > 20
     assert scan(out, originals) == []
@@ -253,7 +252,7 @@ def test_targeted_review_decisions_are_applied_but_said_not_to_measure_the_coder
     assert "segments ont été relus par une personne" in text
     assert "200 segments tirés au hasard" in text  # the random sample still measures (its segments stay drawn at random)
     segments = pd.read_parquet(tmp_path / "o2" / "segments.parquet")
-    assert segments["revision"].eq("humain").sum() > 200 and segments["review_draw"].eq("random").sum() == 200
+    assert segments["revision"].eq("human").sum() > 200 and segments["review_draw"].eq("random").sum() == 200
 
 
 def test_both_languages_have_every_sentence_with_the_same_placeholders():

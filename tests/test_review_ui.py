@@ -57,7 +57,7 @@ def test_each_decision_is_saved_at_once_and_the_next_run_applies_it(study, tmp_p
     result = runner.invoke(app, ["run", str(corpus), "--out", str(tmp_path / "o2")])
     assert result.exit_code == 0, result.output
     rerun = pd.read_parquet(tmp_path / "o2" / "segments.parquet").set_index("segment_id")
-    assert rerun.loc[item["segment_id"], "revision"] == "humain" and rerun.loc[item["segment_id"], "codes"] == "lieu;sens"
+    assert rerun.loc[item["segment_id"], "revision"] == "human" and rerun.loc[item["segment_id"], "codes"] == "lieu;sens"
 
 
 def test_the_coder_learns_again_and_the_suggestions_change(study):

@@ -26,7 +26,7 @@ def test_beyond_the_workbook_limit_the_review_file_is_a_csv_that_round_trips(tmp
     result = runner.invoke(app, ["run", str(corpus), "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert not (out / "revue_codage.xlsx").exists() and "revue en CSV" in " ".join(result.output.split())
-    sheet = pd.read_csv(out / "revue_codage.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    sheet = pd.read_csv(out / "revue_codage.csv", sep=";", encoding="utf-8-sig", dtype=str, keep_default_na=False)  # as French Excel opens it
     assert len(sheet) > 5 and sheet.loc[0, "lieu"] in ("0", "1")
     sheet.loc[0, "lieu"] = "0" if sheet.loc[0, "lieu"] == "1" else "1"
     sheet.to_csv(tmp_path / "revue.csv", index=False)

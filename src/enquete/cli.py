@@ -135,7 +135,9 @@ def corpus_info(corpus: Annotated[Path, typer.Argument(help="Dossier du corpus (
     import pandas as pd
 
     from enquete.ingest import describe_reading, speaker_flags, speakers_by_document
+    from enquete.schema import document_names
     from enquete.study import Study
+    from enquete.vocabulary import value_label
 
     with user_errors():
         study = Study(corpus)
@@ -155,25 +157,29 @@ def corpus_info(corpus: Annotated[Path, typer.Argument(help="Dossier du corpus (
     counts = segments.groupby("document_id").size() if len(segments) else {}
     kinds = segments.groupby("document_id")["source_type"].first() if len(segments) else {}
     speakers = segments.groupby("document_id")["speaker"].nunique() if len(segments) else {}
+    names = document_names(segments) if len(segments) else {}
     for doc in loaded.documents:
         info = read.get(doc.id, {})
+        kind = kinds.get(doc.id)
+        group = f"\n« {names[doc.id]} »" if kind in ("whatsapp", "social") else ""  # how tables and figures name the group
         table.add_row(
-            doc.id, kinds.get(doc.id, "—"), doc.initiative or "?", str(counts.get(doc.id, 0)),
+            doc.id + group, value_label("source_type", kind, "fr") if kind else "—", doc.initiative or "?", str(counts.get(doc.id, 0)),
             str(speakers.get(doc.id, 0)), describe_reading(info) if info else "rejeté",
         )
     console.print(table)
     by_type = segments["message_type"].value_counts().to_dict() if len(segments) else {}
     per_source = pd.Series(kinds).value_counts() if len(segments) else pd.Series(dtype=int)
     sources = sources_in_words(per_source.to_dict())
+    types = ", ".join(f"{value_label('message_type', kind, 'fr')} : {n}" for kind, n in by_type.items())
     console.print(
         f"{len(loaded.documents)} documents ({sources or 'aucun lu'}), {len(segments)} segments "
-        f"({', '.join(f'{k} : {v}' for k, v in sorted(by_type.items()))}), {len(rejects)} rejet(s)"
+        f"({types}), {len(rejects)} rejet(s)"
     )
     speakers_table = speakers_by_document(segments)
     if len(speakers_table):
         table = Table("document", "locuteur", "rôle", "tours", title="Locuteurs des transcriptions")
         for row in speakers_table.itertuples(index=False):
-            table.add_row(row.document_id, row.speaker, row.speaker_role, str(row.turns))
+            table.add_row(row.document_id, row.speaker, value_label("speaker_role", row.speaker_role, "fr"), str(row.turns))
         console.print(table)
     for flag in speaker_flags(segments):
         err.print(f"[yellow]À vérifier :[/yellow] {flag}", highlight=False)
@@ -214,12 +220,15 @@ def ingest(
     """Lire des entretiens et des exports WhatsApp dans la table des segments (sans pseudonymiser)."""
     from enquete.ingest import ingest_paths
     from enquete.io import write_table
+    from enquete.settings import make_settings
+    from enquete.vocabulary import localise
 
     with user_errors():
         segments, rejected = ingest_paths(paths)
-        write_table(segments, out)
+        language = make_settings().language
+        write_table(localise(segments, language), out, language)
         rejects_path = rejects or out.with_name(out.stem + ".rejets.csv")
-        write_table(rejected, rejects_path)
+        write_table(rejected, rejects_path, language)
     console.print(f"{len(segments)} segments écrits dans {out} ; {len(rejected)} rejet(s) dans {rejects_path}")
 
 
@@ -421,12 +430,12 @@ def pseudonymise_command(
         folder = private_dir(study.root, study.settings, out)  # apart from the output
         pseudonymised = study.segments(validate_segments(coerce(conform(read_table(table), where=str(table)))))  # empty texts read back as NA are ''
         language = study.settings.language
-        write_table(localise(pseudonymised, language), out)
+        write_table(localise(pseudonymised, language), out, language)
         mark_pseudonymised(out)
         summary_path = out.with_name(out.stem + ".resume.csv")
-        write_table(study.pseudonymisation.summary(language), summary_path)
+        write_table(study.pseudonymisation.summary(language), summary_path, language)
         review = study.pseudonymisation.review(language)
-        write_table(review, out.with_name(out.stem + ".a_verifier.csv"))
+        write_table(review, out.with_name(out.stem + ".a_verifier.csv"), language)
     counts = study.pseudonymisation.summary().groupby("entity")["replacements"].sum().rename(lambda entity: value_label("entity", entity, language))
     console.print(f"{len(pseudonymised)} segments pseudonymisés dans {out} ; résumé : {summary_path}")
     console.print(", ".join(f"{entity} : {n}" for entity, n in counts.items()) or "rien à remplacer")
@@ -485,7 +494,7 @@ def code_command(
                 print_plan(coder.plan(segments))
                 return
         coded = code_segments(segments, coder, read_coding(train, coder.codebook) if train else None)
-        write_table(localise(coded, settings.language), out)
+        write_table(localise(coded, settings.language), out, settings.language)
     applied = code_counts(coded["codes"])
     console.print(f"{len(coded)} segments codés dans {out}")
     console.print(f"Entraînement{f' ({train.name})' if train else ''} : {coder.training_.describe()}", highlight=False)
@@ -520,7 +529,7 @@ def review_export(
         if select is not None:
             human = study.coded_by_people(rows) if corpus else None
             rows = select_for_review(rows, grid, select, human=human, seed=study.settings.seed, random_share=random_share)
-        path = export_review(rows, grid, out)
+        path = export_review(rows, grid, out, study.settings.language)
     if select is not None:
         drawn = int((rows["draw"] == "random").sum())
         console.print(f"{len(rows)} segment(s) à relire d'abord, dont {drawn} tiré(s) au hasard (colonnes « pourquoi » et « tirage »)")
@@ -639,7 +648,7 @@ def agreement_command(
         computed = agreement(read_table(a), read_table(b), load_codebook(settings.codebook).ids)
         table = localise(computed, settings.language)
         if out:
-            write_table(table, out)
+            write_table(table, out, settings.language)
     view = Table(*table.columns, title=f"Accord entre {a.name} (A) et {b.name} (B)")
     for row in table.itertuples(index=False):
         view.add_row(*[f"{v:.3f}" if isinstance(v, float) else str(v) for v in row])

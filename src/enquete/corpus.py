@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import fnmatch
 import hashlib
+import json
 import re
 import unicodedata
 import warnings
@@ -255,6 +256,33 @@ def _check_unique_ids(documents: list[Document]) -> None:
         seen[doc.id] = doc.relpath
 
 
+def unlisted_message(path: Path, relpath: str, manifest: Manifest, indent: str = "  ") -> str:
+    """The warning for a file corpus.yaml does not list: read anyway, and the entry to paste under
+    ``documents:`` (its items indented by ``indent``, as the file's are)."""
+    from enquete.errors import IngestError
+    from enquete.ingest import detect_kind
+    from enquete.schema import file_title
+
+    try:
+        kind = detect_kind(path)
+    except (IngestError, OSError, ValueError):
+        kind = ""
+    ids = ", ".join(i.id for i in manifest.initiatives)
+    entry = [f"{indent}- file: {_yaml_text(relpath)}"]
+    if kind:
+        entry.append(f"{indent}  kind: {kind}")
+    entry.append(f"{indent}  initiative: à_préciser" + (f"        # l'une de : {ids}" if ids else ""))
+    if kind in ("whatsapp", "social"):
+        entry.append(f"{indent}  name: {_yaml_text(file_title(relpath))}        # le nom du groupe dans les tableaux, les figures et le rapport")
+    return (f"{relpath} n'est pas dans {MANIFEST_NAME} : lu quand même, sans initiative (« initiative non précisée » dans les "
+            f"tableaux et le rapport). Pour le décrire, ajoutez sous « documents: » de {MANIFEST_NAME} :\n" + "\n".join(entry))
+
+
+def _yaml_text(value: str) -> str:
+    """A YAML scalar in double quotes (JSON's quoting is YAML's)."""
+    return json.dumps(value, ensure_ascii=False)
+
+
 def load_corpus(path: str | Path) -> Corpus:
     """Read a corpus folder: its manifest (if any) and every document file in it."""
     root = Path(path)
@@ -300,10 +328,12 @@ def load_corpus(path: str | Path) -> Corpus:
             )
         )
     unlisted = [p for p in discover_files(root, manifest.exclude) if p.relative_to(root).as_posix() not in listed]
+    listing = re.search(r"^( *)- *file *:", manifest_path.read_text(encoding="utf-8-sig"), re.MULTILINE) if manifest.documents else None
+    indent = listing.group(1) if listing else "  "  # the entries to paste are indented as the file's
     relpaths = [p.relative_to(root).as_posix() for p in unlisted]
     for file_path, relpath, doc_id in zip(unlisted, relpaths, document_ids(relpaths, {d.id for d in documents})):
         if manifest.documents:
-            messages.append(f"{relpath} n'est pas dans {MANIFEST_NAME} : lu quand même (initiative inconnue)")
+            messages.append(unlisted_message(file_path, relpath, manifest, indent))
         documents.append(Document(id=doc_id, path=file_path, relpath=relpath, in_manifest=False))
     _check_unique_ids(documents)
     for message in messages:

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from enquete.errors import OutputError, OutputWarning
+from enquete.vocabulary import csv_dialect
 
 T = TypeVar("T")
 TABLE_SUFFIXES = (".csv", ".parquet", ".xlsx")
@@ -159,9 +160,11 @@ def spreadsheet_restore(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def write_table(df: pd.DataFrame, path: str | Path) -> Path:
+def write_table(df: pd.DataFrame, path: str | Path, language: str | None = None) -> Path:
     """Write a table as .csv (UTF-8 with BOM for Excel), .parquet or .xlsx, by extension.
 
+    A CSV file is written for a spreadsheet of ``language`` (:func:`enquete.vocabulary.csv_dialect`:
+    « ; » and decimal commas in French; « , » and points in English and by default).
     CSV and XLSX cells that would run as formulas are neutralised (:func:`spreadsheet_safe`)."""
     path = Path(path)
     suffix = path.suffix.lower()
@@ -169,10 +172,11 @@ def write_table(df: pd.DataFrame, path: str | Path) -> Path:
         raise OutputError(f"{path} : extension non prise en charge (attendu {', '.join(TABLE_SUFFIXES)})")
     with atomic_path(path) as tmp:
         if suffix == ".csv":
+            separator, decimal = csv_dialect(language)
             with open(tmp, "w", encoding="utf-8-sig", newline="") as handle:
                 for start in range(0, max(len(df), 1), CSV_ROWS):
                     chunk = spreadsheet_safe(df.iloc[start : start + CSV_ROWS])
-                    chunk.to_csv(handle, index=False, header=start == 0, lineterminator="\n")
+                    chunk.to_csv(handle, index=False, header=start == 0, lineterminator="\n", sep=separator, decimal=decimal)
         elif suffix == ".parquet":
             df.to_parquet(tmp, index=False)
         else:
@@ -244,14 +248,33 @@ def _write_members(path: Path, members: dict[str, bytes | Path]) -> None:
                 zf.writestr(info, data)
 
 
+CSV_SEPARATORS = (";", ",", "\t")
+
+
+def csv_format(path: str | Path) -> tuple[str, str]:
+    """(separator, decimal mark) of a CSV file, whichever language it was written for: the separator
+    its header line uses most (outside quotes), and the decimal comma with « ; », as French spreadsheets write."""
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as handle:
+        header = handle.readline()
+    unquoted = re.sub(r'"[^"]*"', "", header)
+    separator = max(CSV_SEPARATORS, key=unquoted.count) if any(s in unquoted for s in CSV_SEPARATORS) else ","
+    return separator, "," if separator == ";" else "."
+
+
 def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a .csv, .parquet or .xlsx table written by enquete (or by a user)."""
+    """Read a .csv (in any language's dialect, :func:`csv_format`), .parquet or .xlsx table written by enquete (or by a user)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if not path.is_file():
         raise OutputError(f"fichier introuvable : {path}")
     if suffix == ".csv":
-        return spreadsheet_restore(pd.read_csv(path, encoding="utf-8-sig", keep_default_na=False, na_values=[""]))
+        separator, decimal = csv_format(path)
+        options = {"sep": separator, "decimal": decimal, "keep_default_na": False, "na_values": [""]}
+        try:
+            table = pd.read_csv(path, encoding="utf-8-sig", **options)
+        except UnicodeDecodeError:  # Windows Excel's « CSV (séparateur : point-virgule) » is in its ANSI code page
+            table = pd.read_csv(path, encoding="cp1252", **options)
+        return spreadsheet_restore(table)
     if suffix == ".parquet":
         return pd.read_parquet(path)
     if suffix == ".xlsx":

@@ -42,15 +42,15 @@ def review_dir(folder: Path) -> Path:
     return folder / "revue"
 
 
-def write_private(folder: Path, tables: dict[str, pd.DataFrame]) -> list[Path]:
+def write_private(folder: Path, tables: dict[str, pd.DataFrame], language: str | None = None) -> list[Path]:
     """Write private tables (pseudonym key, originals) readable by their owner only, in a
-    folder git ignores."""
+    folder git ignores (CSV files for a spreadsheet of ``language``)."""
     from enquete.io import write_table, write_text
 
     folder.mkdir(parents=True, exist_ok=True)
     if not (folder / ".gitignore").exists():
         write_text(folder / ".gitignore", "# données personnelles : ne jamais versionner\n*\n")
-    written = [write_table(df, folder / name) for name, df in tables.items()]
+    written = [write_table(df, folder / name, language) for name, df in tables.items()]
     for path in written:
         path.chmod(0o600)
     return written

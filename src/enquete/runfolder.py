@@ -15,7 +15,7 @@ from enquete import __version__
 from enquete.errors import OutputError
 from enquete.io import read_table, write_json, write_table
 from enquete.private import REVIEW_FILE
-from enquete.schema import code_counts
+from enquete.schema import code_counts, document_names
 from enquete.settings import Settings, make_settings
 from enquete.vocabulary import internal, label, localise
 
@@ -59,10 +59,11 @@ class RunResult:
 
 
 def corpus_summary(segments: pd.DataFrame) -> pd.DataFrame:
-    """One row per document: kind, initiative, role, segment counts, period covered."""
+    """One row per document: its readable name, kind, initiative, role, segment counts, period covered."""
     grouped = segments.groupby("document_id", sort=True)
     summary = pd.DataFrame(
         {
+            "name": document_names(segments),
             "source_type": grouped["source_type"].first(),
             "initiative": grouped["initiative"].first(),
             "respondent_role": grouped["respondent_role"].first(),
@@ -118,11 +119,12 @@ def is_run_folder(out_dir: str | Path) -> bool:
 
 
 def _read_analysis(path: Path) -> pd.DataFrame:
-    """An analysis table as the run made it: its date columns (written 'YYYY-MM-DD hh:mm:ss') read back as dates."""
-    table = pd.read_csv(path, encoding="utf-8-sig")
+    """An analysis table as the run made it: its date columns (written 'YYYY-MM-DD hh:mm:ss', or 'YYYY-MM-DD'
+    when every time is midnight) read back as dates."""
+    table = read_table(path)
     for column in table.select_dtypes(include=["object", "string"]).columns:
         values = table[column].dropna()
-        if len(values) and values.astype(str).str.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}").all():
+        if len(values) and values.astype(str).str.fullmatch(r"\d{4}-\d{2}-\d{2}(?: \d{2}:\d{2}:\d{2})?").all():
             table[column] = pd.to_datetime(table[column])
     return table
 
@@ -134,24 +136,24 @@ def write_outputs(result: RunResult) -> None:
 
     out, segments, settings = result.out_dir, result.segments, result.settings
     files = result.files
-    files.append(write_table(corpus_summary(segments), out / DOCUMENTS_FILE))
-    files.append(write_table(result.rejects.drop(columns=["content"]), out / REJECTS_FILE))
-    written = localise(segments, settings.language)  # revision: "humain" in French
-    files.append(write_table(written, out / SEGMENTS_FILE))
+    language = settings.language
+    files.append(write_table(localise(corpus_summary(segments), language), out / DOCUMENTS_FILE, language))
+    files.append(write_table(result.rejects.drop(columns=["content"]), out / REJECTS_FILE, language))
+    files.append(write_table(segments, out / SEGMENTS_FILE))  # the code's names and values, whatever the language
     if result.codebook is not None:
         columns = ["segment_id", "document_id", "initiative", "source_type", "speaker", "speaker_role", "text", "codes"]
         columns += [f"score_{c}" for c in result.codebook.ids] + ["evidence", "revision"]
-        coded = written[written["codes"].notna()]
-        files.append(write_table(coded[columns], out / CODING_FILE))
+        coded = localise(segments.loc[segments["codes"].notna(), columns], language)  # revision: "humain" in French
+        files.append(write_table(coded, out / CODING_FILE, language))
         too_many = len(coded) > settings.review_workbook_rows
         if too_many:
             result.notices.append(f"{len(coded)} segments codés : revue en CSV ({REVIEW_CSV}), un classeur Excel au-delà de "
                                   f"{settings.review_workbook_rows} lignes serait trop lent à écrire et à ouvrir")
-        files.append(export_review(segments, result.codebook, out / (REVIEW_CSV if too_many else REVIEW_WORKBOOK)))
+        files.append(export_review(segments, result.codebook, out / (REVIEW_CSV if too_many else REVIEW_WORKBOOK), language))
     if result.pseudonymisation is not None:
-        files.append(write_table(result.pseudonymisation, out / PSEUDONYMISATION_FILE))
+        files.append(write_table(result.pseudonymisation, out / PSEUDONYMISATION_FILE, language))
         if result.review is not None:
-            files.append(write_table(result.review, out / REVIEW_FILE))
+            files.append(write_table(result.review, out / REVIEW_FILE, language))
     files.append(write_json(out / RUN_SUMMARY, _summary(result)))
 
 

@@ -11,7 +11,10 @@ segment. Stages that change a text (pseudonymisation) call :func:`with_offsets` 
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 
 import numpy as np
 import pandas as pd
@@ -19,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from enquete.errors import SchemaError
+from enquete.vocabulary import export_words, internal
 
 SOURCE_TYPES = ("interview", "whatsapp", "observation", "document", "social")
 SPEAKER_ROLES = ("interviewer", "respondent", "member", "observer", "author", "system", "unknown")
@@ -96,6 +100,44 @@ FIELD_TYPES = frozenset({"note", "passage"})
 
 
 
+#: A title a tool made of its file's name ("E04_acacias_fatou"): read as a file name (names go in any case, words for the reader).
+FILE_LIKE = re.compile(r"\S+_\S+")
+
+
+def document_names(segments: pd.DataFrame) -> pd.Series:
+    """Each document's readable name, by ``document_id``: its title (``name:`` in corpus.yaml, else
+    the export's own: a chat's name, a transcript's title), else its file's name in words
+    (:func:`file_title`); a name two documents would share (even as file names) gets the id after it."""
+    docs = segments.groupby("document_id", sort=True).first()
+    paths = docs["source_path"] if "source_path" in docs else docs.index.to_series()
+    titles = docs["document_title"].astype(object).fillna("").str.strip() if "document_title" in docs else pd.Series("", index=docs.index)
+    files = titles.str.fullmatch(FILE_LIKE.pattern)
+    titles = titles.where(~files, titles[files].map(file_title))
+    names = titles.where(titles != "", paths.astype(object).fillna(pd.Series(docs.index, index=docs.index)).map(file_title))
+    slugs = names.map(_slug)
+    shared = slugs.duplicated(keep=False)
+    names[shared] = [f"{name} ({doc})" for name, doc in zip(names[shared], names.index[shared])]
+    return names.rename("name")
+
+
+def file_title(path: str) -> str:
+    """A file's name in words: a WhatsApp export's chat name, else its stem without the words
+    exports put first ("whatsapp_chat_amicale" → "amicale"), underscores as spaces."""
+    from enquete.ingest.whatsapp import chat_name
+
+    file = PurePosixPath(str(path).replace("\\", "/"))
+    words = file.stem.replace("_", " ").split()
+    while len(words) > 1 and words[0].lower() in export_words():
+        words.pop(0)
+    if all(w.lower() in export_words() for w in words) and file.parent.name:  # "amicale/_chat.txt": the folder's name
+        return file_title(file.parent.name)
+    return chat_name(file.name) or " ".join(words) or file.name
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "", unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower())
+
+
 def speech_rows(segments: pd.DataFrame) -> np.ndarray:
     """Which rows are residents' speech, counted as theirs in the analyses: respondents'
     turns, unattributed paragraphs, members' messages and polls, with some text (every row
@@ -169,8 +211,10 @@ def coerce(df: pd.DataFrame) -> pd.DataFrame:
 
 def conform(df: pd.DataFrame, required: tuple[str, ...] = ("segment_id", "text"), where: str = "table") -> pd.DataFrame:
     """A table made elsewhere (a spreadsheet, another tool's export) made usable by a stage:
-    the ``required`` columns must be there (SchemaError otherwise); the known columns it has
-    are typed (empty texts are ''); missing optional columns stay missing."""
+    the ``required`` columns must be there (SchemaError otherwise); its columns and values get
+    the code's names back, whichever language they were written in (:func:`enquete.vocabulary.internal`);
+    the known columns it has are typed (empty texts are ''); missing optional columns stay missing."""
+    df = internal(df)
     missing = [c for c in required if c not in df.columns]
     if missing:
         raise SchemaError(f"{where} : colonnes manquantes : {', '.join(missing)}")

@@ -217,7 +217,7 @@ class Study:
                               REVIEW_FILE: done.review(settings.language, originals=True)}
             if raw_rejects is not None:
                 private_tables[REJECTED_CONTENT_FILE] = raw_rejects
-            write_private(private, private_tables)
+            write_private(private, private_tables, settings.language)
         else:
             self.notices.append("mode irréversible : aucune table de correspondance n'est conservée")
         return done.segments

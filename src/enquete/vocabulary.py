@@ -77,6 +77,19 @@ def value_label(column: str, value: str, language: str) -> str:
     return _vocabulary()["values"].get(column, {}).get(value, {}).get(language, value)
 
 
+def csv_dialect(language: str | None) -> tuple[str, str]:
+    """(separator, decimal mark) of the CSV files written for a language (English's by default)."""
+    dialects = _vocabulary()["csv"]
+    dialect = dialects.get(language or "en", dialects["en"])
+    return dialect["separator"], dialect["decimal"]
+
+
+@lru_cache(maxsize=1)
+def export_words() -> frozenset[str]:
+    """Words an export puts before a group's name in its file's name (lower-case)."""
+    return frozenset(w.lower() for w in _vocabulary()["export_words"])
+
+
 def word(kind: str, value: str, language: str) -> str:
     """A word shown to the user for a code name (a stage, a message type), in a language."""
     return _vocabulary()["words"].get(kind, {}).get(value, {}).get(language, value)
@@ -99,11 +112,15 @@ def _reverse() -> tuple[dict[str, str], dict[str, dict[str, str]]]:
 
 
 def localise(table: pd.DataFrame, language: str) -> pd.DataFrame:
-    """The table with its columns and values named in ``language`` (for a file or a display)."""
+    """The table with its columns and values named in ``language`` (for a file or a display);
+    empty cells that mean something (no known initiative) say it."""
     columns, values = _renames(language)
     mapped = {col: values[col] for col in table.columns if values.get(col) and _holds_text(table[col])}
-    if mapped:
-        table = table.assign(**{col: table[col].replace(mapping) for col, mapping in mapped.items()})
+    empty = {col: labels[language] for col, labels in _vocabulary()["empty"].items() if col in table.columns and language in labels}
+    filled = {col: _fill(table[col], text) for col, text in empty.items() if _holds_text(table[col]) and _blank(table[col]).any()}
+    changed = {col: table[col].replace(mapping) for col, mapping in mapped.items()} | filled
+    if changed:
+        table = table.assign(**changed)
     return table.rename(columns=columns) if columns.keys() & set(table.columns) else table
 
 
@@ -112,7 +129,20 @@ def internal(table: pd.DataFrame) -> pd.DataFrame:
     columns, values = _reverse()
     table = table.rename(columns=columns) if columns.keys() & set(table.columns) else table
     mapped = {col: values[col] for col in table.columns if values.get(col) and _holds_text(table[col])}
-    return table.assign(**{col: table[col].replace(mapping) for col, mapping in mapped.items()}) if mapped else table
+    changed = {col: table[col].replace(mapping) for col, mapping in mapped.items()}
+    for col, labels in _vocabulary()["empty"].items():
+        column = changed.get(col, table.get(col))
+        if column is not None and _holds_text(column) and (said := column.isin(list(labels.values()))).any():
+            changed[col] = column.mask(said)
+    return table.assign(**changed) if changed else table
+
+
+def _blank(column: pd.Series) -> pd.Series:
+    return column.isna() | column.astype(object).eq("")
+
+
+def _fill(column: pd.Series, text: str) -> pd.Series:
+    return column.astype(object).mask(_blank(column), text).astype(column.dtype)
 
 
 def _holds_text(column: pd.Series) -> bool:

@@ -97,7 +97,7 @@ def write_analyses(tables: dict[str, pd.DataFrame], folder: str | Path, workbook
     """
     folder = Path(folder)
     written = {name: localise(table, language) for name, table in tables.items()}
-    paths = [write_table(table, folder / f"{name}.csv") for name, table in written.items()]
+    paths = [write_table(table, folder / f"{name}.csv", language) for name, table in written.items()]
     workbook = folder / workbook
     with atomic_path(workbook) as tmp:
         write_workbook(tmp, written, language=language)
@@ -140,5 +140,5 @@ def write_figures(
     if "whatsapp_semaines" in tables:
         jobs.append((figures.activity_timeline, (tables["whatsapp_semaines"], language), folder / "whatsapp_activite"))
         for group in sorted(tables["whatsapp_reponses"]["group"].unique()):
-            jobs.append((figures.reply_network, (tables["whatsapp_reponses"], group, seed, language), folder / f"reseau_{group}"))
+            jobs.append((figures.reply_network, (tables["whatsapp_reponses"], group, seed, language), folder / figures.network_file(group)))
     return figures.save_all(jobs, workers)

@@ -15,6 +15,7 @@ import pandas as pd
 
 from enquete.analysis.whatsapp import reply_graph
 from enquete.codebook import Codebook
+from enquete.corpus import slugify
 from enquete.plotting import LABELS, TITLE_WIDTH, colours, column_labels, new_figure, number_axis, save, save_all, spread_labels, styled, wrap_text
 from enquete.settings import DEFAULTS
 from enquete.vocabulary import decimal, number
@@ -221,6 +222,11 @@ def activity_timeline(weekly: pd.DataFrame, language: str = "fr"):
 
 
 @styled
+def network_file(group: str) -> str:
+    """The file name (without extension) of a group's reply network: its name as a slug."""
+    return f"reseau_{slugify(group)}"
+
+
 def reply_network(edges: pd.DataFrame, group: str, seed: int = 42, language: str = "fr", members: int = NETWORK_MEMBERS):
     """The reply network of one group: node size by replies received, width by replies.
 

@@ -7,14 +7,18 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from enquete.schema import document_names
+
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 GROUP_SOURCES = ("whatsapp", "social")  # sources whose documents are groups of members
 
 
 def messages(segments: pd.DataFrame) -> pd.DataFrame:
-    """Members' messages (system lines excluded) with a timestamp, in WhatsApp and social-network groups."""
+    """Members' messages (system lines excluded) with a timestamp, in WhatsApp and social-network
+    groups, with their ``group``'s readable name (:func:`enquete.schema.document_names`)."""
     wa = segments[segments["source_type"].isin(GROUP_SOURCES) & (segments["speaker_role"] == "member")]
-    return wa[wa["timestamp"].notna()].copy()
+    wa = wa[wa["timestamp"].notna()]
+    return wa.assign(group=wa["document_id"].map(document_names(wa)).astype(object))
 
 
 def gini(values) -> float:
@@ -29,13 +33,13 @@ def gini(values) -> float:
 def group_summary(segments: pd.DataFrame) -> pd.DataFrame:
     """Per group: period, messages, members, share of the top 1 and top 3 members, Gini, media mix."""
     rows = []
-    for doc_id, group in messages(segments).groupby("document_id", sort=True):
+    for name, group in messages(segments).groupby("group", sort=True):
         per_member = group["speaker"].value_counts()
         total = int(per_member.sum())
         types = group["message_type"].value_counts()
         rows.append(
             {
-                "group": doc_id,
+                "group": name,
                 "initiative": group["initiative"].iloc[0],
                 "first_message": group["timestamp"].min(),
                 "last_message": group["timestamp"].max(),
@@ -55,9 +59,9 @@ def weekly_activity(segments: pd.DataFrame) -> pd.DataFrame:
     """Messages per week and group (weeks without messages included, as zeros)."""
     wa = messages(segments)
     frames = []
-    for doc_id, group in wa.groupby("document_id", sort=True):
+    for name, group in wa.groupby("group", sort=True):
         weekly = group.set_index("timestamp").resample("W-MON", label="left", closed="left")["segment_id"].count()
-        frames.append(pd.DataFrame({"group": doc_id, "week": weekly.index, "messages": weekly.to_numpy()}))
+        frames.append(pd.DataFrame({"group": name, "week": weekly.index, "messages": weekly.to_numpy()}))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["group", "week", "messages"])
 
 
@@ -65,14 +69,13 @@ def monthly_members(segments: pd.DataFrame) -> pd.DataFrame:
     """Distinct active members per month and group."""
     wa = messages(segments)
     wa["month"] = wa["timestamp"].dt.to_period("M").dt.to_timestamp()
-    table = wa.groupby(["document_id", "month"])["speaker"].nunique().rename("active_members").reset_index()
-    return table.rename(columns={"document_id": "group"})
+    return wa.groupby(["group", "month"])["speaker"].nunique().rename("active_members").reset_index()
 
 
 def rhythms(segments: pd.DataFrame) -> pd.DataFrame:
     """Messages per group, weekday and hour of the day."""
     wa = messages(segments)
-    table = wa.groupby(["document_id", wa["timestamp"].dt.day_of_week, wa["timestamp"].dt.hour]).size()
+    table = wa.groupby(["group", wa["timestamp"].dt.day_of_week, wa["timestamp"].dt.hour]).size()
     table.index.names = ["group", "day", "hour"]
     table = table.rename("messages").reset_index()
     table["day"] = table["day"].map(dict(enumerate(WEEKDAYS)))
@@ -86,15 +89,15 @@ def reply_edges(segments: pd.DataFrame, window_minutes: int = 30) -> pd.DataFram
 
     Each message counts once, towards someone else. Returns weighted edges (group, sender, recipient, replies).
     """
-    wa = messages(segments).sort_values(["document_id", "timestamp", "position"], kind="stable")
-    previous_speaker = wa.groupby("document_id")["speaker"].shift()
-    previous_time = wa.groupby("document_id")["timestamp"].shift()
+    wa = messages(segments).sort_values(["group", "timestamp", "position"], kind="stable")
+    previous_speaker = wa.groupby("group")["speaker"].shift()
+    previous_time = wa.groupby("group")["timestamp"].shift()
     recent = (wa["timestamp"] - previous_time) <= pd.Timedelta(minutes=window_minutes)
     answered = wa["reply_to"].map(segments.set_index("segment_id")["speaker"]) if "reply_to" in wa else pd.Series(pd.NA, index=wa.index)
     explicit = wa["reply_to"].notna() if "reply_to" in wa else pd.Series(False, index=wa.index)
     recipient = answered.where(explicit, previous_speaker.where(recent))
     is_reply = recipient.notna() & (recipient != wa["speaker"])
-    edges = pd.DataFrame({"group": wa["document_id"], "sender": wa["speaker"], "recipient": recipient})[is_reply.fillna(False).astype(bool)]
+    edges = pd.DataFrame({"group": wa["group"], "sender": wa["speaker"], "recipient": recipient})[is_reply.fillna(False).astype(bool)]
     return edges.groupby(["group", "sender", "recipient"]).size().rename("replies").reset_index()
 
 

@@ -44,7 +44,7 @@ def review_table(coded: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
     return sheet.reset_index(drop=True)
 
 
-def export_review(coded: pd.DataFrame, codebook: Codebook, path: str | Path) -> Path:
+def export_review(coded: pd.DataFrame, codebook: Codebook, path: str | Path, language: str = "fr") -> Path:
     """Write the review workbook (.xlsx with a codebook sheet and 0/1 validation, or .csv).
 
     Parameters
@@ -52,11 +52,12 @@ def export_review(coded: pd.DataFrame, codebook: Codebook, path: str | Path) -> 
     coded : the coded segment table; its speech rows are the sheet's rows.
     codebook : its codes are the sheet's 0/1 columns; its definitions fill the "grille" sheet.
     path : the workbook (.xlsx) or a .csv.
+    language : the spreadsheet's language, for a .csv (its separator and decimal mark); the sheet's words are French.
     """
     path = Path(path)
     sheet = localise(review_table(coded, codebook), "fr")
     if path.suffix.lower() != ".xlsx":
-        return write_table(sheet, path)
+        return write_table(sheet, path, language)
     guide = localise(codebook.to_frame()[["code", "label", "definition", "inclusion", "exclusion"]], "fr")
     with atomic_path(path) as tmp:
         write_workbook(tmp, {"revue": sheet, "grille": guide, "consignes": INSTRUCTIONS}, lambda book: _layout(book["revue"], sheet, codebook))

@@ -96,7 +96,7 @@ def write_exports(
     return [
         export_qdpx(coded, codebook, folder / "projet.qdpx", name, initiatives, language, attributes),
         export_qdc(codebook, folder / f"{codebook.id}.qdc", language),
-        write_table(matrix, folder / "matrice_codes_documents.csv"),
+        write_table(matrix, folder / "matrice_codes_documents.csv", language),
         write_table(matrix, folder / "matrice_codes_documents.xlsx"),
         write_text(folder / "iramuteq.txt", iramuteq_corpus(coded)),
     ]

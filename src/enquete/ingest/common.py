@@ -68,11 +68,12 @@ def _constant(value: str, n: int) -> pd.arrays.ArrowStringArray:
     return pd.arrays.ArrowStringArray(pa.repeat(scalar, n) if value else pa.nulls(n, pa.large_string()))
 
 
-def finish(columns: dict[str, list | pd.Series], document: Document, source_type: str) -> pd.DataFrame:
+def finish(columns: dict[str, list | pd.Series], document: Document, source_type: str, title: str = "") -> pd.DataFrame:
     """Build a document's segment table from per-segment columns.
 
     Adds the document-level columns (ids, paths, initiative, manifest metadata), the
-    positions and segment ids, types every column, and sets the offsets.
+    positions and segment ids, types every column, and sets the offsets. ``title`` is the
+    export's own name for the document (a chat's); the manifest's ``name:`` wins over it.
     """
     df = pd.DataFrame(columns)
     n = len(df)
@@ -85,7 +86,7 @@ def finish(columns: dict[str, list | pd.Series], document: Document, source_type
     df["document_kind"] = _constant(document.kind or source_type, n)
     df["document_date"] = pd.Timestamp(document.date) if document.date else pd.NaT
     df["respondent_role"] = _constant(document.respondent_role, n)
-    df["document_title"] = _constant(document.title, n)
+    df["document_title"] = _constant(document.title or (title or "").strip(), n)
     for key, value in document.attributes.items():
         df[f"attr_{key}"] = value
     return schema.with_offsets(schema.coerce(df))

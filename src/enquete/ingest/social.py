@@ -129,7 +129,8 @@ def read_social(path: str | Path, document: Document | None = None, settings: Se
     rows = {"telegram": _telegram, "messenger": _messenger, "facebook": _facebook}[kind](data, zone, document)
     if not rows:
         raise IngestError(path, "export sans aucun message")
-    frame = finish(_columns(rows), document, "social")
+    places = {r["section"] for r in rows}
+    frame = finish(_columns(rows), document, "social", places.pop() if len(places) == 1 and None not in places else "")  # one chat, one group: its name
     frame["reply_to"] = _reply_ids(rows, frame["segment_id"])
     frame.attrs["reading"] = {"layout": kind, "messages": len(rows), "replies": int(frame["reply_to"].notna().sum())}
     return frame

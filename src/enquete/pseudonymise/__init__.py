@@ -142,7 +142,10 @@ def pseudonymise(
     def text_of(value: str) -> str:
         return replacer.replace(value)[0]
 
-    for column, swap in (("attachment", replacer.loose), ("document_title", text_of), ("section", text_of), ("source_path", replacer.loose), ("document_id", replacer.loose)):
+    def title_of(value: str) -> str:
+        return replacer.loose(value) if schema.FILE_LIKE.fullmatch(value) else text_of(value)
+
+    for column, swap in (("attachment", replacer.loose), ("document_title", title_of), ("section", text_of), ("source_path", replacer.loose), ("document_id", replacer.loose)):
         if column in out:  # a value repeats on every row of its document: each distinct one is replaced once
             out[column] = out[column].map({v: swap(v) for v in out[column].dropna().unique()}, na_action="ignore").astype("string")
     out["segment_id"] = [schema.make_segment_id(d, int(p)) for d, p in zip(out["document_id"], out["position"])]

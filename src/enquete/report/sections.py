@@ -20,12 +20,13 @@ from docx.enum.text import WD_BREAK, WD_COLOR_INDEX
 from docx.shared import Pt
 
 from enquete import __version__
+from enquete.analysis.figures import network_file
 from enquete.analysis.tables import coded_segments
 from enquete.codebook import Codebook, load_codebook
 from enquete.io import word_counts
 from enquete.report import trust
 from enquete.report.writer import Texts, Writer
-from enquete.schema import code_indicators
+from enquete.schema import code_indicators, document_names
 from enquete.settings import DEFAULTS, REPORT_SECTIONS
 from enquete.vocabulary import internal, long_date
 
@@ -254,7 +255,7 @@ def _method(w: Writer, data: ReportData, numbers: dict) -> None:
     groups = data.tables.get("whatsapp_groupes")
     if groups is not None and len(groups):
         columns = {"group": t("col_group"), "first_message": t("col_from"), "last_message": t("col_to"), "messages": t("col_messages"), "active_members": t("col_active_members")}
-        w.table(groups[list(columns)].rename(columns=columns), t("groups_caption"), _next(numbers, "table"))
+        w.table(groups[list(columns)].rename(columns=columns), t("groups_caption"), _next(numbers, "table"), [5.2, 2.6, 2.6, 2.4, 3.0])
     w.para(t("corpus_base", base=t.count("n_base", len(speech(data)))))
     w.heading(t("h_pseudonymisation"), 2)
     if data.pseudonymisation is not None and len(data.pseudonymisation):
@@ -362,7 +363,7 @@ def _whatsapp(w: Writer, data: ReportData, numbers: dict) -> None:
     w.table(frame.rename(columns=columns), t("concentration_caption"), _next(numbers, "table"))
     w.para(t("gini_note", n=data.min_base))
     for group in groups["group"]:
-        w.figure(data.figures / f"reseau_{group}.png", t("fig_network", group=group), _next(numbers, "figure"))
+        w.figure(data.figures / f"{network_file(group)}.png", t("fig_network", group=group), _next(numbers, "figure"))
 
 
 def _levers(w: Writer, data: ReportData, numbers: dict) -> None:
@@ -404,9 +405,10 @@ def _annexes(w: Writer, data: ReportData, numbers: dict) -> None:
     )
     docs["words"] = word_counts(data.segments["text"]).groupby(data.segments["document_id"]).sum().astype("int64")
     docs["type"] = docs["type"].map(lambda kind: t(f"source_{kind}"))
+    docs.insert(0, "name", document_names(data.segments))
     docs = docs.reset_index()
-    docs.columns = [t("col_document"), t("col_type"), t("col_role"), t("col_date"), t("col_segments"), t("col_words_count")]
-    w.table(docs, t("documents_caption"), _next(numbers, "table"))
+    docs.columns = [t("col_document"), t("col_name"), t("col_type"), t("col_role"), t("col_date"), t("col_segments"), t("col_words_count")]
+    w.table(docs, t("documents_caption"), _next(numbers, "table"), [3.0, 2.9, 2.0, 2.1, 2.4, 2.2, 1.3])
     _methods_annex(w, data)
 
 

@@ -201,6 +201,7 @@ def _parse_lines(lines, ends_with_newline, document, settings, rejects, date_ord
         },
         document,
         "whatsapp",
+        chat,
     )
     if media is not None:
         df["attachment_found"] = df["attachment"].isin(set(media)).astype("boolean").mask(df["attachment"].isna())
