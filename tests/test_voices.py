@@ -133,7 +133,7 @@ def test_header_blocks_are_metadata():
         assert all(h in meta for h in header), meta
 
 
-@pytest.mark.parametrize("label", ["Expérimentateur", "SC01", "Checheur", "INV", "PAR", "Enquetrce"])
+@pytest.mark.parametrize("label", ["Expérimentateur", "SC01", "Checheur", "INV", "PAR", "Enquetrce", "B", "spk_1", "speaker_0", "Guest-2"])
 def test_role_labels_and_speaker_codes_are_not_names(label):
     assert is_role_label(label)
 

@@ -1,5 +1,6 @@
 """Replacing personal data in a text, for a known set of people: names (every form of each
-person), phones, emails, addresses, dwellings, door codes, birth dates, denied words."""
+person), phones, emails, addresses, dwellings, door codes, birth dates, the folders of a
+file's path, denied words."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ TAGS = {
     "BIRTH_DATE": "[DATE_NAISSANCE]",
     "MASKED": "[MASQUÉ]",
     "PLACE": "[LIEU_{:02d}]",
+    "PATH": "",  # a file's folders are dropped, its name is kept: "C:\\Users\\marie\\E04.mp3" → "E04.mp3"
 }
 LETTERS = re.compile(r"[^\W\d_]+")
 
@@ -118,6 +120,8 @@ class Replacer:
 
         allowed = [m.span() for m in self.allow.finditer(text)] if self.allow else []
         digits = patterns.DIGIT.search(text) is not None  # patterns that need a character the text lacks are skipped
+        for m in patterns.FOLDERS.finditer(text) if "/" in text or "\\" in text else ():
+            add(*m.span(), "PATH", TAGS["PATH"])
         for m in patterns.EMAIL.finditer(text) if "@" in text else ():
             add(*m.span(), "EMAIL", TAGS["EMAIL"])
         for m in patterns.URL.finditer(text) if "http" in text or "www." in text else ():
