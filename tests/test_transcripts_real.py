@@ -53,6 +53,7 @@ EXPECTED = {
     "markdown_horodate_es.md": (4, ("Entrevistadora", "SPEAKER_01"), "Entrevistadora", 5.0, 80.0, "inline"),
     "artisans_24.10.03_01.docx": (36, ("Chercheur", "Interviewe"), "Chercheur", 1.0, 1304.0, "label_line"),
     "artisans_25.01.15_04.docx": (47, ("Checheur", "Interviewe"), "Checheur", 2.0, 746.0, "label_line"),
+    "artisans_25.03.13_01.docx": (29, ("Chercheur", "Interviewe"), "Chercheur", 1.0, 1228.0, "label_line"),
     "artisans_25.04.02.docx": (18, ("Chercheur", "Interviewe"), "Chercheur", 0.0, 961.0, "label_line"),
     "entretien_annotations_fr.txt": (15, ("E", "L"), "E", None, None, "inline"),
     "noscribe_libelle_heure_fr.html": (7, ("Expérimentateur", "SC01"), "Expérimentateur", 2.13, 1668.98, "inline"),

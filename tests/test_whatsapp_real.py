@@ -31,6 +31,7 @@ EXPECTED = {
     "cas/Discussion WhatsApp avec AG Amicale.txt": ({'text': 4}, ('Ahmed Benali', 'Josiane Perret', 'Marie-Claire Dubois'), "2023-09-04 20:15", "2023-09-05 09:10", "android", ""),
     "cas/Discussion WhatsApp avec Conseil citoyen.txt": ({'text': 5}, ('Hélène Morel', 'Rachid Amrani'), "2023-11-28 19:00", "2024-01-02 10:00", "android", ""),
     "cas/Discussion WhatsApp avec Deux téléphones.txt": ({'text': 24}, ('Amélie Durand',), "2023-10-01 10:00", "2023-10-07 21:11", "android+ios", ""),
+    "cas/Discussion WhatsApp avec Pièces jointes.txt": ({'text': 6}, ('Alice', 'Bob'), "2026-02-01 09:12", "2026-02-02 18:41", "ios", ""),
     "cas/Discussion WhatsApp avec Médias et appels.txt": ({'call': 2, 'deleted': 1, 'location': 2, 'media': 3, 'system': 2, 'text': 3}, ('Karim Haddad', 'Nadia Benali'), "2023-04-12 18:00", "2023-04-12 18:12", "android", "fr"),
     "cas/Discussion WhatsApp avec Voisins du 8.txt": ({'media': 1, 'system': 4, 'text': 2}, ('Amélie Durand', 'Bruno Petit'), "2023-02-14 19:02", "2023-02-14 21:40", "android", "fr"),
     "cas/Komşular ile WhatsApp Sohbeti.txt": ({'call': 1, 'deleted': 1, 'location': 1, 'media': 1, 'system': 4, 'text': 1}, ('Ayşe Yılmaz', 'Mehmet Kaya'), "2023-03-14 09:00", "2023-03-14 09:15", "android", "tr"),

@@ -136,7 +136,7 @@ def pseudonymise(
     people.learn_titles(segments["text"].dropna().unique())
     people.assign_pseudonyms(seed, reserved, previous)
     lists = name_lists()
-    function_words = frozenset(w for words in nlp.function_words().values() for w in words if not lists.is_first_name(w)) if use_ner else frozenset()
+    function_words = frozenset(w for words in nlp.function_words().values() for w in words if not lists.is_first_name(w))
     replacer = Replacer(people, style, allow, deny, common, language, function_words)
     out = segments.copy()
     records: list[tuple[str, str, str, str, str, str]] = []

@@ -28,7 +28,7 @@ TAGS = {
 LETTERS = re.compile(r"[^\W\d_]+")
 #: Before and after a name: no letter, nor a lower-case part joined by a hyphen ("Wo-bbu-ffet" is a
 #: word, not the name "Wo"; "Resume-Dmitry-Starkov" holds names).
-NOT_INSIDE_WORD = (r"(?<![\w])(?<![a-zà-ÿ][-‐])", r"(?![\w])(?![-‐][a-zà-ÿ])")
+NOT_INSIDE_WORD = (r"(?<![\w])", r"(?![\w])(?![-‐][a-zà-ÿ])")
 #: What decorates a display name without being part of it: emoji, a tilde, stars ("John Doe 🤓", "~ Nadia").
 DECORATION = re.compile(r"^[^\w(]+|[^\w.)]+$")
 
