@@ -12,7 +12,9 @@ does, and counts, per corpus:
   gold, so on the demo every one counts as "other"); words given a place tag;
 - places given a person's pseudonym: gold place names that are neither kept nor replaced by a
   place tag;
-- speakers invented: speaker labels beyond the number of people who speak in each file.
+- speakers invented: speaker labels beyond the number of people who speak in each file;
+- document ids rewritten by pseudonymisation, and members merged (senders the export tells
+  apart that got one pseudonym), over the chats of voix.yaml's ``conversations`` too.
 
     uv run python benchmarks/eval_fidelity.py [--out benchmarks/results/fidelite.csv]
 """
@@ -65,8 +67,12 @@ def place_fate(text: str, new: str, place: str) -> str:
 def measure(segments: pd.DataFrame, result, gold: dict[str, dict], language: frozenset[str]) -> dict[str, int]:
     persons = {path: person_words(g.get("persons", [])) for path, g in gold.items()}
     counts = dict.fromkeys(("segments", "ordinary_rewritten", "lowercase_names_replaced", "capitalised_replaced", "persons_replaced",
-                            "others_as_person", "place_tags", "places", "places_as_person", "speakers", "people", "speakers_invented"), 0)
+                            "others_as_person", "place_tags", "places", "places_as_person", "speakers", "people", "speakers_invented",
+                            "ids_rewritten", "members_merged"), 0)
     counts["segments"] = len(segments)
+    counts["ids_rewritten"] = sum(result.labeller.loose(i) != i for i in segments["document_id"].unique())
+    speakers = [int(df.groupby("source_path")["speaker"].nunique().sum()) for df in (segments, result.segments)]
+    counts["members_merged"] = max(0, speakers[0] - speakers[1])
     examples: list[str] = []
     others: list[str] = []
     for path, before in zip(segments["source_path"], segments["text"]):
@@ -125,15 +131,21 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "fidelite.csv")
     args = parser.parse_args()
     os.environ["ENQUETE_PROGRESS"] = "0"
-    gold = yaml.safe_load((REAL / "voix.yaml").read_text(encoding="utf-8"))["transcripts"]
+    voices = yaml.safe_load((REAL / "voix.yaml").read_text(encoding="utf-8"))
+    gold = voices["transcripts"]
+    conversations = {Path(path).name: g for path, g in voices["conversations"].items()}
     rows = {}
     with warnings.catch_warnings(), tempfile.TemporaryDirectory() as tmp:
         warnings.simplefilter("ignore")
-        real = Path(tmp) / "reels"
+        real, chats = Path(tmp) / "reels", Path(tmp) / "conversations"
         real.mkdir()
+        chats.mkdir()
         for name in gold:
             shutil.copy(REAL / "transcripts" / name, real / name)
-        for label, folder, known in (("fixtures réelles", real, gold), ("démo", ROOT / "corpora" / "demo", {})):
+        for path in voices["conversations"]:
+            shutil.copy(REAL / path, chats / Path(path).name)
+        for label, folder, known in (("fixtures réelles", real, gold), ("conversations réelles", chats, conversations),
+                                     ("démo", ROOT / "corpora" / "demo", {})):
             print(label)
             rows[label] = run(folder, known)
     table = pd.DataFrame(rows)

@@ -14,8 +14,8 @@ import pytest
 from enquete.analysis.whatsapp import group_summary
 from enquete.ingest import ingest_paths
 from enquete.pseudonymise import Replacer, pseudonymise, review_notice
-from enquete.pseudonymise.patterns import URL
 from enquete.pseudonymise.names import People, is_title, parse_name
+from enquete.pseudonymise.patterns import URL
 from tests.conftest import FIXTURES
 
 REAL = FIXTURES / "real"
@@ -129,10 +129,12 @@ def test_every_form_nobody_named_is_listed(newcomer):
     review = result.review("fr", originals=True)
     parts = review[review["repere_par"] == "prénom ou nom d'un membre écrit seul"]
     assert ("Ash", key.loc["Ash Ketchum", "pseudo_first"]) in set(zip(parts["forme_originale"], parts["remplace_par"]))
+    kept = review[review["repere_par"].str.startswith("mot d'un nom de membre gardé")]
+    assert kept[["forme_originale", "remplace_par", "occurrences", "documents"]].values.tolist() == [["Test", "", 3, 3]]
     public = result.review("fr")
     assert "forme_originale" not in public.columns and not {"Ash", "John Doe"} & set(public.astype(str).to_numpy().ravel())
     notice = review_notice(public, None)
-    assert "écrit(s) seul(s)" in notice and "emoji" in notice
+    assert "écrit(s) seul(s)" in notice and "emoji" in notice and "gardé(s) comme mot(s) ordinaire(s)" in notice
 
 
 def _replacer(*members: str, texts: tuple[str, ...] = ()) -> Replacer:

@@ -70,12 +70,28 @@ class Pseudonymisation:
             else:
                 continue
             rows.append((entity, found_by, original, pseudonym, len(group), group["document_id"].nunique()))
-        rows += self._same_names()
+        rows += self._same_names() + self._kept_words()
         table = pd.DataFrame(rows, columns=["entity", "found_by", "form", "replaced_by", "occurrences", "documents"])
         table = table.sort_values(["entity", "occurrences", "replaced_by"], ascending=[True, False, True], kind="stable").reset_index(drop=True)
         if not originals:
             table = table.drop(columns="form").groupby(["entity", "found_by", "replaced_by"], as_index=False, sort=False).sum()
         return localise(table, language)
+
+    def _kept_words(self) -> list[tuple]:
+        """The words of a member's name kept where written alone, as ordinary words ("Test" of a
+        sender « Test »), with their occurrences: the user gives them in ``names`` if they name
+        the person."""
+        kept = self.labeller.kept_words
+        if not kept:
+            return []
+        found = re.compile(r"(?<![\w])(" + "|".join(map(re.escape, sorted(kept, key=len, reverse=True))) + r")(?![\w])")
+        counts: dict[str, list[int]] = {}
+        documents: dict[str, set] = {}
+        for document, text in zip(self.segments["document_id"], self.segments["text"].fillna("")):
+            for m in found.finditer(text):
+                counts.setdefault(m.group(), []).append(1)
+                documents.setdefault(m.group(), set()).add(document)
+        return [("PERSON", "kept", word, "", len(counts[word]), len(documents[word])) for word in sorted(counts)]
 
     def _same_names(self) -> list[tuple]:
         """Speakers whose labels differ only by emoji or punctuation: kept apart (two accounts in
@@ -184,6 +200,7 @@ def review_notice(review: pd.DataFrame, private_file: Path | None) -> str:
         "ner": "{} nom(s) de personne repéré(s) dans les textes ({} occurrence(s))",
         "mention": "{} nom(s) ou identifiant(s) après @ ({} occurrence(s))",
         "part": "{} prénom(s) ou nom(s) de membre écrit(s) seul(s) et remplacé(s) ({} occurrence(s))",
+        "kept": "{} mot(s) d'un nom de membre gardé(s) comme mot(s) ordinaire(s) là où ils sont écrits seuls ({} occurrence(s) ; à ajouter à pseudonymisation.names s'ils désignent la personne)",
         "same_name": "{} membre(s) dont les noms affichés ne diffèrent que par un emoji ou une ponctuation, comptés comme personnes distinctes ({} message(s))",
         "place": "{} lieu(x) remplacé(s) par une étiquette ({} occurrence(s))",
     }

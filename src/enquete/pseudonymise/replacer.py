@@ -82,12 +82,15 @@ class Replacer:
     def _replaced_forms(self, people: People) -> dict[str, tuple[Person, str]]:
         """Form as searched in texts → (person, form it stands for)."""
         variants: dict[str, tuple[Person, str]] = {}
+        self.kept_words: dict[str, Person] = {}  # words of a member's name kept where written alone ("Test")
         lists = name_lists()
         for written, person in people.forms().items():
             form = undecorated(written) if person.first or person.last else written  # a phone number keeps its "+"
             if len(form) < 2 or is_role_label(form) or form in people.places or is_title(form):
                 continue
             if " " not in form and not self._name_alone(form, person):
+                if person.sources & {"speaker", "names"} and form in {person.first, person.last, *map(undecorated, person.forms)}:
+                    self.kept_words[form] = person
                 continue
             variants.setdefault(form, (person, form))
             if form == person.first and lists.is_first_name(form) and fold(form) not in lists.ambiguous | self.words_of_language:
