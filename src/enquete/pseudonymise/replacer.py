@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from enquete.labels import is_role_label
 from enquete.pseudonymise import patterns
 from enquete.pseudonymise.names import People, Person, fold, name_lists, pseudonym_for
-from enquete.pseudonymise.places import not_a_person, place_spans
+from enquete.pseudonymise.places import not_a_person, place_spans, place_words
 
 TAGS = {
     "PHONE": "[TÉLÉPHONE]",
@@ -43,11 +43,13 @@ class Replacer:
         variants: dict[str, tuple[Person, str]] = {}
         lists = name_lists()
         ordinary = lowercase_words | words_of_language
+        articles = place_words().articles
         for form, person in people.forms().items():
             if len(form) < 2 or is_role_label(form) or form in people.places:
                 continue
-            if form == person.last and form not in person.forms and fold(form) in ordinary:
-                continue
+            words = [fold(w) for w in LETTERS.findall(form) if fold(w) not in articles]
+            if form == person.last and form not in person.forms and words and all(w in ordinary for w in words):
+                continue  # "Petit", "Les Ormes" (a sender "Nadia Les Ormes"): only with the first name
             if form == person.first and form not in person.forms and not_a_person(form):
                 continue  # "Noël" alone is Christmas, even when Noël Martin is in the corpus
             variants.setdefault(form, (person, form))
@@ -74,11 +76,13 @@ class Replacer:
             self._place_tag(name)
 
     def _place_tag(self, name: str) -> str | None:
-        """The tag of a named place (None: kept, for a name made of words of the language, "rue de la République")."""
+        """The tag of a named place (None: kept, for a name made of words of the language, "rue de la République";
+        not a plural, which names an estate: "résidence des Tilleuls" is tagged)."""
         key = fold(name)
         if key not in self.place_tags:
-            words = re.findall(r"[^\W\d_]+", name)
-            if all(fold(w) in self.ordinary or fold(w) in ("de", "du", "des", "la", "le", "l", "d") for w in words):
+            words = [fold(w) for w in re.findall(r"[^\W\d_]+", name)]
+            articles = place_words().articles
+            if all(w in articles or (w in self.ordinary and not (w[-1] in "sx" and w[:-1] in self.ordinary)) for w in words):
                 return None
             self.place_tags[key] = TAGS["PLACE"].format(len(self.place_tags) + 1)
         return self.place_tags[key]
