@@ -284,3 +284,19 @@ def test_a_member_named_like_a_town_stays_a_person():
     result = pseudonymise(_group([("Nancy Martin", "Bonjour"), ("Paul Roche", "Merci Nancy, on se voit au lycée Jean Jaurès, à Toulouse")]))
     first = result.key.set_index("original").loc["Nancy Martin", "pseudo_first"]
     assert result.segments["text"].iloc[1] == f"Merci {first}, on se voit au lycée [LIEU_01], à Toulouse"
+
+
+def test_the_dictionary_is_kept_in_the_cache_folder_and_read_back(tmp_path):
+    built = nlp.dictionary(cache_dir=tmp_path)
+    files = list(tmp_path.glob("dictionnaire-*.txt"))
+    assert len(files) == 1 and files[0].read_text(encoding="utf-8").count("\n") + 1 == len(built)
+    files[0].write_text("orme\normes", encoding="utf-8")  # read back, not rebuilt
+    nlp.dictionary.cache_clear()
+    assert nlp.dictionary(cache_dir=tmp_path) == {"orme", "ormes"}
+    nlp.dictionary.cache_clear()
+
+
+def test_the_dictionary_has_the_plurals_of_nouns_but_not_of_names():
+    words = nlp.dictionary()
+    assert {"ormes", "tilleuls", "bouleaux", "genets", "canaux", "bois"} <= words
+    assert not {"gilles", "denis"} & words

@@ -142,7 +142,7 @@ class Analysis:
 
 
 #: Bump when the words :func:`dictionary` gathers change (its cache files are named after it).
-DICTIONARY_VERSION = 2
+DICTIONARY_VERSION = 1
 
 
 @lru_cache(maxsize=4)
@@ -180,8 +180,11 @@ def _lemma_words(model: str, info: ModelInfo, rules: dict) -> frozenset[str]:
         for table in lookups.get_table(name).values():
             words.update(table)
     index = lookups.get_table("lemma_index")
-    plurals = {plural(w, rules) for pos in rules["parts_of_speech"] for w in index.get(pos, ())}
-    words.update(plurals - set(rules["not_plurals"]))
+    plurals = _folded(plural(w, rules) for pos in rules["parts_of_speech"] for w in index.get(pos, ()))
+    return _folded(words) | (plurals - {fold(w) for w in rules["not_plurals"]})
+
+
+def _folded(words) -> frozenset[str]:
     return frozenset(fold("\n".join(w for w in words if isinstance(w, str) and "\n" not in w)).split("\n"))  # folded at once
 
 
