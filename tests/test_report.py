@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from enquete.cli import app
 from enquete.codebook import load_codebook
 from enquete.report import ReportError, check_template
-from tests.conftest import DEMO, FIXTURES, small_corpus
+from tests.conftest import FIXTURES, small_corpus
 
 pytestmark = pytest.mark.slow  # full runs of the demo corpus, the PDF rendering
 
@@ -22,14 +22,12 @@ runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def demo_run(tmp_path_factory):
-    """One full run of the demo corpus (copied, so that its private folder stays in tmp)."""
+def demo_run(demo_run, tmp_path_factory):
+    """The shared demo run (conftest), copied: these tests write reports and review decisions into it."""
     root = tmp_path_factory.mktemp("demo")
-    corpus = root / "corpus"
-    shutil.copytree(DEMO, corpus, ignore=shutil.ignore_patterns(".enquete-private"))
-    result = runner.invoke(app, ["run", str(corpus), "--out", str(root / "outputs")])
-    assert result.exit_code == 0, result.output
-    return corpus, root / "outputs"
+    for folder in demo_run:
+        shutil.copytree(folder, root / folder.name)
+    return root / demo_run[0].name, root / demo_run[1].name
 
 
 def svg_text(path) -> str:
@@ -71,8 +69,8 @@ def test_report_structure(demo_run):
     attributions = [p.text for p in document.paragraphs if p.text.startswith("— E") or p.text.startswith("— WA")]
     assert any("habitante motrice, Les Voisins du Square" in a for a in attributions)
     text = "\n".join(p.text for p in document.paragraphs)
-    assert ("Le corpus réunit 12 entretiens (265 réponses codées), 4 groupes WhatsApp (808 messages de membres), 1 groupe de réseau "
-            "social (15 messages de membres), 1 carnet d'observation (11 notes) et 2 documents (12 passages), autour de 4 initiatives "
+    assert ("Le corpus réunit 12 entretiens (265 réponses codées), 4 groupes WhatsApp (808 messages de membres codés), 1 groupe de réseau "
+            "social (15 messages de membres codés), 1 carnet d'observation (11 notes) et 2 documents (12 passages), autour de 4 initiatives "
             "d'habitants.") in text  # every source the corpus holds
 
 

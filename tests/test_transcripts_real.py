@@ -153,7 +153,7 @@ def test_no_arrangement_of_lines_crashes_the_turn_builder_and_no_word_is_lost():
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from enquete.ingest.formats import Line
+    from enquete.ingest.lines import Line
     from enquete.ingest.turns import assign_roles, build_turns
 
     pieces = st.sampled_from(["Enquêtrice :", "E :", "[SPEAKER_01]:", "Martine", "**Emma**", "00:13", "(0:01 - 0:11)",

@@ -23,6 +23,7 @@ def _help_in_french() -> None:
     """Typer's own words in the help pages (panel titles, defaults, the help option, usage), in French."""
     import typer._click.decorators as decorators
     import typer._click.formatting as formatting
+    import typer.core as core
     import typer.rich_utils as rich_utils
 
     rich_utils.ARGUMENTS_PANEL_TITLE, rich_utils.OPTIONS_PANEL_TITLE, rich_utils.COMMANDS_PANEL_TITLE = "Arguments", "Options", "Commandes"
@@ -43,6 +44,20 @@ def _help_in_french() -> None:
         return english_usage(self, prog, args, "Utilisation : " if prefix is None else prefix)
 
     decorators.help_option, formatting.HelpFormatter.write_usage = help_option, write_usage
+    for parameter in (core.TyperArgument, core.TyperOption):
+        parameter.display_type_rich = _french_type(parameter.display_type_rich)
+
+
+#: How the help pages name the types of values (a switch shows none).
+TYPE_WORDS = {"<path>": "<chemin>", "<str>": "<texte>", "<int>": "<entier>", "<int range>": "<entier>", "<float>": "<nombre>", "<float range>": "<nombre>", "<bool>": None}
+
+
+def _french_type(english):
+    def display_type_rich(self, ctx):
+        shown = english(self, ctx)
+        return TYPE_WORDS.get(shown, shown)
+
+    return display_type_rich
 
 
 _help_in_french()
@@ -149,7 +164,7 @@ def corpus_info(corpus: Annotated[Path, typer.Argument(help="Dossier du corpus (
     console.print(table)
     by_type = segments["message_type"].value_counts().to_dict() if len(segments) else {}
     per_source = pd.Series(kinds).value_counts() if len(segments) else pd.Series(dtype=int)
-    sources = ", ".join(f"{per_source[kind]} {name}" for kind, name in SOURCE_NAMES.items() if kind in per_source)
+    sources = sources_in_words(per_source.to_dict())
     console.print(
         f"{len(loaded.documents)} documents ({sources or 'aucun lu'}), {len(segments)} segments "
         f"({', '.join(f'{k} : {v}' for k, v in sorted(by_type.items()))}), {len(rejects)} rejet(s)"
@@ -232,8 +247,14 @@ def _run(corpus: Path, out: Path, pseudonymise: bool, codebook: str | None, stri
         raise typer.Exit(3)
 
 
-SOURCE_NAMES = {"interview": "entretien(s)", "whatsapp": "groupe(s) WhatsApp", "social": "groupe(s) de réseau social",
-                "observation": "carnet(s) d'observation", "document": "document(s)"}
+SOURCE_ORDER = ("interview", "whatsapp", "social", "observation", "document")
+
+
+def sources_in_words(documents: dict[str, int]) -> str:
+    """« 12 entretien(s), 4 groupe(s) WhatsApp… » from the number of documents per source type."""
+    from enquete.vocabulary import number, word
+
+    return ", ".join(f"{number(documents[kind])} {word('source_type', kind, 'fr')}" for kind in SOURCE_ORDER if documents.get(kind))
 
 
 def run_summary_lines(result) -> list[str]:
@@ -241,19 +262,19 @@ def run_summary_lines(result) -> list[str]:
     import pandas as pd
 
     from enquete.schema import code_counts
-    from enquete.vocabulary import decimal, word
+    from enquete.vocabulary import decimal, number, word
 
     segments = result.segments
     kinds = segments.groupby("source_type")["document_id"].nunique().to_dict()
-    sources = ", ".join(f"{kinds[kind]} {name}" for kind, name in SOURCE_NAMES.items() if kinds.get(kind)) or "aucun lu"
-    by_type = ", ".join(f"{n} {word('message_type', kind, 'fr')}" for kind, n in segments["message_type"].value_counts().items())
+    sources = sources_in_words(kinds) or "aucun lu"
+    by_type = ", ".join(f"{number(n)} {word('message_type', kind, 'fr')}" for kind, n in segments["message_type"].value_counts().items())
     counts = code_counts(segments["codes"]) if "codes" in segments else pd.Series(dtype=int)
     labels = result.codebook.labels("fr") if result.codebook is not None else {}
     lines = [
-        f"{segments['document_id'].nunique()} documents ({sources}), {len(segments)} segments : {by_type}",
-        f"{len(result.rejects)} rejet(s)" + (" (voir rejets.csv)" if len(result.rejects) else ""),
-        f"{int(counts.sum())} codes appliqués à {int(segments['codes'].fillna('').ne('').sum()) if 'codes' in segments else 0} segments"
-        + (" : " + ", ".join(f"{labels.get(c, c)} {n}" for c, n in counts.items()) if len(counts) else ""),
+        f"{number(segments['document_id'].nunique())} documents ({sources}), {number(len(segments))} segments : {by_type}",
+        f"{number(len(result.rejects))} rejet(s)" + (" (voir rejets.csv)" if len(result.rejects) else ""),
+        f"{number(counts.sum())} codes appliqués à {number(segments['codes'].fillna('').ne('').sum() if 'codes' in segments else 0)} segments"
+        + (" : " + ", ".join(f"{labels.get(c, c)} {number(n)}" for c, n in counts.items()) if len(counts) else ""),
     ]
     measured = result.tables.get("fiabilite_codage")
     if measured is not None and len(measured):
@@ -263,7 +284,7 @@ def run_summary_lines(result) -> list[str]:
                      f"F1 moyen {decimal(mean['f1'])}, kappa moyen {decimal(mean['kappa'])}")
     if result.topics is not None:
         lines.append(f"{len(result.topics.topics)} thèmes")
-    lines.append(f"{len(result.files)} fichiers écrits dans {result.out_dir}")
+    lines.append(f"{number(len(result.files))} fichiers écrits dans {result.out_dir}")
     return lines
 
 

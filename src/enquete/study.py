@@ -178,7 +178,7 @@ class Study:
             return raw
         import pandas as pd
 
-        from enquete.ingest import speaker_flags, worker_count
+        from enquete.ingest import speaker_flags
         from enquete.io import read_table
         from enquete.pseudonymise import pseudonymise, review_notice
         from enquete.vocabulary import localise
@@ -196,7 +196,7 @@ class Study:
             deny=config.deny,
             previous_key=previous,
             model=settings.spacy_model,
-            workers=worker_count(settings, len(raw) // 500),
+            workers=settings.worker_count(len(raw) // 500),
             cache_dir=cache_dir(private) if settings.keep_pseudonym_key else None,  # it holds raw names: never in irreversible mode
         )
         raw_rejects = self.rejects
@@ -260,11 +260,10 @@ class Study:
         rows : the number of segments it will code (sets the number of worker processes).
         """
         from enquete.coding import Coder
-        from enquete.ingest import worker_count
 
         settings = self.settings
         coder = Coder(self.codebook, model=settings.spacy_model, cache_dir=cache_dir(self.private), seed=settings.seed,
-                      workers=worker_count(settings, rows // 500))
+                      workers=settings.worker_count(rows // 500))
         if not settings.llm.enabled:
             return coder
         check_llm(settings)
@@ -331,14 +330,13 @@ class Study:
         coded : the coded segment table.
         cache : the spaCy analysis cache (default: the private folder's).
         """
-        from enquete.ingest import worker_count
         from enquete.schema import speech_rows
         from enquete.topics import fit_topics
 
         settings = self.settings
         speech = coded.loc[speech_rows(coded), ["segment_id", "text"]]  # what fit_topics reads
         return fit_topics(speech, n_topics=settings.topics, seed=settings.seed, embeddings=settings.topic_embeddings, reduction=settings.topic_reduction,
-                          model=settings.spacy_model, cache_dir=cache or cache_dir(self.private), workers=worker_count(settings, len(speech) // 500),
+                          model=settings.spacy_model, cache_dir=cache or cache_dir(self.private), workers=settings.worker_count(len(speech) // 500),
                           language=settings.language)
 
     def topic_tables(self, topics: Topics, coded: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -364,14 +362,13 @@ class Study:
         tables_dir, figures_dir : where the tables and the figures go (the same folder is fine).
         """
         from enquete.analysis import write_analyses
-        from enquete.ingest import worker_count
         from enquete.topics import write_topics
 
         settings = self.settings
         tables = self.topic_tables(topics, coded)
         files = write_analyses(tables, Path(tables_dir), workbook="themes.xlsx", language=settings.language)
         files += write_topics(topics, tables, coded, self.codebook, Path(figures_dir), settings.language, self.initiatives,
-                              workers=worker_count(settings, 4, per_worker=2))
+                              workers=settings.worker_count(4, per_worker=2))
         return tables, files
 
     def report(self, out: str | Path = "outputs", template: str | Path | None = None, title: str | None = None,
@@ -456,7 +453,6 @@ class Study:
         from enquete import runfolder
         from enquete.analysis import write_analyses, write_figures
         from enquete.exports import write_exports
-        from enquete.ingest import worker_count
         from enquete.reproducibility import build_manifest, write_manifest
         from enquete.topics import TopicError, with_topics
 
@@ -487,7 +483,7 @@ class Study:
             result.tables.update(self.analyse(result.segments))
             result.files += write_analyses(result.tables, out / runfolder.TABLES, language=settings.language)
             result.files += write_figures(result.tables, self.codebook, out / runfolder.FIGURES, self.initiatives, settings.language, settings.seed,
-                                          workers=worker_count(settings, len(result.tables), per_worker=4), min_base=settings.min_base)
+                                          workers=settings.worker_count(len(result.tables), per_worker=4), min_base=settings.min_base)
         with _timer(timings, "topics"):
             try:
                 fitted = self.topics(result.segments)

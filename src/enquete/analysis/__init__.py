@@ -136,7 +136,7 @@ def write_figures(
     ]
     if "parts_corrigees" in tables:
         overall = tables["parts_corrigees"][tables["parts_corrigees"]["by"] == "all"]
-        jobs.append((figures.factor_shares, (overall, codebook, language), folder / "facteurs_corriges"))
+        jobs.append((figures.corrected_shares_chart, (overall, codebook, language), folder / "facteurs_corriges"))
     if "whatsapp_semaines" in tables:
         jobs.append((figures.activity_timeline, (tables["whatsapp_semaines"], language), folder / "whatsapp_activite"))
         for group in sorted(tables["whatsapp_reponses"]["group"].unique()):

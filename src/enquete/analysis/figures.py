@@ -20,7 +20,7 @@ from enquete.settings import DEFAULTS
 from enquete.vocabulary import decimal, number
 
 __all__ = [
-    "activity_timeline", "cooccurrence_heatmap", "factor_shares", "heatmap_by_initiative", "reply_network", "save", "save_all",
+    "activity_timeline", "cooccurrence_heatmap", "corrected_shares_chart", "heatmap_by_initiative", "reply_network", "save", "save_all",
     "shares_by_source",
 ]
 
@@ -151,7 +151,7 @@ def _legend(corrected: bool, text: dict) -> list:
 
 
 @styled
-def factor_shares(shares: pd.DataFrame, codebook: Codebook, language: str = "fr"):
+def corrected_shares_chart(shares: pd.DataFrame, codebook: Codebook, language: str = "fr"):
     """Each factor's corrected share over the corpus, with its 95 % interval (dot and line in the
     factor's colour), largest first; the automatic share as a light mark (``shares``: the rows
     ``by == "all"`` of ``parts_corrigees``)."""

@@ -22,7 +22,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from enquete.analysis.tables import coded_rows
+from enquete.analysis.tables import coded_segments
 from enquete.codebook import Codebook
 from enquete.coding.agreement import agreement
 from enquete.datafiles import package_yaml
@@ -62,7 +62,7 @@ def reliability(segments: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
     """The automatic codes against a person's, per code (N, precision, recall, F1, kappa...):
     on the random sample when there is one, else on every reviewed segment (``sample`` says
     which: "random" or "targeted"); empty when no segment was reviewed."""
-    rows = coded_rows(segments)  # the population the shares are taken over: residents' coded speech
+    rows = coded_segments(segments)  # the population the shares are taken over: residents' coded speech
     sampled, chosen = _kinds(rows)
     reviewed, kind = (rows[sampled], "random") if sampled.any() else (rows[chosen], "targeted")
     if not len(reviewed):
@@ -79,7 +79,7 @@ def corrected_shares(segments: pd.DataFrame, codebook: Codebook, by: str | None 
 
     Columns: group ('' overall), code, segments, sampled, share (the final codes, human where
     decided), corrected, low, high. ``corrected`` is missing in a group with fewer than 2 sampled segments."""
-    rows = coded_rows(segments)  # the population the shares are taken over: residents' coded speech
+    rows = coded_segments(segments)  # the population the shares are taken over: residents' coded speech
     groups = rows[by].fillna("").astype(str) if by else pd.Series("", index=rows.index)
     out = []
     for group, part in rows.groupby(groups, sort=True):

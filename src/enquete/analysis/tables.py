@@ -21,7 +21,7 @@ from enquete.schema import code_indicators, speech_rows
 ROLE_WHATSAPP = "whatsapp_member"
 
 
-def coded_rows(coded: pd.DataFrame, columns: list[str] | None = None, speech_only: bool = True) -> pd.DataFrame:
+def coded_segments(coded: pd.DataFrame, columns: list[str] | None = None, speech_only: bool = True) -> pd.DataFrame:
     """Rows that went through coding: residents' speech (respondents' and members'), and with
     ``speech_only=False`` the observation notes and document passages too; ``columns`` only, if
     given (a million-row table is not copied whole for the few columns a table needs)."""
@@ -31,7 +31,7 @@ def coded_rows(coded: pd.DataFrame, columns: list[str] | None = None, speech_onl
 
 def long_codes(coded: pd.DataFrame, codebook: Codebook, columns: list[str] | None = None, speech_only: bool = True) -> pd.DataFrame:
     """One row per (segment, applied code) with the segment's context columns (``columns`` only, if given)."""
-    rows = coded_rows(coded, None if columns is None else ["codes", *columns], speech_only)
+    rows = coded_segments(coded, None if columns is None else ["codes", *columns], speech_only)
     row, column = np.nonzero(code_indicators(rows["codes"], codebook.ids).to_numpy())
     return rows.iloc[row].assign(code=np.asarray(codebook.ids, dtype=object)[column]).reset_index(drop=True)
 
@@ -46,7 +46,7 @@ def speaker_key(df: pd.DataFrame) -> pd.Series:
 
 
 def _by(coded: pd.DataFrame, codebook: Codebook, group: str, label: str, language: str = "fr", speech_only: bool = True) -> pd.DataFrame:
-    totals = coded_rows(coded, [group], speech_only).groupby(group, dropna=False).size()
+    totals = coded_segments(coded, [group], speech_only).groupby(group, dropna=False).size()
     long = long_codes(coded, codebook, [group, "segment_id", *SPEAKER_COLUMNS], speech_only)
     long = long.assign(speaker_key=speaker_key(long))
     counts = long.groupby(["code", group], dropna=False).agg(segments=("segment_id", "size"), speakers=("speaker_key", "nunique"))
@@ -81,7 +81,7 @@ def factors_by_role(coded: pd.DataFrame, codebook: Codebook | None = None, langu
 def cooccurrence(coded: pd.DataFrame, codebook: Codebook | None = None) -> pd.DataFrame:
     """Pairs of factors coded on the same segment: count, Jaccard index and lift."""
     codebook = codebook or load_codebook("facteurs_reussite")
-    rows = coded_rows(coded, ["codes"])
+    rows = coded_segments(coded, ["codes"])
     n = len(rows)
     matrix = code_indicators(rows["codes"], codebook.ids).to_numpy(dtype=int)
     together = matrix.T @ matrix
@@ -173,7 +173,7 @@ def verbatims(
     codebook = codebook or load_codebook("facteurs_reussite")
     initiatives = initiatives or {}
     context = ["codes", "segment_id", "text", "initiative", "respondent_role", "evidence", *SPEAKER_COLUMNS]
-    rows = coded_rows(coded, context + [f"score_{code}" for code in codebook.ids])
+    rows = coded_segments(coded, context + [f"score_{code}" for code in codebook.ids])
     long = long_codes(rows[word_counts(rows["text"]).to_numpy() >= min_words], codebook)
     for column in ("respondent_role", "initiative"):
         if column not in long:

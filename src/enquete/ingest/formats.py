@@ -14,36 +14,13 @@ import json
 import re
 import zipfile
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 
 from enquete.errors import IngestError
+from enquete.ingest.lines import LABEL_DECORATION, Line, split_lines, time_value
 from enquete.ingest.text import read_text
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"
-LABEL_DECORATION = " :\u00a0\u202f"
-
-
-@dataclass
-class Line:
-    """A paragraph, table row or subtitle cue of a transcript."""
-
-    text: str
-    speaker: str | None = None  # given by the file's structure (not in ``text``): trusted
-    label: str | None = None  # a candidate found by formatting, at the start of ``text``: checked like a written label
-    start: float | None = None  # seconds from the start of the recording
-    cue: bool = False  # a timed cue: consecutive cues of one speaker make one turn
-    metadata: bool = False  # a title, note or header: not speech
-    heading: bool = False  # styled as a heading (Word/OpenDocument heading, Markdown #)
-
-
-def split_lines(line: Line) -> list[Line]:
-    """A paragraph with line breaks as one Line per line (the first keeps what the format gave)."""
-    first, *rest = line.text.split("\n")
-    head = Line(first, line.speaker, line.label, line.start, line.cue, line.metadata, line.heading)
-    return [head, *(Line(text, metadata=line.metadata) for text in rest)]
-
-
 # --- Word and OpenDocument -------------------------------------------------------------
 
 
@@ -78,8 +55,6 @@ TABLE_HEADERS = {"locuteur", "locutrice", "speaker", "intervenant", "texte", "te
 
 def _table_row(cells: list[str]) -> Line:
     """A table row: [time] label | text (a header row of column titles is metadata)."""
-    from enquete.ingest.turns import time_value
-
     if all(c.lower().rstrip(" :") in TABLE_HEADERS for c in cells if c):
         return Line(" ".join(c for c in cells if c), metadata=True)
     start = next((time_value(c) for c in cells if time_value(c) is not None), None)

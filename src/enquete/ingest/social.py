@@ -45,7 +45,7 @@ SAMPLE = 50  # messages or entries looked at to recognise a file
 
 
 @lru_cache(maxsize=1)
-def phrases() -> dict:
+def social_phrases() -> dict:
     """social_phrases.yaml: how Facebook titles name authors, Telegram's actions and Messenger's notices in words."""
     data = package_yaml("enquete.ingest", "social_phrases.yaml")
     who = ".+?"
@@ -196,7 +196,7 @@ def _telegram_message(message: dict, chat: str, chat_id, zone: str) -> dict:
 
 def _telegram_service(message: dict, text: str) -> tuple[str, str]:
     """(message_type, text) of a service message: its action in words, with its title, members, duration..."""
-    table = phrases()["telegram_actions"]
+    table = social_phrases()["telegram_actions"]
     action = str(message.get("action") or "")
     actor = str(message.get("actor") or "")
     members = [str(m) for m in message.get("members", []) if m]
@@ -214,7 +214,7 @@ def _telegram_service(message: dict, text: str) -> tuple[str, str]:
     else:  # an action the table does not know: its name in words
         body = " ".join(p for p in (actor, action.replace("_", " "), values["members"], str(message.get("information_text") or "")) if p)
     body = " ".join(p for p in (body, text) if p)
-    return ("call" if action in phrases()["telegram_calls"] else "system"), body
+    return ("call" if action in social_phrases()["telegram_calls"] else "system"), body
 
 
 def _fill(template: str, values: dict) -> str:
@@ -261,7 +261,7 @@ def repair(value):
 def _messenger(data, zone: str, document: Document) -> list[dict]:
     data = repair({"messages": data} if isinstance(data, list) else data)
     title = str(data.get("title") or "")
-    notices = phrases()["messenger_patterns"]
+    notices = social_phrases()["messenger_patterns"]
     rows = []
     for message in sorted(data["messages"], key=lambda m: m.get("timestamp_ms", 0)):
         when = _epoch(message.get("timestamp_ms", 0) / 1000, zone)
@@ -288,7 +288,7 @@ def _facebook(data, zone: str, document: Document) -> list[dict]:
     """Posts and comments, one row per post or comment; an entry with neither is one media or system row."""
     data = repair(data)
     entries = data if isinstance(data, list) else [e for k, v in data.items() if k.endswith("_v2") for e in v]
-    verbs = phrases()["facebook_author_verbs"]
+    verbs = social_phrases()["facebook_author_verbs"]
     owner = _owner(entries, verbs, document)
     rows = []
     for entry in sorted(entries, key=lambda e: e.get("timestamp", 0)):
@@ -319,9 +319,9 @@ def _owner(entries: list, verbs: list[str], document: Document) -> str:
     named = Counter(a for e in entries if isinstance(e, dict) and (a := _author(str(e.get("title") or ""), verbs)))
     if named:
         return named.most_common(1)[0][0]
-    warnings.warn(f"{document.relpath} : aucune publication ne nomme son auteur ; « {phrases()['facebook_owner']} » retenu "
+    warnings.warn(f"{document.relpath} : aucune publication ne nomme son auteur ; « {social_phrases()['facebook_owner']} » retenu "
                   "(indiquez attributes: {auteur: …} pour ce document dans corpus.yaml)", ReadingWarning, stacklevel=4)
-    return phrases()["facebook_owner"]
+    return social_phrases()["facebook_owner"]
 
 
 def _attachment(media: list[dict]) -> str | None:

@@ -26,17 +26,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from enquete.ingest.formats import LABEL_DECORATION, Line
+from enquete.ingest.lines import BRACKETED_TIME, LABEL_DECORATION, LEADING_TIME, TIME, Line, time_value
+from enquete.ingest.lines import SPACE as _SP
+from enquete.ingest.lines import TIME_RANGE as _RANGE
 from enquete.labels import is_code_label, label_words, letter_codes, normalise_label
-
-_SP = "[ \u00a0\u202f\t]"
-_T = r"(?:\d{1,2}:)?\d{1,2}:\d{2}(?:[.,]\d{1,6})?"
-_RANGE = rf"{_T}(?:{_SP}*(?:-->|->|[-–—]|to|à){_SP}*{_T})?"
-TIME = re.compile(_T)
-#: A time or range in brackets or parentheses, anywhere.
-BRACKETED_TIME = re.compile(rf"{_SP}?[\[(]{_SP}*(?P<time>{_RANGE}){_SP}*[\])]{_SP}?")
-LEADING_TIME = re.compile(rf"^{_SP}*(?:[\[(]{_SP}*(?P<bracketed>{_RANGE}){_SP}*[\])]|(?P<bare>{_RANGE})(?=\s|$)){_SP}*")
-ONLY_TIME = re.compile(rf"^{_SP}*[\[(]?{_SP}*{_RANGE}{_SP}*[\])]?{_SP}*$")
 
 _LABEL = rf"[^\W\d_][\w.'’\-]*(?:{_SP}[\w.'’\-]+){{0,3}}(?:{_SP}*\([^()\n]{{1,30}}\))?"
 _STAMP = rf"[\[(]?{_SP}*{_RANGE}{_SP}*[\])]?"
@@ -79,15 +72,6 @@ LAYOUTS = {
     "dash": "dash",
     "line": "label_line",
 }
-
-
-def time_value(text: str) -> float | None:
-    """Seconds of a time written "h:mm:ss(.fff)" or "mm:ss" (the first of a range); None otherwise."""
-    m = TIME.search(text) if ONLY_TIME.match(text) else None
-    if not m:
-        return None
-    parts = [float(x.replace(",", ".")) for x in m.group(0).split(":")]
-    return sum(v * 60**i for i, v in enumerate(reversed(parts)))
 
 
 def strip_timestamps(text: str) -> tuple[str, float | None]:

@@ -242,7 +242,7 @@ def find_people(
     ``People.places``. The named-entity pass is cached per text in ``cache_dir`` (a private
     folder: it holds names).
     """
-    allow_rx = patterns.phrases(allow)
+    allow_rx = patterns.any_phrase(allow)
     mentions: list[tuple[str, str]] = [(n, "names") for n in names]
     anonymous: list[str] = []
     for label in segments["speaker"].dropna().unique():

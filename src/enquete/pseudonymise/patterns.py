@@ -102,7 +102,7 @@ FOLDERS = re.compile(
 MENTION = re.compile(r"@\u2068?([^\s\u2069@][^@\n\u2069]{0,40}?)\u2069|@(\+?\d[\d ]{7,16}\d|[\w\-]{2,30})")
 
 
-def phrases(words: Iterable[str]) -> re.Pattern | None:
+def any_phrase(words: Iterable[str]) -> re.Pattern | None:
     """Any of the given words or phrases, whole, ignoring case (None when there are none)."""
     items = sorted({w.strip() for w in words if w and w.strip()}, key=len, reverse=True)
     if not items:

@@ -62,8 +62,8 @@ class Replacer:
         # a name can only match where the text holds the letters it starts with: a cheap test first
         starts = [LETTERS.match(a) for a in alternatives]
         self.first_words = None if not all(starts) else frozenset(m.group() for m in starts)
-        self.allow = patterns.phrases(allow)
-        self.deny = patterns.phrases(deny)
+        self.allow = patterns.any_phrase(allow)
+        self.deny = patterns.any_phrase(deny)
         self.folded = {fold(v): pv for v, pv in variants.items() if len(v) > 2}
         self.anonymous = {f: p for p in people.persons if not (p.first or p.last or p.initials) for f in p.forms}
         self.ordinary = ordinary

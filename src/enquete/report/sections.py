@@ -20,14 +20,14 @@ from docx.enum.text import WD_BREAK, WD_COLOR_INDEX
 from docx.shared import Pt
 
 from enquete import __version__
-from enquete.analysis.tables import coded_rows
+from enquete.analysis.tables import coded_segments
 from enquete.codebook import Codebook, load_codebook
 from enquete.io import word_counts
 from enquete.report import trust
 from enquete.report.writer import Texts, Writer
 from enquete.schema import code_indicators
 from enquete.settings import DEFAULTS, REPORT_SECTIONS
-from enquete.vocabulary import internal
+from enquete.vocabulary import internal, long_date
 
 #: The corpus's sources in the order the report names them, with the unit each one is coded in.
 #: Column widths (cm) of a factor's table by initiative, by its number of columns (with or without corrected shares).
@@ -65,7 +65,7 @@ def _title_page(w: Writer, data: ReportData) -> None:
     w.para(data.title or w.t("default_title"), "Title")
     if data.subtitle:
         w.para(data.subtitle, "Subtitle")
-    for line in (", ".join(data.authors), data.organisation, data.date or dt.date.today().isoformat()):
+    for line in (", ".join(data.authors), data.organisation, long_date(data.date or dt.date.today().isoformat(), data.language)):
         if line:
             w.para(line)
     w.para(w.t("pseudonymised_note"), italic=True)
@@ -76,7 +76,7 @@ def _title_page(w: Writer, data: ReportData) -> None:
 
 def speech(data: ReportData) -> pd.DataFrame:
     """The report's base: residents' coded speech (interview answers, members' messages)."""
-    return coded_rows(data.segments, ["codes", "source_type", "initiative"])
+    return coded_segments(data.segments, ["codes", "source_type", "initiative"])
 
 
 def factor_counts(data: ReportData) -> pd.Series:
@@ -153,7 +153,7 @@ def _synthesis(w: Writer, data: ReportData) -> None:
     w.para(t("corpus_summary", sources=_sources(w, data), initiatives=t.count("n_initiatives", int(data.segments["initiative"].nunique()))))
     expressing = int(base["codes"].fillna("").ne("").sum())
     w.para(t("base_summary", base=t.count("n_base", len(base)), expressing=t.count("n_expressing", expressing)))
-    apart = len(coded_rows(data.segments, ["codes"], speech_only=False)) - len(base)
+    apart = len(coded_segments(data.segments, ["codes"], speech_only=False)) - len(base)
     if apart:
         w.para(t("apart_summary", apart=t.count("n_apart", apart)))
     shares = trust.factor_shares(data)
@@ -185,7 +185,7 @@ def _synthesis(w: Writer, data: ReportData) -> None:
 def _sources(w: Writer, data: ReportData) -> str:
     """Every source of the corpus, with its documents and what was coded in it: "12 entretiens (265 réponses), …"."""
     t, seg = w.t, data.segments
-    coded = coded_rows(seg, ["source_type"], speech_only=False)["source_type"].value_counts()
+    coded = coded_segments(seg, ["source_type"], speech_only=False)["source_type"].value_counts()
     kinds = [k for k in SOURCE_UNITS if k in set(seg["source_type"])] + sorted(set(seg["source_type"]) - set(SOURCE_UNITS))
     parts = []
     for kind in kinds:
@@ -326,7 +326,7 @@ def _topics(w: Writer, data: ReportData, numbers: dict) -> None:
     w.figure(data.figures / "carte_themes.png", t("fig_topic_map"), _next(numbers, "figure"))
     labels = data.codebook.labels(data.language)
     factor = [
-        "" if pd.isna(code) else t("main_factor", factor=labels[code], part=t.percent(share))
+        t("no_main_factor") if pd.isna(code) else t("main_factor", factor=labels[code], part=t.percent(share))
         for code, share in zip(themes["main_factor"], themes.get("main_share", pd.Series(float("nan"), index=themes.index)))
     ]
     frame = pd.DataFrame(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import pandas as pd
 
 from enquete.analysis.reliability import benchmark, sample_size
-from enquete.analysis.tables import coded_rows
+from enquete.analysis.tables import coded_segments
 from enquete.report.writer import Writer
 from enquete.schema import code_indicators
 
@@ -45,7 +45,7 @@ def factor_shares(data) -> pd.DataFrame:
     shares = overall(data.tables)
     if shares is not None:
         return shares
-    rows = coded_rows(data.segments, ["codes"])
+    rows = coded_segments(data.segments, ["codes"])
     return pd.DataFrame({"share": code_indicators(rows["codes"], data.codebook.ids).mean()})
 
 

@@ -19,7 +19,7 @@ notices), :mod:`.kinds` (message types), :mod:`.phrasebook` (the phrase table co
 from enquete.ingest.whatsapp.dates import infer_date_order
 from enquete.ingest.whatsapp.headers import HEADER_PROBE, HeaderFormat, detect_format, detect_formats, looks_like_chat
 from enquete.ingest.whatsapp.kinds import classify
-from enquete.ingest.whatsapp.phrasebook import chat_name, phrases
+from enquete.ingest.whatsapp.phrasebook import chat_name, phrase_table
 from enquete.ingest.whatsapp.reader import count_lines, parse_whatsapp, read_whatsapp
 
 __all__ = [
@@ -33,6 +33,6 @@ __all__ = [
     "infer_date_order",
     "looks_like_chat",
     "parse_whatsapp",
-    "phrases",
+    "phrase_table",
     "read_whatsapp",
 ]

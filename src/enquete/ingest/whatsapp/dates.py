@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 
 from enquete.errors import IngestError, ReadingWarning
 from enquete.ingest.whatsapp.headers import MARKS, MONTH_HEADER, HeaderFormat
-from enquete.ingest.whatsapp.phrasebook import phrases
+from enquete.ingest.whatsapp.phrasebook import phrase_table
 from enquete.settings import Settings
 
 
@@ -134,7 +134,7 @@ def inferred_order(fields: pa.StructArray, fmt: HeaderFormat, settings: Settings
 def month_number(word: str) -> int | None:
     """1 to 12 for a month's name or abbreviation in a language of the phrase table ("Mar", "sept", "März")."""
     word = word.strip(".")
-    return next((i for i, pattern in enumerate(phrases().months, start=1) if pattern.fullmatch(word)), None)
+    return next((i for i, pattern in enumerate(phrase_table().months, start=1) if pattern.fullmatch(word)), None)
 
 
 def _month_header(line: str) -> tuple[re.Match, int, int] | None:

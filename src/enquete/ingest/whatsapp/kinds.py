@@ -9,12 +9,12 @@ import pyarrow.compute as pc
 
 from enquete.ingest.whatsapp.arrays import mask, replace_rows
 from enquete.ingest.whatsapp.headers import MARKS
-from enquete.ingest.whatsapp.phrasebook import phrases
+from enquete.ingest.whatsapp.phrasebook import phrase_table
 
 
 def export_language(texts: list[str]) -> str:
     """The export's language: the one whose system phrases occur most ('' when none does)."""
-    counts = {lang: sum(1 for t in texts if rx.match(t.lstrip(MARKS))) for lang, rx in phrases().system_by_language.items()}
+    counts = {lang: sum(1 for t in texts if rx.match(t.lstrip(MARKS))) for lang, rx in phrase_table().system_by_language.items()}
     best = max(counts, key=lambda lang: (counts[lang], lang == "fr"))
     return best if counts[best] else ""
 
@@ -30,7 +30,7 @@ def classify(texts: pa.Array | list[str], is_system: np.ndarray | None = None):
     leaves the caption as the message's text (type text, ``media`` true); an empty
     message is of the type the phrase table gives (``empty``).
     """
-    ph = phrases()
+    ph = phrase_table()
     texts = pa.array(texts, pa.large_string()) if isinstance(texts, list) else texts
     n = len(texts)
     is_system = np.zeros(n, dtype=bool) if is_system is None else is_system

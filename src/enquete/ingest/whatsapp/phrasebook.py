@@ -129,7 +129,7 @@ def _hint(patterns: list[str]) -> str:
 
 
 @lru_cache(maxsize=1)
-def phrases() -> Phrases:
+def phrase_table() -> Phrases:
     data = package_yaml("enquete.ingest", "whatsapp_phrases.yaml")
     who = r"[^:\n]+?"
 
@@ -173,7 +173,7 @@ def phrases() -> Phrases:
 def chat_name(file_name: str) -> str:
     """The contact's or group's name an export's file name carries ('' when none)."""
     stem = PurePosixPath(file_name).stem
-    for pattern in phrases().chat_names:
+    for pattern in phrase_table().chat_names:
         m = pattern.fullmatch(stem)
         if m:
             return m.group("chat").strip()

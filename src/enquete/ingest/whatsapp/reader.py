@@ -30,7 +30,7 @@ from enquete.ingest.whatsapp.headers import (
     standardise_headers,
 )
 from enquete.ingest.whatsapp.kinds import classify, export_language
-from enquete.ingest.whatsapp.phrasebook import chat_name, phrases
+from enquete.ingest.whatsapp.phrasebook import chat_name, phrase_table
 from enquete.ingest.whatsapp.senders import split_senders
 from enquete.settings import DEFAULTS, Settings
 
@@ -53,7 +53,7 @@ def _read_zip(path: Path, settings: Settings) -> tuple[bytes, str, list[str], dt
                         path, f"zip refusé : taux de compression suspect pour « {info.filename} » (bombe de décompression ?)"
                     )
             texts = [i for i in infos if i.filename.lower().endswith(".txt") and not i.is_dir()]
-            chats = [i for i in texts if phrases().chat_file.fullmatch(PurePosixPath(i.filename).stem)] or texts
+            chats = [i for i in texts if phrase_table().chat_file.fullmatch(PurePosixPath(i.filename).stem)] or texts
             if len(chats) != 1:
                 found = "aucun" if not chats else f"{len(chats)} fichiers .txt"
                 raise IngestError(path, f"zip sans discussion WhatsApp identifiable ({found})")

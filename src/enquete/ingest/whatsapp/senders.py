@@ -12,7 +12,7 @@ import pyarrow.compute as pc
 
 from enquete.ingest.whatsapp.arrays import isin, mask, replace_rows, starting
 from enquete.ingest.whatsapp.headers import MARKS, HeaderFormat
-from enquete.ingest.whatsapp.phrasebook import phrases
+from enquete.ingest.whatsapp.phrasebook import phrase_table
 
 
 def clean_senders(heads: pa.Array) -> pa.Array:
@@ -35,7 +35,7 @@ def split_senders(messages: pa.Array, fmt: HeaderFormat, chat: str):
     notices say (or bear the chat's name) is the chat, not a member. A one-to-one
     export is named after the contact: that name is then a member like any other.
     """
-    ph = phrases()
+    ph = phrase_table()
     parts = pc.split_pattern(messages, ": ", max_splits=1)
     bounds = parts.offsets.to_numpy()
     two = np.diff(bounds) == 2
