@@ -1,6 +1,6 @@
 """Residents' words and voices kept exactly: what reading and pseudonymisation change in real files.
 
-Reads the real French transcripts of tests/fixtures/real/transcripts (the files that
+Reads the real French transcripts and WhatsApp exports of tests/fixtures/real (the files that
 tests/fixtures/real/voix.yaml describes) and the demo corpus, pseudonymises them as a run
 does, and counts, per corpus:
 
@@ -77,8 +77,6 @@ def measure(segments: pd.DataFrame, result, gold: dict[str, dict], language: fro
     others: list[str] = []
     for path, before in zip(segments["source_path"], segments["text"]):
         spans = result.labeller.spans(before)
-        if not spans:
-            continue
         name = Path(path).name
         for word, entity in replaced_words(before, spans):
             if word[:1].islower():
@@ -94,8 +92,8 @@ def measure(segments: pd.DataFrame, result, gold: dict[str, dict], language: fro
                 counts["persons_replaced" if is_person else "others_as_person"] += 1
                 if not is_person and gold:
                     others.append(word)
-        after = result.labeller.replace(before)[0]
-        for place in gold.get(name, {}).get("places", []):
+        after = result.labeller.replace(before)[0] if spans else before
+        for place in gold.get(name, {}).get("places", []):  # every segment that names it, replaced or not
             if place in before:
                 counts["places"] += 1
                 counts["places_as_person"] += place_fate(before, after, place) == "person"
@@ -131,21 +129,17 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "fidelite.csv")
     args = parser.parse_args()
     os.environ["ENQUETE_PROGRESS"] = "0"
-    voices = yaml.safe_load((REAL / "voix.yaml").read_text(encoding="utf-8"))
-    gold = voices["transcripts"]
-    conversations = {Path(path).name: g for path, g in voices["conversations"].items()}
+    described = yaml.safe_load((REAL / "voix.yaml").read_text(encoding="utf-8"))
+    files = {Path(name).name: REAL / section / name for section in ("transcripts", "whatsapp") for name in described.get(section, {})}
+    gold = {Path(name).name: g for section in ("transcripts", "whatsapp") for name, g in described.get(section, {}).items()}
     rows = {}
     with warnings.catch_warnings(), tempfile.TemporaryDirectory() as tmp:
         warnings.simplefilter("ignore")
-        real, chats = Path(tmp) / "reels", Path(tmp) / "conversations"
+        real = Path(tmp) / "reels"
         real.mkdir()
-        chats.mkdir()
-        for name in gold:
-            shutil.copy(REAL / "transcripts" / name, real / name)
-        for path in voices["conversations"]:
-            shutil.copy(REAL / path, chats / Path(path).name)
-        for label, folder, known in (("fixtures réelles", real, gold), ("conversations réelles", chats, conversations),
-                                     ("démo", ROOT / "corpora" / "demo", {})):
+        for name, path in files.items():
+            shutil.copy(path, real / name)
+        for label, folder, known in (("fixtures réelles", real, gold), ("démo", ROOT / "corpora" / "demo", {})):
             print(label)
             rows[label] = run(folder, known)
     table = pd.DataFrame(rows)

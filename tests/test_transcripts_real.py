@@ -63,6 +63,7 @@ EXPECTED = {
     "pseudobsidian_entretien_03.md": (12, ("INV", "PAR"), "INV", None, None, "inline"),
     "pseudobsidian_juste_leblanc.html": (12, ("S00", "S01"), "S01", 88.08, 133.25, "inline"),
     "entretien_conventions_fr.txt": (24, ("Enquêtrice", "Habitante"), "Enquêtrice", None, None, "inline"),
+    "entretien_residences_fr.txt": (10, ("Enquêteur", "Mme Diallo"), "Enquêteur", None, None, "inline"),
 }
 
 

@@ -29,6 +29,7 @@ EXPECTED = {
     "WhatsR/germanios24h.txt": ({'location': 2, 'media': 3, 'system': 8, 'text': 37}, ('Alice', 'Bob', 'Carol', 'Dave', 'Mallory'), "2018-01-29 12:24", "2018-01-30 00:13", "ios", "de"),
     "WhatsR/germaniosampm.txt": ({'location': 2, 'media': 3, 'system': 8, 'text': 37}, ('Alice', 'Bob', 'Carol', 'Dave', 'Mallory'), "2018-01-29 12:24", "2018-01-30 00:23", "ios", "de"),
     "cas/Discussion WhatsApp avec AG Amicale.txt": ({'text': 4}, ('Ahmed Benali', 'Josiane Perret', 'Marie-Claire Dubois'), "2023-09-04 20:15", "2023-09-05 09:10", "android", ""),
+    "cas/Discussion WhatsApp avec Résidences.txt": ({'text': 7}, ('Gardien Tilleuls', 'Josiane Perret', 'Karim (Peupliers)', 'Mme Diallo Acacias', 'Nadia Les Ormes'), "2024-03-12 18:02", "2024-03-12 18:31", "android", ""),
     "cas/Discussion WhatsApp avec Conseil citoyen.txt": ({'text': 5}, ('Hélène Morel', 'Rachid Amrani'), "2023-11-28 19:00", "2024-01-02 10:00", "android", ""),
     "cas/Discussion WhatsApp avec Deux téléphones.txt": ({'text': 24}, ('Amélie Durand',), "2023-10-01 10:00", "2023-10-07 21:11", "android+ios", ""),
     "cas/Discussion WhatsApp avec Pièces jointes.txt": ({'text': 6}, ('Alice', 'Bob'), "2026-02-01 09:12", "2026-02-02 18:41", "ios", ""),

@@ -142,7 +142,7 @@ def pseudonymise(
         raise ConfigError(f"style de pseudonymisation inconnu « {style} » (attendu : {', '.join(STYLES)})")
     allow = list(allow)
     common = common_words(segments.loc[segments["message_type"] != "metadata", "text"].dropna().unique())  # not titles, paths, tool headers
-    language = nlp.dictionary(model) if use_ner else frozenset()
+    language = nlp.dictionary(model, cache_dir) if use_ner else frozenset()
     people = find_people(segments, names, allow, use_ner, model, workers, common, cache_dir, language)
     reserved = {w for p in people.persons for form in p.forms for w in re.findall(r"[\w'’-]+", form)}
     previous = None

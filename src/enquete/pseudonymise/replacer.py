@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from enquete.labels import is_role_label
 from enquete.pseudonymise import patterns
 from enquete.pseudonymise.names import People, Person, fold, is_title, name_lists, pseudonym_for
-from enquete.pseudonymise.places import not_a_person, place_spans
+from enquete.pseudonymise.places import not_a_person, place_spans, place_words
 
 TAGS = {
     "PHONE": "[TÉLÉPHONE]",
@@ -84,6 +84,7 @@ class Replacer:
         variants: dict[str, tuple[Person, str]] = {}
         self.kept_words: dict[str, Person] = {}  # words of a member's name kept where written alone ("Test")
         lists = name_lists()
+        articles = place_words().articles
         for written, person in people.forms().items():
             form = undecorated(written) if person.first or person.last else written  # a phone number keeps its "+"
             if len(form) < 2 or is_role_label(form) or form in people.places or is_title(form):
@@ -92,6 +93,9 @@ class Replacer:
                 if person.sources & {"speaker", "names"} and form in {person.first, person.last, *map(undecorated, person.forms)}:
                     self.kept_words[form] = person
                 continue
+            words = [fold(w) for w in LETTERS.findall(form) if fold(w) not in articles]
+            if form == person.last and form not in person.forms and words and all(w in self.ordinary for w in words):
+                continue  # "Les Ormes" (a sender "Nadia Les Ormes"): only with the first name
             variants.setdefault(form, (person, form))
             if form == person.first and lists.is_first_name(form) and fold(form) not in lists.ambiguous | self.words_of_language:
                 variants.setdefault(form.lower(), (person, form))
@@ -113,11 +117,13 @@ class Replacer:
         return word in person.forms or key not in self.ordinary
 
     def _place_tag(self, name: str) -> str | None:
-        """The tag of a named place (None: kept, for a name made of words of the language, "rue de la République")."""
+        """The tag of a named place (None: kept, for a name made of words of the language, "rue de la République";
+        not a plural, which names an estate: "résidence des Tilleuls" is tagged)."""
         key = fold(name)
         if key not in self.place_tags:
-            words = re.findall(r"[^\W\d_]+", name)
-            if all(fold(w) in self.ordinary or fold(w) in ("de", "du", "des", "la", "le", "l", "d") for w in words):
+            words = [fold(w) for w in re.findall(r"[^\W\d_]+", name)]
+            articles = place_words().articles
+            if all(w in articles or (w in self.ordinary and not (w[-1] in "sx" and w[:-1] in self.ordinary)) for w in words):
                 return None
             self.place_tags[key] = TAGS["PLACE"].format(len(self.place_tags) + 1)
         return self.place_tags[key]
