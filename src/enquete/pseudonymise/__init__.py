@@ -85,13 +85,12 @@ class Pseudonymisation:
         if not kept:
             return []
         found = re.compile(r"(?<![\w])(" + "|".join(map(re.escape, sorted(kept, key=len, reverse=True))) + r")(?![\w])")
-        counts: dict[str, list[int]] = {}
-        documents: dict[str, set] = {}
-        for document, text in zip(self.segments["document_id"], self.segments["text"].fillna("")):
-            for m in found.finditer(text):
-                counts.setdefault(m.group(), []).append(1)
-                documents.setdefault(m.group(), set()).add(document)
-        return [("PERSON", "kept", word, "", len(counts[word]), len(documents[word])) for word in sorted(counts)]
+        hits = pd.DataFrame(
+            [(m.group(), document) for document, text in zip(self.segments["document_id"], self.segments["text"].fillna("")) for m in found.finditer(text)],
+            columns=["word", "document_id"],
+        )
+        counts = hits.groupby("word")["document_id"].agg(["size", "nunique"])
+        return [("PERSON", "kept", word, "", int(n), int(documents)) for word, (n, documents) in counts.iterrows()]
 
     def _same_names(self) -> list[tuple]:
         """Speakers whose labels differ only by emoji or punctuation: kept apart (two accounts in

@@ -26,9 +26,9 @@ TAGS = {
     "PATH": "",  # a file's folders are dropped, its name is kept: "C:\\Users\\marie\\E04.mp3" → "E04.mp3"
 }
 LETTERS = re.compile(r"[^\W\d_]+")
-#: Before and after a name: no letter, nor a lower-case part joined by a hyphen ("Wo-bbu-ffet" is a
-#: word, not the name "Wo"; "Resume-Dmitry-Starkov" holds names).
-NOT_INSIDE_WORD = (r"(?<![\w])", r"(?![\w])(?![-‐][a-zà-ÿ])")
+#: After a name: no letter, nor a lower-case part joined by a hyphen ("Wo-bbu-ffet" is a word, not
+#: the name "Wo"; "Resume-Dmitry-Starkov" holds names).
+NAME_END = r"(?![\w])(?![-‐][a-zà-ÿ])"
 #: What decorates a display name without being part of it: emoji, a tilde, stars ("John Doe 🤓", "~ Nadia").
 DECORATION = re.compile(r"^[^\w(]+|[^\w.)]+$")
 
@@ -62,7 +62,7 @@ class Replacer:
         variants = self._replaced_forms(people)
         self.variants = variants
         alternatives = sorted(variants, key=len, reverse=True)
-        self.names = re.compile(rf"{NOT_INSIDE_WORD[0]}(" + "|".join(map(re.escape, alternatives)) + rf"){NOT_INSIDE_WORD[1]}") if alternatives else None
+        self.names = re.compile(r"(?<![\w])(" + "|".join(map(re.escape, alternatives)) + r")" + NAME_END) if alternatives else None
         # a name can only match where the text holds the letters it starts with: a cheap test first
         starts = [LETTERS.match(a) for a in alternatives]
         self.first_words = None if not all(starts) else frozenset(m.group() for m in starts)
