@@ -1,6 +1,6 @@
 """Residents' words and voices kept exactly: what reading and pseudonymisation change in real files.
 
-Reads the real French transcripts of tests/fixtures/real/transcripts (the files that
+Reads the real French transcripts and WhatsApp exports of tests/fixtures/real (the files that
 tests/fixtures/real/voix.yaml describes) and the demo corpus, pseudonymises them as a run
 does, and counts, per corpus:
 
@@ -12,7 +12,9 @@ does, and counts, per corpus:
   gold, so on the demo every one counts as "other"); words given a place tag;
 - places given a person's pseudonym: gold place names that are neither kept nor replaced by a
   place tag;
-- speakers invented: speaker labels beyond the number of people who speak in each file.
+- speakers invented: speaker labels beyond the number of people who speak in each file;
+- document ids rewritten by pseudonymisation, and members merged (senders the export tells
+  apart that got one pseudonym), over the chats of voix.yaml's ``conversations`` too.
 
     uv run python benchmarks/eval_fidelity.py [--out benchmarks/results/fidelite.csv]
 """
@@ -65,14 +67,16 @@ def place_fate(text: str, new: str, place: str) -> str:
 def measure(segments: pd.DataFrame, result, gold: dict[str, dict], language: frozenset[str]) -> dict[str, int]:
     persons = {path: person_words(g.get("persons", [])) for path, g in gold.items()}
     counts = dict.fromkeys(("segments", "ordinary_rewritten", "lowercase_names_replaced", "capitalised_replaced", "persons_replaced",
-                            "others_as_person", "place_tags", "places", "places_as_person", "speakers", "people", "speakers_invented"), 0)
+                            "others_as_person", "place_tags", "places", "places_as_person", "speakers", "people", "speakers_invented",
+                            "ids_rewritten", "members_merged"), 0)
     counts["segments"] = len(segments)
+    counts["ids_rewritten"] = sum(result.labeller.loose(i) != i for i in segments["document_id"].unique())
+    speakers = [int(df.groupby("source_path")["speaker"].nunique().sum()) for df in (segments, result.segments)]
+    counts["members_merged"] = max(0, speakers[0] - speakers[1])
     examples: list[str] = []
     others: list[str] = []
     for path, before in zip(segments["source_path"], segments["text"]):
         spans = result.labeller.spans(before)
-        if not spans:
-            continue
         name = Path(path).name
         for word, entity in replaced_words(before, spans):
             if word[:1].islower():
@@ -88,8 +92,8 @@ def measure(segments: pd.DataFrame, result, gold: dict[str, dict], language: fro
                 counts["persons_replaced" if is_person else "others_as_person"] += 1
                 if not is_person and gold:
                     others.append(word)
-        after = result.labeller.replace(before)[0]
-        for place in gold.get(name, {}).get("places", []):
+        after = result.labeller.replace(before)[0] if spans else before
+        for place in gold.get(name, {}).get("places", []):  # every segment that names it, replaced or not
             if place in before:
                 counts["places"] += 1
                 counts["places_as_person"] += place_fate(before, after, place) == "person"
@@ -125,14 +129,16 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "fidelite.csv")
     args = parser.parse_args()
     os.environ["ENQUETE_PROGRESS"] = "0"
-    gold = yaml.safe_load((REAL / "voix.yaml").read_text(encoding="utf-8"))["transcripts"]
+    described = yaml.safe_load((REAL / "voix.yaml").read_text(encoding="utf-8"))
+    files = {Path(name).name: REAL / section / name for section in ("transcripts", "whatsapp") for name in described.get(section, {})}
+    gold = {Path(name).name: g for section in ("transcripts", "whatsapp") for name, g in described.get(section, {}).items()}
     rows = {}
     with warnings.catch_warnings(), tempfile.TemporaryDirectory() as tmp:
         warnings.simplefilter("ignore")
         real = Path(tmp) / "reels"
         real.mkdir()
-        for name in gold:
-            shutil.copy(REAL / "transcripts" / name, real / name)
+        for name, path in files.items():
+            shutil.copy(path, real / name)
         for label, folder, known in (("fixtures réelles", real, gold), ("démo", ROOT / "corpora" / "demo", {})):
             print(label)
             rows[label] = run(folder, known)

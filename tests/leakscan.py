@@ -1,4 +1,4 @@
-"""Scan every file under a folder (inside zips and parquet files too) for given strings."""
+"""Scan every file under a folder (inside zips and parquet files too) for given strings, and for home folders."""
 
 from __future__ import annotations
 
@@ -42,6 +42,20 @@ def _texts(path: Path) -> list[str]:
 
 def _pattern(value: str) -> re.Pattern:
     return re.compile(rf"(?<![\w]){re.escape(_fold(value))}(?![\w])")
+
+
+#: A home folder in a path, named after its user: "C:\\Users\\marie.dupont\\", "/home/marie/", "/Users/marie/".
+HOME_FOLDER = re.compile(r"(?:[a-z]:[\\/]+(?:users|documents and settings)[\\/]+|(?<![\w.])/+(?:home|users)/+)(?!public\b|shared\b)[^\\/\s<>\"]+", re.IGNORECASE)
+
+
+def home_folders(folder: Path) -> list[tuple[str, str]]:
+    """(file relative to folder, path) for every home folder named anywhere under folder: a
+    user's name, whoever it is, planted or not."""
+    hits = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name not in VENDORED):
+        for text in _texts(path):
+            hits += [(str(path.relative_to(folder)), m.group()) for m in HOME_FOLDER.finditer(text)]
+    return hits
 
 
 def scan(folder: Path, values: list[str]) -> list[tuple[str, str]]:

@@ -14,10 +14,10 @@ from enquete.corpus import Document
 from enquete.ingest.common import finish
 from enquete.io import read_table, write_table
 from enquete.pseudonymise import common_words, may_name, pseudonymise
-from enquete.pseudonymise.patterns import ADDRESS, DOOR_CODE, DWELLING, PHONE, may_be_dwelling
+from enquete.pseudonymise.patterns import ADDRESS, DOOR_CODE, DWELLING, FOLDERS, PHONE, may_be_dwelling
 from enquete.schema import document_text, validate_segments
 from tests.conftest import FIXTURES
-from tests.leakscan import scan
+from tests.leakscan import home_folders, scan
 
 PII = FIXTURES / "pii_corpus"
 PLANTED = yaml.safe_load((PII / "planted.yaml").read_text(encoding="utf-8"))
@@ -109,6 +109,62 @@ def test_only_texts_that_may_hold_a_name_go_through_ner():
     assert may_name("Nadia Marchand passe demain", common, known, language)  # a surname that is a word, after a name
     assert may_name("Marchand Nadia passe demain", common, known, language)
     assert may_name("on attend monsieur Marchand", common, known, language)  # after a title, in any case
+
+
+@pytest.mark.parametrize(
+    "text, folders",
+    [
+        (r"Fichier audio : C:\Users\marie.dupont\Documents\Enquête Lilas\entretien_P04.mp3", "C:\\Users\\marie.dupont\\Documents\\Enquête Lilas\\"),
+        ("Audio file: C:/Users/marie.dupont/OneDrive/E04.wav", "C:/Users/marie.dupont/OneDrive/"),
+        ("NOTE Transcribed with noScribe vers. 0.7 Audio file: /home/marie/entretiens/E04.mp3 (Language: English (en) | x: 1)", "/home/marie/entretiens/"),
+        ("voir file:///Users/jdupont/Desktop/E1.m4a et puis oui/non", "file:///Users/jdupont/Desktop/"),
+        (r"\\serveur\homes\mdurand\E2.wav", "\\\\serveur\\homes\\mdurand\\"),
+        (r"C:\Users\marie\x.mp3 et puis oui/non", "C:\\Users\\marie\\"),  # the folders only, not the words after the file
+        ("Audio file: ./Ein Gespräch.mp3", None),  # beside the transcript: no folder named
+        ("de 9h/12h, oui/non, et/ou, 1/2, https://exemple.org/home/marie/", None),
+    ],
+)
+def test_the_folders_of_a_path_are_found(text, folders):
+    found = [m.group() for m in FOLDERS.finditer(text)]
+    assert found == ([folders] if folders else [])
+
+
+def test_a_path_keeps_its_file_name_and_loses_its_folders():
+    df = table([("S00", "Fichier audio : C:\\Users\\marie.dupont\\Documents\\entretien_P04.mp3 (Langue : French (fr))")], "interview")
+    result = run_pseudo(df, use_ner=False)
+    assert result.segments["text"].tolist() == ["Fichier audio : entretien_P04.mp3 (Langue : French (fr))"]
+    assert result.replacements[["entity", "original", "pseudonym"]].values.tolist() == [["PATH", "C:\\Users\\marie.dupont\\Documents\\", ""]]
+    assert result.summary("fr")["entity"].tolist() == ["CHEMIN"]
+
+
+@pytest.mark.parametrize("name, user", [("entretien_P04.html", "marie.dupont"), ("entretien_P05.vtt", "hdurand"), ("entretien_P06.txt", "sylvie.marchand")])
+def test_noscribe_headers_name_the_audio_file_without_its_folders(name, user):
+    """noScribe writes the audio file's full path in its header (HTML, WebVTT NOTE, text): the
+    header is a metadata row, and pseudonymisation leaves the file's name only."""
+    from enquete.ingest import read_transcript
+
+    df = read_transcript(PII / name, Document(id="P", path=PII / name, relpath=name, interviewer=["S00"]))
+    header = df.loc[df["message_type"] == "metadata", "text"].str.cat(sep="\n")
+    assert user in header and "Fichier audio" in header
+    assert df.loc[df["message_type"] == "turn", "speaker"].unique().tolist() == ["S00", "S01"]
+    after = run_pseudo(df, use_ner=False).segments
+    assert user not in after["text"].str.cat(sep="\n") and f"Fichier audio : {name.split('.')[0]}." in after["text"].str.cat(sep="\n")
+
+
+def test_the_manifest_names_the_corpus_without_the_home_folder(tmp_path, monkeypatch):
+
+    from enquete.reproducibility import corpus_from, corpus_location
+
+    home = tmp_path / "marie.dupont"
+    monkeypatch.setenv("HOME", str(home))
+    corpus, beside, elsewhere = home / "Enquêtes" / "corpus", home / "Enquêtes" / "sorties", tmp_path / "ailleurs" / "sorties"
+    for folder in (corpus, beside, elsewhere):
+        folder.mkdir(parents=True)
+    assert corpus_location(corpus, beside) == "../corpus"
+    assert corpus_location(corpus, corpus / "outputs") == ".."
+    assert corpus_location(corpus, elsewhere) == "~/Enquêtes/corpus"  # not ../../marie.dupont/…
+    for out in (beside, corpus / "outputs", elsewhere):
+        assert corpus_from({"corpus": corpus_location(corpus, out)}, out) == corpus.resolve()
 
 
 # --- people ---------------------------------------------------------------------------
@@ -255,6 +311,7 @@ def test_no_planted_value_leaks_into_any_output(tmp_path):
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir())  # something was written
     assert scan(out, ALL_PLANTED) == []
+    assert home_folders(out) == []  # noScribe's audio paths: no user's folder, planted or not
     key = corpus / ".enquete-private" / "pseudonymes.csv"
     assert key.is_file() and "Gisèle Marchadier" in key.read_text(encoding="utf-8-sig")
     assert not list(out.rglob("pseudonymes*"))
@@ -267,7 +324,8 @@ def test_the_scanner_finds_what_is_there_without_pseudonymisation(tmp_path):
     result = runner.invoke(app, ["run", str(corpus), "--out", str(out), "--no-pseudonymise"])
     assert result.exit_code == 0 and "PSEUDONYMISATION DÉSACTIVÉE" in result.output
     found = {value for _, value in scan(out, ALL_PLANTED)}
-    assert {"Gisèle Marchadier", "0612345678", "y.fontanel@bailleur-exemple.fr", "27 rue Lamartine"} <= found
+    assert {"Gisèle Marchadier", "0612345678", "y.fontanel@bailleur-exemple.fr", "27 rue Lamartine", "marie.dupont", "hdurand"} <= found
+    assert {user for _, user in home_folders(out)} >= {"C:\\Users\\marie.dupont", "/home/hdurand"}
 
 
 @pytest.mark.slow
@@ -281,7 +339,7 @@ def test_irreversible_mode_keeps_no_key(tmp_path):
     private = corpus / ".enquete-private"
     assert not (private / "pseudonymes.csv").exists() and not (private / "remplacements.csv").exists()
     assert scan(private, ALL_PLANTED) == []  # only the analysis cache of pseudonymised texts
-    assert scan(tmp_path / "o", ALL_PLANTED) == []
+    assert scan(tmp_path / "o", ALL_PLANTED) == [] and home_folders(tmp_path / "o") == []
 
 
 @pytest.mark.slow

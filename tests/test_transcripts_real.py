@@ -53,6 +53,7 @@ EXPECTED = {
     "markdown_horodate_es.md": (4, ("Entrevistadora", "SPEAKER_01"), "Entrevistadora", 5.0, 80.0, "inline"),
     "artisans_24.10.03_01.docx": (36, ("Chercheur", "Interviewe"), "Chercheur", 1.0, 1304.0, "label_line"),
     "artisans_25.01.15_04.docx": (47, ("Checheur", "Interviewe"), "Checheur", 2.0, 746.0, "label_line"),
+    "artisans_25.03.13_01.docx": (29, ("Chercheur", "Interviewe"), "Chercheur", 1.0, 1228.0, "label_line"),
     "artisans_25.04.02.docx": (18, ("Chercheur", "Interviewe"), "Chercheur", 0.0, 961.0, "label_line"),
     "entretien_annotations_fr.txt": (15, ("E", "L"), "E", None, None, "inline"),
     "noscribe_libelle_heure_fr.html": (7, ("Expérimentateur", "SC01"), "Expérimentateur", 2.13, 1668.98, "inline"),
@@ -62,9 +63,8 @@ EXPECTED = {
     "pseudobsidian_entretien_03.md": (12, ("INV", "PAR"), "INV", None, None, "inline"),
     "pseudobsidian_juste_leblanc.html": (12, ("S00", "S01"), "S01", 88.08, 133.25, "inline"),
     "entretien_conventions_fr.txt": (24, ("Enquêtrice", "Habitante"), "Enquêtrice", None, None, "inline"),
+    "entretien_residences_fr.txt": (10, ("Enquêteur", "Mme Diallo"), "Enquêteur", None, None, "inline"),
 }
-#: Known misreadings left to the speaker-label decisions (issue #30): they fail until it is fixed.
-ROLES_PENDING = {"assemblyai_fr.json": "AssemblyAI's speaker letters are read as role words (« A » = answer): B is taken for the interviewer"}
 
 
 def test_every_fixture_has_expectations():
@@ -82,9 +82,7 @@ def _read(name: str) -> pd.DataFrame:
     return df
 
 
-@pytest.mark.parametrize(
-    "name", [pytest.param(n, marks=pytest.mark.xfail(reason=ROLES_PENDING[n], strict=True)) if n in ROLES_PENDING else n for n in sorted(EXPECTED)]
-)
+@pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_real_transcript_is_read_right(name):
     n_turns, speakers, interviewer, first, last, layout = EXPECTED[name]
     df = _read(name)
@@ -200,3 +198,41 @@ def test_a_json_of_text_alone_is_one_paragraph(tmp_path):
     with reading_warnings("aucun nom de locuteur"):
         df = read_transcript(path)
     assert df[["message_type", "text"]].values.tolist() == [["paragraph", "Bonjour, je vous écoute."]]
+
+
+def _diarized(tmp_path, speakers: list[str], texts: list[str]):
+    """An AssemblyAI-shaped JSON (utterances with speaker letters, milliseconds)."""
+    path = tmp_path / "diarise.json"
+    utterances = [{"speaker": s, "start": 1000 * i, "end": 1000 * i + 900, "text": t} for i, (s, t) in enumerate(zip(speakers, texts))]
+    path.write_text(json.dumps({"status": "completed", "utterances": utterances}), encoding="utf-8")
+    return path
+
+
+ASKING = ["Bonjour, vous habitez ici depuis quand ?", "Depuis 2009, au bâtiment C, et on a monté le jardin avec les voisins.",
+          "Qui a lancé le jardin ?", "Une voisine, avec le centre social, et maintenant on est une vingtaine.",
+          "Et la mairie vous aide ?", "Un peu, pour l'eau et les bacs, mais c'est surtout nous qui faisons tout."]
+
+
+@pytest.mark.parametrize("letters", [("A", "B"), ("B", "A"), ("C", "A"), ("E", "A")])
+def test_diarization_letters_carry_no_role(tmp_path, letters):
+    """AssemblyAI names the voices A, B, C… in order: « A » (answer) or « E » (enquêteur) is a
+    code there, and the interviewer is the one who asks, whoever was heard first."""
+    asker, answerer = letters
+    path = _diarized(tmp_path, [asker, answerer] * 3, ASKING)
+    with reading_warnings(""):
+        df = read_transcript(path)
+    spoken = df[df["message_type"] == "turn"]
+    if {asker, answerer} == {"A", "B"}:  # letters in order: codes, decided by who asks
+        assert spoken.loc[spoken["speaker_role"] == "interviewer", "speaker"].unique().tolist() == [asker]
+        assert df.attrs["reading"]["roles"] == "déduit"
+    else:  # not a tool's run of letters: role words ("E", "A") decide as in a typed transcript
+        assert df.attrs["reading"]["roles"] == "libellés"
+
+
+def test_diarization_letters_follow_corpus_yaml(tmp_path):
+    from enquete.corpus import Document
+
+    path = _diarized(tmp_path, ["A", "B", "C"] * 2, ASKING)
+    document = Document(id="d", path=path, relpath=path.name, interviewer=["C"])
+    df = read_transcript(path, document)
+    assert df.loc[df["speaker_role"] == "interviewer", "speaker"].unique().tolist() == ["C"]

@@ -133,7 +133,7 @@ def test_header_blocks_are_metadata():
         assert all(h in meta for h in header), meta
 
 
-@pytest.mark.parametrize("label", ["Expérimentateur", "SC01", "Checheur", "INV", "PAR", "Enquetrce"])
+@pytest.mark.parametrize("label", ["Expérimentateur", "SC01", "Checheur", "INV", "PAR", "Enquetrce", "B", "spk_1", "speaker_0", "Guest-2"])
 def test_role_labels_and_speaker_codes_are_not_names(label):
     assert is_role_label(label)
 
@@ -164,6 +164,39 @@ def _group(rows):
     from tests.test_pseudonymise import table
 
     return table(rows)
+
+
+ESTATES = ["Ormes", "Tilleuls", "Peupliers", "Genêts", "Bruyères", "Glycines", "Acacias", "Bouleaux"]
+
+
+@pytest.mark.parametrize("estate", ESTATES)
+@pytest.mark.parametrize("sentence", ["Le comité des {} a écrit au bailleur.", "Les {} ont voté contre la démolition.",
+                                      "Martine habite les {}.", "C'est Karim qui s'occupe des {}.", "Ceux des {} ne viennent jamais."])
+def test_an_estate_named_after_trees_or_flowers_is_no_person(estate, sentence):
+    """A plural common noun ("les Ormes", "des Genêts") is a word of the language, whatever NER says."""
+    text = sentence.format(estate)
+    result = pseudonymise(_group([("Paul Roche", text)]), style="tags")
+    assert estate in result.segments["text"].iloc[0]
+    assert estate not in result.replacements["original"].str.cat(sep=" ")
+
+
+def test_a_sender_named_with_an_estate_keeps_the_estate_in_the_texts():
+    """WhatsApp contacts saved with their building ("Nadia Les Ormes", "Gardien Tilleuls"): the
+    estate is not their surname, and « les Ormes » in a message stays."""
+    rows = [("Nadia Les Ormes", "Bonjour, réunion aux Ormes samedi"), ("Gardien Tilleuls", "Les Tilleuls sont fermés demain"),
+            ("Amicale des Glycines", "La fête des Glycines est annulée"), ("Paul", "Les Ormes et les Tilleuls ensemble, merci Nadia !")]
+    result = pseudonymise(_group(rows), style="tags")
+    texts = result.segments["text"].tolist()
+    assert texts[:3] == [t for _, t in rows[:3]]
+    assert texts[3] == "Les Ormes et les Tilleuls ensemble, merci [PERSONNE_01] !"
+    assert not result.segments["speaker"].isin([s for s, _ in rows]).any()  # the senders themselves are still replaced
+
+
+def test_a_named_estate_is_tagged_the_same_everywhere():
+    result = pseudonymise(_group([("Paul Roche", "La résidence Les Ormes et le quartier des Tilleuls."), ("Paul Roche", "Aux Ormes, aux Tilleuls.")]), style="tags")
+    first, second = result.segments["text"]
+    tags = re.findall(r"\[LIEU_\d+\]", first)
+    assert len(set(tags)) == 2 and second == f"Aux {tags[0]}, aux {tags[1]}."
 
 
 def test_a_first_name_alone_gets_the_pseudonym_first_name_and_its_gender():
@@ -251,3 +284,19 @@ def test_a_member_named_like_a_town_stays_a_person():
     result = pseudonymise(_group([("Nancy Martin", "Bonjour"), ("Paul Roche", "Merci Nancy, on se voit au lycée Jean Jaurès, à Toulouse")]))
     first = result.key.set_index("original").loc["Nancy Martin", "pseudo_first"]
     assert result.segments["text"].iloc[1] == f"Merci {first}, on se voit au lycée [LIEU_01], à Toulouse"
+
+
+def test_the_dictionary_is_kept_in_the_cache_folder_and_read_back(tmp_path):
+    built = nlp.dictionary(cache_dir=tmp_path)
+    files = list(tmp_path.glob("dictionnaire-*.txt"))
+    assert len(files) == 1 and files[0].read_text(encoding="utf-8").count("\n") + 1 == len(built)
+    files[0].write_text("orme\normes", encoding="utf-8")  # read back, not rebuilt
+    nlp.dictionary.cache_clear()
+    assert nlp.dictionary(cache_dir=tmp_path) == {"orme", "ormes"}
+    nlp.dictionary.cache_clear()
+
+
+def test_the_dictionary_has_the_plurals_of_nouns_but_not_of_names():
+    words = nlp.dictionary()
+    assert {"ormes", "tilleuls", "bouleaux", "genets", "canaux", "bois"} <= words
+    assert not {"gilles", "denis"} & words

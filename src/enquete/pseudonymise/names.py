@@ -14,7 +14,6 @@ from functools import lru_cache
 from enquete.datafiles import package_yaml
 from enquete.words import fold
 
-TITLES = {"m", "mme", "mlle", "monsieur", "madame", "mademoiselle", "dr", "docteur", "me", "mr", "mrs", "ms"}
 NAME_TOKEN = re.compile(r"[A-ZÀ-Þ][\w'’\-]*\.?|(?:de|du|da|van|von|el|ben|le|la|dos|das|di)(?=\s+[A-ZÀ-Þ])")
 INITIALS = re.compile(r"^(?:[A-ZÀ-Þ]\.?\s?){1,3}$")
 PARTICLES = {"de", "du", "da", "van", "von", "el", "ben", "le", "la", "dos", "das", "di"}
@@ -67,16 +66,37 @@ class ParsedName:
     initials: str = ""
 
 
-TITLE = re.compile(r"^\s*((?i:m\.|mme\.?|mlle\.?|monsieur|madame|mademoiselle|dr\.?|docteur|me|mr\.?|mrs\.?|ms\.?))\s+")
-#: The gender a title says: "Monsieur Rachid Amrani" is a man whatever the name lists know.
-TITLE_GENDER = {"m": "m", "monsieur": "m", "mr": "m", "mme": "f", "madame": "f", "mlle": "f", "mademoiselle": "f", "mrs": "f", "ms": "f"}
-#: A title written before a name in running text.
-TITLE_BEFORE = re.compile(r"(?<![\w])(M\.|Mr\.?|Monsieur|Mme\.?|Madame|Mlle\.?|Mademoiselle|Mrs\.?|Ms\.?)[ \u00a0\u202f]+(?=[A-ZÀ-Þ])", re.IGNORECASE)
+@lru_cache(maxsize=1)
+def titles() -> dict[str, str]:
+    """Titles written before a name (folded, without their full stop) → the gender they say
+    ('m', 'f' or '': "Prof.", "Dr"), from noms.yaml."""
+    data = package_yaml("enquete.pseudonymise", "noms.yaml")["titles"]
+    return {fold(t.rstrip(".")): ("" if gender == "none" else gender) for gender, words in data.items() for t in words.split()}
+
+
+def _title_pattern(genders: str) -> str:
+    """The titles as written (and folded), a full stop after them (required after one letter: "M.")."""
+    data = package_yaml("enquete.pseudonymise", "noms.yaml")["titles"]
+    written = {w.rstrip(".") for gender, words in data.items() if gender in genders for t in words.split() for w in (t, fold(t))}
+    return "|".join(rf"{re.escape(t)}\." if len(t) == 1 else rf"{re.escape(t)}\.?" for t in sorted(written, key=len, reverse=True))
+
+
+@lru_cache(maxsize=1)
+def _title_regexes() -> tuple[re.Pattern, re.Pattern]:
+    """(a title opening a name as written, a gendered title before a name in running text)."""
+    opening = re.compile(rf"^\s*((?i:{_title_pattern(('m', 'f', 'none'))}))\s+")
+    before = re.compile(rf"(?<![\w])({_title_pattern(('m', 'f'))})[ \u00a0\u202f]+(?=[A-ZÀ-Þ])", re.IGNORECASE)
+    return opening, before
+
+
+def is_title(word: str) -> bool:
+    """A title ("Prof.", "Mme", "Dr"): never a name, nor a part of one."""
+    return fold(word.rstrip(".")) in titles()
 
 
 def title_gender(title: str) -> str:
     """'m', 'f' or '' for a title as written ("Mme", "M.", "Monsieur")."""
-    return TITLE_GENDER.get(fold(title.rstrip(".")), "")
+    return titles().get(fold(title.rstrip(".")), "")
 TITLE_FORMS = ("Mme", "M.", "Madame", "Monsieur", "Mlle", "madame", "monsieur")
 
 
@@ -84,7 +104,7 @@ def parse_name(text: str) -> ParsedName:
     """Split a name as written into title, first name and surname (emoji, roles dropped)."""
     text = re.sub(r"\([^)]*\)", " ", text)
     title = ""
-    m = TITLE.match(text)
+    m = _title_regexes()[0].match(text)
     if m:
         title, text = m.group(1), text[m.end() :]
     tokens = NAME_TOKEN.findall(text)
@@ -181,10 +201,11 @@ class People:
         alternatives = sorted((f for f in forms if len(f) > 1), key=len, reverse=True)
         if not alternatives:
             return
-        titled = re.compile(TITLE_BEFORE.pattern + r"(" + "|".join(map(re.escape, alternatives)) + r")(?![\w])", re.IGNORECASE)
+        before = _title_regexes()[1]
+        titled = re.compile(before.pattern + r"(" + "|".join(map(re.escape, alternatives)) + r")(?![\w])", re.IGNORECASE)
         votes: dict[int, dict[str, int]] = {}
         for text in texts:
-            if not TITLE_BEFORE.search(text):
+            if not before.search(text):
                 continue
             for m in titled.finditer(text):
                 person = forms.get(m.group(2)) or next((p for f, p in forms.items() if f.lower() == m.group(2).lower()), None)

@@ -91,6 +91,14 @@ BIRTH_DATE = re.compile(
     rf"(?i:\b(?:née?s?|date\s+de\s+naissance\s*:?)\s+(?:le\s+)?)"
     rf"(\d{{1,2}}(?:er)?\s+(?i:{_MONTHS})\s+\d{{4}}|\d{{1,2}}[/.-]\d{{1,2}}[/.-]\d{{2,4}})"
 )
+#: The folders of a file's path ("C:\\Users\\marie.dupont\\Documents\\", "/home/marie/", "file:///Users/marie/"),
+#: as noScribe writes the audio file in its header: a home folder is named after its user. A
+#: drive, a network share or a system's top folder opens it; the file's own name after it is left.
+FOLDERS = re.compile(
+    r"(?<![\w.:/\\~-])(?:file:/{2,3})?"
+    r"(?:[A-Za-z]:[\\/]|\\\\(?=\w)|/(?=(?:home|Users|mnt|media|Volumes|run|var|tmp|data|srv|opt|root|private|net|nfs|afs|export|storage|sdcard)/))"
+    r"(?:(?![^\s\\/]*\.\w{1,5}\s)[^\\/\s<>\"|?*:()\[\]][^\\/\n<>\"|?*:()\[\]]{0,80}?[\\/])+"  # not "x.mp3 et puis/"
+)
 MENTION = re.compile(r"@\u2068?([^\s\u2069@][^@\n\u2069]{0,40}?)\u2069|@(\+?\d[\d ]{7,16}\d|[\w\-]{2,30})")
 
 

@@ -19,7 +19,7 @@ from enquete.words import fold
 _CAP = r"[A-ZÀ-Þ][\w'’]+"
 WORDS = re.compile(r"[^\W\d_][\w-]*")
 _S = r"[ \t\u00a0\u202f]"  # a space within a line
-_PARTICLE = rf"(?:de{_S}+la|de{_S}+l['’]|d['’]|de|du|des)"
+_PARTICLE = rf"(?:de{_S}+la|de{_S}+l['’]|d['’]|de|du|des|les|aux)"  # "résidence Les Ormes": the name is "Ormes"
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,7 @@ class PlaceWords:
     compound: re.Pattern  # Saint-X, X-de-Y
     not_persons: frozenset[str]
     first_words: frozenset[str]  # the place words' first words, lower case: where a named place may start
+    articles: frozenset[str]  # the connectors of place names ("les", "des", "aux"), folded
 
 
 @lru_cache(maxsize=1)
@@ -42,7 +43,8 @@ def place_words() -> PlaceWords:
         rf"(?<![\w\-])(?:(?i:{saints})-{_CAP}(?:-[\w'’]+)*|{_CAP}(?:-(?:{connectors})(?:-|['’]){_CAP})+(?:-[\w'’]+)*)(?![\w\-])"
     )
     first_words = frozenset(w.split()[0].lower() for w in data["place_words"])
-    return PlaceWords(named, compound, frozenset(fold(w) for w in data["not_persons"]), first_words | {f"{w}s" for w in first_words})
+    return PlaceWords(named, compound, frozenset(fold(w) for w in data["not_persons"]), first_words | {f"{w}s" for w in first_words},
+                      frozenset(fold(w) for w in data["connectors"]))
 
 
 def place_spans(text: str) -> list[tuple[int, int, bool]]:

@@ -1,5 +1,6 @@
 """Replacing personal data in a text, for a known set of people: names (every form of each
-person), phones, emails, addresses, dwellings, door codes, birth dates, denied words."""
+person), phones, emails, addresses, dwellings, door codes, birth dates, the folders of a
+file's path, denied words."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from collections.abc import Iterable
 
 from enquete.labels import is_role_label
 from enquete.pseudonymise import patterns
-from enquete.pseudonymise.names import People, Person, fold, name_lists, pseudonym_for
-from enquete.pseudonymise.places import not_a_person, place_spans
+from enquete.pseudonymise.names import People, Person, fold, is_title, name_lists, pseudonym_for
+from enquete.pseudonymise.places import not_a_person, place_spans, place_words
 
 TAGS = {
     "PHONE": "[TÉLÉPHONE]",
@@ -22,8 +23,19 @@ TAGS = {
     "BIRTH_DATE": "[DATE_NAISSANCE]",
     "MASKED": "[MASQUÉ]",
     "PLACE": "[LIEU_{:02d}]",
+    "PATH": "",  # a file's folders are dropped, its name is kept: "C:\\Users\\marie\\E04.mp3" → "E04.mp3"
 }
 LETTERS = re.compile(r"[^\W\d_]+")
+#: After a name: no letter, nor a lower-case part joined by a hyphen ("Wo-bbu-ffet" is a word, not
+#: the name "Wo"; "Resume-Dmitry-Starkov" holds names).
+NAME_END = r"(?![\w])(?![-‐][a-zà-ÿ])"
+#: What decorates a display name without being part of it: emoji, a tilde, stars ("John Doe 🤓", "~ Nadia").
+DECORATION = re.compile(r"^[^\w(]+|[^\w.)]+$")
+
+
+def undecorated(name: str) -> str:
+    """A display name without its emoji and marks ("John Doe 🤓" → "John Doe")."""
+    return DECORATION.sub("", name)
 
 
 class Replacer:
@@ -31,30 +43,26 @@ class Replacer:
 
     def __init__(
         self, people: People, style: str, allow: Iterable[str], deny: Iterable[str], lowercase_words: frozenset[str] = frozenset(),
-        words_of_language: frozenset[str] = frozenset(),
+        words_of_language: frozenset[str] = frozenset(), function_words: frozenset[str] = frozenset(),
     ):
         """``lowercase_words``: words the corpus uses in lower case; ``words_of_language``: the
-        dictionary. A surname that is one of them ("Petit", "Roux") is only replaced next to a
-        first name or a title; a first name is replaced in lower case ("nadia") only when it
-        is no word of the language ("claire", "noël" stay)."""
+        dictionary; ``function_words``: those of French and of the languages chats are written
+        in ("keine", "vielleicht": :func:`enquete.nlp.function_words`).
+
+        Which forms of a person are replaced (:meth:`_replaced_forms`): the names as written
+        (a sender's display name, a speaker label, a name given), case as written, whole
+        words; a single word of a name alone only when it is a name, not a word of the
+        language ("Test", "Keine", "Vielleicht" stay, and a title: "Prof." of "Prof. Oak");
+        a first name in lower case ("nadia") only when the name lists know it and it is no
+        word of the language ("claire", "noël" stay)."""
         self.people, self.style = people, style
-        variants: dict[str, tuple[Person, str]] = {}
-        lists = name_lists()
-        ordinary = lowercase_words | words_of_language
-        for form, person in people.forms().items():
-            if len(form) < 2 or is_role_label(form) or form in people.places:
-                continue
-            if form == person.last and form not in person.forms and fold(form) in ordinary:
-                continue
-            if form == person.first and form not in person.forms and not_a_person(form):
-                continue  # "Noël" alone is Christmas, even when Noël Martin is in the corpus
-            variants.setdefault(form, (person, form))
-            if form == person.first and fold(form) not in lists.ambiguous and fold(form) not in words_of_language:
-                variants.setdefault(form.lower(), (person, form))
-                variants.setdefault(fold(form), (person, form))
+        self.ordinary = lowercase_words | words_of_language
+        self.words_of_language = words_of_language
+        self.written_as_words = lowercase_words | function_words  # never a name alone, not even a display name
+        variants = self._replaced_forms(people)
         self.variants = variants
         alternatives = sorted(variants, key=len, reverse=True)
-        self.names = re.compile(r"(?<![\w])(" + "|".join(map(re.escape, alternatives)) + r")(?![\w])") if alternatives else None
+        self.names = re.compile(r"(?<![\w])(" + "|".join(map(re.escape, alternatives)) + r")" + NAME_END) if alternatives else None
         # a name can only match where the text holds the letters it starts with: a cheap test first
         starts = [LETTERS.match(a) for a in alternatives]
         self.first_words = None if not all(starts) else frozenset(m.group() for m in starts)
@@ -62,7 +70,7 @@ class Replacer:
         self.deny = patterns.any_phrase(deny)
         self.folded = {fold(v): pv for v, pv in variants.items() if len(v) > 2}
         self.anonymous = {f: p for p in people.persons if not (p.first or p.last or p.initials) for f in p.forms}
-        self.ordinary = ordinary
+        self.members = {f: p for p in people.persons for f in p.forms}  # each name as given → its person
         # places: towns kept, named places (after a place word) given a numbered tag, the same everywhere
         self.places = dict(people.places)
         names = sorted(self.places, key=len, reverse=True)
@@ -71,12 +79,51 @@ class Replacer:
         for name in sorted(n for n, kind in self.places.items() if kind == "named"):
             self._place_tag(name)
 
+    def _replaced_forms(self, people: People) -> dict[str, tuple[Person, str]]:
+        """Form as searched in texts → (person, form it stands for)."""
+        variants: dict[str, tuple[Person, str]] = {}
+        self.kept_words: dict[str, Person] = {}  # words of a member's name kept where written alone ("Test")
+        lists = name_lists()
+        articles = place_words().articles
+        for written, person in people.forms().items():
+            form = undecorated(written) if person.first or person.last else written  # a phone number keeps its "+"
+            if len(form) < 2 or is_role_label(form) or form in people.places or is_title(form):
+                continue
+            if " " not in form and not self._name_alone(form, person):
+                if person.sources & {"speaker", "names"} and form in {person.first, person.last, *map(undecorated, person.forms)}:
+                    self.kept_words[form] = person
+                continue
+            words = [fold(w) for w in LETTERS.findall(form) if fold(w) not in articles]
+            if form == person.last and form not in person.forms and words and all(w in self.ordinary for w in words):
+                continue  # "Les Ormes" (a sender "Nadia Les Ormes"): only with the first name
+            variants.setdefault(form, (person, form))
+            if form == person.first and lists.is_first_name(form) and fold(form) not in lists.ambiguous | self.words_of_language:
+                variants.setdefault(form.lower(), (person, form))
+                variants.setdefault(fold(form), (person, form))
+        return variants
+
+    def _name_alone(self, word: str, person: Person) -> bool:
+        """Whether one word of a person's name is replaced wherever it is written alone: a name
+        the user gave, a known first name ("Pierre", not "Noël" alone), a display name the corpus
+        never writes as an ordinary word ("Bob", not "Test", "Vielleicht"), a part of a name that
+        is no word of the language ("Wobbuffet", "Benali", not "Petit", "Keine", "Prof.")."""
+        if "names" in person.sources and word in person.forms:
+            return True
+        if name_lists().is_first_name(word):
+            return word in person.forms or not not_a_person(word)
+        key = fold(word.rstrip("."))
+        if key in self.written_as_words:
+            return False
+        return word in person.forms or key not in self.ordinary
+
     def _place_tag(self, name: str) -> str | None:
-        """The tag of a named place (None: kept, for a name made of words of the language, "rue de la République")."""
+        """The tag of a named place (None: kept, for a name made of words of the language, "rue de la République";
+        not a plural, which names an estate: "résidence des Tilleuls" is tagged)."""
         key = fold(name)
         if key not in self.place_tags:
-            words = re.findall(r"[^\W\d_]+", name)
-            if all(fold(w) in self.ordinary or fold(w) in ("de", "du", "des", "la", "le", "l", "d") for w in words):
+            words = [fold(w) for w in re.findall(r"[^\W\d_]+", name)]
+            articles = place_words().articles
+            if all(w in articles or (w in self.ordinary and not (w[-1] in "sx" and w[:-1] in self.ordinary)) for w in words):
                 return None
             self.place_tags[key] = TAGS["PLACE"].format(len(self.place_tags) + 1)
         return self.place_tags[key]
@@ -118,6 +165,8 @@ class Replacer:
 
         allowed = [m.span() for m in self.allow.finditer(text)] if self.allow else []
         digits = patterns.DIGIT.search(text) is not None  # patterns that need a character the text lacks are skipped
+        for m in patterns.FOLDERS.finditer(text) if "/" in text or "\\" in text else ():
+            add(*m.span(), "PATH", TAGS["PATH"])
         for m in patterns.EMAIL.finditer(text) if "@" in text else ():
             add(*m.span(), "EMAIL", TAGS["EMAIL"])
         for m in patterns.URL.finditer(text) if "http" in text or "www." in text else ():
@@ -174,7 +223,12 @@ class Replacer:
             return label
         if label in self.anonymous:
             return pseudonym_for(self.anonymous[label], "", self.style)
-        return self.replace(label)[0]
+        new, done = self.replace(label)
+        person = self.members.get(label)
+        if person is not None and not any(entity == "PERSON" for entity, _, _ in done):  # "Test": a sender, not a word to replace
+            name = undecorated(label) or label
+            return label.replace(name, pseudonym_for(person, name, self.style))
+        return new
 
     def loose(self, text: str) -> str:
         """Replace names in identifiers and file names, ignoring case, accents and separators."""
