@@ -188,11 +188,14 @@ def corpus_info(corpus: Annotated[Path, typer.Argument(help="Dossier du corpus (
 
 @app.command("settings")
 def settings_command(
-    corpus: Annotated[Path | None, typer.Argument(help="Dossier du corpus (défaut : les valeurs par défaut d'enquete).")] = None,
+    corpus: Annotated[Path | None, typer.Argument(help="Dossier du corpus (défaut : le dossier courant s'il a un corpus.yaml, sinon les valeurs par défaut d'enquete).")] = None,
 ) -> None:
     """Lister les réglages : valeur, origine (défaut, corpus.yaml) et rôle."""
+    from enquete.corpus import MANIFEST_NAME
     from enquete.study import Study
 
+    if corpus is None and Path(MANIFEST_NAME).is_file():
+        corpus = Path(".")
     with user_errors():
         study = Study(corpus) if corpus else Study.outside_corpus(Path.cwd())
         table = study.settings_table()

@@ -89,8 +89,13 @@ class ReportConfig(_Model):
     subtitle: str = ""
     authors: list[str] = Field(default_factory=list)
     organisation: str = ""
-    date: str = ""
+    date: str = ""  # free text (« septembre 2022 »); an unquoted YAML date is read as its ISO text
     context: str = ""
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _date_as_text(cls, value: Any) -> Any:
+        return value.isoformat() if isinstance(value, dt.date) else value
 
 
 class Manifest(_Model):

@@ -156,7 +156,7 @@ def _document_lines(doc: dict) -> list[str]:
     kind = doc["kind"]
     if not doc["read"]:
         return [f"  - file: {_q(doc['file'])}      # non lu : voir enquete corpus info", f"    id: {_q(doc['id'])}", "    initiative: initiative_1"]
-    seen = f"{KIND_WORDS.get(kind, kind)}, {doc['segments']} segments"
+    seen = f"{KIND_WORDS.get(kind, kind)}, {doc['segments']} segment(s)"
     if doc["speaker_count"]:
         seen += f", {doc['speaker_count']} locuteur(s)"
     lines = [f"  - file: {_q(doc['file'])}      # {seen}", f"    id: {_q(doc['id'])}"]
