@@ -78,14 +78,17 @@ def _group_name(document, rows: pd.DataFrame) -> str:
 
 
 def _places(segments: pd.DataFrame, model: str) -> list[str]:
-    """Places the texts name more than once (spaCy's LOC entities), most named first."""
+    """Places the texts name more than once (spaCy's LOC entities), most named first; never a
+    speaker label or a code ("S00", "SPEAKER_01", "INV")."""
     from enquete import nlp
+    from enquete.labels import is_role_label
 
     texts = [t for t in segments["text"].dropna().unique().tolist() if any(c.isupper() for c in t[1:])]
     counts: Counter[str] = Counter()
     for tagged in nlp.tag(texts, model):
         counts.update(tagged.span(e.start, e.end) for e in tagged.ents if e.label_ == "LOC")
-    return [place for place, n in counts.most_common() if n > 1 and len(place) > 2][:MAX_PLACES]
+    speakers = set(segments["speaker"].dropna())
+    return [place for place, n in counts.most_common() if n > 1 and len(place) > 2 and place not in speakers and not is_role_label(place)][:MAX_PLACES]
 
 
 def _q(value) -> str:
