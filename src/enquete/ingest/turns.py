@@ -250,6 +250,7 @@ class Layout:
     speakers: int = 0
     roles: str = ""  # how the roles were decided
     uncertain: str = ""  # why the decision is uncertain (empty when it is not)
+    declared: dict[str, str] = field(default_factory=dict)  # speaker -> role, as the file's structure declares them
     notes: list[str] = field(default_factory=list)
 
 
@@ -360,6 +361,7 @@ def build_turns(lines: list[Line], interviewer: list[str]) -> tuple[list[Turn], 
         current = Turn(label, rest, start, "turn", line.cue)
         turns.append(current)
     layout = _layout(lines, heads, accepted, turns)
+    layout.declared = {line.speaker: line.role for line in lines if line.speaker and line.role}
     announced = announced_speakers(lines)
     if announced is not None and announced != layout.speakers:
         layout.notes.append(f"l'en-tête annonce {announced} locuteur(s), {layout.speakers} trouvé(s) : à vérifier")
@@ -399,9 +401,9 @@ def _layout(lines: list[Line], heads: list[Head], accepted: set[str], turns: lis
 def assign_roles(turns: list[Turn], interviewer: list[str], layout: Layout) -> list[str]:
     """interviewer / respondent per turn (unknown for other rows); records the decision in ``layout``.
 
-    corpus.yaml's ``interviewer:`` labels decide; else role words in the labels
-    ("Enquêtrice", "Q", "Chercheur"); else, with several speakers, the cues a person would
-    use (:func:`likely_interviewer`).
+    corpus.yaml's ``interviewer:`` labels decide; else the roles the file declares (CHAT's
+    ``@Participants``); else role words in the labels ("Enquêtrice", "Q", "Chercheur"); else,
+    with several speakers, the cues a person would use (:func:`likely_interviewer`).
     """
     speakers = list(dict.fromkeys(t.speaker for t in turns if t.type == "turn" and t.speaker))
     keys = {s: role_keys(s) for s in speakers}
@@ -413,15 +415,19 @@ def assign_roles(turns: list[Turn], interviewer: list[str], layout: Layout) -> l
         layout.roles = "corpus.yaml"
         if not interviewers and speakers:
             layout.notes.append(f"aucun des locuteurs indiqués comme enquêteur ({', '.join(interviewer)}) n'apparaît")
-    if not interviewers:
+    declared = not interviewers and speakers and set(speakers) <= set(layout.declared)
+    if declared:  # the file says who is who: nobody asking is its answer too (a child and its mother)
+        interviewers = {s for s in speakers if layout.declared[s] == "interviewer"}
+        layout.roles = "en-tête"
+    if not interviewers and not declared:
         interviewers = {s for s, k in keys.items() if k & words.interviewer}
         layout.roles = "libellés" if interviewers else layout.roles
-    if not interviewers and len(speakers) == 2:
+    if not interviewers and not declared and len(speakers) == 2:
         answering = [s for s, k in keys.items() if k & words.respondent]
         if len(answering) == 1:
             interviewers = set(speakers) - set(answering)
             layout.roles = "libellés"
-    if not interviewers and len(speakers) >= 2:
+    if not interviewers and not declared and len(speakers) >= 2:
         asker, layout.uncertain = likely_interviewer(turns, speakers)
         interviewers = {asker} if asker else set()
         layout.roles = "déduit"
