@@ -118,11 +118,13 @@ def _yaml(root: Path, found: dict) -> str:
         "documents:",
     ]
     for doc in found["documents"]:
-        lines += _document_lines(doc)
-    rejected = [] if found["rejects"] is None else sorted(set(found["rejects"]["source_path"].dropna()))
-    if rejected:
-        lines += ["", "# Fichiers qu'enquete n'a pas pu lire (la raison : enquete corpus info) ; à exclure, ou à corriger :", "exclude:"]
-        lines += [f"  - {_q(path)}" for path in rejected]
+        if doc["read"]:
+            lines += _document_lines(doc)
+    unread = [doc["file"] for doc in found["documents"] if not doc["read"]]
+    if unread:
+        reasons = {} if found["rejects"] is None else dict(zip(found["rejects"]["source_path"], found["rejects"]["reason"]))
+        lines += ["", "# Fichiers qu'enquete n'a pas pu lire, avec la raison : corrigez-les et retirez-les d'ici pour les lire.", "exclude:"]
+        lines += [f"  - {_q(path)}      # {' '.join(str(reasons.get(path, 'illisible')).split())}" for path in unread]
     places = found["places"]
     lines += [
         "",
@@ -157,8 +159,6 @@ def _yaml(root: Path, found: dict) -> str:
 
 def _document_lines(doc: dict) -> list[str]:
     kind = doc["kind"]
-    if not doc["read"]:
-        return [f"  - file: {_q(doc['file'])}      # non lu : voir enquete corpus info", f"    id: {_q(doc['id'])}", "    initiative: initiative_1"]
     seen = f"{KIND_WORDS.get(kind, kind)}, {doc['segments']} segments"
     if doc["speaker_count"]:
         seen += f", {doc['speaker_count']} locuteur(s)"
