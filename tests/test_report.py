@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from enquete.cli import app
 from enquete.codebook import load_codebook
 from enquete.report import ReportError, check_template
-from tests.conftest import DEMO, FIXTURES, small_corpus
+from tests.conftest import FIXTURES, small_corpus
 
 pytestmark = pytest.mark.slow  # full runs of the demo corpus, the PDF rendering
 
@@ -69,8 +69,8 @@ def test_report_structure(demo_run):
     attributions = [p.text for p in document.paragraphs if p.text.startswith("— E") or p.text.startswith("— WA")]
     assert any("habitante motrice, Les Voisins du Square" in a for a in attributions)
     text = "\n".join(p.text for p in document.paragraphs)
-    assert ("Le corpus réunit 12 entretiens (265 réponses codées), 4 groupes WhatsApp (808 messages de membres), 1 groupe de réseau "
-            "social (15 messages de membres), 1 carnet d'observation (11 notes) et 2 documents (12 passages), autour de 4 initiatives "
+    assert ("Le corpus réunit 12 entretiens (265 réponses codées), 4 groupes WhatsApp (808 messages de membres codés), 1 groupe de réseau "
+            "social (15 messages de membres codés), 1 carnet d'observation (11 notes) et 2 documents (12 passages), autour de 4 initiatives "
             "d'habitants.") in text  # every source the corpus holds
 
 

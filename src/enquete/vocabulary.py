@@ -8,6 +8,7 @@ language it was written in.
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -48,6 +49,16 @@ def percent(share: float, language: str = "fr", digits: int = 0) -> str:
     """A share (0..1) as a percentage: "12\u202f%" in French (narrow no-break space), "12%" in English."""
     value = number(100 * share, language, digits)
     return f"{value}{NARROW_NBSP}%" if language == "fr" else f"{value}%"
+
+
+def long_date(value: str, language: str = "fr") -> str:
+    """A date as a title page writes it: « 3 décembre 2026 », "3 December 2026" (text that is
+    not an ISO date is kept as written)."""
+    try:
+        day = dt.date.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    return f"{day.day}{'er' if day.day == 1 and language == 'fr' else ''} {_vocabulary()['months'][language][day.month - 1]} {day.year}"
 
 
 EXCEL_FORMATS = {"percent": {"fr": '0.0"\u202f"%', "en": "0.0%"}, "decimal": {"fr": "0.00", "en": "0.00"}, "integer": {"fr": "#,##0", "en": "#,##0"}}

@@ -27,7 +27,7 @@ from enquete.report import trust
 from enquete.report.writer import Texts, Writer
 from enquete.schema import code_indicators
 from enquete.settings import DEFAULTS, REPORT_SECTIONS
-from enquete.vocabulary import internal
+from enquete.vocabulary import internal, long_date
 
 #: The corpus's sources in the order the report names them, with the unit each one is coded in.
 #: Column widths (cm) of a factor's table by initiative, by its number of columns (with or without corrected shares).
@@ -65,7 +65,7 @@ def _title_page(w: Writer, data: ReportData) -> None:
     w.para(data.title or w.t("default_title"), "Title")
     if data.subtitle:
         w.para(data.subtitle, "Subtitle")
-    for line in (", ".join(data.authors), data.organisation, data.date or dt.date.today().isoformat()):
+    for line in (", ".join(data.authors), data.organisation, long_date(data.date or dt.date.today().isoformat(), data.language)):
         if line:
             w.para(line)
     w.para(w.t("pseudonymised_note"), italic=True)
@@ -326,7 +326,7 @@ def _topics(w: Writer, data: ReportData, numbers: dict) -> None:
     w.figure(data.figures / "carte_themes.png", t("fig_topic_map"), _next(numbers, "figure"))
     labels = data.codebook.labels(data.language)
     factor = [
-        "" if pd.isna(code) else t("main_factor", factor=labels[code], part=t.percent(share))
+        t("no_main_factor") if pd.isna(code) else t("main_factor", factor=labels[code], part=t.percent(share))
         for code, share in zip(themes["main_factor"], themes.get("main_share", pd.Series(float("nan"), index=themes.index)))
     ]
     frame = pd.DataFrame(

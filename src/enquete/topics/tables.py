@@ -21,11 +21,12 @@ def align(topic_table: pd.DataFrame, by_factor: pd.DataFrame, coded: pd.DataFram
     factors table shows), that share, and its lift against the factor's share in the corpus."""
     base = code_indicators(coded.reindex(columns=["codes"])["codes"].dropna(), codes).mean().clip(lower=1e-9)
     shares = by_factor.set_index("topic")[codes]
-    best = shares.idxmax(axis=1)
+    best = shares.idxmax(axis=1).where(shares.max(axis=1) > 0)  # a topic none of whose segments is coded has none
     table = topic_table.copy()
     table["main_factor"] = table["topic"].map(best)
-    table["main_share"] = [round(float(shares.loc[t, best[t]]), 4) if t in shares.index else np.nan for t in table["topic"]]
-    table["lift"] = [round(float(shares.loc[t, best[t]] / base[best[t]]), 3) if t in shares.index else np.nan for t in table["topic"]]
+    found = [t in shares.index and pd.notna(best[t]) for t in table["topic"]]
+    table["main_share"] = [round(float(shares.loc[t, best[t]]), 4) if ok else np.nan for t, ok in zip(table["topic"], found)]
+    table["lift"] = [round(float(shares.loc[t, best[t]] / base[best[t]]), 3) if ok else np.nan for t, ok in zip(table["topic"], found)]
     return table
 
 
