@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+import matplotlib.dates as mdates
 import pandas as pd
 import pytest
 
@@ -206,3 +207,19 @@ def test_segments_of_no_known_initiative_get_a_column_of_their_own():
     coded = coded_table().assign(initiative=None)
     fig = figures.heatmap_by_initiative(analyse(coded, CODEBOOK)["facteurs_par_initiative"], CODEBOOK)
     assert any(label.get_text().startswith("initiative non précisée") for label in fig.axes[0].get_xticklabels())
+
+
+def test_each_group_of_the_weekly_activity_has_its_own_time_axis():
+    """A three-week group beside one of ten years: its panel spans its own weeks (the newcomer's
+    figure 5 put every group on one 2016–2026 axis), with French dates on every panel."""
+    short = pd.DataFrame({"group": "court", "week": pd.date_range("2026-01-26", periods=3, freq="W-MON"), "messages": [5, 2, 4]})
+    long = pd.DataFrame({"group": "long", "week": pd.date_range("2016-08-01", "2026-01-26", freq="W-MON"), "messages": 1})
+    fig = figures.activity_timeline(pd.concat([short, long], ignore_index=True))
+    first, second = fig.axes[:2]
+    low, high = (mdates.num2date(x) for x in first.get_xlim())
+    assert (high - low).days < 60 and low.year == 2026 - (low.month == 12)
+    assert (mdates.num2date(second.get_xlim()[1]) - mdates.num2date(second.get_xlim()[0])).days > 3000
+    fig.canvas.draw()
+    labels = " ".join(t.get_text() for t in first.get_xticklabels())
+    assert "février" in labels and not any(month in labels for month in ("Feb", "Jan"))
+    assert max(bar.get_height() for bar in first.patches) == 5

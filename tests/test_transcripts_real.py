@@ -15,6 +15,7 @@ from collections import Counter
 import pandas as pd
 import pytest
 
+from enquete.errors import ReadingWarning
 from enquete.ingest import read_transcript
 from enquete.schema import document_text, validate_segments
 from tests.conftest import FIXTURES, reading_warnings
@@ -64,6 +65,12 @@ EXPECTED = {
     "pseudobsidian_juste_leblanc.html": (12, ("S00", "S01"), "S01", 88.08, 133.25, "inline"),
     "entretien_conventions_fr.txt": (24, ("Enquêtrice", "Habitante"), "Enquêtrice", None, None, "inline"),
     "entretien_residences_fr.txt": (10, ("Enquêteur", "Mme Diallo"), "Enquêteur", None, None, "inline"),
+    # the labels written in the cues, not the voice tags; nobody is an interviewer in this film dialogue: the cues' pick
+    "noscribe_fight_club_fr.vtt": (18, ("S00", "S01", "S02"), "S02", 0.53, 70.176, "inline"),
+    "pseudobsidian_entretien_02.cha": (8, ("INV", "PAR"), "INV", None, None, "format"),
+    "talkbank_french_child_speech.cha": (2, ("SOF",), None, 2.93, 9.996, "format"),
+    "talkbank_fra_conversation.cha": (5, ("CHI", "CHR"), "CHR", None, None, "format"),
+    "talkbank_media_bullets.cha": (2, ("CHI", "MOT"), None, 2041.689, 5041.689, "format"),
 }
 
 
@@ -147,7 +154,7 @@ def test_every_word_of_the_file_is_kept(name):
     kept = _words("\n".join(df["text"]))
     labels = _words(" ".join(df["speaker"].dropna().unique()))
     missing = _words(_source_text(REAL / name)) - kept
-    assert set(missing) <= set(labels) | {"webvtt", "note"}, f"lost: {dict(missing)}"
+    assert set(missing) <= set(labels) | {"webvtt", "note", "utf", "begin", "end"}, f"lost: {dict(missing)}"  # CHAT's @UTF8, @Begin, @End
 
 
 def test_no_arrangement_of_lines_crashes_the_turn_builder_and_no_word_is_lost():
@@ -236,3 +243,68 @@ def test_diarization_letters_follow_corpus_yaml(tmp_path):
     document = Document(id="d", path=path, relpath=path.name, interviewer=["C"])
     df = read_transcript(path, document)
     assert df.loc[df["speaker_role"] == "interviewer", "speaker"].unique().tolist() == ["C"]
+
+
+def test_labels_written_in_noscribe_cues_win_over_their_voice_tags():
+    """fight_club.vtt: `<v S00>S01: ` then the words in the next cues; the file's three speakers,
+    every line in its speaker's turn (read from the file), times from the cues that carry words."""
+    df = _read("noscribe_fight_club_fr.vtt")
+    turns = df[df["message_type"] == "turn"]
+    said = list(zip(turns["speaker"], turns["text"]))
+    assert said[:6] == [
+        ("S00", "Après un combat, tout le reste de la vie prenait beaucoup moins d'importance."),
+        ("S01", "Qu'est-ce vous avez encore fichu hier soir ?"),
+        ("S00", "Quoi ?"),
+        ("S02", "On pouvait endurer n'importe quoi."),
+        ("S01", "Vous avez fini ces rapports ?"),
+        ("S02", "Tu pouvais choisir ton adversaire, qui tu prendrais ? (..)"),
+    ]
+    assert said[9] == ("S02", "Je prendrais mon père. (.)")
+    assert said[10][0] == "S00" and said[10][1].endswith("Il va dans une autre ville et il fonde une nouvelle famille.")
+    assert said[-1] == ("S01", "On a une génération d'hommes élevés par des femmes. (.) J'suis pas sûr qu'une autre femme soit la solution à nos problèmes.")
+    assert not turns["text"].str.contains(r"\bS0\d:").any()
+    assert turns["time_offset"].is_monotonic_increasing
+    assert df.attrs["reading"]["speakers"] == 3 and not df.attrs["reading"]["notes"]  # as « Détection des locuteurs : 3 » says
+
+
+def test_a_cue_is_split_at_a_written_label_and_a_header_that_announces_other_speakers_is_flagged(tmp_path):
+    path = tmp_path / "noscribe.vtt"
+    path.write_text(
+        "WEBVTT\n\nNOTE\nTranscrit avec noScribe vers. 0.7\n(Langue : French (fr) | Détection des locuteurs : 4 | Horodatage : 1)\n\n"
+        "1\n00:00:01.000 --> 00:00:03.000\n<v S00>S00: Vous habitez ici ?\n\n"
+        "2\n00:00:03.000 --> 00:00:06.000\n<v S00>S01: Depuis vingt ans. S00: Et la fête des voisins ?\n\n"
+        "3\n00:00:06.000 --> 00:00:09.000\n<v S00>S01: On la fait chaque année.\n",
+        encoding="utf-8",
+    )
+    with pytest.warns(ReadingWarning, match="annonce 4 locuteur.*2 trouvé.*à vérifier"):
+        df = read_transcript(path)
+    turns = df[df["message_type"] == "turn"]
+    assert list(zip(turns["speaker"], turns["text"])) == [
+        ("S00", "Vous habitez ici ?"), ("S01", "Depuis vingt ans."), ("S00", "Et la fête des voisins ?"), ("S01", "On la fait chaque année."),
+    ]
+
+
+def test_a_chat_transcript_keeps_its_conventions_roles_and_times():
+    """entretien_02.cha: main tiers are turns, word for word; @ headers and %com tiers are metadata;
+    @Participants says INV is the investigator."""
+    df = _read("pseudobsidian_entretien_02.cha")
+    turns = df[df["message_type"] == "turn"]
+    assert turns["text"].iloc[0] == "bonjour Marie, tu peux te présenter ?"
+    assert turns["text"].iloc[-1] == "oui (0.5) à Nancy (.) la ville (.) pas le prénom ."
+    assert (turns.groupby("speaker")["speaker_role"].first() == pd.Series({"INV": "interviewer", "PAR": "respondent"})).all()
+    meta = df.loc[df["message_type"] == "metadata", "text"].tolist()
+    assert "%com: PAR marque une hésitation avant de répondre" in meta and "@Location: Lyon" in meta
+    assert len(meta) == 9  # 7 headers (@Begin and @End mark, carry nothing) and 2 comments
+    assert df.attrs["reading"]["roles"] == "en-tête"
+
+
+def test_chat_bullets_become_times_and_tab_lines_continue_the_line_before():
+    df = _read("talkbank_french_child_speech.cha")
+    turns = df[df["message_type"] == "turn"]
+    assert turns["text"].tolist() == ["l'escargot dort parc(e) qu'il fait beau dehors .", "un nuage arrive et fait tomber la pluie !"]
+    assert turns["time_offset"].tolist() == [2.93, 9.996]
+    assert not df["text"].str.contains("\x15").any()
+    media = _read("talkbank_media_bullets.cha")
+    meta = media.loc[media["message_type"] == "metadata", "text"].tolist()
+    assert "@Comment:\tConstructs: inline_bullet, timing_annotation, text_with_bullets, text_with_bullets_and_pics, media bullets on dependent tiers, inline_pic" in meta
+    assert set(media["speaker_role"].dropna()) <= {"respondent", "unknown"}  # a child and its mother: nobody interviews

@@ -15,6 +15,7 @@ from enquete.ingest.common import document_for
 from enquete.ingest.whatsapp import count_lines
 from enquete.schema import validate_segments
 from tests.conftest import FIXTURES, reading_warnings
+from tests.test_whatsapp import lines_read
 
 REAL = FIXTURES / "real" / "whatsapp"
 
@@ -28,6 +29,7 @@ EXPECTED = {
     "WhatsR/germanandroidampm.txt": ({'location': 2, 'media': 3, 'system': 8, 'text': 37}, ('Alice', 'Bob', 'Carol', 'Dave', 'Mallory'), "2018-01-29 12:24", "2018-01-30 00:23", "android", "de"),
     "WhatsR/germanios24h.txt": ({'location': 2, 'media': 3, 'system': 8, 'text': 37}, ('Alice', 'Bob', 'Carol', 'Dave', 'Mallory'), "2018-01-29 12:24", "2018-01-30 00:13", "ios", "de"),
     "WhatsR/germaniosampm.txt": ({'location': 2, 'media': 3, 'system': 8, 'text': 37}, ('Alice', 'Bob', 'Carol', 'Dave', 'Mallory'), "2018-01-29 12:24", "2018-01-30 00:23", "ios", "de"),
+    "cas/Discussion WhatsApp avec Jardin partagé.txt": ({'text': 6, 'media': 1}, ('Hervé', 'Samia'), "2026-02-03 18:02", "2026-02-04 09:21", "ios", ""),
     "cas/Discussion WhatsApp avec AG Amicale.txt": ({'text': 4}, ('Ahmed Benali', 'Josiane Perret', 'Marie-Claire Dubois'), "2023-09-04 20:15", "2023-09-05 09:10", "android", ""),
     "cas/Discussion WhatsApp avec Résidences.txt": ({'text': 7}, ('Gardien Tilleuls', 'Josiane Perret', 'Karim (Peupliers)', 'Mme Diallo Acacias', 'Nadia Les Ormes'), "2024-03-12 18:02", "2024-03-12 18:31", "android", ""),
     "cas/Discussion WhatsApp avec Conseil citoyen.txt": ({'text': 5}, ('Hélène Morel', 'Rachid Amrani'), "2023-11-28 19:00", "2024-01-02 10:00", "android", ""),
@@ -102,10 +104,8 @@ def test_real_export_is_read_right(name):
     data = zipfile.ZipFile(path).read("_chat.txt") if path.suffix == ".zip" and "Fatima" in name else None
     if path.suffix == ".txt":
         data = path.read_bytes()
-    if data is not None:  # every line is in a message (the marker above a caption counts as its line)
-        captions = int((df["media"] & (df["message_type"] == "text")).sum())
-        lines = int(df["text"].str.count("\n").sum()) + len(df) + captions
-        assert lines == count_lines(data.replace(b"\r\n", b"\n"))
+    if data is not None:  # every line is in a message
+        assert lines_read(df, data) == count_lines(data.replace(b"\r\n", b"\n"))
 
 
 def test_a_chat_in_an_unknown_header_form_is_rejected_never_read_as_an_interview():
@@ -251,3 +251,25 @@ def test_run_reads_a_corpus_with_colliding_names(tmp_path):
         segments, rejects = ingest_corpus(corpus)
     assert len({d.id for d in corpus.documents}) == 6 and len(rejects) == 0
     assert segments["document_id"].nunique() == 6
+
+
+def test_attachment_notices_after_the_words_make_them_a_caption_and_no_message_ends_with_a_line_break():
+    """The files say: « Merci ! Voici le plan des parcelles < piece jointe : 00000001-PHOTO-….jpg > »,
+    two notices after « Deux photos des bacs », iOS's « Template.docx ‎<attached: 00000048-Template.docx> »,
+    « Wo-bbu-ffet » then two newlines at the end of pokemon.txt."""
+    garden = _read(REAL / "cas" / "Discussion WhatsApp avec Jardin partagé.txt")
+    assert garden["text"].iloc[1] == "Merci ! Voici le plan des parcelles"
+    assert (garden["attachment"].iloc[1], bool(garden["media"].iloc[1])) == ("00000001-PHOTO-2026-02-03-18-05-40.jpg", True)
+    assert garden["attachment"].iloc[4] == "00000003-PHOTO-2026-02-04-09-16-03.jpg; 00000004-PHOTO-2026-02-04-09-16-04.jpg"
+    assert garden["text"].iloc[4] == "Deux photos des bacs"
+    assert garden["message_type"].iloc[5] == "media" and garden["attachment"].iloc[5] == "00000005-AUDIO-2026-02-04-09-20-45.opus"
+    assert garden["text"].iloc[3] == "Les bacs sont montés, on a fini à midi\net il reste du terreau pour tout le monde."
+    assert garden["text"].iloc[-1] == "Super, à jeudi !"
+    musk = _read(REAL / "whats_json" / "WhatsApp Chat - Elon Musk (EN+Media).txt")
+    row = musk[musk["attachment"] == "00000048-Template.docx"]
+    assert row["text"].tolist() == ["Template.docx"] and row["media"].all()
+    assert _read(REAL / "whatstk" / "pokemon.txt")["text"].iloc[-1] == "Wo-bbu-ffet"
+    android = _read(REAL / "WhatsR" / "englishandroidampm.txt")
+    assert android["text"].iloc[-1] == "Maybe next time!"
+    assert "No idea, lets try it out!" in android["text"].tolist()  # the file writes « \u200eNo idea… »: WhatsApp's mark, not the member's
+    assert not android["text"].str.endswith("\n").any()

@@ -124,7 +124,8 @@ def corpus_init(
     with user_errors():
         path, found = init_corpus(corpus, places=places)
     documents = found["documents"]
-    console.print(f"{path} écrit : {len(documents)} document(s), {sum(not d['read'] for d in documents)} non lu(s), "
+    unread = sum(not d["read"] for d in documents)
+    console.print(f"{path} écrit : {len(documents) - unread} document(s) lu(s), {unread} illisible(s) mis dans « exclude » avec leur raison, "
                   f"{len(found['places'])} lieu(x) proposé(s) à garder.", highlight=False)
     console.print("Complétez-le (initiatives, dates, rôles), puis vérifiez : enquete corpus info " + str(corpus), highlight=False)
 
@@ -137,7 +138,7 @@ def corpus_info(corpus: Annotated[Path, typer.Argument(help="Dossier du corpus (
     from enquete.ingest import describe_reading, speaker_flags, speakers_by_document
     from enquete.schema import document_names
     from enquete.study import Study
-    from enquete.vocabulary import value_label
+    from enquete.vocabulary import number, value_label
 
     with user_errors():
         study = Study(corpus)
@@ -145,14 +146,16 @@ def corpus_info(corpus: Annotated[Path, typer.Argument(help="Dossier du corpus (
     loaded, reading, rejects = study.corpus, study.reading, study.rejects
     title = loaded.manifest.title or loaded.root.name
     console.print(f"[bold]{title}[/bold] ({loaded.root})")
-    if loaded.manifest.initiatives:
-        table = Table("initiative", "localisation", "création", "documents", "segments", title="Initiatives")
-        for ini in loaded.manifest.initiatives:
-            docs = [d for d in loaded.documents if d.initiative == ini.id]
-            n = int((segments["initiative"] == ini.id).sum()) if len(segments) else 0
-            table.add_row(ini.name, ini.localisation, str(ini.creation or ""), str(len(docs)), str(n))
-        console.print(table)
     read = {r["document_id"]: r for r in reading}
+    unread = [d for d in loaded.documents if d.id not in read]
+    if loaded.manifest.initiatives:
+        table = Table("initiative", "localisation", "création", "documents lus", "segments", title="Initiatives")
+        for ini in loaded.manifest.initiatives:
+            docs = sum(d.initiative == ini.id for d in loaded.documents if d.id in read)
+            refused = sum(d.initiative == ini.id for d in unread)
+            n = int((segments["initiative"] == ini.id).sum()) if len(segments) else 0
+            table.add_row(ini.name, ini.localisation, str(ini.creation or ""), str(docs) + (f" (+ {refused} rejeté(s))" if refused else ""), str(n))
+        console.print(table)
     table = Table("document", "type", "initiative", "segments", "locuteurs", "lecture", title="Documents")
     counts = segments.groupby("document_id").size() if len(segments) else {}
     kinds = segments.groupby("document_id")["source_type"].first() if len(segments) else {}
@@ -172,8 +175,9 @@ def corpus_info(corpus: Annotated[Path, typer.Argument(help="Dossier du corpus (
     sources = sources_in_words(per_source.to_dict())
     types = ", ".join(f"{value_label('message_type', kind, 'fr')} : {n}" for kind, n in by_type.items())
     console.print(
-        f"{len(loaded.documents)} documents ({sources or 'aucun lu'}), {len(segments)} segments "
-        f"({types}), {len(rejects)} rejet(s)"
+        f"{number(segments['document_id'].nunique())} documents ({sources or 'aucun lu'}), {number(len(segments))} segments "
+        f"({types}), {number(len(unread))} document(s) rejeté(s), "
+        f"{number(len(rejects))} rejet(s) en tout (fichiers et lignes)"
     )
     speakers_table = speakers_by_document(segments)
     if len(speakers_table):

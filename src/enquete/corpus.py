@@ -30,7 +30,7 @@ from enquete.validation import error_lines
 MANIFEST_NAME = "corpus.yaml"
 #: A folder holding this file is an enquete output folder: never read as part of a corpus.
 OUTPUT_MARKER = ".enquete-sorties"
-TRANSCRIPT_SUFFIXES = (".docx", ".odt", ".txt", ".md", ".srt", ".vtt", ".html", ".htm", ".json", ".otr")
+TRANSCRIPT_SUFFIXES = (".docx", ".odt", ".txt", ".md", ".srt", ".vtt", ".html", ".htm", ".json", ".otr", ".cha")
 WHATSAPP_SUFFIXES = (".zip", ".txt")
 DOCUMENT_SUFFIXES = (".pdf", ".docx", ".odt", ".html", ".htm", ".txt", ".md")  # documents and observation notes
 SOCIAL_SUFFIXES = (".json",)  # Telegram Desktop, Facebook (groups, pages, Messenger)

@@ -31,6 +31,7 @@ class LabelWords:
     non_speech: re.Pattern
     pause_prefix: re.Pattern
     annotation: re.Pattern  # a bracketed or parenthesised note that is not speech, whole
+    announced: re.Pattern  # a tool header announcing the number of speakers (its one group: the number)
 
 
 @lru_cache(maxsize=1)
@@ -48,6 +49,7 @@ def label_words() -> LabelWords:
         code=re.compile("|".join(f"(?:{p})" for p in data["codes"]), re.IGNORECASE),
         not_labels=words("not_labels"),
         non_speech=re.compile("|".join(f"(?:{p})" for p in data["non_speech"]), re.IGNORECASE),
+        announced=re.compile("|".join(f"(?:{p})" for p in data["announced_speakers"]), re.IGNORECASE),
         pause_prefix=re.compile(rf"^\s*((?:{pauses})\s*\.)\s+", re.IGNORECASE),
         annotation=re.compile(
             rf"\((?:{notes})(?![\w])[^()\n]{{0,60}}\)|\[[^\]\n]{{0,30}}?(?<![\w])(?:{notes})(?![\w])[^\]\n]{{0,40}}\]"

@@ -26,7 +26,7 @@ from matplotlib.ticker import FuncFormatter
 
 from enquete.datafiles import package_yaml
 from enquete.io import atomic_path
-from enquete.vocabulary import number
+from enquete.vocabulary import month_name, number
 
 WIDTH_CM = 15.0
 CM = 1 / 2.54
@@ -107,6 +107,23 @@ def colours(name: str, n: int) -> list:
 def number_axis(axis, language: str, digits: int = 0) -> None:
     """Tick labels written as the language writes numbers ("2,5" in French)."""
     axis.set_major_formatter(FuncFormatter(lambda value, _: number(value, language, digits)))
+
+
+def date_axis(axis, language: str, ticks: int = 5) -> None:
+    """At most ``ticks`` date ticks, written as the language writes dates: « 2024 » on the first
+    of January, « mars 2024 » on the first of another month, « 12 mars » otherwise (the locator
+    picks years, months or days by the span)."""
+    import matplotlib.dates as mdates
+
+    axis.set_major_locator(mdates.AutoDateLocator(minticks=2, maxticks=ticks))
+
+    def written(value, _) -> str:
+        day = mdates.num2date(value)
+        if day.day > 1:
+            return f"{day.day} {month_name(day.month, language)}"
+        return str(day.year) if day.month == 1 else f"{month_name(day.month, language)} {day.year}"
+
+    axis.set_major_formatter(FuncFormatter(written))
 
 
 def column_labels(ax, labels: list[str], fontsize: float = 7) -> None:

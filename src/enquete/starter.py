@@ -78,14 +78,17 @@ def _group_name(document, rows: pd.DataFrame) -> str:
 
 
 def _places(segments: pd.DataFrame, model: str) -> list[str]:
-    """Places the texts name more than once (spaCy's LOC entities), most named first."""
+    """Places the texts name more than once (spaCy's LOC entities), most named first; never a
+    speaker label or a code ("S00", "SPEAKER_01", "INV")."""
     from enquete import nlp
+    from enquete.labels import is_role_label
 
     texts = [t for t in segments["text"].dropna().unique().tolist() if any(c.isupper() for c in t[1:])]
     counts: Counter[str] = Counter()
     for tagged in nlp.tag(texts, model):
         counts.update(tagged.span(e.start, e.end) for e in tagged.ents if e.label_ == "LOC")
-    return [place for place, n in counts.most_common() if n > 1 and len(place) > 2][:MAX_PLACES]
+    speakers = set(segments["speaker"].dropna())
+    return [place for place, n in counts.most_common() if n > 1 and len(place) > 2 and place not in speakers and not is_role_label(place)][:MAX_PLACES]
 
 
 def _q(value) -> str:
@@ -115,11 +118,13 @@ def _yaml(root: Path, found: dict) -> str:
         "documents:",
     ]
     for doc in found["documents"]:
-        lines += _document_lines(doc)
-    rejected = [] if found["rejects"] is None else sorted(set(found["rejects"]["source_path"].dropna()))
-    if rejected:
-        lines += ["", "# Fichiers qu'enquete n'a pas pu lire (la raison : enquete corpus info) ; à exclure, ou à corriger :", "exclude:"]
-        lines += [f"  - {_q(path)}" for path in rejected]
+        if doc["read"]:
+            lines += _document_lines(doc)
+    unread = [doc["file"] for doc in found["documents"] if not doc["read"]]
+    if unread:
+        reasons = {} if found["rejects"] is None else dict(zip(found["rejects"]["source_path"], found["rejects"]["reason"]))
+        lines += ["", "# Fichiers qu'enquete n'a pas pu lire, avec la raison : corrigez-les et retirez-les d'ici pour les lire.", "exclude:"]
+        lines += [f"  - {_q(path)}      # {' '.join(str(reasons.get(path, 'illisible')).split())}" for path in unread]
     places = found["places"]
     lines += [
         "",
@@ -154,8 +159,6 @@ def _yaml(root: Path, found: dict) -> str:
 
 def _document_lines(doc: dict) -> list[str]:
     kind = doc["kind"]
-    if not doc["read"]:
-        return [f"  - file: {_q(doc['file'])}      # non lu : voir enquete corpus info", f"    id: {_q(doc['id'])}", "    initiative: initiative_1"]
     seen = f"{KIND_WORDS.get(kind, kind)}, {doc['segments']} segment(s)"
     if doc["speaker_count"]:
         seen += f", {doc['speaker_count']} locuteur(s)"

@@ -61,6 +61,11 @@ def long_date(value: str, language: str = "fr") -> str:
     return f"{day.day}{'er' if day.day == 1 and language == 'fr' else ''} {_vocabulary()['months'][language][day.month - 1]} {day.year}"
 
 
+def month_name(month: int, language: str = "fr") -> str:
+    """The name of a month (1 to 12) in the language: « mars », "March"."""
+    return _vocabulary()["months"][language][month - 1]
+
+
 EXCEL_FORMATS = {"percent": {"fr": '0.0"\u202f"%', "en": "0.0%"}, "decimal": {"fr": "0.00", "en": "0.00"}, "integer": {"fr": "#,##0", "en": "#,##0"}}
 
 

@@ -12,11 +12,25 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import MaxNLocator
 
 from enquete.analysis.whatsapp import reply_graph
 from enquete.codebook import Codebook
 from enquete.corpus import slugify
-from enquete.plotting import LABELS, TITLE_WIDTH, colours, column_labels, new_figure, number_axis, save, save_all, spread_labels, styled, wrap_text
+from enquete.plotting import (
+    LABELS,
+    TITLE_WIDTH,
+    colours,
+    column_labels,
+    date_axis,
+    new_figure,
+    number_axis,
+    save,
+    save_all,
+    spread_labels,
+    styled,
+    wrap_text,
+)
 from enquete.settings import DEFAULTS
 from enquete.vocabulary import decimal, number
 
@@ -203,18 +217,23 @@ def cooccurrence_heatmap(matrix: pd.DataFrame, codebook: Codebook, language: str
 
 @styled
 def activity_timeline(weekly: pd.DataFrame, language: str = "fr"):
-    """Messages per week of each group, one panel per group on shared axes: the weeks as light
-    bars, their four-week mean as a line (a group's rhythm reads at a glance, none hides another)."""
+    """Messages per week of each group, one panel per group, each on its own time axis and
+    scale (a group of three weeks is as readable as one of ten years): the weeks as light
+    bars, their four-week mean as a line."""
     text = LABELS[language]
     groups = sorted(weekly["group"].unique())
-    fig, axes = new_figure(2.0 + 2.4 * len(groups), len(groups), 1, sharex=True, sharey=True, squeeze=False)
+    fig, axes = new_figure(2.0 + 2.6 * len(groups), len(groups), 1, squeeze=False)
     palette = colours("tab10", len(groups))
+    week = pd.Timedelta(days=7)
     for ax, group, colour in zip(axes[:, 0], groups, palette):
         rows = weekly[weekly["group"] == group].sort_values("week")
-        ax.bar(rows["week"], rows["messages"], width=6, color=colour, alpha=0.3, linewidth=0)
-        ax.plot(rows["week"], rows["messages"].rolling(4, min_periods=1).mean(), color=colour, linewidth=1.2)
+        ax.bar(rows["week"], rows["messages"], width=6, align="edge", color=colour, alpha=0.3, linewidth=0)
+        ax.plot(rows["week"] + week / 2, rows["messages"].rolling(4, min_periods=1).mean(), color=colour, linewidth=1.2)
+        ax.set_xlim(rows["week"].min() - week, rows["week"].max() + 2 * week)
         ax.set_title(group, loc="left", fontsize=7)
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
         number_axis(ax.yaxis, language)
+        date_axis(ax.xaxis, language)
     axes[-1, 0].set_xlabel(text["week"])
     fig.supylabel(text["messages_per_week"], fontsize=8)
     fig.suptitle(wrap_text(text["timeline"], TITLE_WIDTH))

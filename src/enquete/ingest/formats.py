@@ -379,6 +379,58 @@ def read_json_transcript(path: Path) -> list[Line]:
     return out
 
 
+# --- CHAT (CLAN, CHILDES/TalkBank, CLAPI, ORFEO exports) -------------------------------
+
+_CHAT_MAIN = re.compile(r"^\*(?P<code>[A-Za-z0-9_+\-]{1,12}):[ \t]*(?P<text>.*)$")
+_CHAT_BULLET = re.compile(r"\x15(?P<start>\d+)_(?P<end>\d+)\x15")
+_CHAT_MARKERS = ("@UTF8", "@Begin", "@End", "@New Episode")
+
+
+def chat_participants(header: str) -> dict[str, str]:
+    """Each code of an ``@Participants:`` header with its role: "interviewer" when one of its
+    words after the code (name, role) is an interviewer's role word (Investigator,
+    Investigatrice, Interviewer...), else "respondent"."""
+    from enquete.labels import label_words, normalise_label
+
+    asking = label_words().interviewer
+    roles = {}
+    for entry in header.split(":", 1)[1].split(","):
+        code, *words = entry.split()
+        roles[code] = "interviewer" if any(normalise_label(w) in asking for w in words) else "respondent"
+    return roles
+
+
+def read_chat(path: Path) -> list[Line]:
+    """A CHAT transcript (.cha): each main tier ``*INV:`` a turn of its code, its time bullet
+    (``\\x15start_end\\x15``, milliseconds) lifted out as its start; ``@`` headers and ``%``
+    dependent tiers as metadata; a line opening with a tab continues the one before. The
+    transcription conventions ([/], &-euh, xxx, (.), +...) stay in the text as written; the
+    roles come from ``@Participants``."""
+    text, _ = read_text(path)
+    joined: list[str] = []
+    for raw in text.split("\n"):
+        if raw[:1] == "\t" and joined:
+            joined[-1] += " " + raw.strip()
+        elif raw.strip():
+            joined.append(raw.rstrip())
+    if not any(_CHAT_MAIN.match(line) for line in joined):
+        raise IngestError(path, "aucune ligne de locuteur CHAT (« *INV:\t… ») : ce n'est pas une transcription CHAT")
+    header = next((line for line in joined if line.startswith("@Participants:")), "")
+    roles = chat_participants(header) if header else {}
+    out = []
+    for line in joined:
+        m = _CHAT_MAIN.match(line)
+        if m is None:
+            if line.strip() not in _CHAT_MARKERS:  # a bullet of a dependent tier: its times, without the control marks
+                out.append(Line(re.sub(r" *\x15 *", " ", line).strip(), metadata=True))
+            continue
+        bullet = _CHAT_BULLET.search(m.group("text"))
+        spoken = re.sub(r"\s{2,}", " ", _CHAT_BULLET.sub(" ", m.group("text"))).strip()
+        code = m.group("code")
+        out.append(Line(spoken, speaker=code, start=int(bullet.group("start")) / 1000 if bullet else None, role=roles.get(code)))
+    return out
+
+
 # --- HTML: noScribe and oTranscribe -----------------------------------------------------
 
 _TS_ANCHOR = re.compile(r"ts_(\d+)_(\d+)(?:_(\w+))?")

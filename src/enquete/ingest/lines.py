@@ -41,10 +41,11 @@ class Line:
     cue: bool = False  # a timed cue: consecutive cues of one speaker make one turn
     metadata: bool = False  # a title, note or header: not speech
     heading: bool = False  # styled as a heading (Word/OpenDocument heading, Markdown #)
+    role: str | None = None  # the speaker's role when the file's structure declares it (CHAT's @Participants)
 
 
 def split_lines(line: Line) -> list[Line]:
     """A paragraph with line breaks as one Line per line (the first keeps what the format gave)."""
     first, *rest = line.text.split("\n")
-    head = Line(first, line.speaker, line.label, line.start, line.cue, line.metadata, line.heading)
+    head = Line(first, line.speaker, line.label, line.start, line.cue, line.metadata, line.heading, line.role)
     return [head, *(Line(text, metadata=line.metadata) for text in rest)]

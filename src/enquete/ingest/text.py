@@ -16,11 +16,12 @@ _BOMS = (
 
 
 def looks_binary(data: bytes) -> bool:
-    """NUL bytes or many control characters in the first kilobytes: not a text file."""
+    """NUL bytes or many control characters in the first kilobytes: not a text file (CHAT's
+    time bullets, 0x15, are text)."""
     head = data[:8192]
     if b"\x00" in head:
         return True
-    controls = sum(1 for b in head if b < 9 or 13 < b < 32)
+    controls = sum(1 for b in head if (b < 9 or 13 < b < 32) and b != 0x15)
     return controls > max(8, len(head) // 100)
 
 

@@ -1,8 +1,7 @@
 """Read interview transcripts into the segment table, one row per speaker turn.
 
 Formats: .docx, .odt, .txt, .md, .srt, .vtt, noScribe .html, diarized .json (Whisper, WhisperX,
-AssemblyAI, Deepgram, FunASR...), oTranscribe
-.otr. Each format reader (:mod:`.formats`) gives lines; :mod:`.turns` finds the speaker
+AssemblyAI, Deepgram, FunASR...), oTranscribe .otr, CHAT .cha (CLAN, CHILDES/TalkBank). Each format reader (:mod:`.formats`) gives lines; :mod:`.turns` finds the speaker
 labels and times in them, whatever the layout, and decides the roles. Times become the
 ``time_offset`` column; transcription conventions stay in the text and are listed in
 ``annotations``. How the document was read (layout, speakers, role decision) is in the
@@ -34,12 +33,13 @@ READERS = {
     ".srt": formats.read_subtitles,
     ".vtt": formats.read_subtitles,
     ".json": formats.read_json_transcript,
+    ".cha": formats.read_chat,
 }
 
 
 def header_metadata(turns: list[Turn]) -> dict:
     """Title and date from the header paragraphs ("Entretien E07 – réalisé le 14 mars 2022")."""
-    header = [t.text for t in turns if t.type == "metadata"][:5]
+    header = [t.text for t in turns if t.type == "metadata" and not t.text.startswith(("@", "%"))][:5]  # not CHAT's headers and tiers
     found: dict = {}
     if header:
         found["title"] = header[0].split("\n")[0][:200]

@@ -23,10 +23,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
-from enquete.ingest.lines import BRACKETED_TIME, LABEL_DECORATION, LEADING_TIME, TIME, Line, time_value
+from enquete.ingest.lines import BRACKETED_TIME, LABEL_DECORATION, LEADING_TIME, ONLY_TIME, TIME, Line, time_value
 from enquete.ingest.lines import SPACE as _SP
 from enquete.ingest.lines import TIME_RANGE as _RANGE
 from enquete.labels import is_code_label, label_words, letter_codes, normalise_label
@@ -250,6 +250,7 @@ class Layout:
     speakers: int = 0
     roles: str = ""  # how the roles were decided
     uncertain: str = ""  # why the decision is uncertain (empty when it is not)
+    declared: dict[str, str] = field(default_factory=dict)  # speaker -> role, as the file's structure declares them
     notes: list[str] = field(default_factory=list)
 
 
@@ -264,10 +265,52 @@ def _non_speech(text: str) -> bool:
     return bool(label_words().non_speech.fullmatch(text.strip()))
 
 
+def _written_label(line: Line, known: frozenset[str], voices: set[str]) -> str | None:
+    """The label a cue's text opens with ("S01: …") when it is a voice of the file or a strong label."""
+    m = INLINE.match(LEADING_TIME.sub("", line.text.strip(), count=1))
+    label = m.group("label").strip() if m else None
+    return label if label and (label in voices or _strong_label(label, known)) else None
+
+
+def written_over_voices(lines: list[Line], known: frozenset[str] = frozenset()) -> list[Line]:
+    """Cues whose text names the speaker, against their voice tag (noScribe's WebVTT writes
+    ``<v S00>S01: …``): when two cues or more open with a label, the labels written in the
+    text decide. From the first such cue on, voice tags are set aside, a cue is split where
+    one of those labels follows the end of a sentence ("… ? S02: Sérieux ?"), a cue without a
+    label continues the turn before, and a cue holding only a label or a time gives no time
+    (the tool writes such cues with the time of another).
+    """
+    voices = {line.speaker for line in lines if line.cue and line.speaker}
+    written = [i for i, line in enumerate(lines) if line.cue and line.speaker and _written_label(line, known, voices)]
+    if len(written) < 2:
+        return lines
+    labels = sorted({_written_label(lines[i], known, voices) for i in written}, key=len, reverse=True)
+    inside = re.compile(rf"(?<=[.?!…]){_SP}+(?=(?:{'|'.join(map(re.escape, labels))}){_SP}*:)")
+    out = lines[: written[0]]
+    for line in lines[written[0] :]:
+        if not line.cue:
+            out.append(line)
+            continue
+        for piece in inside.split(line.text):
+            head = INLINE.match(piece.strip())
+            empty = ONLY_TIME.match(piece) or (head and head.group("label").strip() in labels and not head.group("rest").strip())
+            out.append(replace(line, text=piece, speaker=None, start=None if empty else line.start))
+    return out
+
+
+def announced_speakers(lines: list[Line]) -> int | None:
+    """The number of speakers a tool's header announces (noScribe: « Détection des locuteurs : 3 »)."""
+    for line in lines:
+        if line.metadata and (m := label_words().announced.search(line.text)):
+            return int(next(g for g in m.groups() if g))
+    return None
+
+
 def build_turns(lines: list[Line], interviewer: list[str]) -> tuple[list[Turn], Layout]:
     """Group lines into speaker turns (or unattributed paragraphs when the document has no labels)."""
-    bare_times = _uses_bare_times(lines)
     known = frozenset(normalise_label(x) for x in interviewer)
+    lines = written_over_voices(lines, known)
+    bare_times = _uses_bare_times(lines)
     heads = [parse_head(line, bare_times, known) for line in lines]
     accepted = accepted_labels([h for h, line in zip(heads, lines) if not line.metadata], interviewer)
     labelled = bool(accepted)
@@ -317,7 +360,12 @@ def build_turns(lines: list[Line], interviewer: list[str]) -> tuple[list[Turn], 
             continue
         current = Turn(label, rest, start, "turn", line.cue)
         turns.append(current)
-    return turns, _layout(lines, heads, accepted, turns)
+    layout = _layout(lines, heads, accepted, turns)
+    layout.declared = {line.speaker: line.role for line in lines if line.speaker and line.role}
+    announced = announced_speakers(lines)
+    if announced is not None and announced != layout.speakers:
+        layout.notes.append(f"l'en-tête annonce {announced} locuteur(s), {layout.speakers} trouvé(s) : à vérifier")
+    return turns, layout
 
 
 def _header_lines(lines: list[Line], heads: list[Head], accepted: set[str]) -> set[int]:
@@ -353,8 +401,9 @@ def _layout(lines: list[Line], heads: list[Head], accepted: set[str], turns: lis
 def assign_roles(turns: list[Turn], interviewer: list[str], layout: Layout) -> list[str]:
     """interviewer / respondent per turn (unknown for other rows); records the decision in ``layout``.
 
-    corpus.yaml's ``interviewer:`` labels decide; else role words in the labels
-    ("Enquêtrice", "Q", "Chercheur"), but not in a diarization tool's letters (A, B…); else,
+    corpus.yaml's ``interviewer:`` labels decide; else the roles the file declares (CHAT's
+    ``@Participants``); else role words in the labels ("Enquêtrice", "Q", "Chercheur"), but not in
+    a diarization tool's letters (A, B…); else,
     with several speakers, the cues a person would use (:func:`likely_interviewer`).
     """
     speakers = list(dict.fromkeys(t.speaker for t in turns if t.type == "turn" and t.speaker))
@@ -368,15 +417,19 @@ def assign_roles(turns: list[Turn], interviewer: list[str], layout: Layout) -> l
         layout.roles = "corpus.yaml"
         if not interviewers and speakers:
             layout.notes.append(f"aucun des locuteurs indiqués comme enquêteur ({', '.join(interviewer)}) n'apparaît")
-    if not interviewers:
+    declared = not interviewers and speakers and set(speakers) <= set(layout.declared)
+    if declared:  # the file says who is who: nobody asking is its answer too (a child and its mother)
+        interviewers = {s for s in speakers if layout.declared[s] == "interviewer"}
+        layout.roles = "en-tête"
+    if not interviewers and not declared:
         interviewers = {s for s, k in keys.items() if k & words.interviewer}
         layout.roles = "libellés" if interviewers else layout.roles
-    if not interviewers and len(speakers) == 2:
+    if not interviewers and not declared and len(speakers) == 2:
         answering = [s for s, k in keys.items() if k & words.respondent]
         if len(answering) == 1:
             interviewers = set(speakers) - set(answering)
             layout.roles = "libellés"
-    if not interviewers and len(speakers) >= 2:
+    if not interviewers and not declared and len(speakers) >= 2:
         asker, layout.uncertain = likely_interviewer(turns, speakers)
         interviewers = {asker} if asker else set()
         layout.roles = "déduit"

@@ -1,5 +1,6 @@
 """Message types: text, system, deleted, media, contact, location, poll or call, from the
-phrase table; the edited marker and the media marker before a caption are removed."""
+phrase table; the edited marker, the media marker before a caption and the attachment
+notices after the words are removed."""
 
 from __future__ import annotations
 
@@ -27,7 +28,8 @@ def classify(texts: pa.Array | list[str], is_system: np.ndarray | None = None):
     """(message_type, text, edited, attachment, media) for message texts.
 
     The edited marker is removed from the text; a media marker followed by a caption
-    leaves the caption as the message's text (type text, ``media`` true); an empty
+    leaves the caption as the message's text (type text, ``media`` true), and so do
+    attachment notices that follow words (their file names ``;``-separated); an empty
     message is of the type the phrase table gives (``empty``).
     """
     ph = phrase_table()
@@ -60,8 +62,15 @@ def classify(texts: pa.Array | list[str], is_system: np.ndarray | None = None):
         if caption.strip():
             captioned[i], captions[i] = True, caption
     codes[captioned] = 0
+    closing = pc.ends_with(pc.utf8_rtrim_whitespace(texts), ">").to_numpy(zero_copy_only=False) & (codes == 0) & ~is_system
+    after = np.flatnonzero(mask(texts, ph.attachment_after, np.flatnonzero(closing)))
+    for i, value in zip(after, pc.take(texts, pa.array(after)).to_pylist() if len(after) else []):
+        notices = list(ph.attachment_after_one.finditer(value))
+        first = next(k for k in range(len(notices)) if all(n.end() == m.start() for n, m in zip(notices[k:], notices[k + 1 :])) and notices[-1].end() >= len(value.rstrip()))
+        attachments[i] = "; ".join(m.group("file").strip() for m in notices[first:])
+        captioned[i], captions[i] = True, value[: notices[first].start()].rstrip(f" \t{MARKS}")
     if captions:
         keys = np.array(sorted(captions))
         texts = replace_rows(texts, keys, lambda _: pa.array([captions[i] for i in keys], pa.large_string()))
     kinds = pc.take(pa.array(list(KINDS), pa.large_string()), codes)
-    return kinds, texts, edited, attachments, media & ~is_system
+    return kinds, texts, edited, attachments, (media | captioned) & ~is_system

@@ -28,6 +28,8 @@ class Phrases:
     media: str
     attachment: str
     file_names: re.Pattern  # a group `file` per alternative, numbered
+    attachment_after: str  # attachment notices ending a text that has words before them
+    attachment_after_one: re.Pattern  # one of them, its name in the group `file`
     contact: str
     location: str
     poll: str
@@ -158,6 +160,8 @@ def phrase_table() -> Phrases:
         media=rf"(?i)^(?:{unnamed(alternation('media'))})[ \t]*(?:\n|$)",
         attachment=rf"(?i)^(?:{unnamed(alternation('attachment'))})[ \t]*(?:\n|$)",
         file_names=re.compile(rf"(?:{named})[ \t]*(?:\n|$)", re.IGNORECASE),
+        attachment_after=rf"(?i)\S[ \t{MARKS}]*(?:(?:{unnamed(alternation('attachment_after'))})[ \t{MARKS}]*)+$",
+        attachment_after_one=re.compile(f"[ \t{MARKS}]*(?:{alternation('attachment_after')})", re.IGNORECASE),
         contact=rf"(?i)^(?:{alternation('contact')})",
         location=rf"(?i)^(?:{unnamed(alternation('location'))})",
         poll=rf"(?i)^(?:{alternation('poll')})",

@@ -151,10 +151,12 @@ def _message_starts(lines: pa.Array, heads: np.ndarray, ends_with_newline: bool,
 
 
 def _join_messages(lines: pa.Array, pattern: str, heads: np.ndarray, end: int) -> pa.Array:
-    """One string per message: header removed, continuation lines joined with LF."""
+    """One string per message: header removed, continuation lines joined with LF, the empty lines
+    that end it (before the next header, at the end of the file) left out: WhatsApp sends no
+    message ending with a line break."""
     bodies = pc.replace_substring_regex(lines.slice(heads[0], end - heads[0]), pattern, "", max_replacements=1)
     offsets = pa.array(np.append(heads, end) - heads[0], pa.int64())
-    return pc.binary_join(pa.LargeListArray.from_arrays(offsets, bodies), pa.scalar("\n", bodies.type))
+    return pc.utf8_rtrim(pc.binary_join(pa.LargeListArray.from_arrays(offsets, bodies), pa.scalar("\n", bodies.type)), "\n")
 
 
 def _parse_lines(lines, ends_with_newline, document, settings, rejects, date_order, chat, media, exported=None) -> pd.DataFrame:
@@ -204,7 +206,12 @@ def _parse_lines(lines, ends_with_newline, document, settings, rejects, date_ord
         chat,
     )
     if media is not None:
-        df["attachment_found"] = df["attachment"].isin(set(media)).astype("boolean").mask(df["attachment"].isna())
+        names = set(media)
+        present = df["attachment"].isin(names)
+        several = df["attachment"].str.contains("; ", regex=False, na=False)  # notices after a caption: every file must be there
+        if several.any():
+            present[several] = [all(name in names for name in a.split("; ")) for a in df.loc[several, "attachment"]]
+        df["attachment_found"] = present.astype("boolean").mask(df["attachment"].isna())
     reading = {"header_format": "+".join(f.name for f in formats), "date_order": "+".join(dict.fromkeys(orders)), "language": language}
     df.attrs.update({**reading, "reading": reading})
     if rejects is not None:
