@@ -45,7 +45,7 @@ def test_init_puts_an_unreadable_file_under_exclude_only_with_its_reason(folder)
 
 def test_init_reads_the_three_speakers_of_the_noscribe_file_and_proposes_no_speaker_code_as_a_place(folder):
     written = (folder / "corpus.yaml").read_text(encoding="utf-8")
-    assert re.search(r'file: "entretiens/fight_club\.vtt" +# entretien, \d+ segments, 3 locuteur\(s\)', written)
+    assert re.search(r'file: "entretiens/fight_club\.vtt" +# entretien, \d+ segment\(s\), 3 locuteur\(s\)', written)
     allow = yaml.safe_load(written)["pseudonymisation"]["allow"] or []
     assert not {"S00", "S01", "S02", "INV", "PAR"} & set(allow)
 
