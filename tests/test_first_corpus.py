@@ -22,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from enquete.io import read_table
 from tests.conftest import DEMO, FIXTURES, ROOT
 
 pytestmark = pytest.mark.slow  # corpus init and a whole run, as subprocesses (about a minute)
@@ -101,7 +102,7 @@ def test_a_new_user_follows_the_guide_from_an_empty_corpus_yaml_to_the_report(fo
 
     # 3. corpus init writes a commented corpus.yaml from what it found, and never overwrites it
     written = enquete("corpus", "init", cwd=folder)
-    assert flat(written.stdout).startswith("corpus.yaml écrit : 7 document(s), 0 non lu(s)")
+    assert flat(written.stdout).startswith("corpus.yaml écrit : 7 document(s) lu(s), 0 illisible(s) mis dans « exclude »")
     manifest = folder / "corpus.yaml"
     text = manifest.read_text(encoding="utf-8")
     for name in FILES:
@@ -160,7 +161,7 @@ def test_a_new_user_follows_the_guide_from_an_empty_corpus_yaml_to_the_report(fo
         " forme(s) remplacée(s) par la pseudonymisation : outputs/pseudonymisation_a_verifier.csv "
         "(les formes originales : dossier privé du corpus)") in checks[0]
     listed = int(re.search(r"À vérifier : (\d+) forme", checks[0]).group(1))
-    assert listed == len(pd.read_csv(folder / "outputs" / "pseudonymisation_a_verifier.csv")) > 0
+    assert listed == len(read_table(folder / "outputs" / "pseudonymisation_a_verifier.csv")) > 0
     assert lines[-1] == "Ensuite : relire le codage (enquete revue . --out outputs), puis relancer enquete run"
     # the guide shows this end block as it is printed (the number of forms aside)
     def numbers(text: str) -> str:
@@ -172,20 +173,20 @@ def test_a_new_user_follows_the_guide_from_an_empty_corpus_yaml_to_the_report(fo
     summary = flat(run.stdout)
     assert "7 documents (4 entretien(s), 1 groupe(s) WhatsApp, 1 carnet(s) d'observation, 1 document(s))" in summary
     assert "0 rejet(s)" in summary
-    assert len(pd.read_csv(folder / "outputs" / "rejets.csv")) == 0
-    documents = pd.read_csv(folder / "outputs" / "corpus_documents.csv")
+    assert len(read_table(folder / "outputs" / "rejets.csv")) == 0
+    documents = read_table(folder / "outputs" / "corpus_documents.csv")
     assert len(documents) == 7
 
     # 6. a place replaced by a tag is kept once it is in `allow`; the persons keep their pseudonyms
     private = folder / ".enquete-private" / "pseudonymisation_a_verifier.csv"
-    to_check = pd.read_csv(private)
-    assert "forme_originale" not in pd.read_csv(folder / "outputs" / "pseudonymisation_a_verifier.csv").columns
+    to_check = read_table(private)
+    assert "forme_originale" not in read_table(folder / "outputs" / "pseudonymisation_a_verifier.csv").columns
     place = to_check.loc[to_check["entity"] == "LIEU", "forme_originale"].iloc[0]
     persons = set(to_check.loc[to_check["entity"] == "PERSONNE", "remplace_par"])
     assert "\n  allow:\n" in text  # corpus init proposed places: the list goes on below
     manifest.write_text(text.replace('  allow:\n', f'  allow:\n    - "{place}"\n', 1), encoding="utf-8")
     rerun = enquete("run", cwd=folder)
-    checked = pd.read_csv(folder / "outputs" / "pseudonymisation_a_verifier.csv")
+    checked = read_table(folder / "outputs" / "pseudonymisation_a_verifier.csv")
     assert "LIEU" not in set(checked["entity"]) and set(checked.loc[checked["entity"] == "PERSONNE", "remplace_par"]) == persons
     assert f"À vérifier : {len(checked)} forme(s)" in rerun.stdout
 
