@@ -83,7 +83,8 @@ def test_synthesis_is_written_from_the_figures(demo_run):
     bullets = [p.text for p in document.paragraphs if p.style.name == "List Bullet"]
     assert 1 <= len(bullets) <= 3 and all(any(ch.isdigit() for ch in b) for b in bullets)
     assert not any("SOC_peupliers" in b for b in bullets)  # 17 messages: under the minimum base, it feeds no finding
-    assert "Effectifs trop faibles pour en tirer un constat" in text and "le groupe SOC_peupliers (17 messages)" in text
+    assert "Effectifs trop faibles pour en tirer un constat" in text and re.search(r"le groupe « ?Les [^()]+ \(17 messages\)", text)
+    assert "SOC_peupliers" not in text  # groups by their readable name, never the file's slug
 
 
 def test_reliability_section_and_corrected_shares_with_their_intervals(demo_run):
@@ -219,7 +220,7 @@ def test_pdf_numbers_follow_french_typography(rendered):
     decimals = [m for m in re.findall(r"(?<![\w.])\d+\.\d+(?:\.\d+)*(?![\w.])", text) if m.count(".") == 1]  # versions (0.1.0) aside
     assert decimals == []
     assert [line for line in text.splitlines() if line.strip().startswith("%")] == []  # never a % alone at the start of a line
-    assert "0,55" in text and re.search(r"1[ \u202f]088 segments", text)  # a decimal comma, grouped thousands
+    assert re.search(r"\b0,\d\d\b", text) and re.search(r"1[ \u202f]088 segments", text)  # a decimal comma, grouped thousands
 
 
 def test_every_factor_figure_says_whether_it_is_corrected(rendered):
