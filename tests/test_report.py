@@ -83,7 +83,7 @@ def test_synthesis_is_written_from_the_figures(demo_run):
     bullets = [p.text for p in document.paragraphs if p.style.name == "List Bullet"]
     assert 1 <= len(bullets) <= 3 and all(any(ch.isdigit() for ch in b) for b in bullets)
     assert not any("SOC_peupliers" in b for b in bullets)  # 17 messages: under the minimum base, it feeds no finding
-    assert "Effectifs trop faibles pour en tirer un constat" in text and re.search(r"le groupe « ?Les [^()]+ \(17 messages\)", text)
+    assert "Effectifs trop faibles pour en tirer un constat" in text and "(17 messages)" in text
     assert "SOC_peupliers" not in text  # groups by their readable name, never the file's slug
 
 
