@@ -58,7 +58,7 @@ def long_date(value: str, language: str = "fr") -> str:
         day = dt.date.fromisoformat(str(value))
     except ValueError:
         return str(value)
-    return f"{day.day}{'er' if day.day == 1 and language == 'fr' else ''} {_vocabulary()['months'][language][day.month - 1]} {day.year}"
+    return f"{day.day}{'er' if day.day == 1 and language == 'fr' else ''} {month_name(day.month, language)} {day.year}"
 
 
 def month_name(month: int, language: str = "fr") -> str:
